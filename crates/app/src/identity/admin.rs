@@ -1,0 +1,231 @@
+//! Administrator creation and promotion, for the `accueil create-admin` command.
+
+use accueil_domain::admin::AuditAction;
+use accueil_domain::identity::{Email, NewUser, Password, PasswordContext, Role, User, UserId};
+use accueil_domain::validation::ValidationErrors;
+use accueil_ports::identity::UserWriteError;
+use accueil_ports::system::HashError;
+use accueil_ports::{StoreError, StoreExt};
+
+use super::IdentityService;
+
+/// What the operator gives.
+#[derive(Debug, Clone)]
+pub struct CreateAdminInput {
+    /// The account's e-mail address.
+    pub email: String,
+    /// A password: required to create an account; for an existing one, replaces its password.
+    pub password: Option<String>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminOutcome {
+    /// A new administrator account was created.
+    Created(User),
+    /// An existing account received the admin role (and its password was replaced when one was
+    /// given).
+    Promoted(User),
+    /// The account was an administrator already (its password was replaced when one was given).
+    Unchanged(User),
+}
+
+/// Why it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAdminError {
+    /// The e-mail or password is invalid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No account has this address and no password was given to create one.
+    #[error("no account has this e-mail address; a password is needed to create one")]
+    PasswordRequired,
+    /// Someone registered this address meanwhile; run the command again.
+    #[error("the account changed meanwhile; run the command again")]
+    Conflict,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserWriteError> for CreateAdminError {
+    fn from(e: UserWriteError) -> Self {
+        match e {
+            UserWriteError::Store(e) => Self::Store(e),
+            _ => Self::Conflict,
+        }
+    }
+}
+
+impl IdentityService {
+    /// Creates an administrator, or promotes the account that has this e-mail address.
+    ///
+    /// # Errors
+    /// See [`CreateAdminError`].
+    pub async fn create_or_promote_admin(
+        &self,
+        input: CreateAdminInput,
+    ) -> Result<AdminOutcome, CreateAdminError> {
+        let email = Email::parse(&input.email).map_err(|e| ValidationErrors(vec![e]))?;
+        let key = email.clone();
+        let existing = self
+            .ports
+            .store
+            .read(move |tx| tx.identity().user_by_email(&key))
+            .await?;
+        let password = match (&input.password, &existing) {
+            (None, None) => return Err(CreateAdminError::PasswordRequired),
+            (None, Some(_)) => None,
+            (Some(p), user) => {
+                let ctx = PasswordContext {
+                    username: user.as_ref().and_then(|u| u.username.as_ref()),
+                    email: Some(&email),
+                };
+                let checked = Password::new(p, ctx)?;
+                Some(self.ports.hasher.hash(&checked).await?)
+            }
+        };
+        let now = self.ports.clock.now();
+        match existing {
+            None => {
+                let Some(password_hash) = password else {
+                    return Err(CreateAdminError::PasswordRequired);
+                };
+                let mut user = NewUser {
+                    email,
+                    username: None,
+                    display_name: None,
+                    password_hash,
+                    role: Role::Admin,
+                }
+                .into_user(UserId(self.ports.ids.new_id()), now);
+                // The operator vouches for the address they typed.
+                user.email_verified = true;
+                let event = self.audit_event(now, AuditAction::AdminCreated, None, user.id, "cli");
+                let stored = user.clone();
+                self.ports
+                    .store
+                    .write(move |tx| -> Result<(), CreateAdminError> {
+                        tx.identity().insert_user(&stored)?;
+                        tx.audit().record(&event)?;
+                        Ok(())
+                    })
+                    .await?;
+                Ok(AdminOutcome::Created(user))
+            }
+            Some(mut user) => {
+                let promoted = user.role != Role::Admin;
+                let mut events = Vec::new();
+                if promoted {
+                    user.role = Role::Admin;
+                    events.push(self.audit_event(now, AuditAction::AdminPromoted, None, user.id, "cli"));
+                }
+                let new_password = password.is_some();
+                if let Some(hash) = password {
+                    user.password_hash = Some(hash);
+                    events.push(self.audit_event(now, AuditAction::AdminPasswordReset, None, user.id, "cli"));
+                }
+                user.updated_at = now;
+                let stored = user.clone();
+                self.ports
+                    .store
+                    .write(move |tx| -> Result<(), CreateAdminError> {
+                        tx.identity().update_user(&stored)?;
+                        if new_password {
+                            // Whoever held the old password loses the sessions it opened.
+                            tx.identity().revoke_user_sessions(stored.id, now, "password_reset")?;
+                        }
+                        for e in &events {
+                            tx.audit().record(e)?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                Ok(if promoted {
+                    AdminOutcome::Promoted(user)
+                } else {
+                    AdminOutcome::Unchanged(user)
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::identity::testing::Harness;
+
+    fn input(email: &str, password: Option<&str>) -> CreateAdminInput {
+        CreateAdminInput {
+            email: email.into(),
+            password: password.map(Into::into),
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_a_new_admin() {
+        let h = Harness::new();
+        let out = h
+            .app
+            .create_or_promote_admin(input("root@example.org", Some("a long admin passphrase")))
+            .await
+            .unwrap();
+        let AdminOutcome::Created(user) = out else { panic!("{out:?}") };
+        assert!(user.has_role(Role::Admin));
+        assert_eq!(h.audit(user.id).await, vec![AuditAction::AdminCreated]);
+        let pair = h.login_with("root@example.org", "a long admin passphrase").await;
+        let who = h.app.authenticate(&pair.access_token).await.unwrap();
+        assert!(who.has_role(Role::Admin));
+    }
+
+    #[tokio::test]
+    async fn promotes_an_existing_account_and_keeps_its_password() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let out = h
+            .app
+            .create_or_promote_admin(input("ANN@example.org", None))
+            .await
+            .unwrap();
+        assert!(matches!(out, AdminOutcome::Promoted(ref u) if u.id == user.id));
+        h.login("ann@example.org").await;
+        let again = h
+            .app
+            .create_or_promote_admin(input("ann@example.org", None))
+            .await
+            .unwrap();
+        assert!(matches!(again, AdminOutcome::Unchanged(_)));
+    }
+
+    #[tokio::test]
+    async fn a_new_password_revokes_old_sessions() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        let old = h.login("ann@example.org").await;
+        h.app
+            .create_or_promote_admin(input("ann@example.org", Some("brand new passphrase")))
+            .await
+            .unwrap();
+        assert!(h.app.refresh(&old.refresh_token).await.is_err());
+        h.login_with("ann@example.org", "brand new passphrase").await;
+    }
+
+    #[tokio::test]
+    async fn refuses_without_password_or_with_a_weak_one() {
+        let h = Harness::new();
+        assert!(matches!(
+            h.app.create_or_promote_admin(input("new@example.org", None)).await,
+            Err(CreateAdminError::PasswordRequired)
+        ));
+        assert!(matches!(
+            h.app
+                .create_or_promote_admin(input("new@example.org", Some("password")))
+                .await,
+            Err(CreateAdminError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,193 @@
+//! Password login: starts a session and returns its first token pair.
+
+use accueil_domain::identity::{Email, Password, Session, SessionId, User, Username};
+use accueil_ports::system::{AccessTokenError, HashError};
+use accueil_ports::{StoreError, StoreExt};
+
+use super::{IdentityService, TokenPair};
+
+/// What a client sends to log in.
+#[derive(Debug, Clone)]
+pub struct LoginInput {
+    /// E-mail address or username.
+    pub login: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Why login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown account or wrong password; the two are indistinguishable on purpose.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The password was right but the account is disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Signing failed.
+    #[error(transparent)]
+    Token(#[from] AccessTokenError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Which account a login string names: an e-mail address when it has an `@`, else a username.
+/// A string that is neither names no account (and still costs a hash verification).
+enum Lookup {
+    Email(Email),
+    Username(Username),
+    Nothing,
+}
+
+impl Lookup {
+    fn parse(login: &str) -> Self {
+        if login.contains('@') {
+            Email::parse(login).map_or(Self::Nothing, Self::Email)
+        } else {
+            Username::parse(login).map_or(Self::Nothing, Self::Username)
+        }
+    }
+}
+
+impl IdentityService {
+    /// Checks credentials and starts a session.
+    ///
+    /// # Errors
+    /// See [`LoginError`].
+    pub async fn login(&self, input: LoginInput) -> Result<TokenPair, LoginError> {
+        let lookup = Lookup::parse(&input.login);
+        let password = Password::unchecked(&input.password);
+        let user: Option<User> = self
+            .ports
+            .store
+            .read(move |tx| match lookup {
+                Lookup::Email(e) => tx.identity().user_by_email(&e),
+                Lookup::Username(u) => tx.identity().user_by_username(&u),
+                Lookup::Nothing => Ok(None),
+            })
+            .await?;
+        // Always one verification, against a dummy hash when there is no account: the answer
+        // and its timing are the same for an unknown account and a wrong password.
+        let hash = user.as_ref().and_then(|u| u.password_hash.as_ref());
+        let verified = match self.ports.hasher.verify(&password, hash).await {
+            Ok(ok) => ok,
+            // A corrupt stored hash must not lock the account silently nor let anyone in.
+            Err(HashError::Malformed) => {
+                tracing::error!(user_id = ?user.as_ref().map(|u| u.id), "stored password hash is malformed");
+                false
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let user = match user {
+            Some(u) if verified => u,
+            _ => return Err(LoginError::InvalidCredentials),
+        };
+        if !user.is_active {
+            return Err(LoginError::AccountDisabled);
+        }
+        let now = self.ports.clock.now();
+        let session = Session::start(SessionId(self.ports.ids.new_id()), user.id, now);
+        let (secret, token) = self.new_refresh_token(&session, now);
+        let session_id = session.id;
+        self.ports
+            .store
+            .write(move |tx| {
+                tx.identity().insert_session(&session)?;
+                tx.identity().insert_refresh_token(&token)
+            })
+            .await?;
+        tracing::info!(user_id = %user.id, session_id = %session_id, "login");
+        Ok(self.pair(&user, session_id, secret, now)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use accueil_ports::system::MockPasswordHasher;
+
+    use super::*;
+    use crate::identity::testing::Harness;
+
+    #[tokio::test]
+    async fn logs_in_by_email_or_username_in_any_case() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", Some("ann")).await;
+        for login in ["ann@example.org", " ANN@Example.org ", "ann", "Ann"] {
+            let pair = h
+                .app
+                .login(LoginInput {
+                    login: login.into(),
+                    password: Harness::PASSWORD.into(),
+                })
+                .await
+                .unwrap();
+            assert_eq!(pair.user_id, user.id, "{login}");
+            assert_eq!(pair.expires_in, 900);
+            assert!(!pair.refresh_token.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn wrong_password_and_unknown_account_look_the_same() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        for (login, password) in [
+            ("ann@example.org", "wrong password!"),
+            ("nobody@example.org", Harness::PASSWORD),
+            ("not a login", Harness::PASSWORD),
+        ] {
+            let err = h
+                .app
+                .login(LoginInput {
+                    login: login.into(),
+                    password: password.into(),
+                })
+                .await
+                .unwrap_err();
+            assert!(matches!(err, LoginError::InvalidCredentials), "{login}: {err:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_still_costs_one_verification() {
+        let h = Harness::new();
+        let mut hasher = MockPasswordHasher::new();
+        hasher
+            .expect_verify()
+            .withf(|_, hash| hash.is_none())
+            .times(1)
+            .returning(|_, _| Ok(false));
+        let app = h.with_hasher(Arc::new(hasher));
+        let err = app
+            .login(LoginInput {
+                login: "ghost@example.org".into(),
+                password: "whatever-it-is".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoginError::InvalidCredentials));
+    }
+
+    #[tokio::test]
+    async fn a_disabled_account_cannot_log_in() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        h.disable(user.id).await;
+        let err = h
+            .app
+            .login(LoginInput {
+                login: "ann@example.org".into(),
+                password: Harness::PASSWORD.into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoginError::AccountDisabled));
+    }
+}

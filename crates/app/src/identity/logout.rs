@@ -1,0 +1,50 @@
+//! Logout of one session, or of every session of the user.
+
+use accueil_domain::admin::AuditAction;
+use accueil_ports::{StoreError, StoreExt};
+
+use super::{IdentityService, Principal};
+
+/// Why logout failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LogoutError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IdentityService {
+    /// Ends the caller's session: its refresh tokens and access tokens stop working.
+    ///
+    /// # Errors
+    /// See [`LogoutError`].
+    pub async fn logout(&self, who: &Principal) -> Result<(), LogoutError> {
+        let now = self.ports.clock.now();
+        let sid = who.session_id;
+        self.ports
+            .store
+            .write(move |tx| tx.identity().revoke_session(sid, now, "logout"))
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of the caller, on every device. Returns how many were live.
+    ///
+    /// # Errors
+    /// See [`LogoutError`].
+    pub async fn logout_all(&self, who: &Principal) -> Result<u64, LogoutError> {
+        let now = self.ports.clock.now();
+        let uid = who.user.id;
+        let event = self.audit_event(now, AuditAction::AllSessionsRevoked, Some(uid), uid, "");
+        let n = self
+            .ports
+            .store
+            .write(move |tx| -> Result<u64, StoreError> {
+                let n = tx.identity().revoke_user_sessions(uid, now, "logout_all")?;
+                tx.audit().record(&event)?;
+                Ok(n)
+            })
+            .await?;
+        Ok(n)
+    }
+}

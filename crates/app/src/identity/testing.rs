@@ -1,0 +1,213 @@
+//! Test harness for the identity use cases: the in-memory store, simple fakes for the crypto
+//! ports, and a clock the test moves by hand.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use accueil_domain::identity::{Password, PasswordHash, Role, SessionId, TokenDigest, User, UserId};
+use accueil_ports::StoreExt;
+use accueil_ports::system::{
+    AccessClaims, AccessTokenError, AccessTokens, Clock, HashError, IdGenerator, OpaqueToken,
+    OpaqueTokens, PasswordHasher, SignedAccessToken,
+};
+use accueil_store_memory::MemoryStore;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uuid::Uuid;
+
+use super::{IdentityService, IdentitySettings, LoginInput, RegisterInput, TokenPair};
+use crate::Ports;
+
+/// A clock that moves only when told.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Ids(Mutex<u128>);
+impl IdGenerator for Ids {
+    fn new_id(&self) -> Uuid {
+        let mut n = self.0.lock().unwrap();
+        *n += 1;
+        Uuid::from_u128(*n)
+    }
+}
+
+/// A transparent "hasher" that counts its calls.
+#[derive(Default)]
+pub struct FakeHasher(AtomicUsize);
+
+#[async_trait]
+impl PasswordHasher for FakeHasher {
+    async fn hash(&self, p: &Password) -> Result<PasswordHash, HashError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(PasswordHash::new(format!("fake:{}", p.expose())))
+    }
+    async fn verify<'a>(
+        &self,
+        p: &Password,
+        h: Option<&'a PasswordHash>,
+    ) -> Result<bool, HashError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(h.is_some_and(|h| h.as_str() == format!("fake:{}", p.expose())))
+    }
+}
+
+/// Access tokens as readable strings: `user|session|roles|iat|exp`.
+struct FakeAccess;
+impl AccessTokens for FakeAccess {
+    fn issue(
+        &self,
+        u: UserId,
+        s: SessionId,
+        roles: &[Role],
+        now: DateTime<Utc>,
+    ) -> Result<SignedAccessToken, AccessTokenError> {
+        let exp = now + Duration::minutes(15);
+        let roles: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+        Ok(SignedAccessToken {
+            token: format!("{u}|{s}|{}|{}|{}", roles.join(","), now.timestamp(), exp.timestamp()),
+            expires_at: exp,
+        })
+    }
+    fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, AccessTokenError> {
+        let p: Vec<&str> = token.split('|').collect();
+        let [u, s, roles, iat, exp] = p.as_slice() else {
+            return Err(AccessTokenError::Invalid);
+        };
+        let ts = |v: &str| DateTime::from_timestamp(v.parse().unwrap(), 0).unwrap();
+        let expires_at = ts(exp);
+        if now >= expires_at {
+            return Err(AccessTokenError::Expired);
+        }
+        Ok(AccessClaims {
+            user_id: UserId(u.parse().unwrap()),
+            session_id: SessionId(s.parse().unwrap()),
+            roles: roles.split(',').filter_map(Role::parse).collect(),
+            issued_at: ts(iat),
+            expires_at,
+        })
+    }
+}
+
+struct CountingTokens(AtomicUsize);
+impl OpaqueTokens for CountingTokens {
+    fn generate(&self) -> OpaqueToken {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        let secret = format!("refresh-{n}");
+        OpaqueToken {
+            digest: self.digest(&secret),
+            secret,
+        }
+    }
+    fn digest(&self, secret: &str) -> TokenDigest {
+        TokenDigest(format!("digest({secret})"))
+    }
+}
+
+/// The identity service over memory and fakes, with handles to steer and inspect them.
+pub struct Harness {
+    pub app: IdentityService,
+    pub store: MemoryStore,
+    pub clock: Arc<ManualClock>,
+    hasher: Arc<FakeHasher>,
+    ports: Ports,
+}
+
+impl Harness {
+    pub const PASSWORD: &'static str = "correct horse battery";
+
+    pub fn new() -> Self {
+        let store = MemoryStore::new();
+        let clock = Arc::new(ManualClock(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap(),
+        )));
+        let hasher = Arc::new(FakeHasher::default());
+        let ports = Ports {
+            store: Arc::new(store.clone()),
+            clock: clock.clone(),
+            ids: Arc::new(Ids(Mutex::new(0))),
+            hasher: hasher.clone(),
+            access_tokens: Arc::new(FakeAccess),
+            opaque_tokens: Arc::new(CountingTokens(AtomicUsize::new(0))),
+        };
+        Self {
+            app: IdentityService::new(ports.clone(), IdentitySettings::default()),
+            store,
+            clock,
+            hasher,
+            ports,
+        }
+    }
+
+    /// The same service with another hasher (a mockall mock, typically).
+    pub fn with_hasher(&self, hasher: Arc<dyn PasswordHasher>) -> IdentityService {
+        let mut ports = self.ports.clone();
+        ports.hasher = hasher;
+        IdentityService::new(ports, IdentitySettings::default())
+    }
+
+    pub fn hasher_calls(&self) -> usize {
+        self.hasher.0.load(Ordering::SeqCst)
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.clock.0.lock().unwrap() += by;
+    }
+
+    pub async fn registered(&self, email: &str, username: Option<&str>) -> User {
+        self.app
+            .register(RegisterInput {
+                email: email.into(),
+                password: Self::PASSWORD.into(),
+                username: username.map(Into::into),
+                display_name: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, login: &str) -> TokenPair {
+        self.login_with(login, Self::PASSWORD).await
+    }
+
+    pub async fn login_with(&self, login: &str, password: &str) -> TokenPair {
+        self.app
+            .login(LoginInput {
+                login: login.into(),
+                password: password.into(),
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn user(&self, id: UserId) -> Option<User> {
+        self.store
+            .read(move |tx| tx.identity().user_by_id(id))
+            .await
+            .unwrap()
+    }
+
+    pub async fn disable(&self, id: UserId) {
+        let mut user = self.user(id).await.unwrap();
+        user.is_active = false;
+        self.store
+            .write(move |tx| tx.identity().update_user(&user))
+            .await
+            .unwrap();
+    }
+
+    pub async fn audit(&self, id: UserId) -> Vec<accueil_domain::admin::AuditAction> {
+        self.store
+            .read(move |tx| tx.audit().about(id))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+}

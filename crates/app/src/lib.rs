@@ -1,0 +1,56 @@
+//! Accueil's application layer: the use cases, one module per bounded context.
+//!
+//! A use case validates its input into domain types, does slow work that needs no lock (password
+//! hashing) first, then runs its state change in one unit of work ([`accueil_ports::StoreExt`]):
+//! the change and every row it causes (audit, later outbox and change feed) commit together.
+//! Errors are typed per use case, so the HTTP layer maps each case to a stable code.
+
+pub mod identity;
+
+pub use accueil_ports::StoreError;
+
+use std::sync::Arc;
+
+use accueil_ports::Store;
+use accueil_ports::system::{AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher};
+
+/// Everything the use cases reach the outside world through.
+#[derive(Clone)]
+pub struct Ports {
+    /// Storage (units of work).
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub access_tokens: Arc<dyn AccessTokens>,
+    /// Opaque tokens (refresh tokens).
+    pub opaque_tokens: Arc<dyn OpaqueTokens>,
+}
+
+/// The application: one service per module, sharing the ports.
+#[derive(Clone)]
+pub struct App {
+    /// Accounts, login and sessions.
+    pub identity: identity::IdentityService,
+}
+
+impl App {
+    /// Builds every service.
+    pub fn new(ports: Ports, identity: identity::IdentitySettings) -> Self {
+        Self {
+            identity: identity::IdentityService::new(ports, identity),
+        }
+    }
+
+    /// Whether storage answers, for readiness probes.
+    ///
+    /// # Errors
+    /// The store's error when it does not.
+    pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {
+        self.identity.ports().store.ping().await
+    }
+}

@@ -1,0 +1,180 @@
+//! RFC 9457 problem details with stable machine codes.
+//!
+//! Every error answer is `application/problem+json` with `type` (`/problems/<code>`), `title`,
+//! `status`, `code` and `detail`; validation failures add `errors`, one per field. Unexpected
+//! failures are logged with their cause and answered as 500 without internals.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use accueil_app::StoreError;
+use accueil_domain::validation::{FieldError, ValidationErrors};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The request field.
+    #[schema(example = "password")]
+    pub field: String,
+    /// A stable code for this field's problem.
+    #[schema(example = "too_short")]
+    pub code: String,
+    /// An English explanation.
+    #[schema(example = "at least 8 characters")]
+    pub message: String,
+}
+
+/// A problem response body (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation_failed")]
+    pub kind: String,
+    /// A short summary of the problem type.
+    #[schema(example = "Invalid request")]
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// Stable code that clients switch on.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// What went wrong this time.
+    #[schema(example = "1 field is invalid")]
+    pub detail: String,
+    /// Per-field problems (validation failures only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldProblem>,
+}
+
+impl ApiError {
+    /// A problem with this status, code, title and detail.
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 422 with one entry per invalid field.
+    pub fn validation(errors: &ValidationErrors) -> Self {
+        let n = errors.0.len();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Invalid request",
+            if n == 1 { "1 field is invalid".to_owned() } else { format!("{n} fields are invalid") },
+        );
+        e.errors = errors.0.iter().map(field_problem).collect();
+        e
+    }
+
+    /// 401 for a missing or unusable credential.
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized", detail)
+    }
+
+    /// 409.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
+    }
+
+    /// 403.
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, "Forbidden", detail)
+    }
+
+    /// 500 for a failure the client cannot fix; the cause is logged, never sent.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, source = ?cause.source().map(ToString::to_string), "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+            "an unexpected error occurred",
+        )
+    }
+
+    /// 503 when storage is unreachable (the client may retry), else 500.
+    pub fn store(cause: &StoreError) -> Self {
+        match cause {
+            StoreError::Unavailable(_) => {
+                tracing::error!(error = %cause, "storage unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "Service unavailable",
+                    "the service is temporarily unavailable; try again shortly",
+                )
+            }
+            _ => Self::internal(cause),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn body(&self) -> ProblemBody {
+        ProblemBody {
+            kind: format!("/problems/{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            code: self.code.to_owned(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+fn field_problem(f: &FieldError) -> FieldProblem {
+    FieldProblem {
+        field: f.field.to_owned(),
+        code: f.code.to_owned(),
+        message: f.message.clone(),
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        res.json(self.body())
+    }
+}
+
+/// Answer for a path that no route serves.
+pub(crate) async fn not_found() -> HttpResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource").error_response()
+}

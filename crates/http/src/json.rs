@@ -1,0 +1,52 @@
+//! Body, path and query extractor settings: malformed JSON and unknown fields are 400, a body
+//! over the limit is 413, a wrong content type is 415, all as problems.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::web::{JsonConfig, PathConfig, QueryConfig};
+
+use crate::error::ApiError;
+
+pub(crate) fn config(limit: usize) -> JsonConfig {
+    JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| json_error(&err).into())
+}
+
+fn json_error(err: &JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            "the request body is larger than this endpoint accepts",
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "send the body as application/json",
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            let msg = e.to_string();
+            if msg.contains("unknown field") {
+                ApiError::new(StatusCode::BAD_REQUEST, "unknown_field", "Bad request", msg)
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", msg)
+            }
+        }
+        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", other.to_string()),
+    }
+}
+
+pub(crate) fn path_config() -> PathConfig {
+    PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", err.to_string()).into()
+    })
+}
+
+pub(crate) fn query_config() -> QueryConfig {
+    QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "Bad request", err.to_string()).into()
+    })
+}

@@ -1,0 +1,104 @@
+//! Accueil's HTTP adapter: actix-web handlers, request and response DTOs, authentication
+//! extractors, RFC 9457 problem responses and the OpenAPI document.
+//!
+//! Handlers are thin: they turn a DTO into a use-case input, call the application, and map the
+//! typed result to a response. Every route is registered through utoipa-actix-web, so a route
+//! cannot exist without its OpenAPI operation; a test walks the document against the server.
+
+mod auth;
+mod error;
+mod health;
+pub mod identity;
+mod json;
+mod middleware;
+mod openapi;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
+use actix_web::web;
+use utoipa_actix_web::{AppExt, scope};
+
+pub use auth::Auth;
+pub use error::{ApiError, ProblemBody};
+pub use openapi::ApiDoc;
+
+/// HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Origins allowed to call the API from a browser; `*` allows any. Empty: no CORS headers,
+    /// so browsers allow same-origin calls only.
+    pub cors_origins: Vec<String>,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            json_limit: 64 * 1024,
+        }
+    }
+}
+
+/// The whole application: routes, OpenAPI document and docs page, middleware.
+pub fn build_app(
+    app: web::Data<accueil_app::App>,
+    settings: &HttpSettings,
+) -> actix_web::App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (routes, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .app_data(app)
+        .app_data(json::config(settings.json_limit))
+        .app_data(json::path_config())
+        .app_data(json::query_config())
+        .service(scope("/api/v1").configure(identity::configure))
+        .configure(health::configure)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    routes
+        .configure(move |cfg| openapi::serve(cfg, api))
+        .default_service(web::to(error::not_found))
+        .wrap(from_fn(middleware::request_context))
+        .wrap(Condition::new(!settings.cors_origins.is_empty(), cors(&settings.cors_origins)))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .wrap(from_fn(middleware::trim_trailing_slash))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_any_origin()
+    } else {
+        origins.iter().fold(base, |c, o| c.allowed_origin(o))
+    }
+}

@@ -1,0 +1,444 @@
+//! The contract every storage adapter must meet: one suite per port, run unchanged against
+//! memory, SQLite and PostgreSQL (see `contract_suite!`).
+//!
+//! Each check takes a fresh, empty, migrated store. Failures panic with a message naming the
+//! rule, as tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+
+use accueil_domain::admin::{AuditAction, AuditEvent};
+use accueil_domain::identity::{
+    DisplayName, Email, NewUser, PasswordHash, RefreshToken, Role, Session, SessionId,
+    TokenDigest, User, UserId, Username,
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::identity::UserWriteError;
+use crate::{Store, StoreError, StoreExt};
+
+/// Generates one `#[tokio::test]` per contract check. `$make` is an async expression yielding
+/// `Option<Arc<dyn Store>>`: `None` means the backend is not available and the check is
+/// skipped (the factory prints why, or panics when the backend is required).
+#[macro_export]
+macro_rules! contract_suite {
+    ($make:expr) => {
+        $crate::contract_suite!(@each $make;
+            identity_user_round_trip,
+            identity_email_unique_ignoring_case,
+            identity_username_unique,
+            identity_update_user,
+            identity_sessions_and_refresh_tokens,
+            identity_refresh_compare_and_set_under_concurrency,
+            identity_revoke_user_sessions,
+            audit_log_round_trip,
+            store_rollback_discards_every_write,
+            store_read_units_cannot_write,
+            store_concurrent_writes_all_succeed,
+            store_ping_answers,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(store) = $make.await {
+                    $crate::contract::$name(store).await;
+                }
+            }
+        )*
+    };
+}
+
+type Shared = Arc<dyn Store>;
+
+/// A fixed instant with microsecond precision, which every backend stores exactly.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap() + Duration::microseconds(123_456)
+}
+
+fn new_user(email: &str, username: Option<&str>) -> User {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        username: username.map(|u| Username::parse(u).unwrap()),
+        display_name: Some(DisplayName::parse("Zoé Ünïcode").unwrap()),
+        password_hash: PasswordHash::new("$2b$04$abcdefghijklmnopqrstuuN3S7QxJ6wXQ0pRpQ3f3s2M7m6o0a0y2".into()),
+        role: Role::User,
+    }
+    .into_user(UserId(Uuid::now_v7()), t0())
+}
+
+async fn insert(store: &Shared, user: User) -> Result<(), UserWriteError> {
+    store.write(move |tx| tx.identity().insert_user(&user)).await
+}
+
+async fn by_id(store: &Shared, id: UserId) -> Option<User> {
+    store
+        .read(move |tx| tx.identity().user_by_id(id))
+        .await
+        .unwrap()
+}
+
+pub async fn identity_user_round_trip(store: Shared) {
+    let user = new_user("Ann.Lee@Example.org", Some("ann"));
+    insert(&store, user.clone()).await.unwrap();
+    assert_eq!(by_id(&store, user.id).await.as_ref(), Some(&user), "read back by id");
+    let other_case = Email::parse("ann.lee@EXAMPLE.ORG").unwrap();
+    let found = store
+        .read(move |tx| tx.identity().user_by_email(&other_case))
+        .await
+        .unwrap();
+    assert_eq!(found.as_ref(), Some(&user), "look-up by e-mail ignores case");
+    let name = Username::parse("ANN").unwrap();
+    let found = store
+        .read(move |tx| tx.identity().user_by_username(&name))
+        .await
+        .unwrap();
+    assert_eq!(found.as_ref(), Some(&user), "look-up by username");
+    assert_eq!(by_id(&store, UserId(Uuid::now_v7())).await, None, "unknown id");
+    let none = Email::parse("nobody@example.org").unwrap();
+    let found = store
+        .read(move |tx| tx.identity().user_by_email(&none))
+        .await
+        .unwrap();
+    assert_eq!(found, None, "unknown e-mail");
+    // A user without username, display name or password (an OAuth-only account later).
+    let mut bare = new_user("bare@example.org", None);
+    bare.display_name = None;
+    bare.password_hash = None;
+    insert(&store, bare.clone()).await.unwrap();
+    assert_eq!(by_id(&store, bare.id).await, Some(bare), "optional fields round-trip");
+}
+
+pub async fn identity_email_unique_ignoring_case(store: Shared) {
+    insert(&store, new_user("ann@example.org", None)).await.unwrap();
+    let twin = new_user("ANN@example.org", None);
+    let twin_id = twin.id;
+    assert_eq!(
+        insert(&store, twin).await,
+        Err(UserWriteError::EmailTaken),
+        "same address in another case"
+    );
+    assert_eq!(by_id(&store, twin_id).await, None, "nothing written");
+}
+
+pub async fn identity_username_unique(store: Shared) {
+    insert(&store, new_user("a@example.org", Some("ann"))).await.unwrap();
+    assert_eq!(
+        insert(&store, new_user("b@example.org", Some("Ann"))).await,
+        Err(UserWriteError::UsernameTaken)
+    );
+    // Several users without a username are fine.
+    insert(&store, new_user("c@example.org", None)).await.unwrap();
+    insert(&store, new_user("d@example.org", None)).await.unwrap();
+}
+
+pub async fn identity_update_user(store: Shared) {
+    let mut user = new_user("a@example.org", Some("ann"));
+    insert(&store, user.clone()).await.unwrap();
+    insert(&store, new_user("b@example.org", Some("bob"))).await.unwrap();
+    user.role = Role::Admin;
+    user.is_active = false;
+    user.email_verified = true;
+    user.password_hash = Some(PasswordHash::new("$2b$04$other".into()));
+    user.updated_at = t0() + Duration::seconds(5);
+    let u = user.clone();
+    store
+        .write(move |tx| tx.identity().update_user(&u))
+        .await
+        .unwrap();
+    assert_eq!(by_id(&store, user.id).await, Some(user.clone()), "every field updated");
+
+    let mut clash = user.clone();
+    clash.email = Email::parse("B@example.org").unwrap();
+    assert_eq!(
+        store.write(move |tx| tx.identity().update_user(&clash)).await,
+        Err(UserWriteError::EmailTaken)
+    );
+    let mut clash = user.clone();
+    clash.username = Some(Username::parse("bob").unwrap());
+    assert_eq!(
+        store.write(move |tx| tx.identity().update_user(&clash)).await,
+        Err(UserWriteError::UsernameTaken)
+    );
+    let ghost = new_user("ghost@example.org", None);
+    assert_eq!(
+        store.write(move |tx| tx.identity().update_user(&ghost)).await,
+        Err(UserWriteError::NotFound)
+    );
+    assert_eq!(by_id(&store, user.id).await, Some(user), "failed updates changed nothing");
+}
+
+fn token(session: &Session, digest: &str, issued: DateTime<Utc>) -> RefreshToken {
+    RefreshToken {
+        id: Uuid::now_v7(),
+        session_id: session.id,
+        user_id: session.user_id,
+        digest: TokenDigest(digest.into()),
+        issued_at: issued,
+        expires_at: issued + Duration::days(30),
+        used_at: None,
+    }
+}
+
+async fn user_with_session(store: &Shared, email: &str) -> (User, Session) {
+    let user = new_user(email, None);
+    insert(store, user.clone()).await.unwrap();
+    let session = Session::start(SessionId(Uuid::now_v7()), user.id, t0());
+    let s = session.clone();
+    store
+        .write(move |tx| tx.identity().insert_session(&s))
+        .await
+        .unwrap();
+    (user, session)
+}
+
+pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
+    let (_, session) = user_with_session(&store, "a@example.org").await;
+    let sid = session.id;
+    let got = store.read(move |tx| tx.identity().session(sid)).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&session), "session round-trip");
+
+    let tok = token(&session, "digest-1", t0());
+    let t = tok.clone();
+    store
+        .write(move |tx| tx.identity().insert_refresh_token(&t))
+        .await
+        .unwrap();
+    let dup = token(&session, "digest-1", t0());
+    let err = store
+        .write(move |tx| tx.identity().insert_refresh_token(&dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "duplicate digest: {err:?}");
+
+    let d = TokenDigest("digest-1".into());
+    let got = store
+        .read(move |tx| tx.identity().refresh_token_by_digest(&d))
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&tok), "token round-trip");
+    let d = TokenDigest("digest-unknown".into());
+    let got = store
+        .read(move |tx| tx.identity().refresh_token_by_digest(&d))
+        .await
+        .unwrap();
+    assert_eq!(got, None);
+
+    let id = tok.id;
+    let used_at = t0() + Duration::seconds(1);
+    let first = store
+        .write(move |tx| tx.identity().mark_refresh_token_used(id, used_at))
+        .await
+        .unwrap();
+    let second = store
+        .write(move |tx| tx.identity().mark_refresh_token_used(id, t0() + Duration::seconds(2)))
+        .await
+        .unwrap();
+    assert!(first && !second, "a token is marked used once");
+    let d = TokenDigest("digest-1".into());
+    let got = store
+        .read(move |tx| tx.identity().refresh_token_by_digest(&d))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.used_at, Some(used_at), "the first use time is kept");
+
+    let at = t0() + Duration::seconds(3);
+    let live = store
+        .write(move |tx| tx.identity().revoke_session(sid, at, "logout"))
+        .await
+        .unwrap();
+    let again = store
+        .write(move |tx| tx.identity().revoke_session(sid, at + Duration::seconds(1), "other"))
+        .await
+        .unwrap();
+    assert!(live && !again, "revoked once");
+    let got = store
+        .read(move |tx| tx.identity().session(sid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.revoked_at, Some(at));
+    assert_eq!(got.revoke_reason.as_deref(), Some("logout"), "first reason kept");
+}
+
+pub async fn identity_refresh_compare_and_set_under_concurrency(store: Shared) {
+    let (_, session) = user_with_session(&store, "race@example.org").await;
+    let tok = token(&session, "race", t0());
+    let id = tok.id;
+    store
+        .write(move |tx| tx.identity().insert_refresh_token(&tok))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| {
+                    tx.identity()
+                        .mark_refresh_token_used(id, t0() + Duration::milliseconds(i))
+                })
+                .await
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one concurrent use wins");
+}
+
+pub async fn identity_revoke_user_sessions(store: Shared) {
+    let (user, s1) = user_with_session(&store, "multi@example.org").await;
+    let s2 = Session::start(SessionId(Uuid::now_v7()), user.id, t0());
+    let s3 = Session::start(SessionId(Uuid::now_v7()), user.id, t0());
+    let (a, b) = (s2.clone(), s3.clone());
+    store
+        .write(move |tx| {
+            tx.identity().insert_session(&a)?;
+            tx.identity().insert_session(&b)
+        })
+        .await
+        .unwrap();
+    let (_, other) = user_with_session(&store, "other@example.org").await;
+    let id3 = s3.id;
+    store
+        .write(move |tx| tx.identity().revoke_session(id3, t0(), "logout"))
+        .await
+        .unwrap();
+    let uid = user.id;
+    let n = store
+        .write(move |tx| tx.identity().revoke_user_sessions(uid, t0(), "logout_all"))
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "only the live sessions of this user");
+    for (sid, reason) in [(s1.id, "logout_all"), (s2.id, "logout_all"), (s3.id, "logout")] {
+        let s = store
+            .read(move |tx| tx.identity().session(sid))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.revoke_reason.as_deref(), Some(reason));
+    }
+    let oid = other.id;
+    let o = store
+        .read(move |tx| tx.identity().session(oid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(o.is_live(), "another user's session is untouched");
+}
+
+pub async fn audit_log_round_trip(store: Shared) {
+    let user = new_user("audited@example.org", None);
+    let uid = user.id;
+    insert(&store, user).await.unwrap();
+    let events: Vec<AuditEvent> = (0..3)
+        .map(|i| AuditEvent {
+            id: Uuid::now_v7(),
+            at: t0() + Duration::seconds(i),
+            actor: if i == 0 { None } else { Some(uid) },
+            action: if i == 2 {
+                AuditAction::AllSessionsRevoked
+            } else {
+                AuditAction::UserRegistered
+            },
+            subject: Some(uid),
+            detail: format!("detail {i}"),
+        })
+        .collect();
+    let ev = events.clone();
+    store
+        .write(move |tx| ev.iter().try_for_each(|e| tx.audit().record(e)))
+        .await
+        .unwrap();
+    let got = store.read(move |tx| tx.audit().about(uid)).await.unwrap();
+    assert_eq!(got, events, "events about the subject, oldest first");
+}
+
+#[derive(Debug, PartialEq)]
+enum Aborted {
+    Deliberately,
+    Store(StoreError),
+}
+impl From<StoreError> for Aborted {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+pub async fn store_rollback_discards_every_write(store: Shared) {
+    let user = new_user("rollback@example.org", None);
+    let uid = user.id;
+    let event = AuditEvent {
+        id: Uuid::now_v7(),
+        at: t0(),
+        actor: None,
+        action: AuditAction::UserRegistered,
+        subject: Some(uid),
+        detail: String::new(),
+    };
+    let res: Result<(), Aborted> = store
+        .write(move |tx| {
+            tx.identity()
+                .insert_user(&user)
+                .map_err(|e| Aborted::Store(StoreError::Internal(e.to_string())))?;
+            tx.audit().record(&event)?;
+            Err(Aborted::Deliberately)
+        })
+        .await;
+    assert_eq!(res, Err(Aborted::Deliberately), "the work's own error comes back");
+    assert_eq!(by_id(&store, uid).await, None, "the user was rolled back");
+    let events = store.read(move |tx| tx.audit().about(uid)).await.unwrap();
+    assert!(events.is_empty(), "the audit row was rolled back with it");
+}
+
+pub async fn store_read_units_cannot_write(store: Shared) {
+    let user = new_user("reader@example.org", None);
+    let uid = user.id;
+    let res = store.read(move |tx| tx.identity().insert_user(&user)).await;
+    assert!(
+        matches!(res, Err(UserWriteError::Store(StoreError::Internal(_)))),
+        "a write in a read unit fails: {res:?}"
+    );
+    assert_eq!(by_id(&store, uid).await, None);
+}
+
+pub async fn store_concurrent_writes_all_succeed(store: Shared) {
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = new_user(&format!("writer{i}@example.org"), None);
+            let id = user.id;
+            let event = AuditEvent {
+                id: Uuid::now_v7(),
+                at: t0(),
+                actor: None,
+                action: AuditAction::UserRegistered,
+                subject: Some(id),
+                detail: String::new(),
+            };
+            store
+                .write(move |tx| {
+                    tx.identity().insert_user(&user)?;
+                    tx.audit().record(&event).map_err(UserWriteError::from)
+                })
+                .await
+                .map(|()| id)
+        }));
+    }
+    for t in tasks {
+        let id = t.await.unwrap().expect("no concurrent write fails (no 'database is locked')");
+        assert!(by_id(&store, id).await.is_some());
+    }
+}
+
+pub async fn store_ping_answers(store: Shared) {
+    store.ping().await.expect("a migrated store is ready");
+}

@@ -1,0 +1,122 @@
+//! Identity ports: users, sessions and refresh tokens.
+
+use accueil_domain::identity::{
+    Email, RefreshToken, Session, SessionId, TokenDigest, User, UserId, Username,
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// Why a user row could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserWriteError {
+    /// Another user has this e-mail address (compared case-insensitively).
+    #[error("e-mail address already registered")]
+    EmailTaken,
+    /// Another user has this username.
+    #[error("username already taken")]
+    UsernameTaken,
+    /// No user has this id (updates only).
+    #[error("no such user")]
+    NotFound,
+    /// Anything else.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Users, sessions and refresh tokens, inside one transaction.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait IdentityRepo: Send {
+    /// Inserts a new user.
+    ///
+    /// # Errors
+    /// `UserWriteError::EmailTaken` when another user's e-mail equals this one ignoring case;
+    /// `UserWriteError::UsernameTaken` when the username is taken; `UserWriteError::Store`
+    /// otherwise. Nothing is written on error.
+    fn insert_user(&mut self, user: &User) -> Result<(), UserWriteError>;
+
+    /// Replaces every stored field of an existing user (matched by id).
+    ///
+    /// # Errors
+    /// `UserWriteError::NotFound` when no user has this id; `EmailTaken` / `UsernameTaken` as
+    /// for [`IdentityRepo::insert_user`]; `UserWriteError::Store` otherwise.
+    fn update_user(&mut self, user: &User) -> Result<(), UserWriteError>;
+
+    /// The user with this id.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back into a valid user.
+    fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// The user whose e-mail equals `email` ignoring case.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` as for [`IdentityRepo::user_by_id`].
+    fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
+
+    /// The user with this username.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` as for [`IdentityRepo::user_by_id`].
+    fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError>;
+
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the id exists; `StoreError::Internal` when the user does not.
+    fn insert_session(&mut self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session with this id.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError>;
+
+    /// Revokes a live session; a revoked one keeps its first revocation time and reason.
+    /// Returns whether it was live.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn revoke_session(
+        &mut self,
+        id: SessionId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes every live session of a user; returns how many were live.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn revoke_user_sessions(
+        &mut self,
+        user: UserId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64, StoreError>;
+
+    /// Stores a new refresh token.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the digest or id exists; `StoreError::Internal` when the
+    /// session does not.
+    fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), StoreError>;
+
+    /// The refresh token with this digest.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn refresh_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<RefreshToken>, StoreError>;
+
+    /// Marks a token used, only if it is not used yet: the compare-and-set that lets at most one
+    /// of several concurrent refreshes with the same token succeed. Returns whether this call
+    /// marked it.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn mark_refresh_token_used(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,128 @@
+//! The unit of work: one use case, one transaction.
+//!
+//! `Store::run` is object-safe (the application holds an `Arc<dyn Store>`), so the closure and
+//! its result travel boxed; [`StoreExt`] restores the types. An adapter runs the closure on a
+//! thread where blocking is allowed, commits when it returns `Ok` and rolls back when it
+//! returns `Err`. A use case that must record something *and* refuse the request (for example,
+//! revoke a session family on refresh-token reuse, then answer 401) returns `Ok` with an outcome
+//! and turns it into an error after the commit.
+
+use std::any::Any;
+use std::future::Future;
+
+use async_trait::async_trait;
+
+use crate::admin::AuditRepo;
+use crate::identity::IdentityRepo;
+
+/// A storage failure that no use case can act on, except by answering "try again later".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or refused the connection (pool timeout, server down).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule that the repository method does not report as a typed error.
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+    /// Anything else: a bug, a corrupt row, a failed migration.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+/// Whether a unit of work may write. Adapters may serve reads from replicas or from a pool of
+/// read connections, and serialize writes (SQLite has one writer connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only; a write inside fails.
+    Read,
+    /// Reads and writes, in one transaction that takes the write lock up front.
+    Write,
+}
+
+/// The repositories, all bound to one open transaction.
+pub trait Tx: Send {
+    /// Users, sessions and refresh tokens.
+    fn identity(&mut self) -> &mut dyn IdentityRepo;
+    /// The audit log.
+    fn audit(&mut self) -> &mut dyn AuditRepo;
+}
+
+/// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.
+pub type Boxed = Box<dyn Any + Send>;
+/// A unit of work, boxed.
+pub type Work = Box<dyn FnOnce(&mut dyn Tx) -> Result<Boxed, Boxed> + Send>;
+
+/// Runs units of work.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Runs `work` in one transaction, off the async workers.
+    ///
+    /// # Errors
+    /// `Ok(Ok(_))` when the work succeeded and committed; `Ok(Err(_))` when the work failed and
+    /// everything it wrote was rolled back. `Err(StoreError::Unavailable)` when no connection
+    /// could be had within the pool's timeout, `Err(StoreError::Internal)` when the
+    /// transaction could not begin or commit (then nothing was written).
+    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError>;
+
+    /// Checks that the database answers and its schema is current, for readiness probes.
+    ///
+    /// # Errors
+    /// `StoreError::Unavailable` when it does not answer; `StoreError::Internal` when
+    /// migrations are pending.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The typed face of [`Store::run`].
+pub trait StoreExt {
+    /// Runs `f` in a read transaction.
+    fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static;
+
+    /// Runs `f` in a write transaction: its writes commit together if it returns `Ok`.
+    fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static;
+}
+
+impl<S: Store + ?Sized> StoreExt for S {
+    fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        typed(self, Access::Read, f)
+    }
+
+    fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        typed(self, Access::Write, f)
+    }
+}
+
+async fn typed<S, T, E, F>(store: &S, access: Access, f: F) -> Result<T, E>
+where
+    S: Store + ?Sized,
+    F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let work: Work = Box::new(move |tx| match f(tx) {
+        Ok(v) => Ok(Box::new(v) as Boxed),
+        Err(e) => Err(Box::new(e) as Boxed),
+    });
+    let mismatch = || StoreError::Internal("unit of work returned a value of another type".into());
+    match store.run(access, work).await? {
+        Ok(v) => v.downcast::<T>().map(|v| *v).map_err(|_| E::from(mismatch())),
+        Err(e) => Err(e.downcast::<E>().map(|e| *e).unwrap_or_else(|_| E::from(mismatch()))),
+    }
+}

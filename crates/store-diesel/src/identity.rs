@@ -1,0 +1,304 @@
+//! Users, sessions and refresh tokens in SQL.
+
+use accueil_domain::identity::{
+    DisplayName, Email, PasswordHash, RefreshToken, Role, Session, SessionId, TokenDigest, User,
+    UserId, Username,
+};
+use accueil_ports::StoreError;
+use accueil_ports::identity::{IdentityRepo, UserWriteError};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use uuid::Uuid;
+
+use crate::schema::{refresh_tokens, sessions, users};
+use crate::tx::{DieselTx, constraint, naive, store_error, utc, uuid};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+struct UserRow {
+    id: String,
+    email: String,
+    email_canonical: String,
+    username: Option<String>,
+    display_name: Option<String>,
+    password_hash: Option<String>,
+    role: String,
+    email_verified: bool,
+    is_active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&User> for UserRow {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email: u.email.as_str().to_owned(),
+            email_canonical: u.email.canonical(),
+            username: u.username.as_ref().map(|n| n.as_str().to_owned()),
+            display_name: u.display_name.as_ref().map(|n| n.as_str().to_owned()),
+            password_hash: u.password_hash.as_ref().map(|h| h.as_str().to_owned()),
+            role: u.role.as_str().to_owned(),
+            email_verified: u.email_verified,
+            is_active: u.is_active,
+            created_at: naive(u.created_at),
+            updated_at: naive(u.updated_at),
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: UserId(uuid(&r.id)?),
+            email: Email::from_trusted(r.email),
+            username: r.username.map(Username::from_trusted),
+            display_name: r.display_name.map(DisplayName::from_trusted),
+            password_hash: r.password_hash.map(PasswordHash::new),
+            role: Role::parse(&r.role)
+                .ok_or_else(|| StoreError::Internal(format!("unknown role {:?}", r.role)))?,
+            email_verified: r.email_verified,
+            is_active: r.is_active,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+    revoke_reason: Option<String>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id: SessionId(uuid(&r.id)?),
+            user_id: UserId(uuid(&r.user_id)?),
+            created_at: utc(r.created_at),
+            revoked_at: r.revoked_at.map(utc),
+            revoke_reason: r.revoke_reason,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+struct RefreshTokenRow {
+    id: String,
+    session_id: String,
+    user_id: String,
+    digest: String,
+    issued_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<RefreshTokenRow> for RefreshToken {
+    type Error = StoreError;
+    fn try_from(r: RefreshTokenRow) -> Result<Self, StoreError> {
+        Ok(RefreshToken {
+            id: uuid(&r.id)?,
+            session_id: SessionId(uuid(&r.session_id)?),
+            user_id: UserId(uuid(&r.user_id)?),
+            digest: TokenDigest(r.digest),
+            issued_at: utc(r.issued_at),
+            expires_at: utc(r.expires_at),
+            used_at: r.used_at.map(utc),
+        })
+    }
+}
+
+/// Which unique rule a user write broke.
+fn user_write_error(e: DieselError) -> UserWriteError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
+        let which = constraint(&**info);
+        if which.contains("email") {
+            return UserWriteError::EmailTaken;
+        }
+        if which.contains("username") {
+            return UserWriteError::UsernameTaken;
+        }
+    }
+    UserWriteError::Store(store_error(e))
+}
+
+fn one_user(rows: Option<UserRow>) -> Result<Option<User>, StoreError> {
+    rows.map(User::try_from).transpose()
+}
+
+impl IdentityRepo for DieselTx<'_> {
+    fn insert_user(&mut self, user: &User) -> Result<(), UserWriteError> {
+        self.writable()?;
+        diesel::insert_into(users::table)
+            .values(UserRow::from(user))
+            .execute(self.conn)
+            .map_err(user_write_error)?;
+        Ok(())
+    }
+
+    fn update_user(&mut self, user: &User) -> Result<(), UserWriteError> {
+        self.writable()?;
+        let row = UserRow::from(user);
+        let n = diesel::update(users::table.find(&row.id))
+            .set(&row)
+            .execute(self.conn)
+            .map_err(user_write_error)?;
+        if n == 0 {
+            return Err(UserWriteError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        let row = users::table
+            .find(id.to_string())
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        one_user(row)
+    }
+
+    fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        let row = users::table
+            .filter(users::email_canonical.eq(email.canonical()))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        one_user(row)
+    }
+
+    fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
+        let row = users::table
+            .filter(users::username.eq(username.as_str()))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        one_user(row)
+    }
+
+    fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(sessions::table)
+            .values(SessionRow {
+                id: session.id.to_string(),
+                user_id: session.user_id.to_string(),
+                created_at: naive(session.created_at),
+                revoked_at: session.revoked_at.map(naive),
+                revoke_reason: session.revoke_reason.clone(),
+            })
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        sessions::table
+            .find(id.to_string())
+            .select(SessionRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Session::try_from)
+            .transpose()
+    }
+
+    fn revoke_session(
+        &mut self,
+        id: SessionId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            sessions::table
+                .find(id.to_string())
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(naive(at)),
+            sessions::revoke_reason.eq(reason),
+        ))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+
+    fn revoke_user_sessions(
+        &mut self,
+        user: UserId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set((
+            sessions::revoked_at.eq(naive(at)),
+            sessions::revoke_reason.eq(reason),
+        ))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n as u64)
+    }
+
+    fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(RefreshTokenRow {
+                id: token.id.to_string(),
+                session_id: token.session_id.to_string(),
+                user_id: token.user_id.to_string(),
+                digest: token.digest.0.clone(),
+                issued_at: naive(token.issued_at),
+                expires_at: naive(token.expires_at),
+                used_at: token.used_at.map(naive),
+            })
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn refresh_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        refresh_tokens::table
+            .filter(refresh_tokens::digest.eq(&digest.0))
+            .select(RefreshTokenRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(RefreshToken::try_from)
+            .transpose()
+    }
+
+    fn mark_refresh_token_used(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        // Compare-and-set: on PostgreSQL a concurrent transaction that updated the row first
+        // makes this one re-check `used_at IS NULL` after it commits, and match nothing.
+        let n = diesel::update(
+            refresh_tokens::table
+                .find(id.to_string())
+                .filter(refresh_tokens::used_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(naive(at)))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+}

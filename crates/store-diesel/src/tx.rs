@@ -1,0 +1,122 @@
+//! Running one unit of work in one transaction, and the conversions every repository shares.
+
+use accueil_ports::admin::AuditRepo;
+use accueil_ports::identity::IdentityRepo;
+use accueil_ports::store::{Boxed, Work};
+use accueil_ports::{Access, StoreError, Tx};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use uuid::Uuid;
+
+use crate::connection::AnyConnection;
+
+/// The repositories of one open transaction.
+pub(crate) struct DieselTx<'a> {
+    pub(crate) conn: &'a mut AnyConnection,
+    pub(crate) read_only: bool,
+}
+
+impl DieselTx<'_> {
+    /// Refuses writes in a read unit before they reach the database, with the same error on
+    /// every backend.
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::Internal("write attempted in a read-only unit of work".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Tx for DieselTx<'_> {
+    fn identity(&mut self) -> &mut dyn IdentityRepo {
+        self
+    }
+    fn audit(&mut self) -> &mut dyn AuditRepo {
+        self
+    }
+}
+
+/// Begins the right kind of transaction, runs the work, and commits on `Ok` or rolls back on
+/// `Err`.
+pub(crate) fn run(
+    conn: &mut AnyConnection,
+    access: Access,
+    work: Work,
+) -> Result<Result<Boxed, Boxed>, StoreError> {
+    let begun = match (&mut *conn, access) {
+        // IMMEDIATE takes the write lock now: a deferred transaction that reads first could
+        // fail with SQLITE_BUSY on its first write if another process wrote meanwhile.
+        (AnyConnection::Sqlite(c), Access::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        (AnyConnection::Sqlite(c), Access::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
+        }
+        (AnyConnection::Postgresql(c), Access::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
+        }
+        (AnyConnection::Postgresql(c), Access::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN READ ONLY")
+        }
+    };
+    begun.map_err(|e| StoreError::Unavailable(format!("cannot begin transaction: {e}")))?;
+    let outcome = {
+        let mut tx = DieselTx {
+            conn: &mut *conn,
+            read_only: access == Access::Read,
+        };
+        work(&mut tx)
+    };
+    type Tm = <AnyConnection as Connection>::TransactionManager;
+    match outcome {
+        Ok(v) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(Ok(v)),
+            Err(e) => {
+                // Diesel rolls back a failed commit itself; report it as a storage failure.
+                Err(StoreError::Internal(format!("commit failed: {e}")))
+            }
+        },
+        Err(e) => {
+            Tm::rollback_transaction(conn)
+                .map_err(|r| StoreError::Internal(format!("rollback failed: {r}")))?;
+            Ok(Err(e))
+        }
+    }
+}
+
+/// Maps a diesel error to the port's error.
+pub(crate) fn store_error(e: DieselError) -> StoreError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            StoreError::Conflict(constraint(&*info))
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            StoreError::Unavailable(info.message().to_owned())
+        }
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+/// The violated constraint's name (PostgreSQL) or its message (SQLite: "UNIQUE constraint
+/// failed: users.email_canonical").
+pub(crate) fn constraint(info: &dyn diesel::result::DatabaseErrorInformation) -> String {
+    info.constraint_name()
+        .map_or_else(|| info.message().to_owned(), ToOwned::to_owned)
+}
+
+/// A stored time (UTC, no zone) as a UTC instant.
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// A UTC instant for storage.
+pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+/// A stored id.
+pub(crate) fn uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Internal(format!("corrupt id {s:?}: {e}")))
+}

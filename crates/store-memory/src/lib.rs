@@ -1,0 +1,257 @@
+//! Every repository port in memory: for application tests and the contract suite.
+//!
+//! One mutex serializes units of work, like SQLite's single writer. A unit of work runs against
+//! a copy of the state that replaces the original only when the work succeeds, so a failed unit
+//! leaves nothing behind, exactly as a rolled-back transaction does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use accueil_domain::admin::AuditEvent;
+use accueil_domain::identity::{
+    Email, RefreshToken, Session, SessionId, TokenDigest, User, UserId, Username,
+};
+use accueil_ports::admin::AuditRepo;
+use accueil_ports::identity::{IdentityRepo, UserWriteError};
+use accueil_ports::store::{Boxed, Work};
+use accueil_ports::{Access, Store, StoreError, Tx};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    users: HashMap<UserId, User>,
+    sessions: HashMap<SessionId, Session>,
+    refresh_tokens: HashMap<Uuid, RefreshToken>,
+    audit: Vec<AuditEvent>,
+}
+
+/// The in-memory store. Cloning it shares the same data.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError> {
+        let mut guard = self
+            .state
+            .lock()
+            .map_err(|_| StoreError::Internal("memory store poisoned by a panic".into()))?;
+        let mut draft = guard.clone();
+        let mut tx = MemTx {
+            state: &mut draft,
+            read_only: access == Access::Read,
+        };
+        let outcome = work(&mut tx);
+        if outcome.is_ok() && access == Access::Write {
+            *guard = draft;
+        }
+        Ok(outcome)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+struct MemTx<'a> {
+    state: &'a mut State,
+    read_only: bool,
+}
+
+impl MemTx<'_> {
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::Internal("write attempted in a read-only unit of work".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn clash(&self, user: &User) -> Option<UserWriteError> {
+        let email = user.email.canonical();
+        self.state.users.values().filter(|u| u.id != user.id).find_map(|u| {
+            if u.email.canonical() == email {
+                Some(UserWriteError::EmailTaken)
+            } else if user.username.is_some() && u.username == user.username {
+                Some(UserWriteError::UsernameTaken)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+impl Tx for MemTx<'_> {
+    fn identity(&mut self) -> &mut dyn IdentityRepo {
+        self
+    }
+    fn audit(&mut self) -> &mut dyn AuditRepo {
+        self
+    }
+}
+
+impl IdentityRepo for MemTx<'_> {
+    fn insert_user(&mut self, user: &User) -> Result<(), UserWriteError> {
+        self.writable()?;
+        if self.state.users.contains_key(&user.id) {
+            return Err(StoreError::Conflict("users.id".into()).into());
+        }
+        if let Some(e) = self.clash(user) {
+            return Err(e);
+        }
+        self.state.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    fn update_user(&mut self, user: &User) -> Result<(), UserWriteError> {
+        self.writable()?;
+        if !self.state.users.contains_key(&user.id) {
+            return Err(UserWriteError::NotFound);
+        }
+        if let Some(e) = self.clash(user) {
+            return Err(e);
+        }
+        self.state.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.state.users.get(&id).cloned())
+    }
+
+    fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        let key = email.canonical();
+        Ok(self.state.users.values().find(|u| u.email.canonical() == key).cloned())
+    }
+
+    fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .state
+            .users
+            .values()
+            .find(|u| u.username.as_ref() == Some(username))
+            .cloned())
+    }
+
+    fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        self.writable()?;
+        if !self.state.users.contains_key(&session.user_id) {
+            return Err(StoreError::Internal("session for an unknown user".into()));
+        }
+        if self.state.sessions.contains_key(&session.id) {
+            return Err(StoreError::Conflict("sessions.id".into()));
+        }
+        self.state.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        Ok(self.state.sessions.get(&id).cloned())
+    }
+
+    fn revoke_session(
+        &mut self,
+        id: SessionId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(match self.state.sessions.get_mut(&id) {
+            Some(s) if s.is_live() => {
+                s.revoked_at = Some(at);
+                s.revoke_reason = Some(reason.to_owned());
+                true
+            }
+            _ => false,
+        })
+    }
+
+    fn revoke_user_sessions(
+        &mut self,
+        user: UserId,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut n = 0;
+        for s in self.state.sessions.values_mut() {
+            if s.user_id == user && s.is_live() {
+                s.revoked_at = Some(at);
+                s.revoke_reason = Some(reason.to_owned());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), StoreError> {
+        self.writable()?;
+        if !self.state.sessions.contains_key(&token.session_id) {
+            return Err(StoreError::Internal("refresh token for an unknown session".into()));
+        }
+        let taken = self.state.refresh_tokens.contains_key(&token.id)
+            || self.state.refresh_tokens.values().any(|t| t.digest == token.digest);
+        if taken {
+            return Err(StoreError::Conflict("refresh_tokens.digest".into()));
+        }
+        self.state.refresh_tokens.insert(token.id, token.clone());
+        Ok(())
+    }
+
+    fn refresh_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        Ok(self
+            .state
+            .refresh_tokens
+            .values()
+            .find(|t| &t.digest == digest)
+            .cloned())
+    }
+
+    fn mark_refresh_token_used(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(match self.state.refresh_tokens.get_mut(&id) {
+            Some(t) if t.used_at.is_none() => {
+                t.used_at = Some(at);
+                true
+            }
+            _ => false,
+        })
+    }
+}
+
+impl AuditRepo for MemTx<'_> {
+    fn record(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.writable()?;
+        if self.state.audit.iter().any(|e| e.id == event.id) {
+            return Err(StoreError::Conflict("audit_events.id".into()));
+        }
+        self.state.audit.push(event.clone());
+        Ok(())
+    }
+
+    fn about(&mut self, subject: UserId) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut events: Vec<AuditEvent> = self
+            .state
+            .audit
+            .iter()
+            .filter(|e| e.subject == Some(subject))
+            .cloned()
+            .collect();
+        events.sort_by_key(|e| (e.at, e.id));
+        Ok(events)
+    }
+}
