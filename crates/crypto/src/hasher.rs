@@ -68,7 +68,9 @@ impl PasswordHasher for BcryptHasher {
         // policy rejects those before they get here). Exactly 72 is whole, so the library's
         // non-truncating variant, which also counts the terminating NUL, is too strict.
         if secret.len() > MAX_PASSWORD_BYTES {
-            return Err(HashError::Internal("password longer than bcrypt's 72 bytes".into()));
+            return Err(HashError::Internal(
+                "password longer than bcrypt's 72 bytes".into(),
+            ));
         }
         let hashed = self
             .blocking(move || bcrypt::hash(secret, cost))
@@ -92,7 +94,11 @@ impl PasswordHasher for BcryptHasher {
         };
         let verified = self
             .blocking(move || {
-                let secret = if too_long { &secret[..0] } else { secret.as_str() };
+                let secret = if too_long {
+                    &secret[..0]
+                } else {
+                    secret.as_str()
+                };
                 bcrypt::verify(secret, &target)
             })
             .await?;
@@ -123,7 +129,11 @@ mod tests {
     #[tokio::test]
     async fn no_hash_means_no_but_costs_a_verification() {
         let h = BcryptHasher::new(4, 1).unwrap();
-        assert!(!h.verify(&Password::unchecked("anything"), None).await.unwrap());
+        assert!(
+            !h.verify(&Password::unchecked("anything"), None)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
@@ -133,14 +143,20 @@ mod tests {
         let hash = h.hash(&Password::unchecked(&base)).await.unwrap();
         let longer = Password::unchecked(&format!("{base}extra"));
         assert!(!h.verify(&longer, Some(&hash)).await.unwrap());
-        assert!(h.hash(&longer).await.is_err(), "hashing refuses to truncate");
+        assert!(
+            h.hash(&longer).await.is_err(),
+            "hashing refuses to truncate"
+        );
     }
 
     #[tokio::test]
     async fn malformed_hash_is_reported() {
         let h = BcryptHasher::new(4, 1).unwrap();
         let res = h
-            .verify(&Password::unchecked("x"), Some(&PasswordHash::new("nope".into())))
+            .verify(
+                &Password::unchecked("x"),
+                Some(&PasswordHash::new("nope".into())),
+            )
             .await;
         assert_eq!(res, Err(HashError::Malformed));
     }

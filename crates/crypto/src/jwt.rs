@@ -215,9 +215,13 @@ mod tests {
     #[test]
     fn round_trip() {
         let (u, s) = ids();
-        let t = signer().issue(u, s, &[Role::User, Role::Admin], now()).unwrap();
+        let t = signer()
+            .issue(u, s, &[Role::User, Role::Admin], now())
+            .unwrap();
         assert_eq!(t.expires_at, now() + Duration::minutes(15));
-        let c = signer().verify(&t.token, now() + Duration::minutes(14)).unwrap();
+        let c = signer()
+            .verify(&t.token, now() + Duration::minutes(14))
+            .unwrap();
         assert_eq!(c.user_id, u);
         assert_eq!(c.session_id, s);
         assert_eq!(c.roles, vec![Role::User, Role::Admin]);
@@ -237,7 +241,11 @@ mod tests {
     fn issuer_audience_and_key_are_checked() {
         let (u, s) = ids();
         let t = signer().issue(u, s, &[Role::User], now()).unwrap();
-        let other_key = signer_with(b"Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4", "accueil", "accueil-api");
+        let other_key = signer_with(
+            b"Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4",
+            "accueil",
+            "accueil-api",
+        );
         let other_iss = signer_with(SECRET, "someone-else", "accueil-api");
         let other_aud = signer_with(SECRET, "accueil", "another-api");
         for s in [other_key, other_iss, other_aud] {
@@ -259,14 +267,20 @@ mod tests {
             "typ": "access", "iat": now().timestamp(), "exp": now().timestamp() + 60, "roles": ["admin"]
         });
         let none = forge(r#"{"alg":"none","typ":"JWT"}"#, &claims);
-        assert_eq!(signer().verify(&none, now()), Err(AccessTokenError::Invalid));
+        assert_eq!(
+            signer().verify(&none, now()),
+            Err(AccessTokenError::Invalid)
+        );
         let hs512 = encode(
             &Header::new(Algorithm::HS512),
             &claims,
             &EncodingKey::from_secret(SECRET),
         )
         .unwrap();
-        assert_eq!(signer().verify(&hs512, now()), Err(AccessTokenError::Invalid));
+        assert_eq!(
+            signer().verify(&hs512, now()),
+            Err(AccessTokenError::Invalid)
+        );
     }
 
     #[test]
@@ -277,7 +291,12 @@ mod tests {
             "typ": "access", "iat": now().timestamp(), "exp": now().timestamp() + 60, "roles": ["user"]
         });
         let sign = |v: &serde_json::Value| {
-            encode(&Header::new(Algorithm::HS256), v, &EncodingKey::from_secret(SECRET)).unwrap()
+            encode(
+                &Header::new(Algorithm::HS256),
+                v,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .unwrap()
         };
         assert!(signer().verify(&sign(&base), now()).is_ok());
         let mut refresh = base.clone();
@@ -292,7 +311,11 @@ mod tests {
         let mut no_exp = base.clone();
         no_exp.as_object_mut().unwrap().remove("exp");
         for v in [refresh, future, bad_sub, bad_role, no_exp] {
-            assert_eq!(signer().verify(&sign(&v), now()), Err(AccessTokenError::Invalid), "{v}");
+            assert_eq!(
+                signer().verify(&sign(&v), now()),
+                Err(AccessTokenError::Invalid),
+                "{v}"
+            );
         }
     }
 
@@ -304,7 +327,10 @@ mod tests {
             audience: "a".into(),
             ttl: Duration::minutes(1),
         };
-        assert_eq!(JwtSigner::new(cfg(b"short")).err(), Some(SecretError::TooShort));
+        assert_eq!(
+            JwtSigner::new(cfg(b"short")).err(),
+            Some(SecretError::TooShort)
+        );
         assert_eq!(
             JwtSigner::new(cfg(&[b'a'; 64])).err(),
             Some(SecretError::LowEntropy)

@@ -18,17 +18,30 @@ pub struct Auth(pub Principal);
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::InvalidToken => ApiError::unauthorized("invalid_token", "the access token is invalid"),
-            AuthError::TokenExpired => ApiError::unauthorized("token_expired", "the access token has expired; refresh it"),
-            AuthError::SessionRevoked => ApiError::unauthorized("session_revoked", "this session has ended; log in again"),
-            AuthError::AccountDisabled => ApiError::forbidden("account_disabled", "this account is disabled"),
+            AuthError::InvalidToken => {
+                ApiError::unauthorized("invalid_token", "the access token is invalid")
+            }
+            AuthError::TokenExpired => {
+                ApiError::unauthorized("token_expired", "the access token has expired; refresh it")
+            }
+            AuthError::SessionRevoked => {
+                ApiError::unauthorized("session_revoked", "this session has ended; log in again")
+            }
+            AuthError::AccountDisabled => {
+                ApiError::forbidden("account_disabled", "this account is disabled")
+            }
             AuthError::Store(e) => ApiError::store(&e),
         }
     }
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let missing = || ApiError::unauthorized("unauthorized", "send an access token as Authorization: Bearer <token>");
+    let missing = || {
+        ApiError::unauthorized(
+            "unauthorized",
+            "send an access token as Authorization: Bearer <token>",
+        )
+    };
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -50,7 +63,9 @@ impl FromRequest for Auth {
         let app = req.app_data::<web::Data<accueil_app::App>>().cloned();
         Box::pin(async move {
             let token = token?;
-            let app = app.ok_or_else(|| ApiError::internal(&std::io::Error::other("application state missing")))?;
+            let app = app.ok_or_else(|| {
+                ApiError::internal(&std::io::Error::other("application state missing"))
+            })?;
             Ok(Auth(app.identity.authenticate(&token).await?))
         })
     }

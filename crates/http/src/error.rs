@@ -4,11 +4,11 @@
 //! `status`, `code` and `detail`; validation failures add `errors`, one per field. Unexpected
 //! failures are logged with their cause and answered as 500 without internals.
 
+use accueil_app::StoreError;
+use accueil_domain::validation::{FieldError, ValidationErrors};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use accueil_app::StoreError;
-use accueil_domain::validation::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -62,7 +62,12 @@ pub struct ApiError {
 
 impl ApiError {
     /// A problem with this status, code, title and detail.
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code,
@@ -79,7 +84,11 @@ impl ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             "Invalid request",
-            if n == 1 { "1 field is invalid".to_owned() } else { format!("{n} fields are invalid") },
+            if n == 1 {
+                "1 field is invalid".to_owned()
+            } else {
+                format!("{n} fields are invalid")
+            },
         );
         e.errors = errors.0.iter().map(field_problem).collect();
         e
@@ -165,7 +174,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
-        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
@@ -176,5 +188,11 @@ impl ResponseError for ApiError {
 
 /// Answer for a path that no route serves.
 pub(crate) async fn not_found() -> HttpResponse {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource").error_response()
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        "no such resource",
+    )
+    .error_response()
 }

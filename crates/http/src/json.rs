@@ -15,12 +15,14 @@ pub(crate) fn config(limit: usize) -> JsonConfig {
 
 fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            "the request body is larger than this endpoint accepts",
-        ),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                "the request body is larger than this endpoint accepts",
+            )
+        }
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -35,18 +37,35 @@ fn json_error(err: &JsonPayloadError) -> ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", msg)
             }
         }
-        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", other.to_string()),
+        other => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "Bad request",
+            other.to_string(),
+        ),
     }
 }
 
 pub(crate) fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", err.to_string()).into()
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            err.to_string(),
+        )
+        .into()
     })
 }
 
 pub(crate) fn query_config() -> QueryConfig {
     QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "Bad request", err.to_string()).into()
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "Bad request",
+            err.to_string(),
+        )
+        .into()
     })
 }

@@ -44,10 +44,27 @@ impl Default for HttpSettings {
     }
 }
 
+/// Every documented route. Registered twice with the same code: once to collect the OpenAPI
+/// document, once to serve; so a route cannot be served without being documented.
+fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(scope("/api/v1").configure(identity::configure))
+        .configure(health::configure);
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(api_routes)
+        .split_for_parts();
+    openapi::finish(doc)
+}
+
 /// The whole application: routes, OpenAPI document and docs page, middleware.
 pub fn build_app(
     app: web::Data<accueil_app::App>,
-    settings: &HttpSettings,
+    settings: HttpSettings,
 ) -> actix_web::App<
     impl ServiceFactory<
         ServiceRequest,
@@ -57,22 +74,25 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (routes, api) = actix_web::App::new()
+    let doc = openapi();
+    // The document's own routes come first: `/api/v1/openapi.json` would otherwise fall into
+    // the `/api/v1` scope, which answers 404 for any path it does not know.
+    let (routes, _) = actix_web::App::new()
+        .configure(move |cfg| openapi::serve(cfg, doc))
         .into_utoipa_app()
-        .openapi(openapi::base())
         .app_data(app)
         .app_data(json::config(settings.json_limit))
         .app_data(json::path_config())
         .app_data(json::query_config())
-        .service(scope("/api/v1").configure(identity::configure))
-        .configure(health::configure)
+        .configure(api_routes)
         .split_for_parts();
-    let api = openapi::finish(api);
     routes
-        .configure(move |cfg| openapi::serve(cfg, api))
         .default_service(web::to(error::not_found))
         .wrap(from_fn(middleware::request_context))
-        .wrap(Condition::new(!settings.cors_origins.is_empty(), cors(&settings.cors_origins)))
+        .wrap(Condition::new(
+            !settings.cors_origins.is_empty(),
+            cors(&settings.cors_origins),
+        ))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

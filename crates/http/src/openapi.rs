@@ -2,9 +2,9 @@
 //! with a Swagger UI page at `/api/docs` whose assets are compiled into the binary.
 
 use actix_web::web;
+use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Components, OpenApi as Doc};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// The static part of the document; paths and schemas are collected from the routes.
@@ -37,7 +37,9 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
-                .description(Some("Access token from /api/v1/auth/login or /api/v1/auth/refresh"))
+                .description(Some(
+                    "Access token from /api/v1/auth/login or /api/v1/auth/refresh",
+                ))
                 .build(),
         ),
     );

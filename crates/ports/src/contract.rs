@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{
-    DisplayName, Email, NewUser, PasswordHash, RefreshToken, Role, Session, SessionId,
-    TokenDigest, User, UserId, Username,
+    DisplayName, Email, NewUser, PasswordHash, RefreshToken, Role, Session, SessionId, TokenDigest,
+    User, UserId, Username,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
@@ -63,14 +63,18 @@ fn new_user(email: &str, username: Option<&str>) -> User {
         email: Email::parse(email).unwrap(),
         username: username.map(|u| Username::parse(u).unwrap()),
         display_name: Some(DisplayName::parse("Zoé Ünïcode").unwrap()),
-        password_hash: PasswordHash::new("$2b$04$abcdefghijklmnopqrstuuN3S7QxJ6wXQ0pRpQ3f3s2M7m6o0a0y2".into()),
+        password_hash: PasswordHash::new(
+            "$2b$04$abcdefghijklmnopqrstuuN3S7QxJ6wXQ0pRpQ3f3s2M7m6o0a0y2".into(),
+        ),
         role: Role::User,
     }
     .into_user(UserId(Uuid::now_v7()), t0())
 }
 
 async fn insert(store: &Shared, user: User) -> Result<(), UserWriteError> {
-    store.write(move |tx| tx.identity().insert_user(&user)).await
+    store
+        .write(move |tx| tx.identity().insert_user(&user))
+        .await
 }
 
 async fn by_id(store: &Shared, id: UserId) -> Option<User> {
@@ -83,20 +87,32 @@ async fn by_id(store: &Shared, id: UserId) -> Option<User> {
 pub async fn identity_user_round_trip(store: Shared) {
     let user = new_user("Ann.Lee@Example.org", Some("ann"));
     insert(&store, user.clone()).await.unwrap();
-    assert_eq!(by_id(&store, user.id).await.as_ref(), Some(&user), "read back by id");
+    assert_eq!(
+        by_id(&store, user.id).await.as_ref(),
+        Some(&user),
+        "read back by id"
+    );
     let other_case = Email::parse("ann.lee@EXAMPLE.ORG").unwrap();
     let found = store
         .read(move |tx| tx.identity().user_by_email(&other_case))
         .await
         .unwrap();
-    assert_eq!(found.as_ref(), Some(&user), "look-up by e-mail ignores case");
+    assert_eq!(
+        found.as_ref(),
+        Some(&user),
+        "look-up by e-mail ignores case"
+    );
     let name = Username::parse("ANN").unwrap();
     let found = store
         .read(move |tx| tx.identity().user_by_username(&name))
         .await
         .unwrap();
     assert_eq!(found.as_ref(), Some(&user), "look-up by username");
-    assert_eq!(by_id(&store, UserId(Uuid::now_v7())).await, None, "unknown id");
+    assert_eq!(
+        by_id(&store, UserId(Uuid::now_v7())).await,
+        None,
+        "unknown id"
+    );
     let none = Email::parse("nobody@example.org").unwrap();
     let found = store
         .read(move |tx| tx.identity().user_by_email(&none))
@@ -108,11 +124,17 @@ pub async fn identity_user_round_trip(store: Shared) {
     bare.display_name = None;
     bare.password_hash = None;
     insert(&store, bare.clone()).await.unwrap();
-    assert_eq!(by_id(&store, bare.id).await, Some(bare), "optional fields round-trip");
+    assert_eq!(
+        by_id(&store, bare.id).await,
+        Some(bare),
+        "optional fields round-trip"
+    );
 }
 
 pub async fn identity_email_unique_ignoring_case(store: Shared) {
-    insert(&store, new_user("ann@example.org", None)).await.unwrap();
+    insert(&store, new_user("ann@example.org", None))
+        .await
+        .unwrap();
     let twin = new_user("ANN@example.org", None);
     let twin_id = twin.id;
     assert_eq!(
@@ -124,20 +146,28 @@ pub async fn identity_email_unique_ignoring_case(store: Shared) {
 }
 
 pub async fn identity_username_unique(store: Shared) {
-    insert(&store, new_user("a@example.org", Some("ann"))).await.unwrap();
+    insert(&store, new_user("a@example.org", Some("ann")))
+        .await
+        .unwrap();
     assert_eq!(
         insert(&store, new_user("b@example.org", Some("Ann"))).await,
         Err(UserWriteError::UsernameTaken)
     );
     // Several users without a username are fine.
-    insert(&store, new_user("c@example.org", None)).await.unwrap();
-    insert(&store, new_user("d@example.org", None)).await.unwrap();
+    insert(&store, new_user("c@example.org", None))
+        .await
+        .unwrap();
+    insert(&store, new_user("d@example.org", None))
+        .await
+        .unwrap();
 }
 
 pub async fn identity_update_user(store: Shared) {
     let mut user = new_user("a@example.org", Some("ann"));
     insert(&store, user.clone()).await.unwrap();
-    insert(&store, new_user("b@example.org", Some("bob"))).await.unwrap();
+    insert(&store, new_user("b@example.org", Some("bob")))
+        .await
+        .unwrap();
     user.role = Role::Admin;
     user.is_active = false;
     user.email_verified = true;
@@ -148,26 +178,40 @@ pub async fn identity_update_user(store: Shared) {
         .write(move |tx| tx.identity().update_user(&u))
         .await
         .unwrap();
-    assert_eq!(by_id(&store, user.id).await, Some(user.clone()), "every field updated");
+    assert_eq!(
+        by_id(&store, user.id).await,
+        Some(user.clone()),
+        "every field updated"
+    );
 
     let mut clash = user.clone();
     clash.email = Email::parse("B@example.org").unwrap();
     assert_eq!(
-        store.write(move |tx| tx.identity().update_user(&clash)).await,
+        store
+            .write(move |tx| tx.identity().update_user(&clash))
+            .await,
         Err(UserWriteError::EmailTaken)
     );
     let mut clash = user.clone();
     clash.username = Some(Username::parse("bob").unwrap());
     assert_eq!(
-        store.write(move |tx| tx.identity().update_user(&clash)).await,
+        store
+            .write(move |tx| tx.identity().update_user(&clash))
+            .await,
         Err(UserWriteError::UsernameTaken)
     );
     let ghost = new_user("ghost@example.org", None);
     assert_eq!(
-        store.write(move |tx| tx.identity().update_user(&ghost)).await,
+        store
+            .write(move |tx| tx.identity().update_user(&ghost))
+            .await,
         Err(UserWriteError::NotFound)
     );
-    assert_eq!(by_id(&store, user.id).await, Some(user), "failed updates changed nothing");
+    assert_eq!(
+        by_id(&store, user.id).await,
+        Some(user),
+        "failed updates changed nothing"
+    );
 }
 
 fn token(session: &Session, digest: &str, issued: DateTime<Utc>) -> RefreshToken {
@@ -197,7 +241,10 @@ async fn user_with_session(store: &Shared, email: &str) -> (User, Session) {
 pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
     let (_, session) = user_with_session(&store, "a@example.org").await;
     let sid = session.id;
-    let got = store.read(move |tx| tx.identity().session(sid)).await.unwrap();
+    let got = store
+        .read(move |tx| tx.identity().session(sid))
+        .await
+        .unwrap();
     assert_eq!(got.as_ref(), Some(&session), "session round-trip");
 
     let tok = token(&session, "digest-1", t0());
@@ -211,7 +258,10 @@ pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
         .write(move |tx| tx.identity().insert_refresh_token(&dup))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)), "duplicate digest: {err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict(_)),
+        "duplicate digest: {err:?}"
+    );
 
     let d = TokenDigest("digest-1".into());
     let got = store
@@ -233,7 +283,10 @@ pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
         .await
         .unwrap();
     let second = store
-        .write(move |tx| tx.identity().mark_refresh_token_used(id, t0() + Duration::seconds(2)))
+        .write(move |tx| {
+            tx.identity()
+                .mark_refresh_token_used(id, t0() + Duration::seconds(2))
+        })
         .await
         .unwrap();
     assert!(first && !second, "a token is marked used once");
@@ -251,7 +304,10 @@ pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
         .await
         .unwrap();
     let again = store
-        .write(move |tx| tx.identity().revoke_session(sid, at + Duration::seconds(1), "other"))
+        .write(move |tx| {
+            tx.identity()
+                .revoke_session(sid, at + Duration::seconds(1), "other")
+        })
         .await
         .unwrap();
     assert!(live && !again, "revoked once");
@@ -261,7 +317,11 @@ pub async fn identity_sessions_and_refresh_tokens(store: Shared) {
         .unwrap()
         .unwrap();
     assert_eq!(got.revoked_at, Some(at));
-    assert_eq!(got.revoke_reason.as_deref(), Some("logout"), "first reason kept");
+    assert_eq!(
+        got.revoke_reason.as_deref(),
+        Some("logout"),
+        "first reason kept"
+    );
 }
 
 pub async fn identity_refresh_compare_and_set_under_concurrency(store: Shared) {
@@ -317,7 +377,11 @@ pub async fn identity_revoke_user_sessions(store: Shared) {
         .await
         .unwrap();
     assert_eq!(n, 2, "only the live sessions of this user");
-    for (sid, reason) in [(s1.id, "logout_all"), (s2.id, "logout_all"), (s3.id, "logout")] {
+    for (sid, reason) in [
+        (s1.id, "logout_all"),
+        (s2.id, "logout_all"),
+        (s3.id, "logout"),
+    ] {
         let s = store
             .read(move |tx| tx.identity().session(sid))
             .await
@@ -392,7 +456,11 @@ pub async fn store_rollback_discards_every_write(store: Shared) {
             Err(Aborted::Deliberately)
         })
         .await;
-    assert_eq!(res, Err(Aborted::Deliberately), "the work's own error comes back");
+    assert_eq!(
+        res,
+        Err(Aborted::Deliberately),
+        "the work's own error comes back"
+    );
     assert_eq!(by_id(&store, uid).await, None, "the user was rolled back");
     let events = store.read(move |tx| tx.audit().about(uid)).await.unwrap();
     assert!(events.is_empty(), "the audit row was rolled back with it");
@@ -434,7 +502,10 @@ pub async fn store_concurrent_writes_all_succeed(store: Shared) {
         }));
     }
     for t in tasks {
-        let id = t.await.unwrap().expect("no concurrent write fails (no 'database is locked')");
+        let id = t
+            .await
+            .unwrap()
+            .expect("no concurrent write fails (no 'database is locked')");
         assert!(by_id(&store, id).await.is_some());
     }
 }

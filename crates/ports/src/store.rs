@@ -122,7 +122,13 @@ where
     });
     let mismatch = || StoreError::Internal("unit of work returned a value of another type".into());
     match store.run(access, work).await? {
-        Ok(v) => v.downcast::<T>().map(|v| *v).map_err(|_| E::from(mismatch())),
-        Err(e) => Err(e.downcast::<E>().map(|e| *e).unwrap_or_else(|_| E::from(mismatch()))),
+        Ok(v) => v
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| E::from(mismatch())),
+        Err(e) => Err(e
+            .downcast::<E>()
+            .map(|e| *e)
+            .unwrap_or_else(|_| E::from(mismatch()))),
     }
 }

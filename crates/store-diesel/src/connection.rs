@@ -120,8 +120,8 @@ pub fn establish(url: &DatabaseUrl, tuning: SqliteTuning) -> Result<AnyConnectio
             .map(AnyConnection::Postgresql)
             .map_err(PoolError::ConnectionError),
         DatabaseUrl::Sqlite(path) => {
-            let mut conn = SqliteConnection::establish(&path_str(path))
-                .map_err(PoolError::ConnectionError)?;
+            let mut conn =
+                SqliteConnection::establish(&path_str(path)).map_err(PoolError::ConnectionError)?;
             // busy_timeout first, so that switching to WAL waits for another process's lock.
             // WAL lets readers proceed during a write; NORMAL sync is durable across process
             // crashes in WAL mode and loses at most the last commits on power loss.

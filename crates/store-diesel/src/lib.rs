@@ -151,8 +151,8 @@ impl DieselStore {
                 // read-only connection opens it.
                 let writer = build(false, 1).map_err(|e| connect_err(&e))?;
                 migrations::run(&writer).map_err(ConnectError::Migrate)?;
-                let readers = build(true, options.max_connections.max(1))
-                    .map_err(|e| connect_err(&e))?;
+                let readers =
+                    build(true, options.max_connections.max(1)).map_err(|e| connect_err(&e))?;
                 Backend::Sqlite {
                     readers,
                     writer,
@@ -160,8 +160,8 @@ impl DieselStore {
                 }
             }
             DatabaseUrl::Postgres(_) => {
-                let pool = build(false, options.max_connections.max(2))
-                    .map_err(|e| connect_err(&e))?;
+                let pool =
+                    build(false, options.max_connections.max(2)).map_err(|e| connect_err(&e))?;
                 migrations::run(&pool).map_err(ConnectError::Migrate)?;
                 Backend::Postgres { pool }
             }

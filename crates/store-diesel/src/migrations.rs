@@ -68,4 +68,3 @@ pub(crate) fn check_current(conn: &mut AnyConnection) -> Result<(), StoreError> 
         Ok(())
     }
 }
-

@@ -22,7 +22,9 @@ impl DieselTx<'_> {
     /// every backend.
     pub(crate) fn writable(&self) -> Result<(), StoreError> {
         if self.read_only {
-            Err(StoreError::Internal("write attempted in a read-only unit of work".into()))
+            Err(StoreError::Internal(
+                "write attempted in a read-only unit of work".into(),
+            ))
         } else {
             Ok(())
         }

@@ -72,7 +72,9 @@ struct MemTx<'a> {
 impl MemTx<'_> {
     fn writable(&self) -> Result<(), StoreError> {
         if self.read_only {
-            Err(StoreError::Internal("write attempted in a read-only unit of work".into()))
+            Err(StoreError::Internal(
+                "write attempted in a read-only unit of work".into(),
+            ))
         } else {
             Ok(())
         }
@@ -80,15 +82,19 @@ impl MemTx<'_> {
 
     fn clash(&self, user: &User) -> Option<UserWriteError> {
         let email = user.email.canonical();
-        self.state.users.values().filter(|u| u.id != user.id).find_map(|u| {
-            if u.email.canonical() == email {
-                Some(UserWriteError::EmailTaken)
-            } else if user.username.is_some() && u.username == user.username {
-                Some(UserWriteError::UsernameTaken)
-            } else {
-                None
-            }
-        })
+        self.state
+            .users
+            .values()
+            .filter(|u| u.id != user.id)
+            .find_map(|u| {
+                if u.email.canonical() == email {
+                    Some(UserWriteError::EmailTaken)
+                } else if user.username.is_some() && u.username == user.username {
+                    Some(UserWriteError::UsernameTaken)
+                } else {
+                    None
+                }
+            })
     }
 }
 
@@ -132,7 +138,12 @@ impl IdentityRepo for MemTx<'_> {
 
     fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
         let key = email.canonical();
-        Ok(self.state.users.values().find(|u| u.email.canonical() == key).cloned())
+        Ok(self
+            .state
+            .users
+            .values()
+            .find(|u| u.email.canonical() == key)
+            .cloned())
     }
 
     fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
@@ -198,10 +209,16 @@ impl IdentityRepo for MemTx<'_> {
     fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), StoreError> {
         self.writable()?;
         if !self.state.sessions.contains_key(&token.session_id) {
-            return Err(StoreError::Internal("refresh token for an unknown session".into()));
+            return Err(StoreError::Internal(
+                "refresh token for an unknown session".into(),
+            ));
         }
         let taken = self.state.refresh_tokens.contains_key(&token.id)
-            || self.state.refresh_tokens.values().any(|t| t.digest == token.digest);
+            || self
+                .state
+                .refresh_tokens
+                .values()
+                .any(|t| t.digest == token.digest);
         if taken {
             return Err(StoreError::Conflict("refresh_tokens.digest".into()));
         }

@@ -120,12 +120,24 @@ impl IdentityService {
                 let mut events = Vec::new();
                 if promoted {
                     user.role = Role::Admin;
-                    events.push(self.audit_event(now, AuditAction::AdminPromoted, None, user.id, "cli"));
+                    events.push(self.audit_event(
+                        now,
+                        AuditAction::AdminPromoted,
+                        None,
+                        user.id,
+                        "cli",
+                    ));
                 }
                 let new_password = password.is_some();
                 if let Some(hash) = password {
                     user.password_hash = Some(hash);
-                    events.push(self.audit_event(now, AuditAction::AdminPasswordReset, None, user.id, "cli"));
+                    events.push(self.audit_event(
+                        now,
+                        AuditAction::AdminPasswordReset,
+                        None,
+                        user.id,
+                        "cli",
+                    ));
                 }
                 user.updated_at = now;
                 let stored = user.clone();
@@ -135,7 +147,8 @@ impl IdentityService {
                         tx.identity().update_user(&stored)?;
                         if new_password {
                             // Whoever held the old password loses the sessions it opened.
-                            tx.identity().revoke_user_sessions(stored.id, now, "password_reset")?;
+                            tx.identity()
+                                .revoke_user_sessions(stored.id, now, "password_reset")?;
                         }
                         for e in &events {
                             tx.audit().record(e)?;
@@ -174,10 +187,14 @@ mod tests {
             .create_or_promote_admin(input("root@example.org", Some("a long admin passphrase")))
             .await
             .unwrap();
-        let AdminOutcome::Created(user) = out else { panic!("{out:?}") };
+        let AdminOutcome::Created(user) = out else {
+            panic!("{out:?}")
+        };
         assert!(user.has_role(Role::Admin));
         assert_eq!(h.audit(user.id).await, vec![AuditAction::AdminCreated]);
-        let pair = h.login_with("root@example.org", "a long admin passphrase").await;
+        let pair = h
+            .login_with("root@example.org", "a long admin passphrase")
+            .await;
         let who = h.app.authenticate(&pair.access_token).await.unwrap();
         assert!(who.has_role(Role::Admin));
     }
@@ -211,14 +228,17 @@ mod tests {
             .await
             .unwrap();
         assert!(h.app.refresh(&old.refresh_token).await.is_err());
-        h.login_with("ann@example.org", "brand new passphrase").await;
+        h.login_with("ann@example.org", "brand new passphrase")
+            .await;
     }
 
     #[tokio::test]
     async fn refuses_without_password_or_with_a_weak_one() {
         let h = Harness::new();
         assert!(matches!(
-            h.app.create_or_promote_admin(input("new@example.org", None)).await,
+            h.app
+                .create_or_promote_admin(input("new@example.org", None))
+                .await,
             Err(CreateAdminError::PasswordRequired)
         ));
         assert!(matches!(

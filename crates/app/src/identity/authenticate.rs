@@ -105,7 +105,10 @@ mod tests {
             h.app.authenticate(&pair.access_token).await,
             Err(AuthError::TokenExpired)
         ));
-        assert!(matches!(h.app.authenticate("garbage").await, Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            h.app.authenticate("garbage").await,
+            Err(AuthError::InvalidToken)
+        ));
     }
 
     #[tokio::test]

@@ -151,7 +151,10 @@ mod tests {
                 })
                 .await
                 .unwrap_err();
-            assert!(matches!(err, LoginError::InvalidCredentials), "{login}: {err:?}");
+            assert!(
+                matches!(err, LoginError::InvalidCredentials),
+                "{login}: {err:?}"
+            );
         }
     }
 

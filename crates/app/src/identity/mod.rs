@@ -8,11 +8,10 @@ mod logout;
 mod refresh;
 mod register;
 
-
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{RefreshToken, Session, SessionId, User, UserId};
-use accueil_ports::Tx;
 use accueil_ports::StoreError;
+use accueil_ports::Tx;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::Ports;
@@ -71,10 +70,7 @@ pub struct IdentityService {
 impl IdentityService {
     /// A service over these ports.
     pub fn new(ports: Ports, settings: IdentitySettings) -> Self {
-        Self {
-            ports,
-            settings,
-        }
+        Self { ports, settings }
     }
 
     pub(crate) fn ports(&self) -> &Ports {

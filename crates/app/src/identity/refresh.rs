@@ -89,7 +89,8 @@ impl IdentityService {
                     .user_by_id(token.user_id)?
                     .ok_or_else(|| StoreError::Internal("refresh token without user".into()))?;
                 if !user.is_active {
-                    tx.identity().revoke_session(session.id, now, "account_disabled")?;
+                    tx.identity()
+                        .revoke_session(session.id, now, "account_disabled")?;
                     return refused(RefreshError::AccountDisabled);
                 }
                 if !tx.identity().mark_refresh_token_used(token.id, now)? {
@@ -152,7 +153,11 @@ mod tests {
         // ... and the legitimate newest token dies with its family.
         let err = h.app.refresh(&second.refresh_token).await.unwrap_err();
         assert!(matches!(err, RefreshError::SessionRevoked), "{err:?}");
-        assert!(h.audit(user.id).await.contains(&AuditAction::RefreshTokenReuse));
+        assert!(
+            h.audit(user.id)
+                .await
+                .contains(&AuditAction::RefreshTokenReuse)
+        );
         // Other sessions of the same user live on.
         let other = h.login("ann@example.org").await;
         h.app.refresh(&other.refresh_token).await.unwrap();
@@ -162,10 +167,16 @@ mod tests {
     async fn unknown_and_expired_tokens_are_refused() {
         let h = Harness::new();
         h.registered("ann@example.org", None).await;
-        assert!(matches!(h.app.refresh("nope").await, Err(RefreshError::Invalid)));
+        assert!(matches!(
+            h.app.refresh("nope").await,
+            Err(RefreshError::Invalid)
+        ));
         let pair = h.login("ann@example.org").await;
         h.advance(Duration::days(30));
-        assert!(matches!(h.app.refresh(&pair.refresh_token).await, Err(RefreshError::Expired)));
+        assert!(matches!(
+            h.app.refresh(&pair.refresh_token).await,
+            Err(RefreshError::Expired)
+        ));
     }
 
     #[tokio::test]

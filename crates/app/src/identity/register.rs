@@ -56,15 +56,23 @@ impl From<UserWriteError> for RegisterError {
 }
 
 /// Every field of a registration, validated together so all problems are reported at once.
-fn validate(input: &RegisterInput) -> Result<(Email, Option<Username>, Option<DisplayName>, Password), ValidationErrors> {
+fn validate(
+    input: &RegisterInput,
+) -> Result<(Email, Option<Username>, Option<DisplayName>, Password), ValidationErrors> {
     let mut errors: Vec<FieldError> = Vec::new();
     let email = Email::parse(&input.email).map_err(|e| errors.push(e)).ok();
     let username = match input.username.as_deref() {
-        Some(u) => Username::parse(u).map(Some).map_err(|e| errors.push(e)).ok(),
+        Some(u) => Username::parse(u)
+            .map(Some)
+            .map_err(|e| errors.push(e))
+            .ok(),
         None => Some(None),
     };
     let display_name = match input.display_name.as_deref() {
-        Some(d) => DisplayName::parse(d).map(Some).map_err(|e| errors.push(e)).ok(),
+        Some(d) => DisplayName::parse(d)
+            .map(Some)
+            .map_err(|e| errors.push(e))
+            .ok(),
         None => Some(None),
     };
     let ctx = PasswordContext {
@@ -133,7 +141,11 @@ mod tests {
         let h = Harness::new();
         let user = h
             .app
-            .register(input(" Zoe@Example.ORG", "correct horse battery", Some("Zoe")))
+            .register(input(
+                " Zoe@Example.ORG",
+                "correct horse battery",
+                Some("Zoe"),
+            ))
             .await
             .unwrap();
         assert_eq!(user.email.as_str(), "Zoe@example.org");
@@ -158,7 +170,9 @@ mod tests {
             })
             .await
             .unwrap_err();
-        let RegisterError::Invalid(v) = err else { panic!("{err:?}") };
+        let RegisterError::Invalid(v) = err else {
+            panic!("{err:?}")
+        };
         let fields: Vec<_> = v.0.iter().map(|f| (f.field, f.code)).collect();
         assert_eq!(
             fields,
@@ -177,17 +191,25 @@ mod tests {
         let h = Harness::new();
         let err = h
             .app
-            .register(input("marcel.proust@example.org", "Marcel.Proust-1871", Some("swann")))
+            .register(input(
+                "marcel.proust@example.org",
+                "Marcel.Proust-1871",
+                Some("swann"),
+            ))
             .await
             .unwrap_err();
-        let RegisterError::Invalid(v) = err else { panic!() };
+        let RegisterError::Invalid(v) = err else {
+            panic!()
+        };
         assert_eq!(v.0[0].code, "contains_email");
         let err = h
             .app
             .register(input("mp@example.org", "i-am-Swann-1913", Some("swann")))
             .await
             .unwrap_err();
-        let RegisterError::Invalid(v) = err else { panic!() };
+        let RegisterError::Invalid(v) = err else {
+            panic!()
+        };
         assert_eq!(v.0[0].code, "contains_username");
     }
 

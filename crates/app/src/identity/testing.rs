@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use accueil_domain::identity::{Password, PasswordHash, Role, SessionId, TokenDigest, User, UserId};
+use accueil_domain::identity::{
+    Password, PasswordHash, Role, SessionId, TokenDigest, User, UserId,
+};
 use accueil_ports::StoreExt;
 use accueil_ports::system::{
     AccessClaims, AccessTokenError, AccessTokens, Clock, HashError, IdGenerator, OpaqueToken,
@@ -70,7 +72,12 @@ impl AccessTokens for FakeAccess {
         let exp = now + Duration::minutes(15);
         let roles: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
         Ok(SignedAccessToken {
-            token: format!("{u}|{s}|{}|{}|{}", roles.join(","), now.timestamp(), exp.timestamp()),
+            token: format!(
+                "{u}|{s}|{}|{}|{}",
+                roles.join(","),
+                now.timestamp(),
+                exp.timestamp()
+            ),
             expires_at: exp,
         })
     }

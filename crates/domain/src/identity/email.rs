@@ -26,7 +26,11 @@ impl Email {
         let invalid = |msg: &str| FieldError::new("email", "invalid_email", msg);
         let s = raw.trim();
         if s.len() > MAX_LEN {
-            return Err(FieldError::new("email", "too_long", "at most 254 characters"));
+            return Err(FieldError::new(
+                "email",
+                "too_long",
+                "at most 254 characters",
+            ));
         }
         if s.is_empty() || has_control_chars(s) || s.chars().any(char::is_whitespace) {
             return Err(invalid("not an e-mail address"));
@@ -34,7 +38,10 @@ impl Email {
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(invalid("an e-mail address needs an @"));
         };
-        if local.is_empty() || local.len() > MAX_LOCAL_LEN || local.contains('@') && !is_quoted(local) {
+        if local.is_empty()
+            || local.len() > MAX_LOCAL_LEN
+            || local.contains('@') && !is_quoted(local)
+        {
             return Err(invalid("the part before the @ is not valid"));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -137,7 +144,10 @@ mod tests {
     #[test]
     fn rejects_overlong() {
         let local = "a".repeat(65);
-        assert_eq!(Email::parse(&format!("{local}@x.org")).unwrap_err().code, "invalid_email");
+        assert_eq!(
+            Email::parse(&format!("{local}@x.org")).unwrap_err().code,
+            "invalid_email"
+        );
         let long = format!("a@{}.org", "b".repeat(260));
         assert_eq!(Email::parse(&long).unwrap_err().code, "too_long");
     }

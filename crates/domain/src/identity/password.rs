@@ -60,7 +60,10 @@ impl Password {
             ));
         }
         if candidate.chars().any(char::is_control) {
-            errors.push(field("invalid_characters", "control characters are not allowed"));
+            errors.push(field(
+                "invalid_characters",
+                "control characters are not allowed",
+            ));
         }
         let lower = candidate.to_lowercase();
         if is_common(&lower) {
@@ -75,7 +78,10 @@ impl Password {
             let local = e.local_part().to_lowercase();
             // Very short local parts ("a@x.org") would forbid half the alphabet.
             if local.chars().count() >= 3 && lower.contains(&local) {
-                errors.push(field("contains_email", "must not contain your e-mail address"));
+                errors.push(field(
+                    "contains_email",
+                    "must not contain your e-mail address",
+                ));
             }
         }
         ValidationErrors::collect(errors)?;
@@ -153,7 +159,10 @@ mod tests {
         let sixty_four = "Zq7#vL2!".repeat(8);
         assert!(codes(&sixty_four, none).is_empty());
         assert!(codes(&"Zq7#vL2!x".repeat(8), none).is_empty()); // 72 bytes
-        assert_eq!(codes(&"Zq7#vL2!x".repeat(8).add_char('y'), none), vec!["too_long"]);
+        assert_eq!(
+            codes(&"Zq7#vL2!x".repeat(8).add_char('y'), none),
+            vec!["too_long"]
+        );
         // Characters, not bytes, count toward the minimum.
         assert!(codes("éàüöçñøå", none).is_empty());
         // ... but bytes count toward bcrypt's limit, and nothing is truncated.
@@ -208,7 +217,10 @@ mod tests {
 
     #[test]
     fn every_failure_is_reported_at_once() {
-        assert_eq!(codes("\u{7}", PasswordContext::default()), vec!["too_short", "invalid_characters"]);
+        assert_eq!(
+            codes("\u{7}", PasswordContext::default()),
+            vec!["too_short", "invalid_characters"]
+        );
     }
 
     #[test]

@@ -58,10 +58,18 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(FieldError::new("display_name", "required", "must not be blank"));
+            return Err(FieldError::new(
+                "display_name",
+                "required",
+                "must not be blank",
+            ));
         }
         if s.chars().count() > 100 {
-            return Err(FieldError::new("display_name", "too_long", "at most 100 characters"));
+            return Err(FieldError::new(
+                "display_name",
+                "too_long",
+                "at most 100 characters",
+            ));
         }
         if has_control_chars(s) {
             return Err(FieldError::new(
@@ -198,7 +206,13 @@ mod tests {
     fn display_names() {
         assert_eq!(DisplayName::parse("  Zoé ").unwrap().as_str(), "Zoé");
         assert_eq!(DisplayName::parse("  ").unwrap_err().code, "required");
-        assert_eq!(DisplayName::parse(&"x".repeat(101)).unwrap_err().code, "too_long");
-        assert_eq!(DisplayName::parse("a\u{1b}[2J").unwrap_err().code, "invalid_characters");
+        assert_eq!(
+            DisplayName::parse(&"x".repeat(101)).unwrap_err().code,
+            "too_long"
+        );
+        assert_eq!(
+            DisplayName::parse("a\u{1b}[2J").unwrap_err().code,
+            "invalid_characters"
+        );
     }
 }

@@ -19,10 +19,18 @@ impl Username {
         let s = raw.trim();
         let n = s.chars().count();
         if n < 3 {
-            return Err(FieldError::new("username", "too_short", "at least 3 characters"));
+            return Err(FieldError::new(
+                "username",
+                "too_short",
+                "at least 3 characters",
+            ));
         }
         if n > 32 {
-            return Err(FieldError::new("username", "too_long", "at most 32 characters"));
+            return Err(FieldError::new(
+                "username",
+                "too_long",
+                "at most 32 characters",
+            ));
         }
         let ok_chars = s
             .chars()
@@ -67,9 +75,16 @@ mod tests {
     #[test]
     fn rejects_bad_ones() {
         assert_eq!(Username::parse("ab").unwrap_err().code, "too_short");
-        assert_eq!(Username::parse(&"a".repeat(33)).unwrap_err().code, "too_long");
+        assert_eq!(
+            Username::parse(&"a".repeat(33)).unwrap_err().code,
+            "too_long"
+        );
         for bad in ["a@b.c", "_ann", "ann lee", "zoé", "-ann", "ann/lee"] {
-            assert_eq!(Username::parse(bad).unwrap_err().code, "invalid_username", "{bad}");
+            assert_eq!(
+                Username::parse(bad).unwrap_err().code,
+                "invalid_username",
+                "{bad}"
+            );
         }
     }
 }

@@ -32,7 +32,10 @@ fn tokens(pair: accueil_app::identity::TokenPair) -> HttpResponse {
     )
 )]
 #[post("/auth/register")]
-pub(super) async fn register(app: App, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn register(
+    app: App,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = app
         .identity
@@ -62,7 +65,10 @@ pub(super) async fn register(app: App, body: web::Json<RegisterRequest>) -> Resu
     )
 )]
 #[post("/auth/login")]
-pub(super) async fn login(app: App, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn login(
+    app: App,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let pair = app
         .identity
@@ -88,7 +94,10 @@ pub(super) async fn login(app: App, body: web::Json<LoginRequest>) -> Result<Htt
     )
 )]
 #[post("/auth/refresh")]
-pub(super) async fn refresh(app: App, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn refresh(
+    app: App,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     Ok(tokens(app.identity.refresh(&body.refresh_token).await?))
 }
 

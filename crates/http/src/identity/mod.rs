@@ -26,8 +26,12 @@ impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
             RegisterError::Invalid(v) => ApiError::validation(&v),
-            RegisterError::EmailTaken => ApiError::conflict("email_taken", "an account with this e-mail address exists"),
-            RegisterError::UsernameTaken => ApiError::conflict("username_taken", "this username is taken"),
+            RegisterError::EmailTaken => {
+                ApiError::conflict("email_taken", "an account with this e-mail address exists")
+            }
+            RegisterError::UsernameTaken => {
+                ApiError::conflict("username_taken", "this username is taken")
+            }
             RegisterError::Hash(e) => ApiError::internal(&e),
             RegisterError::Store(e) => ApiError::store(&e),
         }
@@ -40,7 +44,9 @@ impl From<LoginError> for ApiError {
             LoginError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", "wrong login or password")
             }
-            LoginError::AccountDisabled => ApiError::forbidden("account_disabled", "this account is disabled"),
+            LoginError::AccountDisabled => {
+                ApiError::forbidden("account_disabled", "this account is disabled")
+            }
             LoginError::Hash(e) => ApiError::internal(&e),
             LoginError::Token(e) => ApiError::internal(&e),
             LoginError::Store(e) => ApiError::store(&e),
@@ -51,14 +57,26 @@ impl From<LoginError> for ApiError {
 impl From<RefreshError> for ApiError {
     fn from(e: RefreshError) -> Self {
         match e {
-            RefreshError::Invalid => ApiError::unauthorized("invalid_refresh_token", "unknown refresh token"),
-            RefreshError::Expired => ApiError::unauthorized("refresh_token_expired", "the refresh token has expired; log in again"),
-            RefreshError::SessionRevoked => ApiError::unauthorized("session_revoked", "this session has ended; log in again"),
+            RefreshError::Invalid => {
+                ApiError::unauthorized("invalid_refresh_token", "unknown refresh token")
+            }
+            RefreshError::Expired => ApiError::unauthorized(
+                "refresh_token_expired",
+                "the refresh token has expired; log in again",
+            ),
+            RefreshError::SessionRevoked => {
+                ApiError::unauthorized("session_revoked", "this session has ended; log in again")
+            }
             RefreshError::Reused => ApiError::unauthorized(
                 "refresh_token_reused",
                 "this refresh token was already used; the session has been ended for safety; log in again",
             ),
-            RefreshError::AccountDisabled => ApiError::new(StatusCode::FORBIDDEN, "account_disabled", "Forbidden", "this account is disabled"),
+            RefreshError::AccountDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "Forbidden",
+                "this account is disabled",
+            ),
             RefreshError::Token(e) => ApiError::internal(&e),
             RefreshError::Store(e) => ApiError::store(&e),
         }

@@ -1,0 +1,153 @@
+//! The command line: `accueil [serve]`, `accueil migrate`, `accueil create-admin`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use accueil_app::identity::{AdminOutcome, CreateAdminError, CreateAdminInput};
+use clap::{Parser, Subcommand};
+
+use crate::config::{SETTINGS_HELP, Settings};
+
+/// Accueil: one backend for five apps on a shared identity core.
+#[derive(Debug, Parser)]
+#[command(name = "accueil", version, after_help = SETTINGS_HELP)]
+pub struct Cli {
+    /// TOML settings file (environment variables override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and list the applied ones.
+    Migrate,
+    /// Create an administrator, or give the admin role to the account with this e-mail.
+    ///
+    /// The password is read from standard input with --password-stdin, or asked for on a
+    /// terminal. Creating an account needs one; for an existing account it is optional and,
+    /// when given, replaces the password and ends the account's sessions.
+    CreateAdmin {
+        /// The account's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::from_env(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("accueil: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+    let result = actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&settings).await,
+            Command::Migrate => migrate(&settings).await,
+            Command::CreateAdmin {
+                email,
+                password_stdin,
+            } => create_admin(&settings, email, password_stdin).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("accueil: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), String> {
+    let running = crate::start(settings).await.map_err(|e| e.to_string())?;
+    running.server.await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    let store = crate::open_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let applied = tokio::task::spawn_blocking(move || store.applied_migrations())
+        .await
+        .map_err(|e| e.to_string())??;
+    println!("migrations applied ({}):", applied.len());
+    for v in applied {
+        println!("  {v}");
+    }
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> Result<Option<String>, String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        return Ok(Some(line).filter(|l| !l.is_empty()));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let first = rpassword::prompt_password("Password (empty to keep an existing account's): ")
+        .map_err(|e| e.to_string())?;
+    if first.is_empty() {
+        return Ok(None);
+    }
+    let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+    if first != again {
+        return Err("the two passwords differ".into());
+    }
+    Ok(Some(first))
+}
+
+async fn create_admin(
+    settings: &Settings,
+    email: String,
+    password_stdin: bool,
+) -> Result<(), String> {
+    let password = read_password(password_stdin)?;
+    let store = crate::open_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let app = crate::build_app(settings, store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let outcome = app
+        .identity
+        .create_or_promote_admin(CreateAdminInput { email, password })
+        .await
+        .map_err(|e| match e {
+            CreateAdminError::Invalid(v) => v.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            CreateAdminError::PasswordRequired => {
+                "no account has this e-mail address; give a password (--password-stdin, or run on a terminal) to create one".into()
+            }
+            other => other.to_string(),
+        })?;
+    match outcome {
+        AdminOutcome::Created(u) => println!("created administrator {} ({})", u.email, u.id),
+        AdminOutcome::Promoted(u) => println!("{} ({}) is now an administrator", u.email, u.id),
+        AdminOutcome::Unchanged(u) => {
+            println!("{} ({}) was already an administrator", u.email, u.id)
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,471 @@
+//! Settings: defaults, then an optional TOML file, then environment variables.
+//!
+//! Every setting has an environment name that operators and scripts can rely on (see
+//! [`SETTINGS_HELP`]); the TOML file uses the same names in lower case without the `ACCUEIL_`
+//! prefix (`bind`, `database_url`, `jwt_secret`, ...) and rejects unknown keys, so a typo is an
+//! error rather than a silently ignored line.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use serde::Deserialize;
+
+/// The settings table printed by `accueil --help` and kept in the README.
+pub const SETTINGS_HELP: &str = "\
+Settings (environment variables; the same names, lower case without ACCUEIL_, in the TOML file):
+  ACCUEIL_CONFIG             TOML file to read first (default: none)
+  ACCUEIL_ENV                development | production (default: development)
+  ACCUEIL_BIND               address to listen on (default: 127.0.0.1:8080)
+  ACCUEIL_DATA_DIR           data directory (default: ./data)
+  DATABASE_URL               sqlite://path or postgres://... (default: sqlite://<data dir>/accueil.db)
+  ACCUEIL_DB_MAX_CONNECTIONS pool size; with SQLite, read connections besides the one writer (default: 8)
+  ACCUEIL_JWT_SECRET         HS256 key, at least 32 random bytes; required in production
+                             (development: generated once and kept in <data dir>/jwt-secret)
+  ACCUEIL_JWT_ISSUER         iss claim (default: accueil)
+  ACCUEIL_JWT_AUDIENCE       aud claim (default: accueil-api)
+  ACCUEIL_ACCESS_TTL         access-token lifetime: 900, 900s, 15m, 1h (default: 15m)
+  ACCUEIL_REFRESH_TTL        refresh-token lifetime (default: 30d)
+  ACCUEIL_BCRYPT_COST        bcrypt cost 4..31 (default: 12; production refuses less than 10)
+  ACCUEIL_CORS_ORIGINS       comma-separated browser origins allowed, or * (default: none)
+  ACCUEIL_JSON_LIMIT         largest JSON body in bytes (default: 65536)
+  ACCUEIL_WORKERS            HTTP worker threads (default: number of cores)
+  ACCUEIL_LOG_FORMAT         text | json (default: text)
+  RUST_LOG                   log filter (default: info)";
+
+/// Development or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Convenient defaults: a generated JWT secret.
+    Development,
+    /// Refuses to start with weak settings.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Resolved settings.
+#[derive(Clone)]
+pub struct Settings {
+    /// Development or production.
+    pub env: Environment,
+    /// Listen address.
+    pub bind: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Pool size.
+    pub db_max_connections: u32,
+    /// JWT key, if configured.
+    pub jwt_secret: Option<String>,
+    /// `iss`.
+    pub jwt_issuer: String,
+    /// `aud`.
+    pub jwt_audience: String,
+    /// Access-token lifetime.
+    pub access_ttl: Duration,
+    /// Refresh-token lifetime.
+    pub refresh_ttl: Duration,
+    /// bcrypt cost.
+    pub bcrypt_cost: u32,
+    /// Allowed CORS origins.
+    pub cors_origins: Vec<String>,
+    /// JSON body limit.
+    pub json_limit: usize,
+    /// HTTP workers.
+    pub workers: Option<usize>,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("env", &self.env)
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("cors_origins", &self.cors_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The TOML file's shape: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    env: Option<Environment>,
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    jwt_secret: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    access_ttl: Option<toml::Value>,
+    refresh_ttl: Option<toml::Value>,
+    bcrypt_cost: Option<u32>,
+    cors_origins: Option<Vec<String>>,
+    json_limit: Option<usize>,
+    workers: Option<usize>,
+    log_format: Option<LogFormat>,
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file could not be read or parsed.
+    #[error("cannot read {path}: {message}")]
+    File {
+        /// Which file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A value is malformed.
+    #[error("{name}: {message}")]
+    Invalid {
+        /// The setting's environment name.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+fn invalid(name: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        message: message.into(),
+    }
+}
+
+/// Parses `900`, `900s`, `15m`, `12h`, `30d`.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let s = raw.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration (use 900, 900s, 15m, 12h or 30d)"))?;
+    let d = match unit {
+        "" | "s" => Duration::seconds(n),
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        _ => return Err(format!("{raw:?}: unknown unit {unit:?} (use s, m, h or d)")),
+    };
+    if n == 0 {
+        return Err(format!("{raw:?} must be positive"));
+    }
+    Ok(d)
+}
+
+/// Where the settings come from: a file path, and a way to read a variable (the process
+/// environment in production, a map in tests).
+pub struct Sources<'a> {
+    /// TOML file, if any.
+    pub file: Option<&'a Path>,
+    /// Reads one environment variable.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Settings {
+    /// Reads the process environment (and the file it names, or `file`).
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn from_env(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let read = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let named = read("ACCUEIL_CONFIG").map(PathBuf::from);
+        Self::load(Sources {
+            file: file.or(named.as_deref()),
+            env: &read,
+        })
+    }
+
+    /// Resolves settings from these sources.
+    ///
+    /// # Errors
+    /// See [`ConfigError`].
+    pub fn load(src: Sources<'_>) -> Result<Self, ConfigError> {
+        let file: FileSettings = match src.file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileSettings::default(),
+        };
+        let env = src.env;
+        let text = |name: &'static str, from_file: Option<String>, default: &str| {
+            env(name)
+                .or(from_file)
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let number = |name: &'static str,
+                      from_file: Option<u64>,
+                      default: u64|
+         -> Result<u64, ConfigError> {
+            match env(name) {
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(name, format!("{v:?} is not a number"))),
+                None => Ok(from_file.unwrap_or(default)),
+            }
+        };
+        let duration = |name: &'static str, from_file: Option<toml::Value>, default: &str| {
+            let raw = env(name).or_else(|| {
+                from_file.map(|v| match v {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    _ => String::from("not a duration"),
+                })
+            });
+            parse_duration(raw.as_deref().unwrap_or(default)).map_err(|m| invalid(name, m))
+        };
+
+        let env_name = env("ACCUEIL_ENV");
+        let environment = match env_name.as_deref().map(str::trim) {
+            Some("production") => Environment::Production,
+            Some("development") => Environment::Development,
+            Some(other) => {
+                return Err(invalid(
+                    "ACCUEIL_ENV",
+                    format!("{other:?}: use development or production"),
+                ));
+            }
+            None => file.env.unwrap_or(Environment::Development),
+        };
+        let data_dir = env("ACCUEIL_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = env("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("accueil.db").display()));
+        let cors_origins = match env("ACCUEIL_CORS_ORIGINS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(ToOwned::to_owned)
+                .collect(),
+            None => file.cors_origins.unwrap_or_default(),
+        };
+        let log_format = match env("ACCUEIL_LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => {
+                return Err(invalid(
+                    "ACCUEIL_LOG_FORMAT",
+                    format!("{other:?}: use text or json"),
+                ));
+            }
+            None => file.log_format.unwrap_or(LogFormat::Text),
+        };
+        let workers = match env("ACCUEIL_WORKERS") {
+            Some(v) => Some(
+                v.trim()
+                    .parse()
+                    .map_err(|_| invalid("ACCUEIL_WORKERS", format!("{v:?} is not a number")))?,
+            ),
+            None => file.workers,
+        };
+        let bcrypt_cost = u32::try_from(number(
+            "ACCUEIL_BCRYPT_COST",
+            file.bcrypt_cost.map(u64::from),
+            12,
+        )?)
+        .map_err(|_| invalid("ACCUEIL_BCRYPT_COST", "out of range"))?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(invalid("ACCUEIL_BCRYPT_COST", "must be between 4 and 31"));
+        }
+        let settings = Self {
+            env: environment,
+            bind: text("ACCUEIL_BIND", file.bind, "127.0.0.1:8080"),
+            data_dir,
+            database_url,
+            db_max_connections: u32::try_from(number(
+                "ACCUEIL_DB_MAX_CONNECTIONS",
+                file.db_max_connections.map(u64::from),
+                8,
+            )?)
+            .map_err(|_| invalid("ACCUEIL_DB_MAX_CONNECTIONS", "out of range"))?,
+            jwt_secret: env("ACCUEIL_JWT_SECRET").or(file.jwt_secret),
+            jwt_issuer: text("ACCUEIL_JWT_ISSUER", file.jwt_issuer, "accueil"),
+            jwt_audience: text("ACCUEIL_JWT_AUDIENCE", file.jwt_audience, "accueil-api"),
+            access_ttl: duration("ACCUEIL_ACCESS_TTL", file.access_ttl, "15m")?,
+            refresh_ttl: duration("ACCUEIL_REFRESH_TTL", file.refresh_ttl, "30d")?,
+            bcrypt_cost,
+            cors_origins,
+            json_limit: usize::try_from(number(
+                "ACCUEIL_JSON_LIMIT",
+                file.json_limit.map(|v| v as u64),
+                65_536,
+            )?)
+            .map_err(|_| invalid("ACCUEIL_JSON_LIMIT", "out of range"))?,
+            workers,
+            log_format,
+        };
+        settings.check_production()?;
+        Ok(settings)
+    }
+
+    /// Production refuses what is only acceptable on a developer's machine.
+    fn check_production(&self) -> Result<(), ConfigError> {
+        if self.env != Environment::Production {
+            return Ok(());
+        }
+        let Some(secret) = &self.jwt_secret else {
+            return Err(invalid(
+                "ACCUEIL_JWT_SECRET",
+                "required in production (at least 32 random bytes, e.g. `openssl rand -base64 48`)",
+            ));
+        };
+        accueil_crypto::check_secret(secret.as_bytes())
+            .map_err(|e| invalid("ACCUEIL_JWT_SECRET", e.to_string()))?;
+        if self.bcrypt_cost < 10 {
+            return Err(invalid(
+                "ACCUEIL_BCRYPT_COST",
+                "production requires at least 10",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)], file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Settings::load(Sources {
+            file,
+            env: &move |k| map.get(k).cloned(),
+        })
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = load(&[], None).unwrap();
+        assert_eq!(s.env, Environment::Development);
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://./data/accueil.db");
+        assert_eq!(s.access_ttl, Duration::minutes(15));
+        assert_eq!(s.refresh_ttl, Duration::days(30));
+        assert_eq!(s.bcrypt_cost, 12);
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accueil.toml");
+        std::fs::write(&path, "bind = \"0.0.0.0:9000\"\naccess_ttl = \"5m\"\ncors_origins = [\"https://a.example\"]\nbcrypt_cost = 10\n").unwrap();
+        let s = load(&[("ACCUEIL_BIND", "127.0.0.1:1")], Some(&path)).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:1");
+        assert_eq!(s.access_ttl, Duration::minutes(5));
+        assert_eq!(s.cors_origins, vec!["https://a.example"]);
+        assert_eq!(s.bcrypt_cost, 10);
+        let s = load(
+            &[(
+                "ACCUEIL_CORS_ORIGINS",
+                "https://x.example, https://y.example",
+            )],
+            Some(&path),
+        )
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            vec!["https://x.example", "https://y.example"]
+        );
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accueil.toml");
+        std::fs::write(&path, "bnid = \"x\"\n").unwrap();
+        assert!(matches!(
+            load(&[], Some(&path)),
+            Err(ConfigError::File { .. })
+        ));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("900").unwrap(), Duration::seconds(900));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::minutes(15));
+        assert_eq!(parse_duration("12h").unwrap(), Duration::hours(12));
+        assert_eq!(parse_duration("30d").unwrap(), Duration::days(30));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("15 minutes").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(load(&[("ACCUEIL_ACCESS_TTL", "soon")], None).is_err());
+    }
+
+    #[test]
+    fn production_refuses_weak_settings() {
+        let prod = ("ACCUEIL_ENV", "production");
+        assert!(load(&[prod], None).is_err(), "no secret");
+        assert!(
+            load(&[prod, ("ACCUEIL_JWT_SECRET", "changeme")], None).is_err(),
+            "short"
+        );
+        assert!(
+            load(&[prod, ("ACCUEIL_JWT_SECRET", &"a".repeat(40))], None).is_err(),
+            "low entropy"
+        );
+        let good = (
+            "ACCUEIL_JWT_SECRET",
+            "q8Zr1xV3mN7bT2yL5kJ9wC4hF6dS0aEgP3uR8iO1",
+        );
+        assert!(load(&[prod, good], None).is_ok());
+        assert!(load(&[prod, good, ("ACCUEIL_BCRYPT_COST", "8")], None).is_err());
+        assert!(load(&[("ACCUEIL_ENV", "staging")], None).is_err());
+        assert!(load(&[("ACCUEIL_BCRYPT_COST", "3")], None).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let s = load(
+            &[(
+                "ACCUEIL_JWT_SECRET",
+                "q8Zr1xV3mN7bT2yL5kJ9wC4hF6dS0aEgP3uR8iO1",
+            )],
+            None,
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("q8Zr1x"));
+    }
+}

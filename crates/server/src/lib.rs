@@ -1,0 +1,161 @@
+//! The `accueil` server: configuration, command line, telemetry and the wiring of every crate.
+//!
+//! This is the only crate that knows every adapter. [`start`] builds the application from
+//! [`Settings`] and returns a running server; `main` only parses the command line.
+
+pub mod cli;
+pub mod config;
+mod secret;
+pub mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use accueil_app::identity::IdentitySettings;
+use accueil_app::{App, Ports};
+use accueil_crypto::{BcryptHasher, JwtConfig, JwtSigner, RandomTokens, SystemClock, UuidV7Ids};
+use accueil_http::HttpSettings;
+use accueil_store_diesel::{DieselStore, PoolOptions};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, web};
+
+pub use config::{Environment, Settings};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] accueil_store_diesel::ConnectError),
+    /// The JWT secret is unusable.
+    #[error("ACCUEIL_JWT_SECRET: {0}")]
+    Secret(String),
+    /// The hasher could not be built.
+    #[error("bcrypt: {0}")]
+    Hasher(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A blocking start-up task failed.
+    #[error("start-up task failed: {0}")]
+    Task(String),
+}
+
+/// A started server.
+pub struct Running {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// Resolves when the server stops.
+    pub server: Server,
+    /// Stops the server.
+    pub handle: ServerHandle,
+}
+
+/// Opens the database (applying migrations).
+///
+/// # Errors
+/// [`StartError::Database`].
+pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> {
+    let url = settings.database_url.clone();
+    let options = PoolOptions {
+        max_connections: settings.db_max_connections,
+        ..PoolOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || DieselStore::connect(&url, options))
+        .await
+        .map_err(|e| StartError::Task(e.to_string()))??;
+    tracing::info!(database = %store.describe(), "database ready, migrations applied");
+    Ok(store)
+}
+
+/// Builds the application over an opened store.
+///
+/// # Errors
+/// [`StartError::Secret`] or [`StartError::Hasher`].
+pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, StartError> {
+    let secret = secret::jwt_secret(settings).map_err(StartError::Secret)?;
+    let signer = JwtSigner::new(JwtConfig {
+        secret,
+        issuer: settings.jwt_issuer.clone(),
+        audience: settings.jwt_audience.clone(),
+        ttl: settings.access_ttl,
+    })
+    .map_err(|e| StartError::Secret(e.to_string()))?;
+    let cost = settings.bcrypt_cost;
+    // One hash at a time per core: more would only make each one slower.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost, cores))
+        .await
+        .map_err(|e| StartError::Task(e.to_string()))?
+        .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let ports = Ports {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        hasher: Arc::new(hasher),
+        access_tokens: Arc::new(signer),
+        opaque_tokens: Arc::new(RandomTokens),
+    };
+    Ok(App::new(
+        ports,
+        IdentitySettings {
+            refresh_ttl: settings.refresh_ttl,
+        },
+    ))
+}
+
+/// Starts serving: opens the database, builds the application, binds and runs the HTTP
+/// server. Must be called inside an actix-web (tokio) runtime.
+///
+/// # Errors
+/// See [`StartError`].
+pub async fn start(settings: &Settings) -> Result<Running, StartError> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        StartError::Task(format!(
+            "cannot create data directory {}: {e}",
+            settings.data_dir.display()
+        ))
+    })?;
+    let store = open_store(settings).await?;
+    let app = web::Data::new(build_app(settings, store).await?);
+    let http = HttpSettings {
+        cors_origins: settings.cors_origins.clone(),
+        json_limit: settings.json_limit,
+    };
+    let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
+        addr: settings.bind.clone(),
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: settings.bind.clone(),
+        source,
+    })?;
+    let mut server = HttpServer::new(move || accueil_http::build_app(app.clone(), http.clone()))
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    if let Some(n) = settings.workers {
+        server = server.workers(n.max(1));
+    }
+    let server = server.run();
+    let handle = server.handle();
+    tracing::info!(
+        %addr,
+        env = ?settings.env,
+        bcrypt_cost = settings.bcrypt_cost,
+        docs = %format!("http://{addr}/api/docs/"),
+        "accueil listening"
+    );
+    Ok(Running {
+        addr,
+        server,
+        handle,
+    })
+}

@@ -1,0 +1,214 @@
+//! End to end: the `accueil` binary's subcommands and its refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::{Db, TestServer, problem};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn accueil(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_accueil"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn help_lists_subcommands_and_settings() {
+    let out = accueil(&["--help"], &[], "");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "serve",
+        "migrate",
+        "create-admin",
+        "ACCUEIL_BIND",
+        "DATABASE_URL",
+        "ACCUEIL_JWT_SECRET",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}");
+    }
+}
+
+#[test]
+fn production_refuses_a_missing_or_weak_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    for secret in [
+        None,
+        Some("changeme-changeme-changeme-changeme"),
+        Some("short"),
+    ] {
+        let mut env = vec![
+            ("ACCUEIL_ENV", "production"),
+            ("ACCUEIL_DATA_DIR", data.as_str()),
+        ];
+        if let Some(s) = secret {
+            env.push(("ACCUEIL_JWT_SECRET", s));
+        }
+        let out = accueil(&["serve"], &env, "");
+        assert_eq!(out.status.code(), Some(2), "{secret:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("ACCUEIL_JWT_SECRET"), "{err}");
+        assert!(
+            !err.contains("changeme"),
+            "the secret is never printed: {err}"
+        );
+    }
+}
+
+#[test]
+fn migrate_applies_and_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let out = accueil(&["migrate"], &[("ACCUEIL_DATA_DIR", &data)], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("20261123000001")
+    );
+    assert!(dir.path().join("accueil.db").exists());
+}
+
+#[tokio::test]
+async fn create_admin_creates_then_promotes() {
+    let s = TestServer::start().await;
+    let url = s.db.url();
+    let data = s.data_dir.display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("ACCUEIL_DATA_DIR", data.as_str()),
+        ("ACCUEIL_JWT_SECRET", common::SECRET),
+        ("ACCUEIL_BCRYPT_COST", "4"),
+    ];
+    let run = |args: Vec<&'static str>, stdin: &'static str| {
+        let env = env.map(|(k, v)| (k, v.to_owned()));
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                accueil(&args, &env, stdin)
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    // No account and no password: refused.
+    let out = run(vec!["create-admin", "--email", "root@example.org"], "").await;
+    assert!(!out.status.success());
+    // Created with a password from stdin.
+    let out = run(
+        vec![
+            "create-admin",
+            "--email",
+            "root@example.org",
+            "--password-stdin",
+        ],
+        "a long admin passphrase\n",
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = s
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "root@example.org", "password": "a long admin passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let t: serde_json::Value = res.json().await.unwrap();
+    let me: serde_json::Value = s
+        .get_auth("/api/v1/users/me", t["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"], json!(["user", "admin"]));
+
+    // An existing account is promoted and keeps its password.
+    s.register("ann@example.org", None).await;
+    let out = run(vec!["create-admin", "--email", "ann@example.org"], "").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("now an administrator")
+    );
+    let t = s.login("ann@example.org").await;
+    let me: serde_json::Value = s
+        .get_auth("/api/v1/auth/me", &t.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"], json!(["user", "admin"]));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_account_can_neither_log_in_nor_refresh() {
+    let s = TestServer::start_with(Db::Sqlite, &[]).await.unwrap();
+    let user = s.register("ann@example.org", None).await;
+    let t = s.login("ann@example.org").await;
+    let id = accueil_domain::identity::UserId(user["id"].as_str().unwrap().parse().unwrap());
+    use accueil_ports::StoreExt;
+    s.db.write(
+        move |tx| -> Result<(), accueil_ports::identity::UserWriteError> {
+            let mut u = tx.identity().user_by_id(id)?.unwrap();
+            u.is_active = false;
+            tx.identity().update_user(&u)
+        },
+    )
+    .await
+    .unwrap();
+    let res = s
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "ann@example.org", "password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!(problem(res).await.1, "account_disabled");
+    let res = s
+        .post("/api/v1/auth/refresh", json!({"refresh_token": t.refresh}))
+        .await;
+    let (status, code, _) = problem(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "account_disabled")
+    );
+    let res = s.get_auth("/api/v1/users/me", &t.access).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "its session was revoked by the refused refresh"
+    );
+    s.stop().await;
+}

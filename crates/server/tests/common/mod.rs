@@ -1,0 +1,170 @@
+//! A real `accueil` on 127.0.0.1:0 with its own database, and a client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use accueil_server::config::{Settings, Sources};
+use accueil_store_diesel::testing::{self, TestStore};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "e2e-Q8zR1xV3mN7bT2yL5kJ9wC4hF6dS0aEg";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    pub data_dir: PathBuf,
+    pub db: TestStore,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+}
+
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub fn settings(vars: &[(&str, &str)]) -> Settings {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect();
+    Settings::load(Sources {
+        file: None,
+        env: &move |k| {
+            vars.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        },
+    })
+    .unwrap()
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Db::Sqlite, &[]).await.unwrap()
+    }
+
+    /// `None` when the database is PostgreSQL and no server answers (and it is not required).
+    pub async fn start_with(db: Db, extra: &[(&str, &str)]) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let db = match db {
+            Db::Sqlite => tokio::task::spawn_blocking(testing::sqlite).await.unwrap(),
+            Db::Postgres => tokio::task::spawn_blocking(testing::postgres)
+                .await
+                .unwrap()?,
+        };
+        let url = db.url();
+        let data = dir.path().display().to_string();
+        let mut vars = vec![
+            ("ACCUEIL_BIND", "127.0.0.1:0"),
+            ("ACCUEIL_DATA_DIR", data.as_str()),
+            ("DATABASE_URL", url.as_str()),
+            ("ACCUEIL_JWT_SECRET", SECRET),
+            ("ACCUEIL_BCRYPT_COST", "4"),
+            ("ACCUEIL_WORKERS", "2"),
+        ];
+        vars.extend_from_slice(extra);
+        let settings = settings(&vars);
+        let running = accueil_server::start(&settings).await.unwrap();
+        let handle = running.handle.clone();
+        tokio::spawn(running.server);
+        Some(Self {
+            base: format!("http://{}", running.addr),
+            client: Client::new(),
+            data_dir: dir.path().to_owned(),
+            db,
+            handle,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str, username: Option<&str>) -> Value {
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                json!({"email": email, "password": PASSWORD, "username": username}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+
+    pub async fn login(&self, login: &str) -> Tokens {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                json!({"login": login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        Tokens::from(res.json::<Value>().await.unwrap())
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl From<Value> for Tokens {
+    fn from(v: Value) -> Self {
+        assert_eq!(v["token_type"], "Bearer");
+        assert!(v["expires_in"].as_i64().unwrap() > 0);
+        Self {
+            access: v["access_token"].as_str().unwrap().to_owned(),
+            refresh: v["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// The problem code of an error response, after checking its media type.
+pub async fn problem(res: Response) -> (StatusCode, String, Value) {
+    let status = res.status();
+    let ct = res.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json", "problem media type");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    (status, body["code"].as_str().unwrap().to_owned(), body)
+}
