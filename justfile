@@ -1,0 +1,21 @@
+# Shortcuts; each recipe is one plain command, so nothing requires `just`.
+
+# Run the server (SQLite under ./data).
+run:
+    cargo run --release
+
+# Run the tests.
+test:
+    cargo test --workspace
+
+# What CI runs (PostgreSQL required).
+ci:
+    bash .ci/run
+
+# The dependency rule alone.
+deps:
+    python3 scripts/check-deps.py
+
+# Load benchmark against a release build; figures go to docs/performance.md by hand.
+bench:
+    bash scripts/bench.sh
