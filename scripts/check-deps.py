@@ -24,6 +24,7 @@ LAYERS = {
     "accueil-store-memory": "adapter",
     "accueil-store-diesel": "adapter",
     "accueil-crypto": "adapter",
+    "accueil-notify-smtp": "adapter",
 }
 
 # Which of our crates each layer may depend on.

@@ -6,12 +6,14 @@
 //! Errors are typed per use case, so the HTTP layer maps each case to a stable code.
 
 pub mod identity;
+pub mod notify;
 
 pub use accueil_ports::StoreError;
 
 use std::sync::Arc;
 
 use accueil_ports::Store;
+use accueil_ports::notify::Mailer;
 use accueil_ports::system::{AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher};
 
 /// Everything the use cases reach the outside world through.
@@ -27,8 +29,10 @@ pub struct Ports {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access tokens.
     pub access_tokens: Arc<dyn AccessTokens>,
-    /// Opaque tokens (refresh tokens).
+    /// Opaque tokens (refresh tokens, e-mailed links).
     pub opaque_tokens: Arc<dyn OpaqueTokens>,
+    /// Mail delivery (used by the outbox worker only; use cases write to the outbox).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// The application: one service per module, sharing the ports.
@@ -36,12 +40,15 @@ pub struct Ports {
 pub struct App {
     /// Accounts, login and sessions.
     pub identity: identity::IdentityService,
+    /// Mail delivery from the outbox.
+    pub notify: notify::NotifyService,
 }
 
 impl App {
     /// Builds every service.
     pub fn new(ports: Ports, identity: identity::IdentitySettings) -> Self {
         Self {
+            notify: notify::NotifyService::new(ports.clone()),
             identity: identity::IdentityService::new(ports, identity),
         }
     }

@@ -6,4 +6,5 @@
 
 pub mod admin;
 pub mod identity;
+pub mod notify;
 pub mod validation;

@@ -5,14 +5,17 @@
 //! rule, as tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{
-    DisplayName, Email, NewUser, PasswordHash, RefreshToken, Role, Session, SessionId, TokenDigest,
+    AvatarUrl, Bio, DisplayName, Email, EmailToken, Language, NewUser, NotificationPrefs,
+    PasswordHash, RefreshToken, Role, Session, SessionId, TimeZone, TokenDigest, TokenPurpose,
     User, UserId, Username,
 };
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use accueil_domain::notify::{DeliveryState, MailTemplate, OutboundMail, OutboxEntry};
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
 use uuid::Uuid;
 
 use crate::identity::UserWriteError;
@@ -32,7 +35,12 @@ macro_rules! contract_suite {
             identity_sessions_and_refresh_tokens,
             identity_refresh_compare_and_set_under_concurrency,
             identity_revoke_user_sessions,
+            identity_email_tokens,
+            identity_purge_deleted_accounts,
             audit_log_round_trip,
+            outbox_due_list_and_get,
+            outbox_claims_are_exclusive,
+            outbox_outcomes,
             store_rollback_discards_every_write,
             store_read_units_cannot_write,
             store_concurrent_writes_all_succeed,
@@ -67,6 +75,7 @@ fn new_user(email: &str, username: Option<&str>) -> User {
             "$2b$04$abcdefghijklmnopqrstuuN3S7QxJ6wXQ0pRpQ3f3s2M7m6o0a0y2".into(),
         ),
         role: Role::User,
+        language: Language::Fr,
     }
     .into_user(UserId(Uuid::now_v7()), t0())
 }
@@ -119,6 +128,22 @@ pub async fn identity_user_round_trip(store: Shared) {
         .await
         .unwrap();
     assert_eq!(found, None, "unknown e-mail");
+    // Every profile field round-trips.
+    let mut full = new_user("full@example.org", Some("full"));
+    full.time_zone = Some(TimeZone::parse("Europe/Paris").unwrap());
+    full.avatar_url = Some(AvatarUrl::parse("https://cdn.example/a.png").unwrap());
+    full.bio = Some(Bio::parse("deux lignes\nde bio").unwrap());
+    full.notifications = NotificationPrefs {
+        email: false,
+        push: true,
+    };
+    full.deleted_at = Some(t0() + Duration::days(1));
+    insert(&store, full.clone()).await.unwrap();
+    assert_eq!(
+        by_id(&store, full.id).await,
+        Some(full),
+        "profile fields round-trip"
+    );
     // A user without username, display name or password (an OAuth-only account later).
     let mut bare = new_user("bare@example.org", None);
     bare.display_name = None;
@@ -512,4 +537,341 @@ pub async fn store_concurrent_writes_all_succeed(store: Shared) {
 
 pub async fn store_ping_answers(store: Shared) {
     store.ping().await.expect("a migrated store is ready");
+}
+
+fn mail(n: u32) -> OutboxEntry {
+    let mut vars = BTreeMap::new();
+    vars.insert(
+        "link".to_owned(),
+        format!("https://example.org/verify?token=t{n}"),
+    );
+    vars.insert("name".to_owned(), "Zoé \"quoted\" ünïcode".to_owned());
+    OutboxEntry::new(
+        Uuid::now_v7(),
+        OutboundMail {
+            to: Email::parse(&format!("to{n}@example.org")).unwrap(),
+            language: if n.is_multiple_of(2) {
+                Language::Fr
+            } else {
+                Language::En
+            },
+            template: MailTemplate::VerifyEmail,
+            vars,
+        },
+        t0() + Duration::seconds(i64::from(n)),
+    )
+}
+
+async fn enqueue(store: &Shared, entries: Vec<OutboxEntry>) {
+    store
+        .write(move |tx| entries.iter().try_for_each(|e| tx.outbox().enqueue(e)))
+        .await
+        .unwrap();
+}
+
+pub async fn outbox_due_list_and_get(store: Shared) {
+    let (a, b, c) = (mail(1), mail(2), mail(3));
+    enqueue(&store, vec![c.clone(), a.clone(), b.clone()]).await;
+    let due = store
+        .read(move |tx| tx.outbox().due(t0() + Duration::seconds(2), 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        due,
+        vec![a.clone(), b.clone()],
+        "due ones, oldest due first, equal to what was written"
+    );
+    let one = store
+        .read(move |tx| tx.outbox().due(t0() + Duration::seconds(9), 1))
+        .await
+        .unwrap();
+    assert_eq!(one, vec![a.clone()], "limit");
+    let listed = store
+        .read(move |tx| tx.outbox().list(None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![c.clone(), b.clone(), a.clone()],
+        "list is newest first"
+    );
+    let id = b.id;
+    assert_eq!(
+        store.read(move |tx| tx.outbox().get(id)).await.unwrap(),
+        Some(b)
+    );
+    let pending = store
+        .read(move |tx| tx.outbox().list(Some(DeliveryState::Sent), 10))
+        .await
+        .unwrap();
+    assert!(pending.is_empty(), "state filter");
+}
+
+pub async fn outbox_claims_are_exclusive(store: Shared) {
+    let e = mail(0);
+    let id = e.id;
+    enqueue(&store, vec![e]).await;
+    let now = t0() + Duration::seconds(10);
+    let lease = now + Duration::seconds(60);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| tx.outbox().claim(id, now, lease))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for t in tasks {
+        if t.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "one worker takes an entry");
+    let due = store
+        .read(move |tx| tx.outbox().due(now, 10))
+        .await
+        .unwrap();
+    assert!(due.is_empty(), "a leased entry is not due");
+    // The lease runs out (the worker died): it is due again and can be taken again.
+    let later = lease + Duration::seconds(1);
+    let again = store
+        .write(move |tx| tx.outbox().claim(id, later, later + Duration::seconds(60)))
+        .await
+        .unwrap();
+    assert!(again);
+    let got = store
+        .read(move |tx| tx.outbox().get(id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.attempts, 2, "each claim counts an attempt");
+    assert_eq!(got.lease_until, Some(later + Duration::seconds(60)));
+}
+
+pub async fn outbox_outcomes(store: Shared) {
+    let (a, b, c) = (mail(1), mail(2), mail(3));
+    let (ia, ib, ic) = (a.id, b.id, c.id);
+    enqueue(&store, vec![a, b, c]).await;
+    let now = t0() + Duration::seconds(10);
+    let retry_at = now + Duration::seconds(30);
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for id in [ia, ib, ic] {
+                assert!(tx.outbox().claim(id, now, now + Duration::seconds(60))?);
+            }
+            tx.outbox().mark_sent(ia, now)?;
+            tx.outbox().mark_retry(ib, retry_at, "421 try later")?;
+            tx.outbox().mark_failed(ic, "550 no such user")
+        })
+        .await
+        .unwrap();
+    let get = |id| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.outbox().get(id))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let a = get(ia).await;
+    assert_eq!(
+        (a.state, a.sent_at, a.lease_until),
+        (DeliveryState::Sent, Some(now), None)
+    );
+    let b = get(ib).await;
+    assert_eq!(b.state, DeliveryState::Pending);
+    assert_eq!(b.next_attempt_at, retry_at);
+    assert_eq!(b.lease_until, None);
+    assert_eq!(b.last_error.as_deref(), Some("421 try later"));
+    let c = get(ic).await;
+    assert_eq!(
+        (c.state, c.last_error.as_deref()),
+        (DeliveryState::Failed, Some("550 no such user"))
+    );
+
+    let due = store
+        .read(move |tx| tx.outbox().due(now + Duration::seconds(29), 10))
+        .await
+        .unwrap();
+    assert!(
+        due.is_empty(),
+        "not before its retry time; sent and failed never"
+    );
+    let due = store
+        .read(move |tx| tx.outbox().due(retry_at, 10))
+        .await
+        .unwrap();
+    assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), vec![ib]);
+
+    let requeued = store
+        .write(move |tx| tx.outbox().requeue(ic, retry_at))
+        .await
+        .unwrap();
+    let not_failed = store
+        .write(move |tx| tx.outbox().requeue(ia, retry_at))
+        .await
+        .unwrap();
+    assert!(requeued && !not_failed, "only failed entries are requeued");
+    let c = get(ic).await;
+    assert_eq!(
+        (c.state, c.attempts, c.next_attempt_at),
+        (DeliveryState::Pending, 0, retry_at)
+    );
+    let failed = store
+        .read(move |tx| tx.outbox().list(Some(DeliveryState::Failed), 10))
+        .await
+        .unwrap();
+    assert!(failed.is_empty());
+}
+
+fn email_token(
+    user: UserId,
+    purpose: TokenPurpose,
+    digest: &str,
+    new_email: Option<&str>,
+) -> EmailToken {
+    EmailToken::issue(
+        Uuid::now_v7(),
+        user,
+        purpose,
+        TokenDigest(digest.into()),
+        new_email.map(|e| Email::parse(e).unwrap()),
+        t0(),
+    )
+}
+
+pub async fn identity_email_tokens(store: Shared) {
+    let (user, _) = user_with_session(&store, "tok@example.org").await;
+    let (other, _) = user_with_session(&store, "other@example.org").await;
+    let v1 = email_token(user.id, TokenPurpose::VerifyEmail, "v1", None);
+    let v2 = email_token(user.id, TokenPurpose::VerifyEmail, "v2", None);
+    let r1 = email_token(user.id, TokenPurpose::ResetPassword, "r1", None);
+    let c1 = email_token(
+        user.id,
+        TokenPurpose::ChangeEmail,
+        "c1",
+        Some("New@Example.org"),
+    );
+    let o1 = email_token(other.id, TokenPurpose::VerifyEmail, "o1", None);
+    let all = [v1.clone(), v2.clone(), r1.clone(), c1.clone(), o1.clone()];
+    store
+        .write(move |tx| {
+            all.iter()
+                .try_for_each(|t| tx.identity().insert_email_token(t))
+        })
+        .await
+        .unwrap();
+    let dup = email_token(user.id, TokenPurpose::VerifyEmail, "v1", None);
+    let err = store
+        .write(move |tx| tx.identity().insert_email_token(&dup))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(_)),
+        "duplicate digest: {err:?}"
+    );
+    let d = TokenDigest("c1".into());
+    let got = store
+        .read(move |tx| tx.identity().email_token_by_digest(&d))
+        .await
+        .unwrap();
+    assert_eq!(got, Some(c1), "round-trip, new address included");
+
+    let at = t0() + Duration::seconds(5);
+    let (uid, v1id) = (user.id, v1.id);
+    let n = store
+        .write(move |tx| {
+            tx.identity()
+                .supersede_email_tokens(uid, TokenPurpose::VerifyEmail, at)
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "both verify tokens of this user, nothing else");
+    let used = store
+        .write(move |tx| tx.identity().use_email_token(v1id, at))
+        .await
+        .unwrap();
+    assert!(!used, "a superseded token cannot be used");
+    let (r1id, o1id) = (r1.id, o1.id);
+    let first = store
+        .write(move |tx| tx.identity().use_email_token(r1id, at))
+        .await
+        .unwrap();
+    let second = store
+        .write(move |tx| tx.identity().use_email_token(r1id, at))
+        .await
+        .unwrap();
+    assert!(first && !second, "single use");
+    let o = store
+        .read(move |tx| {
+            tx.identity()
+                .email_token_by_digest(&TokenDigest("o1".into()))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.id, o.used_at),
+        (o1id, None),
+        "another user's token is untouched"
+    );
+}
+
+pub async fn identity_purge_deleted_accounts(store: Shared) {
+    let (old, old_session) = user_with_session(&store, "old@example.org").await;
+    let (recent, _) = user_with_session(&store, "recent@example.org").await;
+    let (alive, alive_session) = user_with_session(&store, "alive@example.org").await;
+    let tok = token(&old_session, "old-refresh", t0());
+    let et = email_token(old.id, TokenPurpose::ResetPassword, "old-reset", None);
+    let mut o = old.clone();
+    o.deleted_at = Some(t0());
+    let mut r = recent.clone();
+    r.deleted_at = Some(t0() + Duration::days(20));
+    store
+        .write(move |tx| -> Result<(), UserWriteError> {
+            tx.identity().insert_refresh_token(&tok)?;
+            tx.identity().insert_email_token(&et)?;
+            tx.identity().update_user(&o)?;
+            tx.identity().update_user(&r)
+        })
+        .await
+        .unwrap();
+    let cutoff = t0() + Duration::days(10);
+    let n = store
+        .write(move |tx| tx.identity().purge_deleted_before(cutoff))
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "only accounts deleted before the cutoff");
+    assert_eq!(by_id(&store, old.id).await, None);
+    assert!(by_id(&store, recent.id).await.is_some());
+    assert!(by_id(&store, alive.id).await.is_some());
+    let (oid, osid) = (old.id, old_session.id);
+    let (sessions, session, refresh, reset) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.identity().sessions_of(oid)?,
+                tx.identity().session(osid)?,
+                tx.identity()
+                    .refresh_token_by_digest(&TokenDigest("old-refresh".into()))?,
+                tx.identity()
+                    .email_token_by_digest(&TokenDigest("old-reset".into()))?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert!(
+        sessions.is_empty() && session.is_none() && refresh.is_none() && reset.is_none(),
+        "everything of the purged account went with it"
+    );
+    let aid = alive.id;
+    let kept = store
+        .read(move |tx| tx.identity().sessions_of(aid))
+        .await
+        .unwrap();
+    assert_eq!(kept, vec![alive_session]);
 }

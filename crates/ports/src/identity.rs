@@ -1,7 +1,8 @@
 //! Identity ports: users, sessions and refresh tokens.
 
 use accueil_domain::identity::{
-    Email, RefreshToken, Session, SessionId, TokenDigest, User, UserId, Username,
+    Email, EmailToken, RefreshToken, Session, SessionId, TokenDigest, TokenPurpose, User, UserId,
+    Username,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -119,4 +120,52 @@ pub trait IdentityRepo: Send {
     /// # Errors
     /// `StoreError::Internal` on failure.
     fn mark_refresh_token_used(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Every session of a user, newest first.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn sessions_of(&mut self, user: UserId) -> Result<Vec<Session>, StoreError>;
+
+    /// Stores a one-time e-mail token.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the digest or id exists; `StoreError::Internal` when the
+    /// user does not.
+    fn insert_email_token(&mut self, token: &EmailToken) -> Result<(), StoreError>;
+
+    /// The e-mail token with this digest.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn email_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<EmailToken>, StoreError>;
+
+    /// Marks a token used, only if it is not used yet (compare-and-set). Returns whether this
+    /// call marked it.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn use_email_token(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Marks every unused token of `user` for `purpose` used (superseded), so only a newer
+    /// link works. Returns how many.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn supersede_email_tokens(
+        &mut self,
+        user: UserId,
+        purpose: TokenPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes the accounts soft-deleted before `cutoff`, with their sessions and tokens (the
+    /// audit log keeps their ids). Returns how many.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

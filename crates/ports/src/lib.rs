@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod identity;
+pub mod notify;
 pub mod store;
 pub mod system;
 

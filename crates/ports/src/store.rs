@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::admin::AuditRepo;
 use crate::identity::IdentityRepo;
+use crate::notify::OutboxRepo;
 
 /// A storage failure that no use case can act on, except by answering "try again later".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +46,8 @@ pub trait Tx: Send {
     fn identity(&mut self) -> &mut dyn IdentityRepo;
     /// The audit log.
     fn audit(&mut self) -> &mut dyn AuditRepo;
+    /// The mail outbox.
+    fn outbox(&mut self) -> &mut dyn OutboxRepo;
 }
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.

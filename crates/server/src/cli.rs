@@ -41,6 +41,33 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// The mail outbox: list pending and failed mail, or put a failed one back in line.
+    Outbox {
+        /// What to do (default: list).
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
+    /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE.
+    PurgeDeleted,
+}
+
+/// `accueil outbox` actions.
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// List mail (default: pending and failed).
+    List {
+        /// Only this state: pending, failed or sent.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many per state.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Put a failed mail back in line; the server's worker sends it.
+    Retry {
+        /// The mail's id (from `accueil outbox list`).
+        id: uuid::Uuid,
+    },
 }
 
 /// Runs the parsed command line.
@@ -61,6 +88,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 email,
                 password_stdin,
             } => create_admin(&settings, email, password_stdin).await,
+            Command::Outbox { action } => outbox(&settings, action).await,
+            Command::PurgeDeleted => purge_deleted(&settings).await,
         }
     });
     match result {
@@ -149,5 +178,74 @@ async fn create_admin(
             println!("{} ({}) was already an administrator", u.email, u.id)
         }
     }
+    Ok(())
+}
+
+async fn app(settings: &Settings) -> Result<accueil_app::App, String> {
+    let store = crate::open_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::build_app(settings, store)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn outbox(settings: &Settings, action: Option<OutboxAction>) -> Result<(), String> {
+    use accueil_domain::notify::DeliveryState;
+    let app = app(settings).await?;
+    match action.unwrap_or(OutboxAction::List {
+        state: None,
+        limit: 50,
+    }) {
+        OutboxAction::List { state, limit } => {
+            let states =
+                match state.as_deref() {
+                    None => vec![DeliveryState::Pending, DeliveryState::Failed],
+                    Some(s) => vec![DeliveryState::parse(s).ok_or_else(|| {
+                        format!("unknown state {s:?}: use pending, failed or sent")
+                    })?],
+                };
+            for state in states {
+                let entries = app
+                    .notify
+                    .list(Some(state), limit)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{} ({}):", state.as_str(), entries.len());
+                for e in entries {
+                    println!(
+                        "  {}  {}  {:<20} to {}  attempts {}  next {}{}",
+                        e.id,
+                        e.created_at.format("%Y-%m-%d %H:%M:%S"),
+                        e.mail.template.as_str(),
+                        e.mail.to,
+                        e.attempts,
+                        e.next_attempt_at.format("%Y-%m-%d %H:%M:%S"),
+                        e.last_error
+                            .map(|err| format!("  last error: {err}"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        OutboxAction::Retry { id } => {
+            if app.notify.retry(id).await.map_err(|e| e.to_string())? {
+                println!("{id} is back in line; the server's mail worker will send it");
+            } else {
+                return Err(format!("{id} is not a failed mail"));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn purge_deleted(settings: &Settings) -> Result<(), String> {
+    let app = app(settings).await?;
+    let n = app
+        .identity
+        .purge_deleted()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("purged {n} deleted account(s)");
     Ok(())
 }

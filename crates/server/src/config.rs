@@ -29,6 +29,16 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_CORS_ORIGINS       comma-separated browser origins allowed, or * (default: none)
   ACCUEIL_JSON_LIMIT         largest JSON body in bytes (default: 65536)
   ACCUEIL_WORKERS            HTTP worker threads (default: number of cores)
+  ACCUEIL_PUBLIC_URL         base of every link in a mail, e.g. https://app.example (default: http://<bind>;
+                             required in production)
+  ACCUEIL_SMTP_URL           smtp://host:25, smtp://user:pass@host:587?tls=required, smtps://user:pass@host:465
+                             (default: none, mail is written to <data dir>/mail; required in production)
+  ACCUEIL_MAIL_FROM          sender (default: Accueil <no-reply@localhost>)
+  ACCUEIL_SMTP_TIMEOUT       SMTP connection and command timeout (default: 10s)
+  ACCUEIL_OUTBOX_POLL        how often the mail worker looks for due mail (default: 2s)
+  ACCUEIL_OUTBOX_RETRY_BASE  first retry delay after a failed delivery, doubling each time (default: 15s)
+  ACCUEIL_REQUIRE_VERIFIED_EMAIL  true: login needs a verified address (default: false)
+  ACCUEIL_DELETION_GRACE     how long deleted accounts are kept, anonymised (default: 30d)
   ACCUEIL_LOG_FORMAT         text | json (default: text)
   RUST_LOG                   log filter (default: info)";
 
@@ -85,6 +95,24 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Base of links in mails.
+    pub public_url: String,
+    /// Whether `public_url` was configured (production requires it).
+    pub public_url_configured: bool,
+    /// SMTP server, if any.
+    pub smtp_url: Option<String>,
+    /// Sender mailbox.
+    pub mail_from: String,
+    /// SMTP timeout.
+    pub smtp_timeout: Duration,
+    /// Mail worker poll interval.
+    pub outbox_poll: Duration,
+    /// First retry delay.
+    pub outbox_retry_base: Duration,
+    /// Login requires a verified address.
+    pub require_verified_email: bool,
+    /// Grace period of deleted accounts.
+    pub deletion_grace: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -124,6 +152,14 @@ struct FileSettings {
     json_limit: Option<usize>,
     workers: Option<usize>,
     log_format: Option<LogFormat>,
+    public_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_timeout: Option<toml::Value>,
+    outbox_poll: Option<toml::Value>,
+    outbox_retry_base: Option<toml::Value>,
+    require_verified_email: Option<bool>,
+    deletion_grace: Option<toml::Value>,
 }
 
 /// A setting that cannot be used.
@@ -154,17 +190,27 @@ fn invalid(name: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Parses `900`, `900s`, `15m`, `12h`, `30d`.
+/// Parses `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses `250ms`, `900`, `900s`, `15m`, `12h`, `30d`.
 ///
 /// # Errors
 /// A message naming the accepted forms.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let s = raw.trim();
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = digits
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration (use 900, 900s, 15m, 12h or 30d)"))?;
+    let n: i64 = digits.parse().map_err(|_| {
+        format!("{raw:?} is not a duration (use 250ms, 900, 900s, 15m, 12h or 30d)")
+    })?;
     let d = match unit {
+        "ms" => Duration::milliseconds(n),
         "" | "s" => Duration::seconds(n),
         "m" => Duration::minutes(n),
         "h" => Duration::hours(n),
@@ -303,9 +349,25 @@ impl Settings {
         if !(4..=31).contains(&bcrypt_cost) {
             return Err(invalid("ACCUEIL_BCRYPT_COST", "must be between 4 and 31"));
         }
+        let bind = text("ACCUEIL_BIND", file.bind, "127.0.0.1:8080");
+        let configured_url = env("ACCUEIL_PUBLIC_URL").or(file.public_url);
+        let public_url = configured_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bind}"));
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            return Err(invalid(
+                "ACCUEIL_PUBLIC_URL",
+                "must start with https:// (or http://)",
+            ));
+        }
+        let require_verified_email = match env("ACCUEIL_REQUIRE_VERIFIED_EMAIL") {
+            Some(v) => parse_bool(&v)
+                .ok_or_else(|| invalid("ACCUEIL_REQUIRE_VERIFIED_EMAIL", "use true or false"))?,
+            None => file.require_verified_email.unwrap_or(false),
+        };
         let settings = Self {
             env: environment,
-            bind: text("ACCUEIL_BIND", file.bind, "127.0.0.1:8080"),
+            bind,
             data_dir,
             database_url,
             db_max_connections: u32::try_from(number(
@@ -329,6 +391,23 @@ impl Settings {
             .map_err(|_| invalid("ACCUEIL_JSON_LIMIT", "out of range"))?,
             workers,
             log_format,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            public_url_configured: configured_url.is_some(),
+            smtp_url: env("ACCUEIL_SMTP_URL").or(file.smtp_url),
+            mail_from: text(
+                "ACCUEIL_MAIL_FROM",
+                file.mail_from,
+                "Accueil <no-reply@localhost>",
+            ),
+            smtp_timeout: duration("ACCUEIL_SMTP_TIMEOUT", file.smtp_timeout, "10s")?,
+            outbox_poll: duration("ACCUEIL_OUTBOX_POLL", file.outbox_poll, "2s")?,
+            outbox_retry_base: duration(
+                "ACCUEIL_OUTBOX_RETRY_BASE",
+                file.outbox_retry_base,
+                "15s",
+            )?,
+            require_verified_email,
+            deletion_grace: duration("ACCUEIL_DELETION_GRACE", file.deletion_grace, "30d")?,
         };
         settings.check_production()?;
         Ok(settings)
@@ -385,6 +464,10 @@ mod tests {
         assert_eq!(s.refresh_ttl, Duration::days(30));
         assert_eq!(s.bcrypt_cost, 12);
         assert!(s.jwt_secret.is_none());
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert!(s.smtp_url.is_none() && !s.require_verified_email);
+        assert_eq!(s.outbox_poll, Duration::seconds(2));
+        assert_eq!(s.deletion_grace, Duration::days(30));
     }
 
     #[test]
@@ -424,6 +507,10 @@ mod tests {
 
     #[test]
     fn durations() {
+        assert_eq!(
+            parse_duration("250ms").unwrap(),
+            Duration::milliseconds(250)
+        );
         assert_eq!(parse_duration("900").unwrap(), Duration::seconds(900));
         assert_eq!(parse_duration("15m").unwrap(), Duration::minutes(15));
         assert_eq!(parse_duration("12h").unwrap(), Duration::hours(12));

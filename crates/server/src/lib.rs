@@ -15,6 +15,8 @@ use accueil_app::identity::IdentitySettings;
 use accueil_app::{App, Ports};
 use accueil_crypto::{BcryptHasher, JwtConfig, JwtSigner, RandomTokens, SystemClock, UuidV7Ids};
 use accueil_http::HttpSettings;
+use accueil_notify_smtp::{FileMailer, Renderer, SmtpMailer, SmtpSettings};
+use accueil_ports::notify::Mailer;
 use accueil_store_diesel::{DieselStore, PoolOptions};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{HttpServer, web};
@@ -33,6 +35,9 @@ pub enum StartError {
     /// The hasher could not be built.
     #[error("bcrypt: {0}")]
     Hasher(String),
+    /// The mailer settings are unusable.
+    #[error(transparent)]
+    Mailer(#[from] accueil_notify_smtp::MailerConfigError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -73,6 +78,33 @@ pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> 
     Ok(store)
 }
 
+/// The mailer: SMTP when configured, else `.eml` files in the data directory.
+///
+/// # Errors
+/// [`StartError::Mailer`].
+pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
+    let renderer = Renderer::new("Accueil");
+    let mailer: Arc<dyn Mailer> = match &settings.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(
+            &SmtpSettings {
+                url: url.clone(),
+                from: settings.mail_from.clone(),
+                timeout: settings
+                    .smtp_timeout
+                    .to_std()
+                    .unwrap_or(std::time::Duration::from_secs(10)),
+            },
+            renderer,
+        )?),
+        None => Arc::new(FileMailer::new(
+            settings.data_dir.join("mail"),
+            &settings.mail_from,
+            renderer,
+        )?),
+    };
+    Ok(mailer)
+}
+
 /// Builds the application over an opened store.
 ///
 /// # Errors
@@ -100,11 +132,15 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         hasher: Arc::new(hasher),
         access_tokens: Arc::new(signer),
         opaque_tokens: Arc::new(RandomTokens),
+        mailer: mailer(settings)?,
     };
     Ok(App::new(
         ports,
         IdentitySettings {
             refresh_ttl: settings.refresh_ttl,
+            public_url: settings.public_url.clone(),
+            require_verified_email: settings.require_verified_email,
+            deletion_grace: settings.deletion_grace,
         },
     ))
 }
@@ -122,7 +158,14 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         ))
     })?;
     let store = open_store(settings).await?;
-    let app = web::Data::new(build_app(settings, store).await?);
+    let app = build_app(settings, store).await?;
+    spawn_mail_worker(
+        app.notify
+            .clone()
+            .with_retry_base(settings.outbox_retry_base),
+        settings.outbox_poll,
+    );
+    let app = web::Data::new(app);
     let http = HttpSettings {
         cors_origins: settings.cors_origins.clone(),
         json_limit: settings.json_limit,
@@ -146,6 +189,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     }
     let server = server.run();
     let handle = server.handle();
+    tracing::info!(mail = %mailer_description(settings), "mail transport");
     tracing::info!(
         %addr,
         env = ?settings.env,
@@ -158,4 +202,29 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         server,
         handle,
     })
+}
+
+fn mailer_description(settings: &Settings) -> String {
+    mailer(settings).map_or_else(|e| e.to_string(), |m| m.describe())
+}
+
+/// Delivers the outbox in the background: a round every `poll`, sooner when a round found work
+/// (so a backlog drains at full speed). A failed round is logged and retried; nothing is lost,
+/// since entries stay in the outbox until they are marked.
+fn spawn_mail_worker(notify: accueil_app::notify::NotifyService, poll: chrono::Duration) {
+    let idle = poll.to_std().unwrap_or(std::time::Duration::from_secs(2));
+    tokio::spawn(async move {
+        loop {
+            let busy = match notify.deliver_due().await {
+                Ok(r) => r.sent + r.retried + r.failed > 0,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail worker round failed");
+                    false
+                }
+            };
+            if !busy {
+                tokio::time::sleep(idle).await;
+            }
+        }
+    });
 }

@@ -94,7 +94,7 @@ fn migrate_applies_and_lists() {
 #[tokio::test]
 async fn create_admin_creates_then_promotes() {
     let s = TestServer::start().await;
-    let url = s.db.url();
+    let url = s.db_url.clone();
     let data = s.data_dir.display().to_string();
     let env = [
         ("DATABASE_URL", url.as_str()),
@@ -180,15 +180,16 @@ async fn a_disabled_account_can_neither_log_in_nor_refresh() {
     let t = s.login("ann@example.org").await;
     let id = accueil_domain::identity::UserId(user["id"].as_str().unwrap().parse().unwrap());
     use accueil_ports::StoreExt;
-    s.db.write(
-        move |tx| -> Result<(), accueil_ports::identity::UserWriteError> {
-            let mut u = tx.identity().user_by_id(id)?.unwrap();
-            u.is_active = false;
-            tx.identity().update_user(&u)
-        },
-    )
-    .await
-    .unwrap();
+    s.store()
+        .write(
+            move |tx| -> Result<(), accueil_ports::identity::UserWriteError> {
+                let mut u = tx.identity().user_by_id(id)?.unwrap();
+                u.is_active = false;
+                tx.identity().update_user(&u)
+            },
+        )
+        .await
+        .unwrap();
     let res = s
         .post(
             "/api/v1/auth/login",

@@ -1,8 +1,9 @@
 //! Users, sessions and refresh tokens in SQL.
 
 use accueil_domain::identity::{
-    DisplayName, Email, PasswordHash, RefreshToken, Role, Session, SessionId, TokenDigest, User,
-    UserId, Username,
+    AvatarUrl, Bio, DisplayName, Email, EmailToken, Language, NotificationPrefs, PasswordHash,
+    RefreshToken, Role, Session, SessionId, TimeZone, TokenDigest, TokenPurpose, User, UserId,
+    Username,
 };
 use accueil_ports::StoreError;
 use accueil_ports::identity::{IdentityRepo, UserWriteError};
@@ -11,7 +12,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
-use crate::schema::{refresh_tokens, sessions, users};
+use crate::schema::{email_tokens, refresh_tokens, sessions, users};
 use crate::tx::{DieselTx, constraint, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -26,6 +27,13 @@ struct UserRow {
     role: String,
     email_verified: bool,
     is_active: bool,
+    language: String,
+    time_zone: Option<String>,
+    avatar_url: Option<String>,
+    bio: Option<String>,
+    notify_email: bool,
+    notify_push: bool,
+    deleted_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -42,6 +50,13 @@ impl From<&User> for UserRow {
             role: u.role.as_str().to_owned(),
             email_verified: u.email_verified,
             is_active: u.is_active,
+            language: u.language.as_str().to_owned(),
+            time_zone: u.time_zone.as_ref().map(|t| t.as_str().to_owned()),
+            avatar_url: u.avatar_url.as_ref().map(|a| a.as_str().to_owned()),
+            bio: u.bio.as_ref().map(|b| b.as_str().to_owned()),
+            notify_email: u.notifications.email,
+            notify_push: u.notifications.push,
+            deleted_at: u.deleted_at.map(naive),
             created_at: naive(u.created_at),
             updated_at: naive(u.updated_at),
         }
@@ -61,6 +76,17 @@ impl TryFrom<UserRow> for User {
                 .ok_or_else(|| StoreError::Internal(format!("unknown role {:?}", r.role)))?,
             email_verified: r.email_verified,
             is_active: r.is_active,
+            language: Language::parse(&r.language).ok_or_else(|| {
+                StoreError::Internal(format!("unknown language {:?}", r.language))
+            })?,
+            time_zone: r.time_zone.map(TimeZone::from_trusted),
+            avatar_url: r.avatar_url.map(AvatarUrl::from_trusted),
+            bio: r.bio.map(Bio::from_trusted),
+            notifications: NotificationPrefs {
+                email: r.notify_email,
+                push: r.notify_push,
+            },
+            deleted_at: r.deleted_at.map(utc),
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
         })
@@ -111,6 +137,37 @@ impl TryFrom<RefreshTokenRow> for RefreshToken {
             user_id: UserId(uuid(&r.user_id)?),
             digest: TokenDigest(r.digest),
             issued_at: utc(r.issued_at),
+            expires_at: utc(r.expires_at),
+            used_at: r.used_at.map(utc),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = email_tokens)]
+struct EmailTokenRow {
+    id: String,
+    user_id: String,
+    purpose: String,
+    digest: String,
+    new_email: Option<String>,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<EmailTokenRow> for EmailToken {
+    type Error = StoreError;
+    fn try_from(r: EmailTokenRow) -> Result<Self, StoreError> {
+        Ok(EmailToken {
+            id: uuid(&r.id)?,
+            user_id: UserId(uuid(&r.user_id)?),
+            purpose: TokenPurpose::parse(&r.purpose).ok_or_else(|| {
+                StoreError::Internal(format!("unknown token purpose {:?}", r.purpose))
+            })?,
+            digest: TokenDigest(r.digest),
+            new_email: r.new_email.map(Email::from_trusted),
+            created_at: utc(r.created_at),
             expires_at: utc(r.expires_at),
             used_at: r.used_at.map(utc),
         })
@@ -300,5 +357,94 @@ impl IdentityRepo for DieselTx<'_> {
         .execute(self.conn)
         .map_err(store_error)?;
         Ok(n == 1)
+    }
+
+    fn sessions_of(&mut self, user: UserId) -> Result<Vec<Session>, StoreError> {
+        sessions::table
+            .filter(sessions::user_id.eq(user.to_string()))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .select(SessionRow::as_select())
+            .load(self.conn)
+            .map_err(store_error)?
+            .into_iter()
+            .map(Session::try_from)
+            .collect()
+    }
+
+    fn insert_email_token(&mut self, t: &EmailToken) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(email_tokens::table)
+            .values(EmailTokenRow {
+                id: t.id.to_string(),
+                user_id: t.user_id.to_string(),
+                purpose: t.purpose.as_str().to_owned(),
+                digest: t.digest.0.clone(),
+                new_email: t.new_email.as_ref().map(|e| e.as_str().to_owned()),
+                created_at: naive(t.created_at),
+                expires_at: naive(t.expires_at),
+                used_at: t.used_at.map(naive),
+            })
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn email_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<EmailToken>, StoreError> {
+        email_tokens::table
+            .filter(email_tokens::digest.eq(&digest.0))
+            .select(EmailTokenRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(EmailToken::try_from)
+            .transpose()
+    }
+
+    fn use_email_token(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            email_tokens::table
+                .find(id.to_string())
+                .filter(email_tokens::used_at.is_null()),
+        )
+        .set(email_tokens::used_at.eq(naive(at)))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+
+    fn supersede_email_tokens(
+        &mut self,
+        user: UserId,
+        purpose: TokenPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            email_tokens::table
+                .filter(email_tokens::user_id.eq(user.to_string()))
+                .filter(email_tokens::purpose.eq(purpose.as_str()))
+                .filter(email_tokens::used_at.is_null()),
+        )
+        .set(email_tokens::used_at.eq(naive(at)))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n as u64)
+    }
+
+    fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        // Sessions, refresh tokens and e-mail tokens go with their user (ON DELETE CASCADE).
+        let n = diesel::delete(
+            users::table
+                .filter(users::deleted_at.is_not_null())
+                .filter(users::deleted_at.lt(naive(cutoff))),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n as u64)
     }
 }

@@ -15,6 +15,7 @@ mod admin;
 mod connection;
 mod identity;
 mod migrations;
+mod notify;
 pub mod schema;
 mod tx;
 

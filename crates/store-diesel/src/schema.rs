@@ -14,6 +14,13 @@ diesel::table! {
         role -> Text,
         email_verified -> Bool,
         is_active -> Bool,
+        language -> Text,
+        time_zone -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        notify_email -> Bool,
+        notify_push -> Bool,
+        deleted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -42,6 +49,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        digest -> Text,
+        new_email -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         at -> Timestamp,
@@ -54,4 +74,28 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, audit_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    email_tokens,
+    audit_events,
+    outbox
+);
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        recipient -> Text,
+        language -> Text,
+        template -> Text,
+        vars -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}

@@ -2,6 +2,7 @@
 
 use accueil_ports::admin::AuditRepo;
 use accueil_ports::identity::IdentityRepo;
+use accueil_ports::notify::OutboxRepo;
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, StoreError, Tx};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -36,6 +37,9 @@ impl Tx for DieselTx<'_> {
         self
     }
     fn audit(&mut self) -> &mut dyn AuditRepo {
+        self
+    }
+    fn outbox(&mut self) -> &mut dyn OutboxRepo {
         self
     }
 }

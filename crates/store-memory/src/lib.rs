@@ -9,10 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use accueil_domain::admin::AuditEvent;
 use accueil_domain::identity::{
-    Email, RefreshToken, Session, SessionId, TokenDigest, User, UserId, Username,
+    Email, EmailToken, RefreshToken, Session, SessionId, TokenDigest, TokenPurpose, User, UserId,
+    Username,
 };
+use accueil_domain::notify::{DeliveryState, OutboxEntry};
 use accueil_ports::admin::AuditRepo;
 use accueil_ports::identity::{IdentityRepo, UserWriteError};
+use accueil_ports::notify::OutboxRepo;
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Store, StoreError, Tx};
 use async_trait::async_trait;
@@ -25,6 +28,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     refresh_tokens: HashMap<Uuid, RefreshToken>,
     audit: Vec<AuditEvent>,
+    outbox: HashMap<Uuid, OutboxEntry>,
+    email_tokens: HashMap<Uuid, EmailToken>,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -103,6 +108,9 @@ impl Tx for MemTx<'_> {
         self
     }
     fn audit(&mut self) -> &mut dyn AuditRepo {
+        self
+    }
+    fn outbox(&mut self) -> &mut dyn OutboxRepo {
         self
     }
 }
@@ -248,6 +256,98 @@ impl IdentityRepo for MemTx<'_> {
             _ => false,
         })
     }
+    fn sessions_of(&mut self, user: UserId) -> Result<Vec<Session>, StoreError> {
+        let mut all: Vec<Session> = self
+            .state
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user)
+            .cloned()
+            .collect();
+        all.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.id.0)));
+        Ok(all)
+    }
+
+    fn insert_email_token(&mut self, token: &EmailToken) -> Result<(), StoreError> {
+        self.writable()?;
+        if !self.state.users.contains_key(&token.user_id) {
+            return Err(StoreError::Internal(
+                "e-mail token for an unknown user".into(),
+            ));
+        }
+        let taken = self.state.email_tokens.contains_key(&token.id)
+            || self
+                .state
+                .email_tokens
+                .values()
+                .any(|t| t.digest == token.digest);
+        if taken {
+            return Err(StoreError::Conflict("email_tokens.digest".into()));
+        }
+        self.state.email_tokens.insert(token.id, token.clone());
+        Ok(())
+    }
+
+    fn email_token_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<EmailToken>, StoreError> {
+        Ok(self
+            .state
+            .email_tokens
+            .values()
+            .find(|t| &t.digest == digest)
+            .cloned())
+    }
+
+    fn use_email_token(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(match self.state.email_tokens.get_mut(&id) {
+            Some(t) if t.used_at.is_none() => {
+                t.used_at = Some(at);
+                true
+            }
+            _ => false,
+        })
+    }
+
+    fn supersede_email_tokens(
+        &mut self,
+        user: UserId,
+        purpose: TokenPurpose,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.writable()?;
+        let mut n = 0;
+        for t in self.state.email_tokens.values_mut() {
+            if t.user_id == user && t.purpose == purpose && t.used_at.is_none() {
+                t.used_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let gone: Vec<UserId> = self
+            .state
+            .users
+            .values()
+            .filter(|u| u.deleted_at.is_some_and(|d| d < cutoff))
+            .map(|u| u.id)
+            .collect();
+        for id in &gone {
+            self.state.users.remove(id);
+        }
+        let state = &mut *self.state;
+        state.sessions.retain(|_, s| !gone.contains(&s.user_id));
+        state
+            .refresh_tokens
+            .retain(|_, t| !gone.contains(&t.user_id));
+        state.email_tokens.retain(|_, t| !gone.contains(&t.user_id));
+        Ok(gone.len() as u64)
+    }
 }
 
 impl AuditRepo for MemTx<'_> {
@@ -270,5 +370,122 @@ impl AuditRepo for MemTx<'_> {
             .collect();
         events.sort_by_key(|e| (e.at, e.id));
         Ok(events)
+    }
+}
+
+fn due_at(e: &OutboxEntry, now: DateTime<Utc>) -> bool {
+    e.state == DeliveryState::Pending
+        && e.next_attempt_at <= now
+        && e.lease_until.is_none_or(|l| l <= now)
+}
+
+impl OutboxRepo for MemTx<'_> {
+    fn enqueue(&mut self, entry: &OutboxEntry) -> Result<(), StoreError> {
+        self.writable()?;
+        if self.state.outbox.contains_key(&entry.id) {
+            return Err(StoreError::Conflict("outbox.id".into()));
+        }
+        self.state.outbox.insert(entry.id, entry.clone());
+        Ok(())
+    }
+
+    fn due(&mut self, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut due: Vec<OutboxEntry> = self
+            .state
+            .outbox
+            .values()
+            .filter(|e| due_at(e, now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|e| (e.next_attempt_at, e.id));
+        due.truncate(limit as usize);
+        Ok(due)
+    }
+
+    fn claim(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(match self.state.outbox.get_mut(&id) {
+            Some(e) if due_at(e, now) => {
+                e.attempts += 1;
+                e.lease_until = Some(lease_until);
+                true
+            }
+            _ => false,
+        })
+    }
+
+    fn mark_sent(&mut self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.writable()?;
+        if let Some(e) = self.state.outbox.get_mut(&id) {
+            e.state = DeliveryState::Sent;
+            e.sent_at = Some(at);
+            e.lease_until = None;
+        }
+        Ok(())
+    }
+
+    fn mark_retry(
+        &mut self,
+        id: Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        if let Some(e) = self.state.outbox.get_mut(&id) {
+            e.next_attempt_at = next_attempt_at;
+            e.lease_until = None;
+            e.last_error = Some(error.to_owned());
+        }
+        Ok(())
+    }
+
+    fn mark_failed(&mut self, id: Uuid, error: &str) -> Result<(), StoreError> {
+        self.writable()?;
+        if let Some(e) = self.state.outbox.get_mut(&id) {
+            e.state = DeliveryState::Failed;
+            e.lease_until = None;
+            e.last_error = Some(error.to_owned());
+        }
+        Ok(())
+    }
+
+    fn requeue(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(match self.state.outbox.get_mut(&id) {
+            Some(e) if e.state == DeliveryState::Failed => {
+                e.state = DeliveryState::Pending;
+                e.attempts = 0;
+                e.next_attempt_at = now;
+                e.lease_until = None;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    fn list(
+        &mut self,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut all: Vec<OutboxEntry> = self
+            .state
+            .outbox
+            .values()
+            .filter(|e| state.is_none_or(|s| e.state == s))
+            .cloned()
+            .collect();
+        all.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    fn get(&mut self, id: Uuid) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self.state.outbox.get(&id).cloned())
     }
 }

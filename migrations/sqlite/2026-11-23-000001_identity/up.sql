@@ -1,4 +1,5 @@
--- Identity core: users, sessions (refresh-token families), refresh tokens, audit log.
+-- Identity core: users, sessions (refresh-token families), refresh tokens, one-time e-mail
+-- tokens, audit log.
 -- Times are UTC without zone; ids are UUID text. Same tables as the PostgreSQL migration.
 
 CREATE TABLE users (
@@ -11,6 +12,13 @@ CREATE TABLE users (
     role            TEXT NOT NULL CHECK (role IN ('user', 'admin')),
     email_verified  BOOLEAN NOT NULL DEFAULT 0,
     is_active       BOOLEAN NOT NULL DEFAULT 1,
+    language        TEXT NOT NULL DEFAULT 'en',
+    time_zone       TEXT,
+    avatar_url      TEXT,
+    bio             TEXT,
+    notify_email    BOOLEAN NOT NULL DEFAULT 1,
+    notify_push     BOOLEAN NOT NULL DEFAULT 1,
+    deleted_at      TIMESTAMP,
     created_at      TIMESTAMP NOT NULL,
     updated_at      TIMESTAMP NOT NULL,
     CONSTRAINT users_email_canonical_key UNIQUE (email_canonical),
@@ -37,6 +45,21 @@ CREATE TABLE refresh_tokens (
     CONSTRAINT refresh_tokens_digest_key UNIQUE (digest)
 );
 CREATE INDEX refresh_tokens_session_id_idx ON refresh_tokens (session_id);
+
+-- One-time tokens sent by mail (verification, reset, address change); only digests.
+CREATE TABLE email_tokens (
+    id         TEXT PRIMARY KEY NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password', 'change_email')),
+    digest     TEXT NOT NULL,
+    new_email  TEXT,
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at    TIMESTAMP,
+    CONSTRAINT email_tokens_digest_key UNIQUE (digest)
+);
+CREATE INDEX email_tokens_user_idx ON email_tokens (user_id, purpose);
+CREATE INDEX users_deleted_at_idx ON users (deleted_at);
 
 -- No foreign keys: the audit log outlives the accounts it mentions.
 CREATE TABLE audit_events (

@@ -1,7 +1,9 @@
 //! Administrator creation and promotion, for the `accueil create-admin` command.
 
 use accueil_domain::admin::AuditAction;
-use accueil_domain::identity::{Email, NewUser, Password, PasswordContext, Role, User, UserId};
+use accueil_domain::identity::{
+    Email, Language, NewUser, Password, PasswordContext, Role, User, UserId,
+};
 use accueil_domain::validation::ValidationErrors;
 use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
@@ -99,6 +101,7 @@ impl IdentityService {
                     display_name: None,
                     password_hash,
                     role: Role::Admin,
+                    language: Language::default(),
                 }
                 .into_user(UserId(self.ports.ids.new_id()), now);
                 // The operator vouches for the address they typed.

@@ -24,6 +24,9 @@ pub enum LoginError {
     /// The password was right but the account is disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// The password was right but this deployment requires a verified address first.
+    #[error("e-mail address not verified")]
+    EmailNotVerified,
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -88,6 +91,9 @@ impl IdentityService {
         };
         if !user.is_active {
             return Err(LoginError::AccountDisabled);
+        }
+        if self.settings.require_verified_email && !user.email_verified {
+            return Err(LoginError::EmailNotVerified);
         }
         let now = self.ports.clock.now();
         let session = Session::start(SessionId(self.ports.ids.new_id()), user.id, now);

@@ -1,39 +1,63 @@
 //! Identity use cases: registration, login, token refresh with reuse detection, logout,
 //! authentication of access tokens, and administrator creation.
 
+mod account;
 mod admin;
 mod authenticate;
+mod email;
 mod login;
 mod logout;
+mod password;
+mod profile;
 mod refresh;
 mod register;
 
+use std::collections::BTreeMap;
+
 use accueil_domain::admin::{AuditAction, AuditEvent};
-use accueil_domain::identity::{RefreshToken, Session, SessionId, User, UserId};
+use accueil_domain::identity::{
+    Email, EmailToken, RefreshToken, Session, SessionId, TokenProblem, TokenPurpose, User, UserId,
+};
+use accueil_domain::notify::{MailTemplate, OutboundMail, OutboxEntry};
 use accueil_ports::StoreError;
 use accueil_ports::Tx;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::Ports;
 
+pub use account::{AccountExport, DeleteAccountError};
 pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput};
 pub use authenticate::{AuthError, Principal};
+pub use email::{ChangeEmailError, ChangeEmailInput, ResendError, VerifyEmailError};
 pub use login::{LoginError, LoginInput};
 pub use logout::LogoutError;
+pub use password::{
+    ChangePasswordError, ChangePasswordInput, ResetPasswordError, ResetPasswordInput,
+};
+pub use profile::{NotificationsPatch, Patch, ProfilePatch, UpdateProfileError};
 pub use refresh::RefreshError;
 pub use register::{RegisterError, RegisterInput};
 
 /// Identity settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct IdentitySettings {
     /// Lifetime of each refresh token (renewed on every rotation).
     pub refresh_ttl: Duration,
+    /// Base of every link in a mail (the web app's address), never taken from a request.
+    pub public_url: String,
+    /// Whether login requires a verified address.
+    pub require_verified_email: bool,
+    /// How long a deleted account is kept (anonymised) before `purge-deleted` removes it.
+    pub deletion_grace: Duration,
 }
 
 impl Default for IdentitySettings {
     fn default() -> Self {
         Self {
             refresh_ttl: Duration::days(30),
+            public_url: "http://127.0.0.1:8080".into(),
+            require_verified_email: false,
+            deletion_grace: Duration::days(30),
         }
     }
 }
@@ -129,6 +153,103 @@ impl IdentityService {
             detail: detail.into(),
         }
     }
+}
+
+/// Where an e-mailed link points: a page of the web app at the public URL.
+#[derive(Debug, Clone, Copy)]
+enum LinkPage {
+    VerifyEmail,
+    ResetPassword,
+    ForgotPassword,
+}
+
+impl IdentityService {
+    fn link(&self, page: LinkPage, secret: Option<&str>) -> String {
+        let base = self.settings.public_url.trim_end_matches('/');
+        let path = match page {
+            LinkPage::VerifyEmail => "verify-email",
+            LinkPage::ResetPassword => "reset-password",
+            LinkPage::ForgotPassword => "forgot-password",
+        };
+        match secret {
+            Some(s) => format!("{base}/{path}?token={s}"),
+            None => format!("{base}/{path}"),
+        }
+    }
+
+    /// An outbox entry for `user`, in their language, sent to `to` (their address unless
+    /// said otherwise).
+    fn mail(
+        &self,
+        user: &User,
+        to: Option<&Email>,
+        template: MailTemplate,
+        vars: &[(&str, String)],
+        now: DateTime<Utc>,
+    ) -> OutboxEntry {
+        let mut all: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        all.insert("name".into(), user.greeting_name());
+        OutboxEntry::new(
+            self.ports.ids.new_id(),
+            OutboundMail {
+                to: to.unwrap_or(&user.email).clone(),
+                language: user.language,
+                template,
+                vars: all,
+            },
+            now,
+        )
+    }
+
+    /// A new one-time token for `user`; the secret goes into a link, the token into storage.
+    fn email_token(
+        &self,
+        user: UserId,
+        purpose: TokenPurpose,
+        new_email: Option<Email>,
+        now: DateTime<Utc>,
+    ) -> (String, EmailToken) {
+        let opaque = self.ports.opaque_tokens.generate();
+        let token = EmailToken::issue(
+            self.ports.ids.new_id(),
+            user,
+            purpose,
+            opaque.digest,
+            new_email,
+            now,
+        );
+        (opaque.secret, token)
+    }
+}
+
+/// Finds a usable one-time token and its live user, and marks the token used, inside the
+/// caller's unit of work.
+fn redeem(
+    tx: &mut dyn Tx,
+    digest: &accueil_domain::identity::TokenDigest,
+    purposes: &[TokenPurpose],
+    now: DateTime<Utc>,
+) -> Result<Result<(EmailToken, User), TokenProblem>, StoreError> {
+    let Some(token) = tx.identity().email_token_by_digest(digest)? else {
+        return Ok(Err(TokenProblem::Invalid));
+    };
+    if !purposes.contains(&token.purpose) {
+        return Ok(Err(TokenProblem::Invalid));
+    }
+    if let Err(p) = token.check(token.purpose, now) {
+        return Ok(Err(p));
+    }
+    let user = match tx.identity().user_by_id(token.user_id)? {
+        Some(u) if !u.is_deleted() && u.is_active => u,
+        _ => return Ok(Err(TokenProblem::Invalid)),
+    };
+    if !tx.identity().use_email_token(token.id, now)? {
+        return Ok(Err(TokenProblem::Used));
+    }
+    Ok(Ok((token, user)))
 }
 
 /// Revokes a session family and records why, inside the caller's unit of work.

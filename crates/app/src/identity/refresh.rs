@@ -41,7 +41,7 @@ pub enum RefreshError {
 
 /// What the unit of work decided; revocations are committed even when the answer is a refusal.
 enum Outcome {
-    Rotated { user: User, session: SessionId },
+    Rotated { user: Box<User>, session: SessionId },
     Refused(RefreshError),
 }
 
@@ -103,7 +103,7 @@ impl IdentityService {
                 Ok((
                     secret,
                     Outcome::Rotated {
-                        user,
+                        user: Box::new(user),
                         session: session.id,
                     },
                 ))

@@ -2,14 +2,16 @@
 
 use accueil_domain::admin::AuditAction;
 use accueil_domain::identity::{
-    DisplayName, Email, NewUser, Password, PasswordContext, Role, User, UserId, Username,
+    DisplayName, Email, Language, NewUser, Password, PasswordContext, Role, TokenPurpose, User,
+    UserId, Username,
 };
+use accueil_domain::notify::MailTemplate;
 use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::IdentityService;
+use super::{IdentityService, LinkPage};
 
 /// What a client sends to register.
 #[derive(Debug, Clone)]
@@ -22,18 +24,18 @@ pub struct RegisterInput {
     pub username: Option<String>,
     /// Optional display name.
     pub display_name: Option<String>,
+    /// Optional language (`fr`, `en`; default `en`).
+    pub language: Option<String>,
 }
 
-/// Why registration failed.
+/// Why registration failed. An address that has an account is *not* an error: the answer is
+/// the same as for a new account, and the owner gets a notice by mail instead.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     /// One or more fields are invalid; nothing was written.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
-    /// The e-mail address is registered already.
-    #[error("e-mail address already registered")]
-    EmailTaken,
-    /// The username is taken.
+    /// The username is taken (usernames are public, so saying so reveals nothing).
     #[error("username already taken")]
     UsernameTaken,
     /// Hashing failed.
@@ -44,21 +46,41 @@ pub enum RegisterError {
     Store(#[from] StoreError),
 }
 
-impl From<UserWriteError> for RegisterError {
+/// Inside the unit of work: a concurrent registration of the same address won the race.
+enum Conflict {
+    Register(RegisterError),
+    EmailTaken,
+}
+
+impl From<StoreError> for Conflict {
+    fn from(e: StoreError) -> Self {
+        Self::Register(RegisterError::Store(e))
+    }
+}
+
+impl From<UserWriteError> for Conflict {
     fn from(e: UserWriteError) -> Self {
         match e {
             UserWriteError::EmailTaken => Self::EmailTaken,
-            UserWriteError::UsernameTaken => Self::UsernameTaken,
-            UserWriteError::NotFound => Self::Store(StoreError::Internal("user vanished".into())),
-            UserWriteError::Store(e) => Self::Store(e),
+            UserWriteError::UsernameTaken => Self::Register(RegisterError::UsernameTaken),
+            UserWriteError::NotFound => Self::Register(RegisterError::Store(StoreError::Internal(
+                "user vanished".into(),
+            ))),
+            UserWriteError::Store(e) => Self::Register(RegisterError::Store(e)),
         }
     }
 }
 
+type Valid = (
+    Email,
+    Option<Username>,
+    Option<DisplayName>,
+    Password,
+    Language,
+);
+
 /// Every field of a registration, validated together so all problems are reported at once.
-fn validate(
-    input: &RegisterInput,
-) -> Result<(Email, Option<Username>, Option<DisplayName>, Password), ValidationErrors> {
+fn validate(input: &RegisterInput) -> Result<Valid, ValidationErrors> {
     let mut errors: Vec<FieldError> = Vec::new();
     let email = Email::parse(&input.email).map_err(|e| errors.push(e)).ok();
     let username = match input.username.as_deref() {
@@ -75,6 +97,10 @@ fn validate(
             .ok(),
         None => Some(None),
     };
+    let language = match input.language.as_deref() {
+        Some(l) => Language::parse_field(l).map_err(|e| errors.push(e)).ok(),
+        None => Some(Language::default()),
+    };
     let ctx = PasswordContext {
         username: username.as_ref().and_then(Option::as_ref),
         email: email.as_ref(),
@@ -82,20 +108,23 @@ fn validate(
     let password = Password::new(&input.password, ctx)
         .map_err(|e| errors.extend(e.0))
         .ok();
-    match (email, username, display_name, password) {
-        (Some(e), Some(u), Some(d), Some(p)) if errors.is_empty() => Ok((e, u, d, p)),
+    match (email, username, display_name, password, language) {
+        (Some(e), Some(u), Some(d), Some(p), Some(l)) if errors.is_empty() => Ok((e, u, d, p, l)),
         _ => Err(ValidationErrors(errors)),
     }
 }
 
 impl IdentityService {
-    /// Creates an account.
+    /// Creates an account and mails a verification link. When the address already has an
+    /// account, nothing is created, the owner is told by mail, and the answer is the same as
+    /// for a new account (a user that exists nowhere), so registration reveals nothing.
     ///
     /// # Errors
     /// See [`RegisterError`].
     pub async fn register(&self, input: RegisterInput) -> Result<User, RegisterError> {
-        let (email, username, display_name, password) = validate(&input)?;
-        // Hash before taking the write lock: hashing is slow and needs no database.
+        let (email, username, display_name, password, language) = validate(&input)?;
+        // Hash before taking the write lock (and for existing addresses too, so both paths
+        // cost the same).
         let password_hash = self.ports.hasher.hash(&password).await?;
         let now = self.ports.clock.now();
         let user = NewUser {
@@ -104,19 +133,56 @@ impl IdentityService {
             display_name,
             password_hash,
             role: Role::User,
+            language,
         }
         .into_user(UserId(self.ports.ids.new_id()), now);
+        let (secret, token) = self.email_token(user.id, TokenPurpose::VerifyEmail, None, now);
+        let verify = self.mail(
+            &user,
+            None,
+            MailTemplate::VerifyEmail,
+            &[("link", self.link(LinkPage::VerifyEmail, Some(&secret)))],
+            now,
+        );
         let event = self.audit_event(now, AuditAction::UserRegistered, Some(user.id), user.id, "");
+        let this = self.clone();
         let stored = user.clone();
-        self.ports
+        let created = self
+            .ports
             .store
-            .write(move |tx| -> Result<(), RegisterError> {
+            .write(move |tx| -> Result<bool, Conflict> {
+                if let Some(name) = &stored.username
+                    && tx.identity().user_by_username(name)?.is_some()
+                {
+                    return Err(Conflict::Register(RegisterError::UsernameTaken));
+                }
+                if let Some(owner) = tx.identity().user_by_email(&stored.email)? {
+                    let notice = this.mail(
+                        &owner,
+                        None,
+                        MailTemplate::AccountExists,
+                        &[("link", this.link(LinkPage::ForgotPassword, None))],
+                        now,
+                    );
+                    tx.outbox().enqueue(&notice)?;
+                    return Ok(false);
+                }
                 tx.identity().insert_user(&stored)?;
+                tx.identity().insert_email_token(&token)?;
+                tx.outbox().enqueue(&verify)?;
                 tx.audit().record(&event)?;
-                Ok(())
+                Ok(true)
             })
-            .await?;
-        tracing::info!(user_id = %user.id, "user registered");
+            .await;
+        match created {
+            Ok(true) => tracing::info!(user_id = %user.id, "user registered"),
+            // The same answer as a new account; the owner was mailed (or, after losing a race
+            // to a concurrent registration, the other request created the account).
+            Ok(false) | Err(Conflict::EmailTaken) => {
+                tracing::info!("registration for an existing address")
+            }
+            Err(Conflict::Register(e)) => return Err(e),
+        }
         Ok(user)
     }
 }
@@ -133,6 +199,7 @@ mod tests {
             password: password.into(),
             username: username.map(Into::into),
             display_name: Some("  Zoé ".into()),
+            language: Some("fr".into()),
         }
     }
 
@@ -155,6 +222,14 @@ mod tests {
         let stored = h.user(user.id).await.unwrap();
         assert_eq!(stored, user);
         assert_eq!(h.audit(user.id).await, vec![AuditAction::UserRegistered]);
+        let mails = h.outbox().await;
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].mail.template, MailTemplate::VerifyEmail);
+        assert_eq!(mails[0].mail.language, Language::Fr);
+        assert_eq!(mails[0].mail.to, user.email);
+        assert!(
+            mails[0].mail.vars["link"].starts_with("http://127.0.0.1:8080/verify-email?token=")
+        );
     }
 
     #[tokio::test]
@@ -167,6 +242,7 @@ mod tests {
                 password: "short".into(),
                 username: Some("x".into()),
                 display_name: Some(" ".into()),
+                language: Some("de".into()),
             })
             .await
             .unwrap_err();
@@ -180,6 +256,7 @@ mod tests {
                 ("email", "invalid_email"),
                 ("username", "too_short"),
                 ("display_name", "required"),
+                ("language", "unsupported_language"),
                 ("password", "too_short"),
             ]
         );
@@ -214,18 +291,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn duplicates_are_refused() {
+    async fn an_existing_address_answers_like_a_new_one_and_mails_the_owner() {
+        let h = Harness::new();
+        let owner = h
+            .app
+            .register(input("a@example.org", "correct horse battery", Some("ann")))
+            .await
+            .unwrap();
+        let twin = h
+            .app
+            .register(input("A@EXAMPLE.org", "another good passphrase", None))
+            .await
+            .unwrap();
+        assert_ne!(twin.id, owner.id, "a user that exists nowhere");
+        assert_eq!(h.user(twin.id).await, None);
+        assert_eq!(h.hasher_calls(), 2, "both paths hash");
+        let mails = h.outbox().await;
+        let notice = mails
+            .iter()
+            .find(|m| m.mail.template == MailTemplate::AccountExists)
+            .unwrap();
+        assert_eq!(notice.mail.to, owner.email);
+        let stored = h.user(owner.id).await.unwrap();
+        assert_eq!(
+            stored.password_hash, owner.password_hash,
+            "the account is untouched"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_username_is_refused() {
         let h = Harness::new();
         h.app
             .register(input("a@example.org", "correct horse battery", Some("ann")))
             .await
             .unwrap();
-        let err = h
-            .app
-            .register(input("A@EXAMPLE.org", "correct horse battery", None))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, RegisterError::EmailTaken), "{err:?}");
         let err = h
             .app
             .register(input("b@example.org", "correct horse battery", Some("ANN")))

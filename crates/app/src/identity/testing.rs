@@ -18,7 +18,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
 
-use super::{IdentityService, IdentitySettings, LoginInput, RegisterInput, TokenPair};
+use accueil_domain::notify::{MailTemplate, OutboundMail, OutboxEntry};
+use accueil_ports::notify::{Mailer, SendError};
+
+use super::{IdentityService, IdentitySettings, LoginInput, Principal, RegisterInput, TokenPair};
 use crate::Ports;
 
 /// A clock that moves only when told.
@@ -116,6 +119,21 @@ impl OpaqueTokens for CountingTokens {
     }
 }
 
+/// A mailer that keeps what it is given (the outbox worker's tests use their own).
+#[derive(Default)]
+pub struct KeptMail(pub Mutex<Vec<(Uuid, OutboundMail)>>);
+
+#[async_trait]
+impl Mailer for KeptMail {
+    async fn send(&self, id: Uuid, mail: &OutboundMail) -> Result<(), SendError> {
+        self.0.lock().unwrap().push((id, mail.clone()));
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "kept in memory".into()
+    }
+}
+
 /// The identity service over memory and fakes, with handles to steer and inspect them.
 pub struct Harness {
     pub app: IdentityService,
@@ -141,6 +159,7 @@ impl Harness {
             hasher: hasher.clone(),
             access_tokens: Arc::new(FakeAccess),
             opaque_tokens: Arc::new(CountingTokens(AtomicUsize::new(0))),
+            mailer: Arc::new(KeptMail::default()),
         };
         Self {
             app: IdentityService::new(ports.clone(), IdentitySettings::default()),
@@ -158,6 +177,13 @@ impl Harness {
         IdentityService::new(ports, IdentitySettings::default())
     }
 
+    /// The ports, with another mailer.
+    pub fn ports_with_mailer(&self, mailer: Arc<dyn Mailer>) -> Ports {
+        let mut ports = self.ports.clone();
+        ports.mailer = mailer;
+        ports
+    }
+
     pub fn hasher_calls(&self) -> usize {
         self.hasher.0.load(Ordering::SeqCst)
     }
@@ -173,6 +199,7 @@ impl Harness {
                 password: Self::PASSWORD.into(),
                 username: username.map(Into::into),
                 display_name: None,
+                language: None,
             })
             .await
             .unwrap()
@@ -206,6 +233,33 @@ impl Harness {
             .write(move |tx| tx.identity().update_user(&user))
             .await
             .unwrap();
+    }
+
+    /// Every outbox entry, oldest first.
+    pub async fn outbox(&self) -> Vec<OutboxEntry> {
+        let mut all = self
+            .store
+            .read(|tx| tx.outbox().list(None, 10_000))
+            .await
+            .unwrap();
+        all.reverse();
+        all
+    }
+
+    /// The newest outbox entry of this template.
+    pub async fn last_mail(&self, template: MailTemplate) -> OutboxEntry {
+        self.outbox()
+            .await
+            .into_iter()
+            .rev()
+            .find(|e| e.mail.template == template)
+            .unwrap_or_else(|| panic!("no {template:?} mail"))
+    }
+
+    /// A fresh login's principal.
+    pub async fn principal(&self, login: &str) -> Principal {
+        let pair = self.login(login).await;
+        self.app.authenticate(&pair.access_token).await.unwrap()
     }
 
     pub async fn audit(&self, id: UserId) -> Vec<accueil_domain::admin::AuditAction> {

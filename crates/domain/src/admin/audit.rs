@@ -23,6 +23,16 @@ pub enum AuditAction {
     RefreshTokenReuse,
     /// Every session of a user was revoked at the user's request.
     AllSessionsRevoked,
+    /// The user proved control of their address.
+    EmailVerified,
+    /// The password was reset through an e-mailed link.
+    PasswordReset,
+    /// The user changed their password.
+    PasswordChanged,
+    /// The account's address changed (after the new one was verified).
+    EmailChanged,
+    /// The user deleted their account (soft delete, anonymised).
+    UserDeleted,
 }
 
 impl AuditAction {
@@ -35,21 +45,32 @@ impl AuditAction {
             Self::AdminPasswordReset => "admin.password_reset",
             Self::RefreshTokenReuse => "session.refresh_token_reuse",
             Self::AllSessionsRevoked => "session.all_revoked",
+            Self::EmailVerified => "user.email_verified",
+            Self::PasswordReset => "user.password_reset",
+            Self::PasswordChanged => "user.password_changed",
+            Self::EmailChanged => "user.email_changed",
+            Self::UserDeleted => "user.deleted",
         }
     }
 
+    /// Every action.
+    pub const ALL: [Self; 11] = [
+        Self::UserRegistered,
+        Self::AdminCreated,
+        Self::AdminPromoted,
+        Self::AdminPasswordReset,
+        Self::RefreshTokenReuse,
+        Self::AllSessionsRevoked,
+        Self::EmailVerified,
+        Self::PasswordReset,
+        Self::PasswordChanged,
+        Self::EmailChanged,
+        Self::UserDeleted,
+    ];
+
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::UserRegistered,
-            Self::AdminCreated,
-            Self::AdminPromoted,
-            Self::AdminPasswordReset,
-            Self::RefreshTokenReuse,
-            Self::AllSessionsRevoked,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -76,14 +97,7 @@ mod tests {
 
     #[test]
     fn stored_names_round_trip() {
-        for a in [
-            AuditAction::UserRegistered,
-            AuditAction::AdminCreated,
-            AuditAction::AdminPromoted,
-            AuditAction::AdminPasswordReset,
-            AuditAction::RefreshTokenReuse,
-            AuditAction::AllSessionsRevoked,
-        ] {
+        for a in AuditAction::ALL {
             assert_eq!(AuditAction::parse(a.as_str()), Some(a));
         }
         assert_eq!(AuditAction::parse("nope"), None);

@@ -1,15 +1,19 @@
 //! Identity: users, their credentials and their sessions.
 
 mod email;
+mod email_token;
 mod password;
+mod profile;
 mod session;
 mod user;
 mod username;
 
 pub use email::Email;
+pub use email_token::{EmailToken, TokenProblem, TokenPurpose};
 pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Password, PasswordContext, PasswordHash,
 };
+pub use profile::{AvatarUrl, Bio, Language, NotificationPrefs, TimeZone};
 pub use session::{RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest};
 pub use user::{DisplayName, NewUser, Role, User, UserId};
 pub use username::Username;

@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Email, PasswordHash, Username};
+use super::{AvatarUrl, Bio, Email, Language, NotificationPrefs, PasswordHash, TimeZone, Username};
 use crate::validation::{FieldError, has_control_chars};
 
 /// A user's id (UUIDv7).
@@ -111,6 +111,18 @@ pub struct User {
     pub email_verified: bool,
     /// A disabled account can neither log in nor refresh, and its tokens stop working.
     pub is_active: bool,
+    /// Language of mails and of the interface.
+    pub language: Language,
+    /// IANA time zone for "today" rules; UTC when unset.
+    pub time_zone: Option<TimeZone>,
+    /// Picture.
+    pub avatar_url: Option<AvatarUrl>,
+    /// About me.
+    pub bio: Option<Bio>,
+    /// Notification preferences.
+    pub notifications: NotificationPrefs,
+    /// When the account was deleted (soft delete, anonymised); purged after a grace period.
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -118,12 +130,44 @@ pub struct User {
 }
 
 impl User {
+    /// The name to greet the user with: display name, else username, else the e-mail's local
+    /// part.
+    pub fn greeting_name(&self) -> String {
+        self.display_name
+            .as_ref()
+            .map(|d| d.as_str().to_owned())
+            .or_else(|| self.username.as_ref().map(|u| u.as_str().to_owned()))
+            .unwrap_or_else(|| self.email.local_part().to_owned())
+    }
+
     /// Every role the user holds, most basic first.
     pub fn roles(&self) -> Vec<Role> {
         match self.role {
             Role::User => vec![Role::User],
             Role::Admin => vec![Role::User, Role::Admin],
         }
+    }
+
+    /// Whether the account was deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Soft delete: the account can no longer sign in, and nothing that identifies its owner
+    /// is kept (address, names, picture, bio, password). The id stays, so the audit log and a
+    /// later purge can refer to it.
+    pub fn anonymise(&mut self, now: DateTime<Utc>) {
+        self.email = Email::from_trusted(format!("deleted-{}@deleted.invalid", self.id));
+        self.username = None;
+        self.display_name = None;
+        self.password_hash = None;
+        self.avatar_url = None;
+        self.bio = None;
+        self.time_zone = None;
+        self.email_verified = false;
+        self.is_active = false;
+        self.deleted_at = Some(now);
+        self.updated_at = now;
     }
 
     /// Whether the user holds `role`.
@@ -145,6 +189,8 @@ pub struct NewUser {
     pub password_hash: PasswordHash,
     /// Role given at creation.
     pub role: Role,
+    /// Language chosen at registration.
+    pub language: Language,
 }
 
 impl NewUser {
@@ -159,6 +205,12 @@ impl NewUser {
             role: self.role,
             email_verified: false,
             is_active: true,
+            language: self.language,
+            time_zone: None,
+            avatar_url: None,
+            bio: None,
+            notifications: NotificationPrefs::default(),
+            deleted_at: None,
             created_at: now,
             updated_at: now,
         }
@@ -176,6 +228,7 @@ mod tests {
             display_name: None,
             password_hash: PasswordHash::new("h".into()),
             role,
+            language: Language::default(),
         }
         .into_user(UserId(Uuid::nil()), DateTime::<Utc>::UNIX_EPOCH)
     }
@@ -192,6 +245,27 @@ mod tests {
         let u = user(Role::User);
         assert!(u.is_active);
         assert!(!u.email_verified);
+    }
+
+    #[test]
+    fn anonymising_keeps_nothing_personal() {
+        let mut u = user(Role::User);
+        u.username = Some(Username::parse("zoe").unwrap());
+        u.display_name = Some(DisplayName::parse("Zoé").unwrap());
+        u.bio = Some(Bio::parse("hello").unwrap());
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1);
+        u.anonymise(now);
+        assert!(u.is_deleted() && !u.is_active);
+        assert!(u.email.as_str().ends_with("@deleted.invalid"));
+        assert!(
+            u.email.as_str().contains(&u.id.to_string()),
+            "unique per account"
+        );
+        assert_eq!(
+            (u.username, u.display_name, u.bio, u.password_hash),
+            (None, None, None, None)
+        );
+        assert_eq!(u.deleted_at, Some(now));
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct RegisterRequest {
     /// Optional name shown to others (1-100 characters).
     #[schema(example = "Zoé")]
     pub display_name: Option<String>,
+    /// Language of mails and of the interface: `fr` or `en` (default).
+    #[schema(example = "fr")]
+    pub language: Option<String>,
 }
 
 /// Login.
@@ -75,6 +78,15 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
+/// Notification preferences.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationsBody {
+    /// Product e-mails (security notices are always sent).
+    pub email: bool,
+    /// Push notifications.
+    pub push: bool,
+}
+
 /// An account, as its owner sees it.
 #[derive(Serialize, ToSchema)]
 pub struct UserResponse {
@@ -92,6 +104,18 @@ pub struct UserResponse {
     pub roles: Vec<&'static str>,
     /// Whether the address was verified.
     pub email_verified: bool,
+    /// `fr` or `en`.
+    #[schema(example = "en")]
+    pub language: &'static str,
+    /// IANA time zone, if set (UTC is used otherwise).
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
+    /// Picture URL, if any.
+    pub avatar_url: Option<String>,
+    /// About me, if any.
+    pub bio: Option<String>,
+    /// Notification preferences.
+    pub notifications: NotificationsBody,
     /// Creation time (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
 }
@@ -105,7 +129,158 @@ impl From<&User> for UserResponse {
             display_name: u.display_name.as_ref().map(|n| n.as_str().to_owned()),
             roles: u.roles().iter().map(|r| r.as_str()).collect(),
             email_verified: u.email_verified,
+            language: u.language.as_str(),
+            time_zone: u.time_zone.as_ref().map(|t| t.as_str().to_owned()),
+            avatar_url: u.avatar_url.as_ref().map(|a| a.as_str().to_owned()),
+            bio: u.bio.as_ref().map(|b| b.as_str().to_owned()),
+            notifications: NotificationsBody {
+                email: u.notifications.email,
+                push: u.notifications.push,
+            },
             created_at: u.created_at,
         }
     }
+}
+
+/// A token from a mailed link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTokenRequest {
+    /// The `token` parameter of the link.
+    pub token: String,
+}
+
+/// An address, for requests that answer the same whether or not it has an account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// E-mail address.
+    #[schema(example = "zoe@example.org")]
+    pub email: String,
+}
+
+/// A new password with the token from a reset mail.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The `token` parameter of the link.
+    pub token: String,
+    /// The new password (same policy as registration).
+    pub password: String,
+}
+
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    pub current_password: String,
+    /// The new password (same policy as registration).
+    pub new_password: String,
+}
+
+/// An address change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    /// The current password.
+    pub current_password: String,
+    /// The new address; a confirmation link is mailed to it.
+    #[schema(example = "zoe@new.example")]
+    pub new_email: String,
+}
+
+/// Account deletion.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    /// The current password.
+    pub password: String,
+}
+
+/// `null` in a body means "clear"; an absent field means "keep".
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Notification preference changes; absent fields are kept.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsPatchBody {
+    /// Product e-mails.
+    pub email: Option<bool>,
+    /// Push notifications.
+    pub push: Option<bool>,
+}
+
+/// A partial profile update: absent fields are kept, `null` clears. Role, verification, ids and
+/// times cannot be set (unknown fields are refused).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatchRequest {
+    /// 1-100 characters, or `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub display_name: Option<Option<String>>,
+    /// 3-32 characters, unique, or `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub username: Option<Option<String>>,
+    /// An http(s) URL, or `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub avatar_url: Option<Option<String>>,
+    /// At most 500 characters, or `null`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub bio: Option<Option<String>>,
+    /// `fr` or `en`.
+    pub language: Option<String>,
+    /// IANA time zone (`Europe/Paris`), or `null` for UTC.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub time_zone: Option<Option<String>>,
+    /// Notification preferences.
+    pub notifications: Option<NotificationsPatchBody>,
+}
+
+/// One session in an export.
+#[derive(Serialize, ToSchema)]
+pub struct SessionExport {
+    /// Id.
+    pub id: Uuid,
+    /// Login time.
+    pub created_at: DateTime<Utc>,
+    /// End time, if ended.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it ended.
+    pub revoke_reason: Option<String>,
+}
+
+/// One security event in an export.
+#[derive(Serialize, ToSchema)]
+pub struct AuditExport {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What (`user.registered`, `user.password_changed`, ...).
+    pub action: &'static str,
+    /// Detail.
+    pub detail: String,
+}
+
+/// Everything stored about the caller.
+#[derive(Serialize, ToSchema)]
+pub struct AccountExportResponse {
+    /// The account.
+    pub user: UserResponse,
+    /// Every login.
+    pub sessions: Vec<SessionExport>,
+    /// Security events about the account.
+    pub audit: Vec<AuditExport>,
+    /// When this export was made.
+    pub exported_at: DateTime<Utc>,
 }

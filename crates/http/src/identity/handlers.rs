@@ -1,10 +1,13 @@
 //! Identity handlers.
 
-use accueil_app::identity::{LoginInput, RegisterInput};
+use accueil_app::identity::{LoginInput, RegisterInput, ResetPasswordInput};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 
-use super::dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UserResponse};
+use super::dto::{
+    EmailRequest, LinkTokenRequest, LoginRequest, RefreshRequest, RegisterRequest,
+    ResetPasswordRequest, TokenResponse, UserResponse,
+};
 use crate::auth::Auth;
 use crate::error::{ApiError, ProblemBody};
 
@@ -18,14 +21,17 @@ fn tokens(pair: accueil_app::identity::TokenPair) -> HttpResponse {
         .json(TokenResponse::from(pair))
 }
 
-/// Create an account.
+/// Create an account; a verification link is mailed (valid 24 hours).
+///
+/// The answer is the same whether or not the address already has an account: when it has,
+/// nothing is created and its owner is told by mail.
 #[utoipa::path(
     tag = "auth",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Created; `Location` is `/api/v1/users/me`", body = UserResponse),
         (status = 400, description = "`invalid_json`, `unknown_field`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "`email_taken`, `username_taken`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`username_taken` (an address that has an account gets the same 201 as a new one; its owner is mailed instead)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`; field codes: email `invalid_email` `too_long`; username `too_short` `too_long` `invalid_username`; display_name `required` `too_long` `invalid_characters`; password `too_short` `too_long` `invalid_characters` `common_password` `contains_username` `contains_email`", body = ProblemBody, content_type = "application/problem+json"),
@@ -44,6 +50,7 @@ pub(super) async fn register(
             password: body.password,
             username: body.username,
             display_name: body.display_name,
+            language: body.language,
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -61,7 +68,7 @@ pub(super) async fn register(
         (status = 200, description = "A new session's token pair", body = TokenResponse),
         (status = 400, description = "`invalid_json`, `unknown_field`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "`account_disabled` (only after a correct password)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`, `email_not_verified` (only after a correct password; the latter where the deployment requires verified addresses)", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -165,4 +172,90 @@ pub(super) async fn auth_me(auth: Auth) -> HttpResponse {
 #[get("/users/me")]
 pub(super) async fn users_me(auth: Auth) -> HttpResponse {
     me(&auth)
+}
+
+/// Redeem a link from a verification mail (also confirms an address change).
+#[utoipa::path(
+    tag = "auth",
+    request_body = LinkTokenRequest,
+    responses(
+        (status = 204, description = "Address verified (or changed)"),
+        (status = 400, description = "`link_invalid`, `link_expired`, `link_used`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`: the new address got an account meanwhile", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email")]
+pub(super) async fn verify_email(
+    app: App,
+    body: web::Json<LinkTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    app.identity.verify_email(&body.token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mail a new verification link to an unverified account (older links stop working).
+///
+/// Always 202, whether or not the address has an account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = EmailRequest,
+    responses(
+        (status = 202, description = "Accepted"),
+        (status = 422, description = "`validation_failed` (malformed address)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/resend-verification")]
+pub(super) async fn resend_verification(
+    app: App,
+    body: web::Json<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    app.identity.resend_verification(&body.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Mail a password-reset link (valid 1 hour, single use).
+///
+/// Always 202, whether or not the address has an account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = EmailRequest,
+    responses(
+        (status = 202, description = "Accepted"),
+        (status = 422, description = "`validation_failed` (malformed address)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/forgot-password")]
+pub(super) async fn forgot_password(
+    app: App,
+    body: web::Json<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    app.identity.forgot_password(&body.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with the token from a reset mail. Every session of the account ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; log in again"),
+        (status = 400, description = "`link_invalid`, `link_expired`, `link_used`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (password policy)", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/reset-password")]
+pub(super) async fn reset_password(
+    app: App,
+    body: web::Json<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    app.identity
+        .reset_password(ResetPasswordInput {
+            token: body.token,
+            password: body.password,
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,9 +1,15 @@
 //! Identity routes: `/api/v1/auth/*` and `/api/v1/users/me`.
 
+mod account;
 mod dto;
 mod handlers;
 
-use accueil_app::identity::{LoginError, LogoutError, RefreshError, RegisterError};
+use accueil_app::identity::{
+    ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError, LogoutError,
+    RefreshError, RegisterError, ResendError, ResetPasswordError, UpdateProfileError,
+    VerifyEmailError,
+};
+use accueil_domain::identity::TokenProblem;
 use actix_web::http::StatusCode;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -18,17 +24,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::refresh)
         .service(handlers::logout)
         .service(handlers::logout_all)
+        .service(handlers::verify_email)
+        .service(handlers::resend_verification)
+        .service(handlers::forgot_password)
+        .service(handlers::reset_password)
         .service(handlers::auth_me)
-        .service(handlers::users_me);
+        .service(handlers::users_me)
+        .service(account::update_me)
+        .service(account::change_password)
+        .service(account::change_email)
+        .service(account::delete_me)
+        .service(account::export_me);
 }
 
 impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
             RegisterError::Invalid(v) => ApiError::validation(&v),
-            RegisterError::EmailTaken => {
-                ApiError::conflict("email_taken", "an account with this e-mail address exists")
-            }
             RegisterError::UsernameTaken => {
                 ApiError::conflict("username_taken", "this username is taken")
             }
@@ -47,6 +59,10 @@ impl From<LoginError> for ApiError {
             LoginError::AccountDisabled => {
                 ApiError::forbidden("account_disabled", "this account is disabled")
             }
+            LoginError::EmailNotVerified => ApiError::forbidden(
+                "email_not_verified",
+                "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link",
+            ),
             LoginError::Hash(e) => ApiError::internal(&e),
             LoginError::Token(e) => ApiError::internal(&e),
             LoginError::Store(e) => ApiError::store(&e),
@@ -87,6 +103,99 @@ impl From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
             LogoutError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+fn link_problem(p: TokenProblem) -> ApiError {
+    let (code, detail) = match p {
+        TokenProblem::Invalid => ("link_invalid", "this link is not valid"),
+        TokenProblem::Expired => ("link_expired", "this link has expired; ask for a new one"),
+        TokenProblem::Used => (
+            "link_used",
+            "this link was already used, or a newer one was sent",
+        ),
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+}
+
+fn wrong_password() -> ApiError {
+    ApiError::forbidden("wrong_password", "the password is not right")
+}
+
+impl From<VerifyEmailError> for ApiError {
+    fn from(e: VerifyEmailError) -> Self {
+        match e {
+            VerifyEmailError::Token(p) => link_problem(p),
+            VerifyEmailError::EmailTaken => ApiError::conflict(
+                "email_taken",
+                "the new address now belongs to another account",
+            ),
+            VerifyEmailError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<ResendError> for ApiError {
+    fn from(e: ResendError) -> Self {
+        match e {
+            ResendError::Invalid(v) => ApiError::validation(&v),
+            ResendError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for ApiError {
+    fn from(e: ResetPasswordError) -> Self {
+        match e {
+            ResetPasswordError::Token(p) => link_problem(p),
+            ResetPasswordError::Invalid(v) => ApiError::validation(&v),
+            ResetPasswordError::Hash(e) => ApiError::internal(&e),
+            ResetPasswordError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(e: ChangePasswordError) -> Self {
+        match e {
+            ChangePasswordError::WrongPassword => wrong_password(),
+            ChangePasswordError::Invalid(v) => ApiError::validation(&v),
+            ChangePasswordError::Hash(e) => ApiError::internal(&e),
+            ChangePasswordError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<ChangeEmailError> for ApiError {
+    fn from(e: ChangeEmailError) -> Self {
+        match e {
+            ChangeEmailError::WrongPassword => wrong_password(),
+            ChangeEmailError::Invalid(v) => ApiError::validation(&v),
+            ChangeEmailError::Hash(e) => ApiError::internal(&e),
+            ChangeEmailError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<DeleteAccountError> for ApiError {
+    fn from(e: DeleteAccountError) -> Self {
+        match e {
+            DeleteAccountError::WrongPassword => wrong_password(),
+            DeleteAccountError::Hash(e) => ApiError::internal(&e),
+            DeleteAccountError::Store(e) => ApiError::store(&e),
+        }
+    }
+}
+
+impl From<UpdateProfileError> for ApiError {
+    fn from(e: UpdateProfileError) -> Self {
+        match e {
+            UpdateProfileError::Invalid(v) => ApiError::validation(&v),
+            UpdateProfileError::UsernameTaken => {
+                ApiError::conflict("username_taken", "this username is taken")
+            }
+            UpdateProfileError::Store(e) => ApiError::store(&e),
         }
     }
 }

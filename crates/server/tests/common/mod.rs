@@ -15,7 +15,8 @@ pub struct TestServer {
     pub base: String,
     pub client: Client,
     pub data_dir: PathBuf,
-    pub db: TestStore,
+    pub db: Option<TestStore>,
+    pub db_url: String,
     handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
 }
@@ -23,6 +24,8 @@ pub struct TestServer {
 pub enum Db {
     Sqlite,
     Postgres,
+    /// The database of another test server (to restart "the same" server).
+    SameAs(String),
 }
 
 pub fn settings(vars: &[(&str, &str)]) -> Settings {
@@ -50,13 +53,21 @@ impl TestServer {
     /// `None` when the database is PostgreSQL and no server answers (and it is not required).
     pub async fn start_with(db: Db, extra: &[(&str, &str)]) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let db = match db {
-            Db::Sqlite => tokio::task::spawn_blocking(testing::sqlite).await.unwrap(),
-            Db::Postgres => tokio::task::spawn_blocking(testing::postgres)
-                .await
-                .unwrap()?,
+        let (db, url) = match db {
+            Db::Sqlite => {
+                let db = tokio::task::spawn_blocking(testing::sqlite).await.unwrap();
+                let url = db.url();
+                (Some(db), url)
+            }
+            Db::Postgres => {
+                let db = tokio::task::spawn_blocking(testing::postgres)
+                    .await
+                    .unwrap()?;
+                let url = db.url();
+                (Some(db), url)
+            }
+            Db::SameAs(url) => (None, url),
         };
-        let url = db.url();
         let data = dir.path().display().to_string();
         let mut vars = vec![
             ("ACCUEIL_BIND", "127.0.0.1:0"),
@@ -65,6 +76,9 @@ impl TestServer {
             ("ACCUEIL_JWT_SECRET", SECRET),
             ("ACCUEIL_BCRYPT_COST", "4"),
             ("ACCUEIL_WORKERS", "2"),
+            ("ACCUEIL_PUBLIC_URL", "https://app.test"),
+            ("ACCUEIL_OUTBOX_POLL", "50ms"),
+            ("ACCUEIL_OUTBOX_RETRY_BASE", "200ms"),
         ];
         vars.extend_from_slice(extra);
         let settings = settings(&vars);
@@ -76,6 +90,7 @@ impl TestServer {
             client: Client::new(),
             data_dir: dir.path().to_owned(),
             db,
+            db_url: url,
             handle,
             _dir: dir,
         })
@@ -112,6 +127,22 @@ impl TestServer {
             .unwrap()
     }
 
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn register(&self, email: &str, username: Option<&str>) -> Value {
         let res = self
             .post(
@@ -134,8 +165,13 @@ impl TestServer {
         Tokens::from(res.json::<Value>().await.unwrap())
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(&self) {
         self.handle.stop(true).await;
+    }
+
+    /// The store the server uses, for tests that look behind its back.
+    pub fn store(&self) -> &TestStore {
+        self.db.as_ref().expect("this server owns its database")
     }
 }
 

@@ -1,0 +1,404 @@
+//! The address: verification (and its resend) and changing it.
+
+use accueil_domain::admin::AuditAction;
+use accueil_domain::identity::{Email, Password, TokenProblem, TokenPurpose, User};
+use accueil_domain::notify::MailTemplate;
+use accueil_domain::validation::{FieldError, ValidationErrors};
+use accueil_ports::identity::UserWriteError;
+use accueil_ports::system::HashError;
+use accueil_ports::{StoreError, StoreExt};
+
+use super::{IdentityService, LinkPage, Principal, redeem};
+
+/// Why a verification link was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyEmailError {
+    /// Unknown, expired or used.
+    #[error(transparent)]
+    Token(#[from] TokenProblem),
+    /// An address change whose new address got an account meanwhile.
+    #[error("the new address has an account")]
+    EmailTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserWriteError> for VerifyEmailError {
+    fn from(e: UserWriteError) -> Self {
+        match e {
+            UserWriteError::EmailTaken => Self::EmailTaken,
+            UserWriteError::Store(e) => Self::Store(e),
+            other => Self::Store(StoreError::Internal(other.to_string())),
+        }
+    }
+}
+
+/// Why a resend could not be processed (an unknown address is not one of them).
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    /// The address is malformed.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An address change request.
+#[derive(Debug, Clone)]
+pub struct ChangeEmailInput {
+    /// The current password, as proof.
+    pub current_password: String,
+    /// The address to switch to.
+    pub new_email: String,
+}
+
+/// Why an address change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeEmailError {
+    /// The new address is malformed or the same as the current one.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// The current password is wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IdentityService {
+    /// Redeems a link from a verification mail: marks the address verified, or, for an address
+    /// change, switches the account to its new address and tells the old one.
+    ///
+    /// # Errors
+    /// See [`VerifyEmailError`].
+    pub async fn verify_email(&self, secret: &str) -> Result<(), VerifyEmailError> {
+        let digest = self.ports.opaque_tokens.digest(secret);
+        let now = self.ports.clock.now();
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), VerifyEmailError> {
+                let purposes = [TokenPurpose::VerifyEmail, TokenPurpose::ChangeEmail];
+                let (token, mut user) = redeem(tx, &digest, &purposes, now)??;
+                match (token.purpose, token.new_email) {
+                    (TokenPurpose::ChangeEmail, Some(new_email)) => {
+                        let old = user.email.clone();
+                        user.email = new_email;
+                        user.email_verified = true;
+                        user.updated_at = now;
+                        tx.identity().update_user(&user)?;
+                        // Links to the old address must not verify the new one.
+                        tx.identity().supersede_email_tokens(
+                            user.id,
+                            TokenPurpose::VerifyEmail,
+                            now,
+                        )?;
+                        tx.identity().supersede_email_tokens(
+                            user.id,
+                            TokenPurpose::ChangeEmail,
+                            now,
+                        )?;
+                        let notice = this.mail(
+                            &user,
+                            Some(&old),
+                            MailTemplate::EmailChanged,
+                            &[("new_email", user.email.as_str().to_owned())],
+                            now,
+                        );
+                        tx.outbox().enqueue(&notice)?;
+                        tx.audit().record(&this.audit_event(
+                            now,
+                            AuditAction::EmailChanged,
+                            Some(user.id),
+                            user.id,
+                            "",
+                        ))?;
+                    }
+                    _ => {
+                        if !user.email_verified {
+                            user.email_verified = true;
+                            user.updated_at = now;
+                            tx.identity().update_user(&user)?;
+                            tx.outbox().enqueue(&this.mail(
+                                &user,
+                                None,
+                                MailTemplate::Welcome,
+                                &[],
+                                now,
+                            ))?;
+                            tx.audit().record(&this.audit_event(
+                                now,
+                                AuditAction::EmailVerified,
+                                Some(user.id),
+                                user.id,
+                                "",
+                            ))?;
+                        }
+                        tx.identity().supersede_email_tokens(
+                            user.id,
+                            TokenPurpose::VerifyEmail,
+                            now,
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Sends a new verification link to an unverified account with this address (the older
+    /// links stop working). Answers the same whether or not such an account exists.
+    ///
+    /// # Errors
+    /// See [`ResendError`].
+    pub async fn resend_verification(&self, email: &str) -> Result<(), ResendError> {
+        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+        let now = self.ports.clock.now();
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), StoreError> {
+                let Some(user) = tx.identity().user_by_email(&email)? else {
+                    return Ok(());
+                };
+                if user.email_verified || user.is_deleted() || !user.is_active {
+                    return Ok(());
+                }
+                tx.identity()
+                    .supersede_email_tokens(user.id, TokenPurpose::VerifyEmail, now)?;
+                let (secret, token) =
+                    this.email_token(user.id, TokenPurpose::VerifyEmail, None, now);
+                tx.identity().insert_email_token(&token)?;
+                let link = this.link(LinkPage::VerifyEmail, Some(&secret));
+                tx.outbox().enqueue(&this.mail(
+                    &user,
+                    None,
+                    MailTemplate::VerifyEmail,
+                    &[("link", link)],
+                    now,
+                ))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Starts an address change: a confirmation link goes to the new address; the account
+    /// keeps its address until the link is used. When the new address belongs to another
+    /// account nothing is sent, and the answer is the same (no enumeration).
+    ///
+    /// # Errors
+    /// See [`ChangeEmailError`].
+    pub async fn change_email(
+        &self,
+        who: &Principal,
+        input: ChangeEmailInput,
+    ) -> Result<(), ChangeEmailError> {
+        let new_email = Email::parse(&input.new_email).map_err(|mut e| {
+            e.field = "new_email";
+            ValidationErrors(vec![e])
+        })?;
+        if new_email.canonical() == who.user.email.canonical() {
+            return Err(ValidationErrors(vec![FieldError::new(
+                "new_email",
+                "same_email",
+                "this is already your address",
+            )])
+            .into());
+        }
+        self.check_password(&who.user, &input.current_password)
+            .await?
+            .then_some(())
+            .ok_or(ChangeEmailError::WrongPassword)?;
+        let now = self.ports.clock.now();
+        let this = self.clone();
+        let uid = who.user.id;
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), StoreError> {
+                let Some(user) = tx.identity().user_by_id(uid)? else {
+                    return Ok(());
+                };
+                tx.identity()
+                    .supersede_email_tokens(user.id, TokenPurpose::ChangeEmail, now)?;
+                if tx.identity().user_by_email(&new_email)?.is_some() {
+                    return Ok(());
+                }
+                let (secret, token) = this.email_token(
+                    user.id,
+                    TokenPurpose::ChangeEmail,
+                    Some(new_email.clone()),
+                    now,
+                );
+                tx.identity().insert_email_token(&token)?;
+                let link = this.link(LinkPage::VerifyEmail, Some(&secret));
+                tx.outbox().enqueue(&this.mail(
+                    &user,
+                    Some(&new_email),
+                    MailTemplate::ConfirmEmailChange,
+                    &[("link", link)],
+                    now,
+                ))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Checks a password the user typed to confirm an action.
+    pub(super) async fn check_password(&self, user: &User, typed: &str) -> Result<bool, HashError> {
+        match self
+            .ports
+            .hasher
+            .verify(&Password::unchecked(typed), user.password_hash.as_ref())
+            .await
+        {
+            Ok(ok) => Ok(ok),
+            Err(HashError::Malformed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use accueil_domain::notify::MailTemplate;
+    use chrono::Duration;
+
+    use super::*;
+    use crate::identity::testing::Harness;
+
+    fn token_of(link: &str) -> String {
+        link.split("token=").nth(1).unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_link_verifies_once_and_a_welcome_follows() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let link = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
+        h.app.verify_email(&token_of(&link)).await.unwrap();
+        assert!(h.user(user.id).await.unwrap().email_verified);
+        assert_eq!(h.last_mail(MailTemplate::Welcome).await.mail.to, user.email);
+        assert!(matches!(
+            h.app.verify_email(&token_of(&link)).await,
+            Err(VerifyEmailError::Token(TokenProblem::Used))
+        ));
+        assert!(matches!(
+            h.app.verify_email("nope").await,
+            Err(VerifyEmailError::Token(TokenProblem::Invalid))
+        ));
+    }
+
+    #[tokio::test]
+    async fn links_expire_after_a_day_and_a_resend_supersedes_them() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let first = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
+        h.app.resend_verification("ANN@example.org").await.unwrap();
+        let second = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
+        assert_ne!(first, second);
+        assert!(matches!(
+            h.app.verify_email(&token_of(&first)).await,
+            Err(VerifyEmailError::Token(TokenProblem::Used))
+        ));
+        h.advance(Duration::hours(24));
+        assert!(matches!(
+            h.app.verify_email(&token_of(&second)).await,
+            Err(VerifyEmailError::Token(TokenProblem::Expired))
+        ));
+        assert!(!h.user(user.id).await.unwrap().email_verified);
+        // Unknown addresses answer the same and send nothing.
+        let before = h.outbox().await.len();
+        h.app
+            .resend_verification("nobody@example.org")
+            .await
+            .unwrap();
+        assert_eq!(h.outbox().await.len(), before);
+    }
+
+    #[tokio::test]
+    async fn an_address_change_applies_when_the_new_address_confirms() {
+        let h = Harness::new();
+        let user = h.registered("old@example.org", None).await;
+        let who = h.principal("old@example.org").await;
+        let wrong = h
+            .app
+            .change_email(
+                &who,
+                ChangeEmailInput {
+                    current_password: "nope nope".into(),
+                    new_email: "new@example.org".into(),
+                },
+            )
+            .await;
+        assert!(matches!(wrong, Err(ChangeEmailError::WrongPassword)));
+        h.app
+            .change_email(
+                &who,
+                ChangeEmailInput {
+                    current_password: Harness::PASSWORD.into(),
+                    new_email: "new@example.org".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let confirm = h.last_mail(MailTemplate::ConfirmEmailChange).await;
+        assert_eq!(confirm.mail.to.as_str(), "new@example.org");
+        assert_eq!(
+            h.user(user.id).await.unwrap().email.as_str(),
+            "old@example.org",
+            "not before confirmation"
+        );
+        h.app
+            .verify_email(&token_of(&confirm.mail.vars["link"]))
+            .await
+            .unwrap();
+        let changed = h.user(user.id).await.unwrap();
+        assert_eq!(changed.email.as_str(), "new@example.org");
+        assert!(changed.email_verified);
+        let notice = h.last_mail(MailTemplate::EmailChanged).await;
+        assert_eq!(
+            notice.mail.to.as_str(),
+            "old@example.org",
+            "the old address is told"
+        );
+        assert_eq!(notice.mail.vars["new_email"], "new@example.org");
+        h.login("new@example.org").await;
+    }
+
+    #[tokio::test]
+    async fn a_taken_new_address_sends_nothing_and_says_nothing() {
+        let h = Harness::new();
+        h.registered("a@example.org", None).await;
+        h.registered("b@example.org", None).await;
+        let who = h.principal("a@example.org").await;
+        let before = h.outbox().await.len();
+        h.app
+            .change_email(
+                &who,
+                ChangeEmailInput {
+                    current_password: Harness::PASSWORD.into(),
+                    new_email: "B@example.org".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(h.outbox().await.len(), before);
+        let same = h
+            .app
+            .change_email(
+                &who,
+                ChangeEmailInput {
+                    current_password: Harness::PASSWORD.into(),
+                    new_email: "A@example.org".into(),
+                },
+            )
+            .await;
+        assert!(matches!(same, Err(ChangeEmailError::Invalid(_))));
+    }
+}

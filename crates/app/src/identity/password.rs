@@ -1,0 +1,401 @@
+//! Passwords: forgotten (a mailed link), reset, and changed by their owner.
+
+use accueil_domain::admin::AuditAction;
+use accueil_domain::identity::{Email, Password, PasswordContext, TokenProblem, TokenPurpose};
+use accueil_domain::notify::MailTemplate;
+use accueil_domain::validation::ValidationErrors;
+use accueil_ports::identity::UserWriteError;
+use accueil_ports::system::HashError;
+use accueil_ports::{StoreError, StoreExt};
+
+use super::{IdentityService, LinkPage, Principal, redeem};
+use crate::identity::ResendError;
+
+/// A reset with the token from the mail.
+#[derive(Debug, Clone)]
+pub struct ResetPasswordInput {
+    /// The token from the link.
+    pub token: String,
+    /// The new password.
+    pub password: String,
+}
+
+/// Why a reset was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetPasswordError {
+    /// Unknown, expired or used token.
+    #[error(transparent)]
+    Token(#[from] TokenProblem),
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserWriteError> for ResetPasswordError {
+    fn from(e: UserWriteError) -> Self {
+        match e {
+            UserWriteError::Store(e) => Self::Store(e),
+            other => Self::Store(StoreError::Internal(other.to_string())),
+        }
+    }
+}
+
+/// A change by the signed-in owner.
+#[derive(Debug, Clone)]
+pub struct ChangePasswordInput {
+    /// The current password.
+    pub current_password: String,
+    /// The new password.
+    pub new_password: String,
+}
+
+/// Why a change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password is wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserWriteError> for ChangePasswordError {
+    fn from(e: UserWriteError) -> Self {
+        match e {
+            UserWriteError::Store(e) => Self::Store(e),
+            other => Self::Store(StoreError::Internal(other.to_string())),
+        }
+    }
+}
+
+fn policy(
+    candidate: &str,
+    user: &accueil_domain::identity::User,
+    field: &'static str,
+) -> Result<Password, ValidationErrors> {
+    Password::new(
+        candidate,
+        PasswordContext {
+            username: user.username.as_ref(),
+            email: Some(&user.email),
+        },
+    )
+    .map_err(|mut v| {
+        for f in &mut v.0 {
+            f.field = field;
+        }
+        v
+    })
+}
+
+impl IdentityService {
+    /// Mails a reset link (valid 1 hour; older links stop working) to the active account with
+    /// this address. Answers the same whether or not such an account exists.
+    ///
+    /// # Errors
+    /// See [`ResendError`] (a malformed address is the only refusal).
+    pub async fn forgot_password(&self, email: &str) -> Result<(), ResendError> {
+        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+        let now = self.ports.clock.now();
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), StoreError> {
+                let Some(user) = tx.identity().user_by_email(&email)? else {
+                    return Ok(());
+                };
+                if user.is_deleted() || !user.is_active {
+                    return Ok(());
+                }
+                tx.identity()
+                    .supersede_email_tokens(user.id, TokenPurpose::ResetPassword, now)?;
+                let (secret, token) =
+                    this.email_token(user.id, TokenPurpose::ResetPassword, None, now);
+                tx.identity().insert_email_token(&token)?;
+                let link = this.link(LinkPage::ResetPassword, Some(&secret));
+                tx.outbox().enqueue(&this.mail(
+                    &user,
+                    None,
+                    MailTemplate::PasswordReset,
+                    &[("link", link)],
+                    now,
+                ))
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token: every session of the account ends, and the
+    /// owner is told by mail. The address counts as verified (the link reached it).
+    ///
+    /// # Errors
+    /// See [`ResetPasswordError`].
+    pub async fn reset_password(
+        &self,
+        input: ResetPasswordInput,
+    ) -> Result<(), ResetPasswordError> {
+        let digest = self.ports.opaque_tokens.digest(&input.token);
+        let now = self.ports.clock.now();
+        // Look first (read), so the policy can use the account's data and the hash runs
+        // outside the write lock; the write below redeems the token for real.
+        let d = digest.clone();
+        let peek = self
+            .ports
+            .store
+            .read(move |tx| -> Result<_, StoreError> {
+                let Some(token) = tx.identity().email_token_by_digest(&d)? else {
+                    return Ok(Err(TokenProblem::Invalid));
+                };
+                if let Err(p) = token.check(TokenPurpose::ResetPassword, now) {
+                    return Ok(Err(p));
+                }
+                Ok(tx
+                    .identity()
+                    .user_by_id(token.user_id)?
+                    .ok_or(TokenProblem::Invalid))
+            })
+            .await??;
+        let password = policy(&input.password, &peek, "password")?;
+        let hash = self.ports.hasher.hash(&password).await?;
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), ResetPasswordError> {
+                let (_, mut user) = redeem(tx, &digest, &[TokenPurpose::ResetPassword], now)??;
+                user.password_hash = Some(hash);
+                user.email_verified = true;
+                user.updated_at = now;
+                tx.identity().update_user(&user)?;
+                tx.identity()
+                    .revoke_user_sessions(user.id, now, "password_reset")?;
+                tx.identity()
+                    .supersede_email_tokens(user.id, TokenPurpose::ResetPassword, now)?;
+                let link = this.link(LinkPage::ForgotPassword, None);
+                tx.outbox().enqueue(&this.mail(
+                    &user,
+                    None,
+                    MailTemplate::PasswordChanged,
+                    &[("link", link)],
+                    now,
+                ))?;
+                tx.audit().record(&this.audit_event(
+                    now,
+                    AuditAction::PasswordReset,
+                    Some(user.id),
+                    user.id,
+                    "",
+                ))?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Changes the caller's password: the other sessions end, this one stays; the owner is told
+    /// by mail.
+    ///
+    /// # Errors
+    /// See [`ChangePasswordError`].
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        input: ChangePasswordInput,
+    ) -> Result<(), ChangePasswordError> {
+        if !self
+            .check_password(&who.user, &input.current_password)
+            .await?
+        {
+            return Err(ChangePasswordError::WrongPassword);
+        }
+        let password = policy(&input.new_password, &who.user, "new_password")?;
+        let hash = self.ports.hasher.hash(&password).await?;
+        let now = self.ports.clock.now();
+        let (uid, current) = (who.user.id, who.session_id);
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), ChangePasswordError> {
+                let Some(mut user) = tx.identity().user_by_id(uid)? else {
+                    return Err(StoreError::Internal("user vanished".into()).into());
+                };
+                user.password_hash = Some(hash);
+                user.updated_at = now;
+                tx.identity().update_user(&user)?;
+                for s in tx.identity().sessions_of(uid)? {
+                    if s.id != current && s.is_live() {
+                        tx.identity()
+                            .revoke_session(s.id, now, "password_changed")?;
+                    }
+                }
+                let link = this.link(LinkPage::ForgotPassword, None);
+                tx.outbox().enqueue(&this.mail(
+                    &user,
+                    None,
+                    MailTemplate::PasswordChanged,
+                    &[("link", link)],
+                    now,
+                ))?;
+                tx.audit().record(&this.audit_event(
+                    now,
+                    AuditAction::PasswordChanged,
+                    Some(uid),
+                    uid,
+                    "",
+                ))?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::identity::testing::Harness;
+
+    fn token_of(link: &str) -> String {
+        link.split("token=").nth(1).unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn forgot_then_reset_ends_every_session() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let old = h.login("ann@example.org").await;
+        h.app.forgot_password("ann@example.org").await.unwrap();
+        let mail = h.last_mail(MailTemplate::PasswordReset).await;
+        assert!(mail.mail.vars["link"].starts_with("http://127.0.0.1:8080/reset-password?token="));
+        let token = token_of(&mail.mail.vars["link"]);
+        let weak = h
+            .app
+            .reset_password(ResetPasswordInput {
+                token: token.clone(),
+                password: "password".into(),
+            })
+            .await;
+        assert!(
+            matches!(weak, Err(ResetPasswordError::Invalid(_))),
+            "the policy applies"
+        );
+        h.app
+            .reset_password(ResetPasswordInput {
+                token: token.clone(),
+                password: "a brand new passphrase".into(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            h.app.refresh(&old.refresh_token).await.is_err(),
+            "old sessions are gone"
+        );
+        h.login_with("ann@example.org", "a brand new passphrase")
+            .await;
+        assert_eq!(
+            h.last_mail(MailTemplate::PasswordChanged).await.mail.to,
+            user.email
+        );
+        let again = h
+            .app
+            .reset_password(ResetPasswordInput {
+                token,
+                password: "yet another passphrase".into(),
+            })
+            .await;
+        assert!(matches!(
+            again,
+            Err(ResetPasswordError::Token(TokenProblem::Used))
+        ));
+        assert!(h.user(user.id).await.unwrap().email_verified);
+    }
+
+    #[tokio::test]
+    async fn reset_links_expire_in_an_hour_and_unknown_addresses_get_nothing() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        h.app.forgot_password("ann@example.org").await.unwrap();
+        let token = token_of(&h.last_mail(MailTemplate::PasswordReset).await.mail.vars["link"]);
+        h.advance(Duration::minutes(60));
+        let late = h
+            .app
+            .reset_password(ResetPasswordInput {
+                token,
+                password: "a brand new passphrase".into(),
+            })
+            .await;
+        assert!(matches!(
+            late,
+            Err(ResetPasswordError::Token(TokenProblem::Expired))
+        ));
+        let before = h.outbox().await.len();
+        h.app.forgot_password("nobody@example.org").await.unwrap();
+        assert_eq!(h.outbox().await.len(), before);
+    }
+
+    #[tokio::test]
+    async fn changing_the_password_keeps_this_session_only() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        let other = h.login("ann@example.org").await;
+        let this = h.login("ann@example.org").await;
+        let who = h.app.authenticate(&this.access_token).await.unwrap();
+        let wrong = h
+            .app
+            .change_password(
+                &who,
+                ChangePasswordInput {
+                    current_password: "not it at all".into(),
+                    new_password: "a brand new passphrase".into(),
+                },
+            )
+            .await;
+        assert!(matches!(wrong, Err(ChangePasswordError::WrongPassword)));
+        let weak = h
+            .app
+            .change_password(
+                &who,
+                ChangePasswordInput {
+                    current_password: Harness::PASSWORD.into(),
+                    new_password: "short".into(),
+                },
+            )
+            .await;
+        let Err(ChangePasswordError::Invalid(v)) = weak else {
+            panic!("{weak:?}")
+        };
+        assert_eq!(v.0[0].field, "new_password");
+        h.app
+            .change_password(
+                &who,
+                ChangePasswordInput {
+                    current_password: Harness::PASSWORD.into(),
+                    new_password: "a brand new passphrase".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            h.app.authenticate(&this.access_token).await.is_ok(),
+            "this session stays"
+        );
+        assert!(
+            h.app.authenticate(&other.access_token).await.is_err(),
+            "the others end"
+        );
+        h.login_with("ann@example.org", "a brand new passphrase")
+            .await;
+    }
+}

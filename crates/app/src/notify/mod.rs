@@ -1,0 +1,266 @@
+//! Mail delivery from the outbox, and what operators can do with it.
+//!
+//! The worker calls [`NotifyService::deliver_due`] in a loop. Each due entry is claimed with a
+//! lease (a compare-and-set, so instances sharing a database never send one entry twice at
+//! once), sent, then marked. A crash between sending and marking leaves the lease to run out,
+//! and the entry is sent again with the same Message-ID: delivery is at least once.
+
+use accueil_domain::notify::{DeliveryState, MAX_ATTEMPTS, OutboxEntry, RETRY_BASE, backoff};
+use accueil_ports::notify::SendError;
+use accueil_ports::{StoreError, StoreExt};
+use chrono::Duration;
+use uuid::Uuid;
+
+use crate::Ports;
+
+/// How long a worker holds an entry while sending it.
+const LEASE: i64 = 120;
+/// Entries taken per round.
+const BATCH: u32 = 32;
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Accepted by the mail server.
+    pub sent: u32,
+    /// Failed for now; due again later.
+    pub retried: u32,
+    /// Failed for good.
+    pub failed: u32,
+}
+
+/// The outbox service.
+#[derive(Clone)]
+pub struct NotifyService {
+    ports: Ports,
+    retry_base: Duration,
+}
+
+impl NotifyService {
+    /// A service over these ports, retrying after 15 s, 30 s, 1 min...
+    pub fn new(ports: Ports) -> Self {
+        Self {
+            ports,
+            retry_base: RETRY_BASE,
+        }
+    }
+
+    /// The same with another first retry delay (tests, or an impatient deployment).
+    #[must_use]
+    pub fn with_retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
+        self
+    }
+
+    /// Delivers the entries due now.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the outbox cannot be read or updated (the round stops; entries it
+    /// had claimed become due again when their lease runs out).
+    pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
+        let store = &self.ports.store;
+        let now = self.ports.clock.now();
+        let due = store.read(move |tx| tx.outbox().due(now, BATCH)).await?;
+        let mut report = DeliveryReport::default();
+        for entry in due {
+            let id = entry.id;
+            let now = self.ports.clock.now();
+            let lease = now + Duration::seconds(LEASE);
+            if !store
+                .write(move |tx| tx.outbox().claim(id, now, lease))
+                .await?
+            {
+                continue; // another worker took it
+            }
+            let attempt = entry.attempts + 1;
+            let result = self.ports.mailer.send(id, &entry.mail).await;
+            let at = self.ports.clock.now();
+            let template = entry.mail.template.as_str();
+            match result {
+                Ok(()) => {
+                    store.write(move |tx| tx.outbox().mark_sent(id, at)).await?;
+                    tracing::info!(outbox_id = %id, template, attempt, "mail sent");
+                    report.sent += 1;
+                }
+                Err(SendError::Transient(e)) if attempt < MAX_ATTEMPTS => {
+                    let next = at + backoff(self.retry_base, attempt);
+                    let msg = e.clone();
+                    store
+                        .write(move |tx| tx.outbox().mark_retry(id, next, &msg))
+                        .await?;
+                    tracing::warn!(outbox_id = %id, template, attempt, error = %e, retry_at = %next, "mail delivery failed; will retry");
+                    report.retried += 1;
+                }
+                Err(SendError::Transient(e) | SendError::Permanent(e)) => {
+                    let msg = e.clone();
+                    store
+                        .write(move |tx| tx.outbox().mark_failed(id, &msg))
+                        .await?;
+                    tracing::error!(outbox_id = %id, template, attempt, error = %e, "mail delivery failed for good");
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Entries in `state` (all when `None`), newest first.
+    ///
+    /// # Errors
+    /// A [`StoreError`].
+    pub async fn list(
+        &self,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.ports
+            .store
+            .read(move |tx| tx.outbox().list(state, limit))
+            .await
+    }
+
+    /// Puts a failed entry back in line. Returns whether it was failed.
+    ///
+    /// # Errors
+    /// A [`StoreError`].
+    pub async fn retry(&self, id: Uuid) -> Result<bool, StoreError> {
+        let now = self.ports.clock.now();
+        self.ports
+            .store
+            .write(move |tx| tx.outbox().requeue(id, now))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use accueil_domain::notify::MailTemplate;
+    use accueil_ports::notify::MockMailer;
+    use chrono::Duration;
+
+    use super::*;
+    use crate::identity::testing::Harness;
+
+    async fn one_pending(h: &Harness) -> Uuid {
+        h.registered("ann@example.org", None).await;
+        h.last_mail(MailTemplate::VerifyEmail).await.id
+    }
+
+    #[tokio::test]
+    async fn sends_due_mail_once_with_its_entry_id() {
+        let h = Harness::new();
+        let id = one_pending(&h).await;
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .withf(move |mid, mail| *mid == id && mail.template == MailTemplate::VerifyEmail)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(mailer)));
+        assert_eq!(
+            notify.deliver_due().await.unwrap(),
+            DeliveryReport {
+                sent: 1,
+                retried: 0,
+                failed: 0
+            }
+        );
+        assert_eq!(
+            notify.deliver_due().await.unwrap(),
+            DeliveryReport::default(),
+            "nothing left"
+        );
+        let entry = notify.list(Some(DeliveryState::Sent), 10).await.unwrap();
+        assert_eq!(entry[0].id, id);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_back_off_then_succeed() {
+        let h = Harness::new();
+        let id = one_pending(&h).await;
+        let mut mailer = MockMailer::new();
+        let mut seq = mockall::Sequence::new();
+        mailer
+            .expect_send()
+            .times(2)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Err(SendError::Transient("connection refused".into())));
+        mailer
+            .expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(mailer)));
+        assert_eq!(notify.deliver_due().await.unwrap().retried, 1);
+        assert_eq!(
+            notify.deliver_due().await.unwrap(),
+            DeliveryReport::default(),
+            "not before its backoff"
+        );
+        h.advance(backoff(RETRY_BASE, 1));
+        assert_eq!(notify.deliver_due().await.unwrap().retried, 1);
+        h.advance(backoff(RETRY_BASE, 2));
+        assert_eq!(notify.deliver_due().await.unwrap().sent, 1);
+        let all = notify.list(None, 10).await.unwrap();
+        let e = all.iter().find(|e| e.id == id).unwrap();
+        assert_eq!((e.state, e.attempts), (DeliveryState::Sent, 3));
+        assert_eq!(
+            e.last_error.as_deref(),
+            Some("connection refused"),
+            "the last error is kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn permanent_failures_stop_and_can_be_retried_by_hand() {
+        let h = Harness::new();
+        let id = one_pending(&h).await;
+        let mut mailer = MockMailer::new();
+        let mut seq = mockall::Sequence::new();
+        mailer
+            .expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Err(SendError::Permanent("550 mailbox unavailable".into())));
+        mailer
+            .expect_send()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(()));
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(mailer)));
+        assert_eq!(notify.deliver_due().await.unwrap().failed, 1);
+        h.advance(Duration::days(1));
+        assert_eq!(
+            notify.deliver_due().await.unwrap(),
+            DeliveryReport::default(),
+            "failed entries wait for an operator"
+        );
+        let failed = notify.list(Some(DeliveryState::Failed), 10).await.unwrap();
+        assert_eq!(
+            failed[0].last_error.as_deref(),
+            Some("550 mailbox unavailable")
+        );
+        assert!(notify.retry(id).await.unwrap());
+        assert_eq!(notify.deliver_due().await.unwrap().sent, 1);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_turn_permanent_after_the_last_attempt() {
+        let h = Harness::new();
+        one_pending(&h).await;
+        let mut mailer = MockMailer::new();
+        mailer
+            .expect_send()
+            .times(MAX_ATTEMPTS as usize)
+            .returning(|_, _| Err(SendError::Transient("451 later".into())));
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(mailer)));
+        let mut failed = 0;
+        for _ in 0..MAX_ATTEMPTS {
+            failed += notify.deliver_due().await.unwrap().failed;
+            h.advance(Duration::hours(7));
+        }
+        assert_eq!(failed, 1);
+    }
+}
