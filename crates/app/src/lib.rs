@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use accueil_ports::Store;
 use accueil_ports::notify::Mailer;
-use accueil_ports::system::{AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher};
+use accueil_ports::system::{
+    AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher, RateLimiter,
+};
 
 /// Everything the use cases reach the outside world through.
 #[derive(Clone)]
@@ -33,6 +35,8 @@ pub struct Ports {
     pub opaque_tokens: Arc<dyn OpaqueTokens>,
     /// Mail delivery (used by the outbox worker only; use cases write to the outbox).
     pub mailer: Arc<dyn Mailer>,
+    /// Request counting for rate limits.
+    pub limiter: Arc<dyn RateLimiter>,
 }
 
 /// The application: one service per module, sharing the ports.

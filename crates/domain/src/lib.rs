@@ -6,5 +6,6 @@
 
 pub mod admin;
 pub mod identity;
+pub mod limits;
 pub mod notify;
 pub mod validation;

@@ -58,6 +58,7 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     errors: Vec<FieldProblem>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -74,7 +75,23 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// 429 with `Retry-After` in whole seconds (at least 1).
+    pub fn rate_limited(retry_after: chrono::Duration) -> Self {
+        let secs = u64::try_from((retry_after.num_milliseconds() + 999) / 1000)
+            .unwrap_or(1)
+            .max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+            format!("too many requests; retry in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        e
     }
 
     /// 422 with one entry per invalid field.
@@ -182,6 +199,9 @@ impl ResponseError for ApiError {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
         res.json(self.body())
     }
 }

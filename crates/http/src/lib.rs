@@ -6,6 +6,7 @@
 //! cannot exist without its OpenAPI operation; a test walks the document against the server.
 
 mod auth;
+mod client_ip;
 mod error;
 mod health;
 pub mod identity;
@@ -22,6 +23,7 @@ use actix_web::web;
 use utoipa_actix_web::{AppExt, scope};
 
 pub use auth::Auth;
+pub use client_ip::{ClientIp, TrustedProxies};
 pub use error::{ApiError, ProblemBody};
 pub use openapi::ApiDoc;
 
@@ -33,6 +35,8 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -40,6 +44,7 @@ impl Default for HttpSettings {
         Self {
             cors_origins: Vec::new(),
             json_limit: 64 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -81,6 +86,9 @@ pub fn build_app(
         .configure(move |cfg| openapi::serve(cfg, doc))
         .into_utoipa_app()
         .app_data(app)
+        .app_data(web::Data::new(TrustedProxies(
+            settings.trusted_proxies.clone(),
+        )))
         .app_data(json::config(settings.json_limit))
         .app_data(json::path_config())
         .app_data(json::query_config())

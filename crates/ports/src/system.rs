@@ -153,3 +153,20 @@ pub trait AccessTokens: Send + Sync {
     /// else wrong with it.
     fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, AccessTokenError>;
 }
+
+/// Counts requests per key against a [`Rate`](accueil_domain::limits::Rate).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one request for `key` in `bucket` (an operation and a scope, like `login:ip`)
+    /// at `now`.
+    ///
+    /// # Errors
+    /// How long to wait, when the request is over the rate (it is then not counted).
+    fn hit(
+        &self,
+        bucket: &str,
+        key: &str,
+        rate: accueil_domain::limits::Rate,
+        now: DateTime<Utc>,
+    ) -> Result<(), chrono::Duration>;
+}

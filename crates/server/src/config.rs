@@ -39,6 +39,13 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_OUTBOX_RETRY_BASE  first retry delay after a failed delivery, doubling each time (default: 15s)
   ACCUEIL_REQUIRE_VERIFIED_EMAIL  true: login needs a verified address (default: false)
   ACCUEIL_DELETION_GRACE     how long deleted accounts are kept, anonymised (default: 30d)
+  ACCUEIL_RATE_LOGIN_IP      logins per client address (default: 30/5m)
+  ACCUEIL_RATE_LOGIN_ACCOUNT logins per account name, existing or not (default: 10/15m)
+  ACCUEIL_RATE_REGISTER_IP   registrations per client address (default: 10/1h)
+  ACCUEIL_RATE_MAIL_IP       mail-sending requests per client address (default: 20/1h)
+  ACCUEIL_RATE_MAIL_ACCOUNT  mail-sending requests per address or account (default: 5/1h)
+  ACCUEIL_TRUSTED_PROXIES    comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed
+                             (default: none: the connection's address is the client)
   ACCUEIL_LOG_FORMAT         text | json (default: text)
   RUST_LOG                   log filter (default: info)";
 
@@ -113,6 +120,10 @@ pub struct Settings {
     pub require_verified_email: bool,
     /// Grace period of deleted accounts.
     pub deletion_grace: Duration,
+    /// Rate limits.
+    pub limits: accueil_app::identity::RateLimits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -160,6 +171,12 @@ struct FileSettings {
     outbox_retry_base: Option<toml::Value>,
     require_verified_email: Option<bool>,
     deletion_grace: Option<toml::Value>,
+    rate_login_ip: Option<String>,
+    rate_login_account: Option<String>,
+    rate_register_ip: Option<String>,
+    rate_mail_ip: Option<String>,
+    rate_mail_account: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// A setting that cannot be used.
@@ -188,6 +205,35 @@ fn invalid(name: &'static str, message: impl Into<String>) -> ConfigError {
         name,
         message: message.into(),
     }
+}
+
+/// Parses a rate: `10/15m` (10 per 15 minutes), `5/1h`, `30/60s`.
+///
+/// # Errors
+/// A message naming the accepted form.
+pub fn parse_rate(raw: &str) -> Result<accueil_domain::limits::Rate, String> {
+    let (n, period) = raw
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| format!("{raw:?} is not a rate (use 10/15m)"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?}: {n:?} is not a count"))?;
+    let period = parse_duration(period)?;
+    accueil_domain::limits::Rate::new(n, period)
+        .ok_or_else(|| format!("{raw:?} must allow at least 1 request"))
+}
+
+fn parse_proxies(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|p| {
+            let p = p.trim();
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{p:?} is neither an address nor a CIDR"))
+        })
+        .collect()
 }
 
 /// Parses `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
@@ -365,6 +411,35 @@ impl Settings {
                 .ok_or_else(|| invalid("ACCUEIL_REQUIRE_VERIFIED_EMAIL", "use true or false"))?,
             None => file.require_verified_email.unwrap_or(false),
         };
+        let rate = |name: &'static str, from_file: Option<String>, default: &str| {
+            parse_rate(
+                &env(name)
+                    .or(from_file)
+                    .unwrap_or_else(|| default.to_owned()),
+            )
+            .map_err(|m| invalid(name, m))
+        };
+        let limits = accueil_app::identity::RateLimits {
+            login_ip: rate("ACCUEIL_RATE_LOGIN_IP", file.rate_login_ip, "30/5m")?,
+            login_account: rate(
+                "ACCUEIL_RATE_LOGIN_ACCOUNT",
+                file.rate_login_account,
+                "10/15m",
+            )?,
+            register_ip: rate("ACCUEIL_RATE_REGISTER_IP", file.rate_register_ip, "10/1h")?,
+            mail_ip: rate("ACCUEIL_RATE_MAIL_IP", file.rate_mail_ip, "20/1h")?,
+            mail_account: rate("ACCUEIL_RATE_MAIL_ACCOUNT", file.rate_mail_account, "5/1h")?,
+        };
+        let proxies = match env("ACCUEIL_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(ToOwned::to_owned)
+                .collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies =
+            parse_proxies(&proxies).map_err(|m| invalid("ACCUEIL_TRUSTED_PROXIES", m))?;
         let settings = Self {
             env: environment,
             bind,
@@ -408,6 +483,8 @@ impl Settings {
             )?,
             require_verified_email,
             deletion_grace: duration("ACCUEIL_DELETION_GRACE", file.deletion_grace, "30d")?,
+            limits,
+            trusted_proxies,
         };
         settings.check_production()?;
         Ok(settings)
@@ -503,6 +580,23 @@ mod tests {
             load(&[], Some(&path)),
             Err(ConfigError::File { .. })
         ));
+    }
+
+    #[test]
+    fn rates_and_proxies() {
+        let r = parse_rate("10/15m").unwrap();
+        assert_eq!((r.count, r.period), (10, Duration::minutes(15)));
+        for bad in ["10", "0/1m", "x/1m", "10/soon"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        let s = load(
+            &[("ACCUEIL_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1,::1")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 3);
+        assert!(load(&[("ACCUEIL_TRUSTED_PROXIES", "proxy.internal")], None).is_err());
+        assert!(load(&[("ACCUEIL_RATE_LOGIN_IP", "lots")], None).is_err());
     }
 
     #[test]

@@ -133,6 +133,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         access_tokens: Arc::new(signer),
         opaque_tokens: Arc::new(RandomTokens),
         mailer: mailer(settings)?,
+        limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
     };
     Ok(App::new(
         ports,
@@ -141,6 +142,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             public_url: settings.public_url.clone(),
             require_verified_email: settings.require_verified_email,
             deletion_grace: settings.deletion_grace,
+            limits: settings.limits,
         },
     ))
 }
@@ -169,6 +171,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     let http = HttpSettings {
         cors_origins: settings.cors_origins.clone(),
         json_limit: settings.json_limit,
+        trusted_proxies: settings.trusted_proxies.clone(),
     };
     let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
         addr: settings.bind.clone(),

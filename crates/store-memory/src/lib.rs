@@ -4,6 +4,10 @@
 //! a copy of the state that replaces the original only when the work succeeds, so a failed unit
 //! leaves nothing behind, exactly as a rolled-back transaction does.
 
+mod limits;
+
+pub use limits::MemoryRateLimiter;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

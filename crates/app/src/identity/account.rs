@@ -151,6 +151,7 @@ mod tests {
             .login(LoginInput {
                 login: "ann@example.org".into(),
                 password: Harness::PASSWORD.into(),
+                client_ip: None,
             })
             .await;
         assert!(matches!(login, Err(LoginError::InvalidCredentials)));

@@ -8,7 +8,7 @@ use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, LinkPage, Principal, redeem};
+use super::{IdentityService, LinkPage, Principal, RateLimited, ip_key, redeem};
 
 /// Why a verification link was refused.
 #[derive(Debug, thiserror::Error)]
@@ -34,12 +34,16 @@ impl From<UserWriteError> for VerifyEmailError {
     }
 }
 
-/// Why a resend could not be processed (an unknown address is not one of them).
+/// Why a resend (or a forgot-password request) could not be processed (an unknown address is
+/// not one of them).
 #[derive(Debug, thiserror::Error)]
 pub enum ResendError {
     /// The address is malformed.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// Too many requests from this client or for this address.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -52,6 +56,8 @@ pub struct ChangeEmailInput {
     pub current_password: String,
     /// The address to switch to.
     pub new_email: String,
+    /// The client's address, for rate limits.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Why an address change was refused.
@@ -63,6 +69,9 @@ pub enum ChangeEmailError {
     /// The current password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many requests from this client or for this account.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -157,8 +166,13 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`ResendError`].
-    pub async fn resend_verification(&self, email: &str) -> Result<(), ResendError> {
+    pub async fn resend_verification(
+        &self,
+        email: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), ResendError> {
         let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+        self.limit_mail(client_ip, &email.canonical())?;
         let now = self.ports.clock.now();
         let this = self.clone();
         self.ports
@@ -249,6 +263,20 @@ impl IdentityService {
         Ok(())
     }
 
+    /// The limits of every request that sends mail: per client and per address (or account).
+    pub(super) fn limit_mail(
+        &self,
+        client_ip: Option<std::net::IpAddr>,
+        target: &str,
+    ) -> Result<(), RateLimited> {
+        let limits = self.settings.limits;
+        let ip = ip_key(client_ip);
+        self.limit(&[
+            ("mail:ip", ip.as_deref(), limits.mail_ip),
+            ("mail:address", Some(target), limits.mail_account),
+        ])
+    }
+
     /// Checks a password the user typed to confirm an action.
     pub(super) async fn check_password(&self, user: &User, typed: &str) -> Result<bool, HashError> {
         match self
@@ -299,7 +327,10 @@ mod tests {
         let h = Harness::new();
         let user = h.registered("ann@example.org", None).await;
         let first = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
-        h.app.resend_verification("ANN@example.org").await.unwrap();
+        h.app
+            .resend_verification("ANN@example.org", None)
+            .await
+            .unwrap();
         let second = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
         assert_ne!(first, second);
         assert!(matches!(
@@ -315,7 +346,7 @@ mod tests {
         // Unknown addresses answer the same and send nothing.
         let before = h.outbox().await.len();
         h.app
-            .resend_verification("nobody@example.org")
+            .resend_verification("nobody@example.org", None)
             .await
             .unwrap();
         assert_eq!(h.outbox().await.len(), before);
@@ -333,6 +364,7 @@ mod tests {
                 ChangeEmailInput {
                     current_password: "nope nope".into(),
                     new_email: "new@example.org".into(),
+                    client_ip: None,
                 },
             )
             .await;
@@ -343,6 +375,7 @@ mod tests {
                 ChangeEmailInput {
                     current_password: Harness::PASSWORD.into(),
                     new_email: "new@example.org".into(),
+                    client_ip: None,
                 },
             )
             .await
@@ -384,6 +417,7 @@ mod tests {
                 ChangeEmailInput {
                     current_password: Harness::PASSWORD.into(),
                     new_email: "B@example.org".into(),
+                    client_ip: None,
                 },
             )
             .await
@@ -396,6 +430,7 @@ mod tests {
                 ChangeEmailInput {
                     current_password: Harness::PASSWORD.into(),
                     new_email: "A@example.org".into(),
+                    client_ip: None,
                 },
             )
             .await;

@@ -4,7 +4,7 @@ use accueil_domain::identity::{Email, Password, Session, SessionId, User, Userna
 use accueil_ports::system::{AccessTokenError, HashError};
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, TokenPair};
+use super::{IdentityService, RateLimited, TokenPair, ip_key};
 
 /// What a client sends to log in.
 #[derive(Debug, Clone)]
@@ -13,6 +13,8 @@ pub struct LoginInput {
     pub login: String,
     /// Password.
     pub password: String,
+    /// The client's address, for rate limits (`None` from trusted callers).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Why login failed.
@@ -27,6 +29,9 @@ pub enum LoginError {
     /// The password was right but this deployment requires a verified address first.
     #[error("e-mail address not verified")]
     EmailNotVerified,
+    /// Too many attempts from this address or for this account.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -62,6 +67,13 @@ impl IdentityService {
     /// # Errors
     /// See [`LoginError`].
     pub async fn login(&self, input: LoginInput) -> Result<TokenPair, LoginError> {
+        let limits = self.settings.limits;
+        let account = input.login.trim().to_lowercase();
+        let ip = ip_key(input.client_ip);
+        self.limit(&[
+            ("login:ip", ip.as_deref(), limits.login_ip),
+            ("login:account", Some(&account), limits.login_account),
+        ])?;
         let lookup = Lookup::parse(&input.login);
         let password = Password::unchecked(&input.password);
         let user: Option<User> = self
@@ -131,6 +143,7 @@ mod tests {
                 .login(LoginInput {
                     login: login.into(),
                     password: Harness::PASSWORD.into(),
+                    client_ip: None,
                 })
                 .await
                 .unwrap();
@@ -154,6 +167,7 @@ mod tests {
                 .login(LoginInput {
                     login: login.into(),
                     password: password.into(),
+                    client_ip: None,
                 })
                 .await
                 .unwrap_err();
@@ -178,6 +192,7 @@ mod tests {
             .login(LoginInput {
                 login: "ghost@example.org".into(),
                 password: "whatever-it-is".into(),
+                client_ip: None,
             })
             .await
             .unwrap_err();
@@ -194,9 +209,108 @@ mod tests {
             .login(LoginInput {
                 login: "ann@example.org".into(),
                 password: Harness::PASSWORD.into(),
+                client_ip: None,
             })
             .await
             .unwrap_err();
         assert!(matches!(err, LoginError::AccountDisabled));
+    }
+
+    #[tokio::test]
+    async fn attempts_are_limited_per_account_for_known_and_unknown_alike() {
+        use accueil_domain::limits::Rate;
+        use chrono::Duration;
+
+        use crate::identity::{IdentitySettings, RateLimits};
+
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        let two = Rate::new(2, Duration::minutes(1)).unwrap();
+        let app = h.with_settings(IdentitySettings {
+            limits: RateLimits {
+                login_account: two,
+                ..RateLimits::default()
+            },
+            ..IdentitySettings::default()
+        });
+        for login in ["ann@example.org", "ghost@example.org"] {
+            for _ in 0..2 {
+                let r = app
+                    .login(LoginInput {
+                        login: login.into(),
+                        password: "wrong guess!".into(),
+                        client_ip: None,
+                    })
+                    .await;
+                assert!(matches!(r, Err(LoginError::InvalidCredentials)), "{login}");
+            }
+            let r = app
+                .login(LoginInput {
+                    login: login.to_uppercase(),
+                    password: Harness::PASSWORD.into(),
+                    client_ip: None,
+                })
+                .await;
+            let Err(LoginError::RateLimited(limited)) = r else {
+                panic!("{login}: {r:?}")
+            };
+            assert_eq!(limited.retry_after, Duration::seconds(30));
+        }
+        h.advance(Duration::seconds(30));
+        app.login(LoginInput {
+            login: "ann@example.org".into(),
+            password: Harness::PASSWORD.into(),
+            client_ip: None,
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn attempts_are_limited_per_client_address() {
+        use accueil_domain::limits::Rate;
+        use chrono::Duration;
+
+        use crate::identity::{IdentitySettings, RateLimits};
+
+        let h = Harness::new();
+        let app = h.with_settings(IdentitySettings {
+            limits: RateLimits {
+                login_ip: Rate::new(3, Duration::minutes(1)).unwrap(),
+                ..RateLimits::default()
+            },
+            ..IdentitySettings::default()
+        });
+        let ip = Some("203.0.113.7".parse().unwrap());
+        for n in 0..3 {
+            let r = app
+                .login(LoginInput {
+                    login: format!("user{n}"),
+                    password: "x".repeat(9),
+                    client_ip: ip,
+                })
+                .await;
+            assert!(matches!(r, Err(LoginError::InvalidCredentials)));
+        }
+        let r = app
+            .login(LoginInput {
+                login: "user9".into(),
+                password: "x".repeat(9),
+                client_ip: ip,
+            })
+            .await;
+        assert!(matches!(r, Err(LoginError::RateLimited(_))));
+        let other = Some("203.0.113.8".parse().unwrap());
+        let r = app
+            .login(LoginInput {
+                login: "user9".into(),
+                password: "x".repeat(9),
+                client_ip: other,
+            })
+            .await;
+        assert!(
+            matches!(r, Err(LoginError::InvalidCredentials)),
+            "another client is not affected"
+        );
     }
 }

@@ -18,6 +18,7 @@ use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenProblem, TokenPurpose, User, UserId,
 };
+use accueil_domain::limits::Rate;
 use accueil_domain::notify::{MailTemplate, OutboundMail, OutboxEntry};
 use accueil_ports::StoreError;
 use accueil_ports::Tx;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::Ports;
 
 pub use account::{AccountExport, DeleteAccountError};
+// RateLimits and RateLimited are defined below.
 pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput};
 pub use authenticate::{AuthError, Principal};
 pub use email::{ChangeEmailError, ChangeEmailInput, ResendError, VerifyEmailError};
@@ -38,6 +40,47 @@ pub use profile::{NotificationsPatch, Patch, ProfilePatch, UpdateProfileError};
 pub use refresh::RefreshError;
 pub use register::{RegisterError, RegisterInput};
 
+/// Rate limits of the operations that guess credentials or send mail. Every rule applies to
+/// known and unknown accounts alike, so a refusal reveals nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Logins per client address.
+    pub login_ip: Rate,
+    /// Logins per account name (e-mail or username, existing or not).
+    pub login_account: Rate,
+    /// Registrations per client address.
+    pub register_ip: Rate,
+    /// Mail-sending requests (registration, forgot-password, resend, address change) per
+    /// client address.
+    pub mail_ip: Rate,
+    /// Mail-sending requests per target address or account.
+    pub mail_account: Rate,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let r = |count, minutes| Rate {
+            count,
+            period: Duration::minutes(minutes),
+        };
+        Self {
+            login_ip: r(30, 5),
+            login_account: r(10, 15),
+            register_ip: r(10, 60),
+            mail_ip: r(20, 60),
+            mail_account: r(5, 60),
+        }
+    }
+}
+
+/// A request over a rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests; retry in {} s", .retry_after.num_seconds())]
+pub struct RateLimited {
+    /// How long to wait.
+    pub retry_after: Duration,
+}
+
 /// Identity settings.
 #[derive(Debug, Clone)]
 pub struct IdentitySettings {
@@ -49,6 +92,8 @@ pub struct IdentitySettings {
     pub require_verified_email: bool,
     /// How long a deleted account is kept (anonymised) before `purge-deleted` removes it.
     pub deletion_grace: Duration,
+    /// Rate limits.
+    pub limits: RateLimits,
 }
 
 impl Default for IdentitySettings {
@@ -58,6 +103,7 @@ impl Default for IdentitySettings {
             public_url: "http://127.0.0.1:8080".into(),
             require_verified_email: false,
             deletion_grace: Duration::days(30),
+            limits: RateLimits::default(),
         }
     }
 }
@@ -163,7 +209,26 @@ enum LinkPage {
     ForgotPassword,
 }
 
+/// A client address, as a rate-limit key.
+pub(crate) fn ip_key(ip: Option<std::net::IpAddr>) -> Option<String> {
+    ip.map(|i| i.to_string())
+}
+
 impl IdentityService {
+    /// Counts one request against each applicable rule (`None` keys are skipped).
+    fn limit(&self, rules: &[(&str, Option<&str>, Rate)]) -> Result<(), RateLimited> {
+        let now = self.ports.clock.now();
+        for (bucket, key, rate) in rules {
+            if let Some(key) = key {
+                self.ports
+                    .limiter
+                    .hit(bucket, key, *rate, now)
+                    .map_err(|retry_after| RateLimited { retry_after })?;
+            }
+        }
+        Ok(())
+    }
+
     fn link(&self, page: LinkPage, secret: Option<&str>) -> String {
         let base = self.settings.public_url.trim_end_matches('/');
         let path = match page {

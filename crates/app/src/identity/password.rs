@@ -107,8 +107,13 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`ResendError`] (a malformed address is the only refusal).
-    pub async fn forgot_password(&self, email: &str) -> Result<(), ResendError> {
+    pub async fn forgot_password(
+        &self,
+        email: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(), ResendError> {
         let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+        self.limit_mail(client_ip, &email.canonical())?;
         let now = self.ports.clock.now();
         let this = self.clone();
         self.ports
@@ -276,7 +281,10 @@ mod tests {
         let h = Harness::new();
         let user = h.registered("ann@example.org", None).await;
         let old = h.login("ann@example.org").await;
-        h.app.forgot_password("ann@example.org").await.unwrap();
+        h.app
+            .forgot_password("ann@example.org", None)
+            .await
+            .unwrap();
         let mail = h.last_mail(MailTemplate::PasswordReset).await;
         assert!(mail.mail.vars["link"].starts_with("http://127.0.0.1:8080/reset-password?token="));
         let token = token_of(&mail.mail.vars["link"]);
@@ -326,7 +334,10 @@ mod tests {
     async fn reset_links_expire_in_an_hour_and_unknown_addresses_get_nothing() {
         let h = Harness::new();
         h.registered("ann@example.org", None).await;
-        h.app.forgot_password("ann@example.org").await.unwrap();
+        h.app
+            .forgot_password("ann@example.org", None)
+            .await
+            .unwrap();
         let token = token_of(&h.last_mail(MailTemplate::PasswordReset).await.mail.vars["link"]);
         h.advance(Duration::minutes(60));
         let late = h
@@ -341,7 +352,10 @@ mod tests {
             Err(ResetPasswordError::Token(TokenProblem::Expired))
         ));
         let before = h.outbox().await.len();
-        h.app.forgot_password("nobody@example.org").await.unwrap();
+        h.app
+            .forgot_password("nobody@example.org", None)
+            .await
+            .unwrap();
         assert_eq!(h.outbox().await.len(), before);
     }
 

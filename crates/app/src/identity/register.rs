@@ -11,7 +11,7 @@ use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, LinkPage};
+use super::{IdentityService, LinkPage, RateLimited, ip_key};
 
 /// What a client sends to register.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct RegisterInput {
     pub display_name: Option<String>,
     /// Optional language (`fr`, `en`; default `en`).
     pub language: Option<String>,
+    /// The client's address, for rate limits.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Why registration failed. An address that has an account is *not* an error: the answer is
@@ -38,6 +40,9 @@ pub enum RegisterError {
     /// The username is taken (usernames are public, so saying so reveals nothing).
     #[error("username already taken")]
     UsernameTaken,
+    /// Too many registrations from this address, or mails to this address.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -122,7 +127,17 @@ impl IdentityService {
     /// # Errors
     /// See [`RegisterError`].
     pub async fn register(&self, input: RegisterInput) -> Result<User, RegisterError> {
+        let limits = self.settings.limits;
+        let ip = ip_key(input.client_ip);
+        self.limit(&[("register:ip", ip.as_deref(), limits.register_ip)])?;
         let (email, username, display_name, password, language) = validate(&input)?;
+        // Registration mails the address (a link, or a notice to its owner): the same limit as
+        // every mail-sending request, per client and per address.
+        let canonical = email.canonical();
+        self.limit(&[
+            ("mail:ip", ip.as_deref(), limits.mail_ip),
+            ("mail:address", Some(&canonical), limits.mail_account),
+        ])?;
         // Hash before taking the write lock (and for existing addresses too, so both paths
         // cost the same).
         let password_hash = self.ports.hasher.hash(&password).await?;
@@ -200,6 +215,7 @@ mod tests {
             username: username.map(Into::into),
             display_name: Some("  Zoé ".into()),
             language: Some("fr".into()),
+            client_ip: None,
         }
     }
 
@@ -243,6 +259,7 @@ mod tests {
                 username: Some("x".into()),
                 display_name: Some(" ".into()),
                 language: Some("de".into()),
+                client_ip: None,
             })
             .await
             .unwrap_err();

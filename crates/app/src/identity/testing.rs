@@ -160,6 +160,7 @@ impl Harness {
             access_tokens: Arc::new(FakeAccess),
             opaque_tokens: Arc::new(CountingTokens(AtomicUsize::new(0))),
             mailer: Arc::new(KeptMail::default()),
+            limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
         };
         Self {
             app: IdentityService::new(ports.clone(), IdentitySettings::default()),
@@ -175,6 +176,11 @@ impl Harness {
         let mut ports = self.ports.clone();
         ports.hasher = hasher;
         IdentityService::new(ports, IdentitySettings::default())
+    }
+
+    /// The same store and fakes with other settings.
+    pub fn with_settings(&self, settings: IdentitySettings) -> IdentityService {
+        IdentityService::new(self.ports.clone(), settings)
     }
 
     /// The ports, with another mailer.
@@ -200,6 +206,7 @@ impl Harness {
                 username: username.map(Into::into),
                 display_name: None,
                 language: None,
+                client_ip: None,
             })
             .await
             .unwrap()
@@ -214,6 +221,7 @@ impl Harness {
             .login(LoginInput {
                 login: login.into(),
                 password: password.into(),
+                client_ip: None,
             })
             .await
             .unwrap()

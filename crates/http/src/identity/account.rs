@@ -11,6 +11,7 @@ use super::dto::{
     DeleteAccountRequest, ProfilePatchRequest, SessionExport, UserResponse,
 };
 use crate::auth::Auth;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
@@ -113,6 +114,7 @@ pub(super) async fn change_password(
 pub(super) async fn change_email(
     app: App,
     auth: Auth,
+    ip: ClientIp,
     body: web::Json<ChangeEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -122,6 +124,7 @@ pub(super) async fn change_email(
             ChangeEmailInput {
                 current_password: b.current_password,
                 new_email: b.new_email,
+                client_ip: ip.0,
             },
         )
         .await?;

@@ -9,6 +9,7 @@ use super::dto::{
     ResetPasswordRequest, TokenResponse, UserResponse,
 };
 use crate::auth::Auth;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
@@ -34,12 +35,14 @@ fn tokens(pair: accueil_app::identity::TokenPair) -> HttpResponse {
         (status = 409, description = "`username_taken` (an address that has an account gets the same 201 as a new one; its owner is mailed instead)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`; field codes: email `invalid_email` `too_long`; username `too_short` `too_long` `invalid_username`; display_name `required` `too_long` `invalid_characters`; password `too_short` `too_long` `invalid_characters` `common_password` `contains_username` `contains_email`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`; field codes: email `invalid_email` `too_long`; language `unsupported_language`; username `too_short` `too_long` `invalid_username`; display_name `required` `too_long` `invalid_characters`; password `too_short` `too_long` `invalid_characters` `common_password` `contains_username` `contains_email`", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
 pub(super) async fn register(
     app: App,
+    ip: ClientIp,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -51,6 +54,7 @@ pub(super) async fn register(
             username: body.username,
             display_name: body.display_name,
             language: body.language,
+            client_ip: ip.0,
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -68,12 +72,14 @@ pub(super) async fn register(
         (status = 200, description = "A new session's token pair", body = TokenResponse),
         (status = 400, description = "`invalid_json`, `unknown_field`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many attempts from this client or for this account", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "`account_disabled`, `email_not_verified` (only after a correct password; the latter where the deployment requires verified addresses)", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 pub(super) async fn login(
     app: App,
+    ip: ClientIp,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -82,6 +88,7 @@ pub(super) async fn login(
         .login(LoginInput {
             login: body.login,
             password: body.password,
+            client_ip: ip.0,
         })
         .await?;
     Ok(tokens(pair))
@@ -208,9 +215,10 @@ pub(super) async fn verify_email(
 #[post("/auth/resend-verification")]
 pub(super) async fn resend_verification(
     app: App,
+    ip: ClientIp,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    app.identity.resend_verification(&body.email).await?;
+    app.identity.resend_verification(&body.email, ip.0).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -229,9 +237,10 @@ pub(super) async fn resend_verification(
 #[post("/auth/forgot-password")]
 pub(super) async fn forgot_password(
     app: App,
+    ip: ClientIp,
     body: web::Json<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    app.identity.forgot_password(&body.email).await?;
+    app.identity.forgot_password(&body.email, ip.0).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

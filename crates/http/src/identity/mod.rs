@@ -44,6 +44,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::UsernameTaken => {
                 ApiError::conflict("username_taken", "this username is taken")
             }
+            RegisterError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             RegisterError::Hash(e) => ApiError::internal(&e),
             RegisterError::Store(e) => ApiError::store(&e),
         }
@@ -63,6 +64,7 @@ impl From<LoginError> for ApiError {
                 "email_not_verified",
                 "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link",
             ),
+            LoginError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             LoginError::Hash(e) => ApiError::internal(&e),
             LoginError::Token(e) => ApiError::internal(&e),
             LoginError::Store(e) => ApiError::store(&e),
@@ -140,6 +142,7 @@ impl From<ResendError> for ApiError {
     fn from(e: ResendError) -> Self {
         match e {
             ResendError::Invalid(v) => ApiError::validation(&v),
+            ResendError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ResendError::Store(e) => ApiError::store(&e),
         }
     }
@@ -172,6 +175,7 @@ impl From<ChangeEmailError> for ApiError {
         match e {
             ChangeEmailError::WrongPassword => wrong_password(),
             ChangeEmailError::Invalid(v) => ApiError::validation(&v),
+            ChangeEmailError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ChangeEmailError::Hash(e) => ApiError::internal(&e),
             ChangeEmailError::Store(e) => ApiError::store(&e),
         }

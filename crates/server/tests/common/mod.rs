@@ -79,6 +79,12 @@ impl TestServer {
             ("ACCUEIL_PUBLIC_URL", "https://app.test"),
             ("ACCUEIL_OUTBOX_POLL", "50ms"),
             ("ACCUEIL_OUTBOX_RETRY_BASE", "200ms"),
+            // Generous limits; the rate-limit tests set their own.
+            ("ACCUEIL_RATE_LOGIN_IP", "1000/1m"),
+            ("ACCUEIL_RATE_LOGIN_ACCOUNT", "1000/1m"),
+            ("ACCUEIL_RATE_REGISTER_IP", "1000/1m"),
+            ("ACCUEIL_RATE_MAIL_IP", "1000/1m"),
+            ("ACCUEIL_RATE_MAIL_ACCOUNT", "1000/1m"),
         ];
         vars.extend_from_slice(extra);
         let settings = settings(&vars);
