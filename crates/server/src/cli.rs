@@ -104,7 +104,10 @@ pub fn run(cli: Cli) -> ExitCode {
 
 async fn serve(settings: &Settings) -> Result<(), String> {
     let running = crate::start(settings).await.map_err(|e| e.to_string())?;
-    running.server.await.map_err(|e| e.to_string())?;
+    let result = running.server.await;
+    // A round cut short leaves its claimed mail leased; the next start sends it.
+    running.worker.abort();
+    result.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -59,6 +59,8 @@ pub struct Running {
     pub server: Server,
     /// Stops the server.
     pub handle: ServerHandle,
+    /// Stops the mail worker (call it once the server stopped).
+    pub worker: tokio::task::AbortHandle,
 }
 
 /// Opens the database (applying migrations).
@@ -161,7 +163,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     })?;
     let store = open_store(settings).await?;
     let app = build_app(settings, store).await?;
-    spawn_mail_worker(
+    let worker = spawn_mail_worker(
         app.notify
             .clone()
             .with_retry_base(settings.outbox_retry_base),
@@ -204,6 +206,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         addr,
         server,
         handle,
+        worker,
     })
 }
 
@@ -214,7 +217,10 @@ fn mailer_description(settings: &Settings) -> String {
 /// Delivers the outbox in the background: a round every `poll`, sooner when a round found work
 /// (so a backlog drains at full speed). A failed round is logged and retried; nothing is lost,
 /// since entries stay in the outbox until they are marked.
-fn spawn_mail_worker(notify: accueil_app::notify::NotifyService, poll: chrono::Duration) {
+fn spawn_mail_worker(
+    notify: accueil_app::notify::NotifyService,
+    poll: chrono::Duration,
+) -> tokio::task::AbortHandle {
     let idle = poll.to_std().unwrap_or(std::time::Duration::from_secs(2));
     tokio::spawn(async move {
         loop {
@@ -229,5 +235,6 @@ fn spawn_mail_worker(notify: accueil_app::notify::NotifyService, poll: chrono::D
                 tokio::time::sleep(idle).await;
             }
         }
-    });
+    })
+    .abort_handle()
 }

@@ -213,3 +213,78 @@ async fn a_disabled_account_can_neither_log_in_nor_refresh() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn outbox_lists_failed_mail_and_retries_it_and_purge_runs() {
+    // SMTP points at a closed port and refuses for good: make the failure permanent by hand.
+    let s = TestServer::start().await;
+    s.register("ann@example.org", None).await;
+    use accueil_ports::StoreExt;
+    let id = s
+        .store()
+        .read(|tx| tx.outbox().list(None, 10))
+        .await
+        .unwrap()[0]
+        .id;
+    s.store()
+        .write(move |tx| tx.outbox().mark_failed(id, "550 mailbox unavailable"))
+        .await
+        .unwrap();
+    s.stop().await;
+    let url = s.db_url.clone();
+    let data = s.data_dir.display().to_string();
+    let env = vec![
+        ("DATABASE_URL".to_owned(), url),
+        ("ACCUEIL_DATA_DIR".to_owned(), data),
+        ("ACCUEIL_JWT_SECRET".to_owned(), common::SECRET.to_owned()),
+        ("ACCUEIL_BCRYPT_COST".to_owned(), "4".to_owned()),
+    ];
+    let run = move |args: Vec<String>| {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            accueil(&args, &env, "")
+        })
+    };
+    let out = run(vec!["outbox".into()]).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains("failed (1)") && listing.contains(&id.to_string()),
+        "{listing}"
+    );
+    assert!(listing.contains("550 mailbox unavailable"), "{listing}");
+    let out = run(vec!["outbox".into(), "retry".into(), id.to_string()])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(vec![
+        "outbox".into(),
+        "list".into(),
+        "--state".into(),
+        "pending".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains(&id.to_string())
+    );
+    let out = run(vec!["outbox".into(), "retry".into(), id.to_string()])
+        .await
+        .unwrap();
+    assert!(!out.status.success(), "only failed mail can be retried");
+    let out = run(vec!["purge-deleted".into()]).await.unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("purged 0"));
+}

@@ -18,6 +18,7 @@ pub struct TestServer {
     pub db: Option<TestStore>,
     pub db_url: String,
     handle: actix_web::dev::ServerHandle,
+    worker: tokio::task::AbortHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -90,6 +91,7 @@ impl TestServer {
         let settings = settings(&vars);
         let running = accueil_server::start(&settings).await.unwrap();
         let handle = running.handle.clone();
+        let worker = running.worker.clone();
         tokio::spawn(running.server);
         Some(Self {
             base: format!("http://{}", running.addr),
@@ -98,6 +100,7 @@ impl TestServer {
             db,
             db_url: url,
             handle,
+            worker,
             _dir: dir,
         })
     }
@@ -173,6 +176,7 @@ impl TestServer {
 
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+        self.worker.abort();
     }
 
     /// The store the server uses, for tests that look behind its back.
