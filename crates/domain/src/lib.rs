@@ -5,6 +5,7 @@
 //! of a type defined here is valid by construction (`Email::parse`, `Username::parse`, ...).
 
 pub mod admin;
+pub mod couples;
 pub mod identity;
 pub mod limits;
 pub mod notify;

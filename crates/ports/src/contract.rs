@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use accueil_domain::admin::{AuditAction, AuditEvent};
+use accueil_domain::couples::{
+    Answer, AnswerStatus, AnswerText, ChangeOp, Couple, CoupleId, EntityKind, Invite, Question,
+    QuestionText, Theme,
+};
 use accueil_domain::identity::{
     AvatarUrl, Bio, DisplayName, Email, EmailToken, Language, NewUser, NotificationPrefs,
     PasswordHash, RefreshToken, Role, Session, SessionId, TimeZone, TokenDigest, TokenPurpose,
@@ -39,6 +43,11 @@ macro_rules! contract_suite {
             identity_purge_deleted_accounts,
             audit_log_round_trip,
             outbox_due_list_and_get,
+            couples_membership,
+            couples_invites,
+            couples_change_feed_is_gapless_under_concurrency,
+            couples_qna_is_scoped_and_paged,
+            couples_purge_dissolved,
             outbox_claims_are_exclusive,
             outbox_outcomes,
             store_rollback_discards_every_write,
@@ -874,4 +883,460 @@ pub async fn identity_purge_deleted_accounts(store: Shared) {
         .await
         .unwrap();
     assert_eq!(kept, vec![alive_session]);
+}
+
+async fn couple_of(store: &Shared, a: &str, b: Option<&str>) -> (Couple, User, Option<User>) {
+    let ua = new_user(a, None);
+    insert(store, ua.clone()).await.unwrap();
+    let ub = match b {
+        Some(b) => {
+            let u = new_user(b, None);
+            insert(store, u.clone()).await.unwrap();
+            Some(u)
+        }
+        None => None,
+    };
+    let mut couple = Couple::create(CoupleId(Uuid::now_v7()), ua.id, t0());
+    if let Some(b) = &ub {
+        couple.partner_b = Some(b.id);
+        couple.paired_at = Some(t0());
+    }
+    let c = couple.clone();
+    store
+        .write(move |tx| tx.couples().insert_couple(&c))
+        .await
+        .unwrap();
+    (couple, ua, ub)
+}
+
+pub async fn couples_membership(store: Shared) {
+    let (mut couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let b = new_user("b@example.org", None);
+    insert(&store, b.clone()).await.unwrap();
+    let (aid, bid) = (a.id, b.id);
+    let got = store
+        .read(move |tx| tx.couples().active_couple_of(aid))
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&couple));
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().active_couple_of(bid))
+            .await
+            .unwrap(),
+        None
+    );
+    couple.partner_b = Some(b.id);
+    couple.paired_at = Some(t0() + Duration::seconds(1));
+    couple.updated_at = t0() + Duration::seconds(1);
+    let c = couple.clone();
+    store
+        .write(move |tx| tx.couples().update_couple(&c))
+        .await
+        .unwrap();
+    let got = store
+        .read(move |tx| tx.couples().active_couple_of(bid))
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&couple), "partner B finds it too");
+    couple.dissolved_at = Some(t0() + Duration::seconds(2));
+    let c = couple.clone();
+    store
+        .write(move |tx| tx.couples().update_couple(&c))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().active_couple_of(aid))
+            .await
+            .unwrap(),
+        None
+    );
+    let latest = store
+        .read(move |tx| tx.couples().latest_couple_of(bid))
+        .await
+        .unwrap();
+    assert_eq!(
+        latest,
+        Some(couple.clone()),
+        "a dissolved couple is still the latest"
+    );
+    let id = couple.id;
+    assert_eq!(
+        store.read(move |tx| tx.couples().couple(id)).await.unwrap(),
+        Some(couple)
+    );
+}
+
+fn invite(couple: &Couple, code: &str, created: DateTime<Utc>) -> Invite {
+    Invite {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        code: code.into(),
+        created_by: couple.partner_a,
+        created_at: created,
+        expires_at: created + Duration::minutes(60),
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+pub async fn couples_invites(store: Shared) {
+    let (couple, _, _) = couple_of(&store, "a@example.org", None).await;
+    let first = invite(&couple, "111111", t0());
+    let second = invite(&couple, "111111", t0() + Duration::seconds(1));
+    let (f, s2) = (first.clone(), second.clone());
+    store
+        .write(move |tx| {
+            tx.couples().insert_invite(&f)?;
+            tx.couples().insert_invite(&s2)
+        })
+        .await
+        .unwrap();
+    let found = store
+        .read(|tx| tx.couples().invite_by_code("111111"))
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        Some(second.clone()),
+        "the newest invite with the code"
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.couples().invite_by_code("999999"))
+            .await
+            .unwrap(),
+        None
+    );
+    let live = store
+        .read(|tx| tx.couples().live_code_exists("111111", t0()))
+        .await
+        .unwrap();
+    let expired = store
+        .read(|tx| {
+            tx.couples()
+                .live_code_exists("111111", t0() + Duration::hours(2))
+        })
+        .await
+        .unwrap();
+    assert!(live && !expired);
+    let sid = second.id;
+    let used = store
+        .write(move |tx| tx.couples().use_invite(sid, t0()))
+        .await
+        .unwrap();
+    let again = store
+        .write(move |tx| tx.couples().use_invite(sid, t0()))
+        .await
+        .unwrap();
+    assert!(used && !again, "single use");
+    let cid = couple.id;
+    let revoked = store
+        .write(move |tx| tx.couples().revoke_invites(cid, t0()))
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec![first.id], "only the unused, unrevoked one");
+    let fid = first.id;
+    assert!(
+        !store
+            .write(move |tx| tx.couples().use_invite(fid, t0()))
+            .await
+            .unwrap(),
+        "a revoked invite cannot be used"
+    );
+}
+
+pub async fn couples_change_feed_is_gapless_under_concurrency(store: Shared) {
+    let (couple, _, _) = couple_of(&store, "a@example.org", None).await;
+    let (other, _, _) = couple_of(&store, "z@example.org", None).await;
+    let cid = couple.id;
+    let mut tasks = Vec::new();
+    for i in 0..20_i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| {
+                    tx.couples().record_change(
+                        cid,
+                        EntityKind::Question,
+                        Uuid::now_v7(),
+                        ChangeOp::Upsert,
+                        t0() + Duration::seconds(i),
+                    )
+                })
+                .await
+                .unwrap()
+        }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        seqs.push(t.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=20).collect::<Vec<i64>>(),
+        "numbers 1..20, no gap, no repeat"
+    );
+    let oid = other.id;
+    let first_other = store
+        .write(move |tx| {
+            tx.couples()
+                .record_change(oid, EntityKind::Couple, oid.0, ChangeOp::Delete, t0())
+        })
+        .await
+        .unwrap();
+    assert_eq!(first_other, 1, "each couple has its own sequence");
+    let after = store
+        .read(move |tx| tx.couples().changes_after(cid, 15, 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        after.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![16, 17, 18, 19, 20]
+    );
+    assert!(
+        after
+            .iter()
+            .all(|c| c.couple_id == cid && c.kind == EntityKind::Question)
+    );
+    let page = store
+        .read(move |tx| tx.couples().changes_after(cid, 0, 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let theirs = store
+        .read(move |tx| tx.couples().changes_after(oid, 0, 100))
+        .await
+        .unwrap();
+    assert_eq!((theirs.len(), theirs[0].op), (1, ChangeOp::Delete));
+    let since = store
+        .read(move |tx| {
+            tx.couples()
+                .changes_since(cid, t0() + Duration::seconds(17), 100)
+        })
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 2, "changes after the instant (18 s and 19 s)");
+}
+
+fn question(couple: &Couple, author: UserId, text: &str) -> Question {
+    Question {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        author,
+        text: QuestionText::parse(text).unwrap(),
+        theme: Some(Theme::parse("voyages").unwrap()),
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+pub async fn couples_qna_is_scoped_and_paged(store: Shared) {
+    let (couple, a, b) = couple_of(&store, "a@example.org", Some("b@example.org")).await;
+    let b = b.unwrap();
+    let (other, z, _) = couple_of(&store, "z@example.org", None).await;
+    let qs: Vec<Question> = (0..5)
+        .map(|i| question(&couple, a.id, &format!("Question {i}?")))
+        .collect();
+    let theirs = question(&other, z.id, "Not yours?");
+    let (all_q, t) = (qs.clone(), theirs.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for q in &all_q {
+                tx.couples().insert_question(q)?;
+            }
+            tx.couples().insert_question(&t)
+        })
+        .await
+        .unwrap();
+    let cid = couple.id;
+    let page1 = store
+        .read(move |tx| tx.couples().questions(cid, None, 2))
+        .await
+        .unwrap();
+    assert_eq!(page1, vec![qs[4].clone(), qs[3].clone()], "newest first");
+    let cursor = page1[1].id;
+    let page2 = store
+        .read(move |tx| tx.couples().questions(cid, Some(cursor), 10))
+        .await
+        .unwrap();
+    assert_eq!(page2, vec![qs[2].clone(), qs[1].clone(), qs[0].clone()]);
+    let tid = theirs.id;
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().question(cid, tid))
+            .await
+            .unwrap(),
+        None,
+        "another couple's question is not found"
+    );
+    assert!(
+        !store
+            .write(move |tx| tx.couples().delete_question(cid, tid))
+            .await
+            .unwrap()
+    );
+
+    let qid = qs[0].id;
+    let mut edited = qs[0].clone();
+    edited.text = QuestionText::parse("Edited?").unwrap();
+    edited.theme = None;
+    edited.updated_at = t0() + Duration::seconds(3);
+    let e = edited.clone();
+    store
+        .write(move |tx| tx.couples().update_question(&e))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().question(cid, qid))
+            .await
+            .unwrap(),
+        Some(edited)
+    );
+
+    let answer = |author: UserId, status, text: Option<&str>, at| Answer {
+        id: Uuid::now_v7(),
+        question_id: qid,
+        couple_id: cid,
+        author,
+        status,
+        text: text.map(|t| AnswerText::parse(t).unwrap()),
+        created_at: at,
+        updated_at: at,
+    };
+    let first = answer(a.id, AnswerStatus::NeedsTime, None, t0());
+    let f = first.clone();
+    let stored = store
+        .write(move |tx| tx.couples().upsert_answer(&f))
+        .await
+        .unwrap();
+    assert_eq!(stored, first);
+    let update = answer(
+        a.id,
+        AnswerStatus::Answered,
+        Some("Oui !"),
+        t0() + Duration::seconds(5),
+    );
+    let u = update.clone();
+    let stored = store
+        .write(move |tx| tx.couples().upsert_answer(&u))
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.id, stored.created_at),
+        (first.id, first.created_at),
+        "one answer per partner, updated in place"
+    );
+    assert_eq!(
+        (stored.status, stored.updated_at),
+        (AnswerStatus::Answered, update.updated_at)
+    );
+    let theirs_answer = answer(
+        b.id,
+        AnswerStatus::Clarify,
+        Some("?"),
+        t0() + Duration::seconds(6),
+    );
+    let ta = theirs_answer.clone();
+    store
+        .write(move |tx| tx.couples().upsert_answer(&ta))
+        .await
+        .unwrap();
+    let answers = store
+        .read(move |tx| tx.couples().answers(cid, qid))
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(
+        answers[0].text.as_ref().map(AnswerText::as_str),
+        Some("Oui !")
+    );
+    let oid = other.id;
+    assert!(
+        store
+            .read(move |tx| tx.couples().answers(oid, qid))
+            .await
+            .unwrap()
+            .is_empty(),
+        "scoped by couple"
+    );
+    assert!(
+        store
+            .write(move |tx| tx.couples().delete_question(cid, qid))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .read(move |tx| tx.couples().answers(cid, qid))
+            .await
+            .unwrap()
+            .is_empty(),
+        "answers go with their question"
+    );
+}
+
+pub async fn couples_purge_dissolved(store: Shared) {
+    let (mut old, a, _) = couple_of(&store, "a@example.org", None).await;
+    let (live, _, _) = couple_of(&store, "b@example.org", None).await;
+    old.dissolved_at = Some(t0());
+    let q = question(&old, a.id, "Gone?");
+    let (o, qq) = (old.clone(), q.clone());
+    let (oid, lid) = (old.id, live.id);
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.couples().update_couple(&o)?;
+            tx.couples().insert_question(&qq)?;
+            tx.couples()
+                .record_change(oid, EntityKind::Question, qq.id, ChangeOp::Upsert, t0())?;
+            tx.couples()
+                .record_change(lid, EntityKind::Couple, lid.0, ChangeOp::Upsert, t0())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let n = store
+        .write(move |tx| {
+            tx.couples()
+                .purge_dissolved_before(t0() + Duration::days(31))
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().couple(oid))
+            .await
+            .unwrap(),
+        None
+    );
+    let qid = q.id;
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().question(oid, qid))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .read(move |tx| tx.couples().changes_after(oid, 0, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().changes_after(lid, 0, 10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

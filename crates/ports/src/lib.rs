@@ -9,6 +9,7 @@
 //! that adapters are interchangeable; the contract suites (feature `contract`) check it.
 
 pub mod admin;
+pub mod couples;
 pub mod identity;
 pub mod notify;
 pub mod store;

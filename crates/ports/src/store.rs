@@ -13,6 +13,7 @@ use std::future::Future;
 use async_trait::async_trait;
 
 use crate::admin::AuditRepo;
+use crate::couples::CouplesRepo;
 use crate::identity::IdentityRepo;
 use crate::notify::OutboxRepo;
 
@@ -48,6 +49,8 @@ pub trait Tx: Send {
     fn audit(&mut self) -> &mut dyn AuditRepo;
     /// The mail outbox.
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
+    /// Couples, their feed and their content.
+    fn couples(&mut self) -> &mut dyn CouplesRepo;
 }
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.

@@ -13,6 +13,7 @@
 
 mod admin;
 mod connection;
+mod couples;
 mod identity;
 mod migrations;
 mod notify;

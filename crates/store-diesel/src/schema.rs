@@ -80,7 +80,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     email_tokens,
     audit_events,
-    outbox
+    outbox,
+    couples,
+    couple_invites,
+    couple_changes,
+    qna_questions,
+    qna_answers
 );
 
 diesel::table! {
@@ -97,5 +102,67 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    couples (id) {
+        id -> Text,
+        partner_a -> Text,
+        partner_b -> Nullable<Text>,
+        created_at -> Timestamp,
+        paired_at -> Nullable<Timestamp>,
+        dissolved_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+        change_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    couple_invites (id) {
+        id -> Text,
+        couple_id -> Text,
+        code -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    couple_changes (couple_id, seq) {
+        couple_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        entity_id -> Text,
+        op -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    qna_questions (id) {
+        id -> Text,
+        couple_id -> Text,
+        author_id -> Text,
+        text -> Text,
+        theme -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    qna_answers (id) {
+        id -> Text,
+        question_id -> Text,
+        couple_id -> Text,
+        author_id -> Text,
+        status -> Text,
+        text -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }

@@ -1,6 +1,7 @@
 //! Running one unit of work in one transaction, and the conversions every repository shares.
 
 use accueil_ports::admin::AuditRepo;
+use accueil_ports::couples::CouplesRepo;
 use accueil_ports::identity::IdentityRepo;
 use accueil_ports::notify::OutboxRepo;
 use accueil_ports::store::{Boxed, Work};
@@ -40,6 +41,9 @@ impl Tx for DieselTx<'_> {
         self
     }
     fn outbox(&mut self) -> &mut dyn OutboxRepo {
+        self
+    }
+    fn couples(&mut self) -> &mut dyn CouplesRepo {
         self
     }
 }

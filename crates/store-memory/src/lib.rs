@@ -4,6 +4,7 @@
 //! a copy of the state that replaces the original only when the work succeeds, so a failed unit
 //! leaves nothing behind, exactly as a rolled-back transaction does.
 
+mod couples;
 mod limits;
 
 pub use limits::MemoryRateLimiter;
@@ -12,12 +13,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use accueil_domain::admin::AuditEvent;
+use accueil_domain::couples::{Answer, Change, Couple, CoupleId, Invite, Question};
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenDigest, TokenPurpose, User, UserId,
     Username,
 };
 use accueil_domain::notify::{DeliveryState, OutboxEntry};
 use accueil_ports::admin::AuditRepo;
+use accueil_ports::couples::CouplesRepo;
 use accueil_ports::identity::{IdentityRepo, UserWriteError};
 use accueil_ports::notify::OutboxRepo;
 use accueil_ports::store::{Boxed, Work};
@@ -27,13 +30,19 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
-struct State {
+pub(crate) struct State {
     users: HashMap<UserId, User>,
     sessions: HashMap<SessionId, Session>,
     refresh_tokens: HashMap<Uuid, RefreshToken>,
     audit: Vec<AuditEvent>,
     outbox: HashMap<Uuid, OutboxEntry>,
     email_tokens: HashMap<Uuid, EmailToken>,
+    /// Each couple with its change sequence.
+    couples: HashMap<CoupleId, (Couple, i64)>,
+    invites: HashMap<Uuid, Invite>,
+    changes: Vec<Change>,
+    questions: HashMap<Uuid, Question>,
+    answers: HashMap<Uuid, Answer>,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -73,13 +82,13 @@ impl Store for MemoryStore {
     }
 }
 
-struct MemTx<'a> {
-    state: &'a mut State,
+pub(crate) struct MemTx<'a> {
+    pub(crate) state: &'a mut State,
     read_only: bool,
 }
 
 impl MemTx<'_> {
-    fn writable(&self) -> Result<(), StoreError> {
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
         if self.read_only {
             Err(StoreError::Internal(
                 "write attempted in a read-only unit of work".into(),
@@ -115,6 +124,9 @@ impl Tx for MemTx<'_> {
         self
     }
     fn outbox(&mut self) -> &mut dyn OutboxRepo {
+        self
+    }
+    fn couples(&mut self) -> &mut dyn CouplesRepo {
         self
     }
 }
