@@ -5,6 +5,7 @@
 //! the change and every row it causes (audit, later outbox and change feed) commit together.
 //! Errors are typed per use case, so the HTTP layer maps each case to a stable code.
 
+pub mod couples;
 pub mod identity;
 pub mod notify;
 
@@ -44,15 +45,22 @@ pub struct Ports {
 pub struct App {
     /// Accounts, login and sessions.
     pub identity: identity::IdentityService,
+    /// Couples: pairing, Q&A, change feed.
+    pub couples: couples::CouplesService,
     /// Mail delivery from the outbox.
     pub notify: notify::NotifyService,
 }
 
 impl App {
     /// Builds every service.
-    pub fn new(ports: Ports, identity: identity::IdentitySettings) -> Self {
+    pub fn new(
+        ports: Ports,
+        identity: identity::IdentitySettings,
+        couples: couples::CouplesSettings,
+    ) -> Self {
         Self {
             notify: notify::NotifyService::new(ports.clone()),
+            couples: couples::CouplesService::new(ports.clone(), couples),
             identity: identity::IdentityService::new(ports, identity),
         }
     }

@@ -23,6 +23,14 @@ impl OpaqueTokens for RandomTokens {
         OpaqueToken { secret, digest }
     }
 
+    fn numeric_code(&self, digits: u32) -> String {
+        let digits = digits.clamp(1, 18);
+        let bound = 10_u64.pow(digits);
+        // `random_range` is uniform (no modulo bias).
+        let n = rand::Rng::random_range(&mut rand::rng(), 0..bound);
+        format!("{n:0width$}", width = digits as usize)
+    }
+
     fn digest(&self, secret: &str) -> TokenDigest {
         let hash = Sha256::digest(secret.as_bytes());
         TokenDigest(hash.iter().map(|b| format!("{b:02x}")).collect())
@@ -45,5 +53,18 @@ mod tests {
         assert_eq!(a.digest.0.len(), 64);
         assert_ne!(a.digest.0, a.secret);
         assert!(!format!("{a:?}").contains(&a.secret));
+    }
+
+    #[test]
+    fn numeric_codes_have_exactly_the_digits_asked() {
+        let t = RandomTokens;
+        let codes: Vec<String> = (0..200).map(|_| t.numeric_code(6)).collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
+        let distinct: std::collections::HashSet<_> = codes.iter().collect();
+        assert!(distinct.len() > 190, "random, not a counter");
     }
 }

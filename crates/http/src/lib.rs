@@ -7,6 +7,7 @@
 
 mod auth;
 mod client_ip;
+pub mod couples;
 mod error;
 mod health;
 pub mod identity;
@@ -52,8 +53,12 @@ impl Default for HttpSettings {
 /// Every documented route. Registered twice with the same code: once to collect the OpenAPI
 /// document, once to serve; so a route cannot be served without being documented.
 fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(scope("/api/v1").configure(identity::configure))
-        .configure(health::configure);
+    cfg.service(
+        scope("/api/v1")
+            .configure(identity::configure)
+            .configure(couples::configure),
+    )
+    .configure(health::configure);
 }
 
 /// The OpenAPI document of every route.

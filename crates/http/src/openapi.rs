@@ -17,6 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "users", description = "The caller's account"),
+        (name = "couples", description = "Pairing: create, invite, join, leave, export"),
+        (name = "qna", description = "Questions and answers, with mutual reveal"),
+        (name = "sync", description = "The couple's change feed"),
         (name = "probes", description = "Liveness and readiness"),
     )
 )]

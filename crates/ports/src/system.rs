@@ -45,6 +45,8 @@ pub trait OpaqueTokens: Send + Sync {
     fn generate(&self) -> OpaqueToken;
     /// The digest of a presented token, to look it up. Deterministic.
     fn digest(&self, secret: &str) -> TokenDigest;
+    /// A code of `digits` decimal digits (leading zeros kept), uniformly from a CSPRNG.
+    fn numeric_code(&self, digits: u32) -> String;
 }
 
 /// Failures of the password hasher.

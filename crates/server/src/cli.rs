@@ -47,7 +47,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
-    /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE.
+    /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, and the couples
+    /// dissolved more than 30 days ago.
     PurgeDeleted,
 }
 

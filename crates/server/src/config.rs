@@ -44,6 +44,8 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_RATE_REGISTER_IP   registrations per client address (default: 10/1h)
   ACCUEIL_RATE_MAIL_IP       mail-sending requests per client address (default: 20/1h)
   ACCUEIL_RATE_MAIL_ACCOUNT  mail-sending requests per address or account (default: 5/1h)
+  ACCUEIL_RATE_JOIN_USER     couple-join attempts per user (default: 10/15m)
+  ACCUEIL_RATE_JOIN_IP       couple-join attempts per client address (default: 30/15m)
   ACCUEIL_TRUSTED_PROXIES    comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed
                              (default: none: the connection's address is the client)
   ACCUEIL_LOG_FORMAT         text | json (default: text)
@@ -124,6 +126,8 @@ pub struct Settings {
     pub limits: accueil_app::identity::RateLimits,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Couples settings (join limits).
+    pub couples: accueil_app::couples::CouplesSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -176,6 +180,8 @@ struct FileSettings {
     rate_register_ip: Option<String>,
     rate_mail_ip: Option<String>,
     rate_mail_account: Option<String>,
+    rate_join_user: Option<String>,
+    rate_join_ip: Option<String>,
     trusted_proxies: Option<Vec<String>>,
 }
 
@@ -430,6 +436,10 @@ impl Settings {
             mail_ip: rate("ACCUEIL_RATE_MAIL_IP", file.rate_mail_ip, "20/1h")?,
             mail_account: rate("ACCUEIL_RATE_MAIL_ACCOUNT", file.rate_mail_account, "5/1h")?,
         };
+        let couples = accueil_app::couples::CouplesSettings {
+            join_user: rate("ACCUEIL_RATE_JOIN_USER", file.rate_join_user, "10/15m")?,
+            join_ip: rate("ACCUEIL_RATE_JOIN_IP", file.rate_join_ip, "30/15m")?,
+        };
         let proxies = match env("ACCUEIL_TRUSTED_PROXIES") {
             Some(v) => v
                 .split(',')
@@ -485,6 +495,7 @@ impl Settings {
             deletion_grace: duration("ACCUEIL_DELETION_GRACE", file.deletion_grace, "30d")?,
             limits,
             trusted_proxies,
+            couples,
         };
         settings.check_production()?;
         Ok(settings)

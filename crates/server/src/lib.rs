@@ -146,6 +146,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             deletion_grace: settings.deletion_grace,
             limits: settings.limits,
         },
+        settings.couples,
     ))
 }
 

@@ -68,6 +68,8 @@ impl IdentityService {
                 };
                 user.anonymise(now);
                 tx.identity().update_user(&user)?;
+                // The other partner is not left paired with an anonymous account.
+                crate::couples::dissolve_couple_of(tx, uid, now)?;
                 tx.identity()
                     .revoke_user_sessions(uid, now, "account_deleted")?;
                 for purpose in [

@@ -117,6 +117,14 @@ impl OpaqueTokens for CountingTokens {
     fn digest(&self, secret: &str) -> TokenDigest {
         TokenDigest(format!("digest({secret})"))
     }
+    fn numeric_code(&self, digits: u32) -> String {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) as u64;
+        format!(
+            "{:0width$}",
+            (n * 7919 + 100_003) % 10_u64.pow(digits),
+            width = digits as usize
+        )
+    }
 }
 
 /// A mailer that keeps what it is given (the outbox worker's tests use their own).
@@ -181,6 +189,14 @@ impl Harness {
     /// The same store and fakes with other settings.
     pub fn with_settings(&self, settings: IdentitySettings) -> IdentityService {
         IdentityService::new(self.ports.clone(), settings)
+    }
+
+    /// The couples service over the same ports.
+    pub fn couples(&self) -> crate::couples::CouplesService {
+        crate::couples::CouplesService::new(
+            self.ports.clone(),
+            crate::couples::CouplesSettings::default(),
+        )
     }
 
     /// The ports, with another mailer.

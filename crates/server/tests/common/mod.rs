@@ -86,6 +86,8 @@ impl TestServer {
             ("ACCUEIL_RATE_REGISTER_IP", "1000/1m"),
             ("ACCUEIL_RATE_MAIL_IP", "1000/1m"),
             ("ACCUEIL_RATE_MAIL_ACCOUNT", "1000/1m"),
+            ("ACCUEIL_RATE_JOIN_USER", "1000/1m"),
+            ("ACCUEIL_RATE_JOIN_IP", "1000/1m"),
         ];
         vars.extend_from_slice(extra);
         let settings = settings(&vars);

@@ -1,0 +1,449 @@
+//! End to end: the couples app's flow — pairing by code, Q&A with mutual reveal, the change
+//! feed — and isolation between couples.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Db, TestServer, problem};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn user(s: &TestServer, email: &str) -> String {
+    s.register(email, None).await;
+    s.login(email).await.access
+}
+
+async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = s.client.request(method, s.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+async fn couple_flow(s: &TestServer) {
+    let a = user(s, "a@example.org").await;
+    let b = user(s, "b@example.org").await;
+
+    // A creates the couple and invites; B joins.
+    let res = call(s, Method::GET, "/api/v1/couple", &a, None).await;
+    assert_eq!(problem(res).await.1, "not_in_couple");
+    let couple = json_of(
+        call(s, Method::POST, "/api/v1/couple", &a, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(couple["is_full"], false);
+    let cursor0 = json_of(
+        call(s, Method::GET, "/api/v1/sync/changes?cursor=0", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let invite = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/couple/invite",
+            &a,
+            Some(json!({"ttl_minutes": 30})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let code = invite["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(invite["expires_at"].as_str().is_some());
+    let res = call(
+        s,
+        Method::POST,
+        "/api/v1/couple/invite",
+        &a,
+        Some(json!({"ttl_minutes": 0})),
+    )
+    .await;
+    assert_eq!(problem(res).await.2["errors"][0]["code"], "out_of_range");
+    let res = call(
+        s,
+        Method::POST,
+        "/api/v1/couple/join",
+        &b,
+        Some(json!({"code": "000000"})),
+    )
+    .await;
+    let wrong = problem(res).await.1;
+    assert!(wrong == "invalid_code", "{wrong}");
+    let joined = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/couple/join",
+            &b,
+            Some(json!({"code": code})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(joined["is_full"], true);
+    assert_eq!(joined["id"], couple["id"]);
+    let c = user(s, "c@example.org").await;
+    let res = call(
+        s,
+        Method::POST,
+        "/api/v1/couple/join",
+        &c,
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(problem(res).await.1, "code_used");
+
+    // Q&A with mutual reveal.
+    let q = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/qna/questions",
+            &a,
+            Some(json!({"text": "Where next?", "theme": "travel"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let qid = q["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/qna/questions/{qid}/answers");
+    let mine = json_of(
+        call(
+            s,
+            Method::POST,
+            &path,
+            &a,
+            Some(json!({"status": "ANSWERED", "text": "Lisbon"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["reveal"], "waiting_for_partner");
+    let seen_by_b = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/qna/questions/{qid}"),
+            &b,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen_by_b["reveal"], "waiting_for_you");
+    assert!(
+        seen_by_b["answers"][0]["text"].is_null(),
+        "hidden: {seen_by_b}"
+    );
+    assert!(!seen_by_b.to_string().contains("Lisbon"));
+    let both = json_of(
+        call(
+            s,
+            Method::POST,
+            &path,
+            &b,
+            Some(json!({"status": "ANSWERED", "text": "Kyoto"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(both["reveal"], "revealed");
+    assert!(both.to_string().contains("Lisbon") && both.to_string().contains("Kyoto"));
+    let res = call(
+        s,
+        Method::DELETE,
+        &format!("/api/v1/qna/questions/{qid}"),
+        &b,
+        None,
+    )
+    .await;
+    assert_eq!(problem(res).await.1, "not_author");
+
+    // Pagination.
+    for i in 0..3 {
+        json_of(
+            call(
+                s,
+                Method::POST,
+                "/api/v1/qna/questions",
+                &b,
+                Some(json!({"text": format!("Q{i}?")})),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let p1 = json_of(
+        call(s, Method::GET, "/api/v1/qna/questions?limit=2", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2);
+    let next = p1["next_cursor"].as_str().unwrap().to_owned();
+    let p2 = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/qna/questions?limit=2&cursor={next}"),
+            &a,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(p2["items"].as_array().unwrap().len(), 2);
+    assert!(p2["next_cursor"].is_null());
+    assert_eq!(p2["items"][1]["id"], qid.as_str(), "oldest last");
+
+    // The feed: every change once, in order, a deletion as a tombstone.
+    let res = call(
+        s,
+        Method::DELETE,
+        &format!("/api/v1/qna/questions/{qid}"),
+        &a,
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let after = cursor0["next_cursor"].as_str().unwrap();
+    let feed = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/sync/changes?cursor={after}"),
+            &b,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entries: Vec<(String, String)> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_owned(),
+                c["op"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect: Vec<(&str, &str)> = vec![
+        ("invite", "upsert"),
+        ("invite", "upsert"),
+        ("couple", "upsert"),
+        ("question", "upsert"),
+        ("answer", "upsert"),
+        ("answer", "upsert"),
+        ("question", "upsert"),
+        ("question", "upsert"),
+        ("question", "upsert"),
+        ("answer", "delete"),
+        ("answer", "delete"),
+        ("question", "delete"),
+    ];
+    let got: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|(k, o)| (k.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(got, expect);
+    assert!(
+        !feed.to_string().contains("Lisbon"),
+        "the feed carries no content"
+    );
+    let again = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!(
+                "/api/v1/sync/changes?cursor={}",
+                feed["next_cursor"].as_str().unwrap()
+            ),
+            &a,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        again["changes"].as_array().unwrap().is_empty(),
+        "nothing twice"
+    );
+    let compat = json_of(
+        call(
+            s,
+            Method::GET,
+            "/api/v1/sync/changes?since=2000-01-01T00:00:00Z",
+            &a,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        compat["changes"].as_array().unwrap().len(),
+        13,
+        "the seed's `since` still works"
+    );
+
+    // Isolation: another couple gets 404 for every id of the first; a loner gets not_in_couple.
+    let z = user(s, "z@example.org").await;
+    json_of(
+        call(s, Method::POST, "/api/v1/couple", &z, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let some_q = p1["items"][0]["id"].as_str().unwrap();
+    for (m, path, body) in [
+        (Method::GET, format!("/api/v1/qna/questions/{some_q}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/qna/questions/{some_q}"),
+            Some(json!({"text": "mine now?"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/qna/questions/{some_q}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/qna/questions/{some_q}/answers"),
+            Some(json!({"status": "ANSWERED", "text": "x"})),
+        ),
+    ] {
+        let res = call(s, m.clone(), &path, &z, body).await;
+        let (status, code, _) = problem(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{m} {path}"
+        );
+    }
+    let zq = json_of(
+        call(s, Method::GET, "/api/v1/qna/questions", &z, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(zq["items"].as_array().unwrap().is_empty());
+    for (m, path) in [
+        (Method::GET, "/api/v1/couple"),
+        (Method::POST, "/api/v1/couple/invite"),
+        (Method::POST, "/api/v1/couple/leave"),
+        (Method::GET, "/api/v1/couple/export"),
+        (Method::GET, "/api/v1/qna/questions"),
+        (Method::POST, "/api/v1/qna/questions"),
+        (Method::GET, "/api/v1/sync/changes"),
+    ] {
+        let body = if m == Method::POST {
+            Some(json!({"text": "x?"}))
+        } else {
+            None
+        };
+        let body = if path.ends_with("invite") || path.ends_with("leave") {
+            None
+        } else {
+            body
+        };
+        let res = call(s, m.clone(), path, &c, body).await;
+        assert_eq!(problem(res).await.1, "not_in_couple", "{m} {path}");
+    }
+
+    // Export, then leave: dissolved for both; the export stays available.
+    let export = json_of(
+        call(s, Method::GET, "/api/v1/couple/export", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(export["questions"].as_array().unwrap().len(), 3);
+    json_of(
+        call(s, Method::POST, "/api/v1/couple/leave", &a, None).await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let res = call(s, Method::GET, "/api/v1/couple", &b, None).await;
+    assert_eq!(problem(res).await.1, "not_in_couple");
+    let export = json_of(
+        call(s, Method::GET, "/api/v1/couple/export", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(export["couple"]["dissolved_at"].is_string());
+}
+
+#[tokio::test]
+async fn the_couples_flow_on_sqlite() {
+    let s = TestServer::start().await;
+    couple_flow(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_couples_flow_on_postgres() {
+    let Some(s) = TestServer::start_with(Db::Postgres, &[]).await else {
+        return;
+    };
+    couple_flow(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn join_attempts_are_rate_limited() {
+    let s = TestServer::start_with(Db::Sqlite, &[("ACCUEIL_RATE_JOIN_USER", "3/15m")])
+        .await
+        .unwrap();
+    let b = user(&s, "b@example.org").await;
+    for _ in 0..3 {
+        let res = call(
+            &s,
+            Method::POST,
+            "/api/v1/couple/join",
+            &b,
+            Some(json!({"code": "123456"})),
+        )
+        .await;
+        assert_eq!(problem(res).await.1, "invalid_code");
+    }
+    let res = call(
+        &s,
+        Method::POST,
+        "/api/v1/couple/join",
+        &b,
+        Some(json!({"code": "123457"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    s.stop().await;
+}
