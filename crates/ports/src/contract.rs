@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::couples::{
-    Answer, AnswerStatus, AnswerText, ChangeOp, Couple, CoupleId, EntityKind, Invite, Question,
-    QuestionText, Theme,
+    ActionOwner, Answer, AnswerStatus, AnswerText, ChangeOp, CheckIn, Couple, CoupleId, EntityKind,
+    Goal, GoalAction, GoalStatus, Invite, Letter, LetterContent, Month, Note, Question,
+    QuestionText, Score, Theme, Title,
 };
 use accueil_domain::identity::{
     AvatarUrl, Bio, DisplayName, Email, EmailToken, Language, NewUser, NotificationPrefs,
@@ -48,6 +49,9 @@ macro_rules! contract_suite {
             couples_change_feed_is_gapless_under_concurrency,
             couples_qna_is_scoped_and_paged,
             couples_purge_dissolved,
+            couples_goals_and_actions,
+            couples_checkins_one_per_day_filtered_and_paged,
+            couples_letters_one_per_month,
             outbox_claims_are_exclusive,
             outbox_outcomes,
             store_rollback_discards_every_write,
@@ -1339,4 +1343,291 @@ pub async fn couples_purge_dissolved(store: Shared) {
             .len(),
         1
     );
+}
+
+pub async fn couples_goals_and_actions(store: Shared) {
+    let (couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let (other, _, _) = couple_of(&store, "z@example.org", None).await;
+    let goal = Goal {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        author: a.id,
+        title: Title::parse("Learn Portuguese").unwrap(),
+        description: None,
+        target_date: chrono::NaiveDate::from_ymd_opt(2027, 6, 1),
+        status: GoalStatus::Active,
+        completed_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let action = |title: &str| GoalAction {
+        id: Uuid::now_v7(),
+        goal_id: goal.id,
+        couple_id: couple.id,
+        title: Title::parse(title).unwrap(),
+        owner: ActionOwner::Both,
+        due_date: None,
+        done: false,
+        completed_at: None,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let (a1, a2) = (action("Find a teacher"), action("Book lessons"));
+    let (g, x1, x2) = (goal.clone(), a1.clone(), a2.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.couples().insert_goal(&g)?;
+            tx.couples().insert_action(&x1)?;
+            tx.couples().insert_action(&x2)
+        })
+        .await
+        .unwrap();
+    let (cid, gid, oid) = (couple.id, goal.id, other.id);
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().goal(cid, gid))
+            .await
+            .unwrap(),
+        Some(goal.clone())
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().goal(oid, gid))
+            .await
+            .unwrap(),
+        None,
+        "scoped"
+    );
+    let mut done = goal.clone();
+    done.set_status(GoalStatus::Done, t0() + Duration::seconds(1))
+        .unwrap();
+    done.description = Some(accueil_domain::couples::Description::parse("Obrigado").unwrap());
+    let d = done.clone();
+    store
+        .write(move |tx| tx.couples().update_goal(&d))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().goal(cid, gid))
+            .await
+            .unwrap(),
+        Some(done)
+    );
+    let mut finished = a1.clone();
+    finished.set_done(true, t0() + Duration::seconds(2));
+    finished.owner = ActionOwner::A;
+    finished.due_date = chrono::NaiveDate::from_ymd_opt(2027, 1, 1);
+    let f = finished.clone();
+    store
+        .write(move |tx| tx.couples().update_action(&f))
+        .await
+        .unwrap();
+    let listed = store
+        .read(move |tx| tx.couples().actions(cid, gid))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![finished.clone(), a2.clone()]);
+    assert!(
+        store
+            .read(move |tx| tx.couples().actions(oid, gid))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let a2id = a2.id;
+    assert!(
+        !store
+            .write(move |tx| tx.couples().delete_action(oid, gid, a2id))
+            .await
+            .unwrap(),
+        "not another couple's"
+    );
+    assert!(
+        store
+            .write(move |tx| tx.couples().delete_action(cid, gid, a2id))
+            .await
+            .unwrap()
+    );
+    let page = store
+        .read(move |tx| tx.couples().goals(cid, None, 10))
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    let gone = store
+        .write(move |tx| tx.couples().delete_goal(cid, gid))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone,
+        Some(vec![finished.id]),
+        "its remaining actions go with it"
+    );
+    assert_eq!(
+        store
+            .write(move |tx| tx.couples().delete_goal(cid, gid))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn couples_checkins_one_per_day_filtered_and_paged(store: Shared) {
+    let (couple, a, b) = couple_of(&store, "a@example.org", Some("b@example.org")).await;
+    let b = b.unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let checkin = |user: UserId, d: u32, mood: i64| CheckIn {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        user_id: user,
+        day: day(d),
+        mood: Score::parse("mood", mood).unwrap(),
+        stress: Score::parse("stress", 3).unwrap(),
+        energy: Score::parse("energy", 7).unwrap(),
+        note: Some(Note::parse("ok").unwrap()),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let first = checkin(a.id, 20, 5);
+    let f = first.clone();
+    let stored = store
+        .write(move |tx| tx.couples().upsert_checkin(&f))
+        .await
+        .unwrap();
+    assert_eq!(stored, first);
+    let mut again = checkin(a.id, 20, 9);
+    again.note = None;
+    again.updated_at = t0() + Duration::seconds(9);
+    let ag = again.clone();
+    let stored = store
+        .write(move |tx| tx.couples().upsert_checkin(&ag))
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.id, stored.mood.get(), stored.note.clone()),
+        (first.id, 9, None),
+        "one per user per day, updated"
+    );
+    let others = vec![
+        checkin(b.id, 20, 6),
+        checkin(a.id, 21, 7),
+        checkin(b.id, 22, 8),
+    ];
+    let o = others.clone();
+    store
+        .write(move |tx| {
+            o.iter()
+                .try_for_each(|c| tx.couples().upsert_checkin(c).map(|_| ()))
+        })
+        .await
+        .unwrap();
+    let cid = couple.id;
+    let all = store
+        .read(move |tx| tx.couples().checkins(cid, None, None, None, 10))
+        .await
+        .unwrap();
+    let days: Vec<u32> = all.iter().map(|c| chrono::Datelike::day(&c.day)).collect();
+    assert_eq!(
+        days,
+        vec![22, 21, 20, 20],
+        "newest day first; both partners'"
+    );
+    let ranged = store
+        .read(move |tx| {
+            tx.couples()
+                .checkins(cid, Some(day(21)), Some(day(21)), None, 10)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ranged.len(), 1);
+    let p1 = store
+        .read(move |tx| tx.couples().checkins(cid, None, None, None, 2))
+        .await
+        .unwrap();
+    let cursor = (p1[1].day, p1[1].id);
+    let p2 = store
+        .read(move |tx| tx.couples().checkins(cid, None, None, Some(cursor), 10))
+        .await
+        .unwrap();
+    assert_eq!(p1.len() + p2.len(), 4);
+    assert!(p2.iter().all(|c| !p1.contains(c)), "pages do not overlap");
+    let id = first.id;
+    assert!(
+        store
+            .write(move |tx| tx.couples().delete_checkin(cid, id))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().checkin(cid, id))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn couples_letters_one_per_month(store: Shared) {
+    let (couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let letter = |m: &str| Letter {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        month: Month::parse("month", m).unwrap(),
+        content: LetterContent::parse("Mon amour").unwrap(),
+        last_author: a.id,
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let (nov, oct, dup) = (letter("2026-11"), letter("2026-10"), letter("2026-11"));
+    let (n, o) = (nov.clone(), oct.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.couples().insert_letter(&n)?;
+            tx.couples().insert_letter(&o)
+        })
+        .await
+        .unwrap();
+    let err = store
+        .write(move |tx| tx.couples().insert_letter(&dup))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(_)),
+        "one letter per couple per month: {err:?}"
+    );
+    let cid = couple.id;
+    let month = Month::parse("month", "2026-11").unwrap();
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().letter_of_month(cid, month))
+            .await
+            .unwrap(),
+        Some(nov.clone())
+    );
+    let mut edited = nov.clone();
+    edited.content = LetterContent::parse("Mon amour, encore").unwrap();
+    edited.updated_at = t0() + Duration::seconds(4);
+    let e = edited.clone();
+    store
+        .write(move |tx| tx.couples().update_letter(&e))
+        .await
+        .unwrap();
+    let id = nov.id;
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().letter(cid, id))
+            .await
+            .unwrap(),
+        Some(edited.clone())
+    );
+    let listed = store
+        .read(move |tx| tx.couples().letters(cid, None, 10))
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![edited, oct.clone()], "newest month first");
+    let older = store
+        .read(move |tx| tx.couples().letters(cid, Some(month), 10))
+        .await
+        .unwrap();
+    assert_eq!(older, vec![oct]);
 }

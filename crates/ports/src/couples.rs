@@ -1,13 +1,15 @@
-//! Couples ports: couples and invites, the change feed, and the Q&A.
+//! Couples ports: couples and invites, the change feed, and the couple's content (Q&A, goals
+//! and actions, check-ins, letters).
 //!
 //! Every query that reads couple content takes the couple's id: an object of another couple is
 //! simply not found.
 
 use accueil_domain::couples::{
-    Answer, Change, ChangeOp, Couple, CoupleId, EntityKind, Invite, Question,
+    Answer, Change, ChangeOp, CheckIn, Couple, CoupleId, EntityKind, Goal, GoalAction, Invite,
+    Letter, Month, Question,
 };
 use accueil_domain::identity::UserId;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -173,4 +175,149 @@ pub trait CouplesRepo: Send {
     /// # Errors
     /// `StoreError::Internal` on failure.
     fn purge_dissolved_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Stores a goal.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the id exists; `StoreError::Internal` otherwise.
+    fn insert_goal(&mut self, goal: &Goal) -> Result<(), StoreError>;
+
+    /// Replaces a goal's fields (matched by couple and id).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when it does not exist or cannot be written.
+    fn update_goal(&mut self, goal: &Goal) -> Result<(), StoreError>;
+
+    /// Deletes a goal of the couple with its actions; returns the deleted actions' ids, or
+    /// `None` when there was no such goal.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Vec<Uuid>>, StoreError>;
+
+    /// A goal of the couple.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Goal>, StoreError>;
+
+    /// The couple's goals, newest first, with ids before `before`, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn goals(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Goal>, StoreError>;
+
+    /// Stores an action.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the id exists; `StoreError::Internal` otherwise.
+    fn insert_action(&mut self, action: &GoalAction) -> Result<(), StoreError>;
+
+    /// Replaces an action's fields (matched by couple, goal and id).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when it does not exist or cannot be written.
+    fn update_action(&mut self, action: &GoalAction) -> Result<(), StoreError>;
+
+    /// Deletes an action; returns whether it existed.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_action(&mut self, couple: CoupleId, goal: Uuid, id: Uuid)
+    -> Result<bool, StoreError>;
+
+    /// An action of a goal of the couple.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn action(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<Option<GoalAction>, StoreError>;
+
+    /// The actions of a goal, oldest first.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn actions(&mut self, couple: CoupleId, goal: Uuid) -> Result<Vec<GoalAction>, StoreError>;
+
+    /// Stores a check-in, or replaces the fields of the same user's check-in for the same day
+    /// (keeping its id and creation time). Returns what is stored.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn upsert_checkin(&mut self, checkin: &CheckIn) -> Result<CheckIn, StoreError>;
+
+    /// A check-in of the couple.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<CheckIn>, StoreError>;
+
+    /// Deletes a check-in of the couple; returns whether it existed.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError>;
+
+    /// The couple's check-ins with `from <= day <= to`, newest day first (then newest id),
+    /// strictly after the `(day, id)` position `before` in that order, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn checkins(
+        &mut self,
+        couple: CoupleId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        before: Option<(NaiveDate, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<CheckIn>, StoreError>;
+
+    /// The couple's letter of a month.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn letter_of_month(
+        &mut self,
+        couple: CoupleId,
+        month: Month,
+    ) -> Result<Option<Letter>, StoreError>;
+
+    /// Stores a letter.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the couple has a letter for that month; `StoreError::Internal`
+    /// otherwise.
+    fn insert_letter(&mut self, letter: &Letter) -> Result<(), StoreError>;
+
+    /// Replaces a letter's content, author and update time.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when it does not exist or cannot be written.
+    fn update_letter(&mut self, letter: &Letter) -> Result<(), StoreError>;
+
+    /// A letter of the couple.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn letter(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Letter>, StoreError>;
+
+    /// The couple's letters, newest month first, with months before `before`, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn letters(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Month>,
+        limit: u32,
+    ) -> Result<Vec<Letter>, StoreError>;
 }

@@ -1,17 +1,21 @@
 //! Couples, invites, the change feed and the Q&A in SQL.
 
 use accueil_domain::couples::{
-    Answer, AnswerStatus, AnswerText, Change, ChangeOp, Couple, CoupleId, EntityKind, Invite,
-    Question, QuestionText, Theme,
+    ActionOwner, Answer, AnswerStatus, AnswerText, Change, ChangeOp, CheckIn, Couple, CoupleId,
+    Description, EntityKind, Goal, GoalAction, GoalStatus, Invite, Letter, LetterContent, Month,
+    Note, Question, QuestionText, Score, Theme, Title,
 };
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
 use accueil_ports::couples::CouplesRepo;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{couple_changes, couple_invites, couples, qna_answers, qna_questions};
+use crate::schema::{
+    checkins, couple_changes, couple_invites, couples, goal_actions, goals, letters, qna_answers,
+    qna_questions,
+};
 use crate::tx::{DieselTx, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -163,6 +167,179 @@ impl TryFrom<AnswerRow> for Answer {
                 StoreError::Internal(format!("unknown answer status {:?}", r.status))
             })?,
             text: r.text.map(AnswerText::from_trusted),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = goals, treat_none_as_null = true)]
+struct GoalRow {
+    id: String,
+    couple_id: String,
+    author_id: String,
+    title: String,
+    description: Option<String>,
+    target_date: Option<NaiveDate>,
+    status: String,
+    completed_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&Goal> for GoalRow {
+    fn from(g: &Goal) -> Self {
+        Self {
+            id: g.id.to_string(),
+            couple_id: g.couple_id.to_string(),
+            author_id: g.author.to_string(),
+            title: g.title.as_str().to_owned(),
+            description: g.description.as_ref().map(|d| d.as_str().to_owned()),
+            target_date: g.target_date,
+            status: g.status.as_str().to_owned(),
+            completed_at: g.completed_at.map(naive),
+            created_at: naive(g.created_at),
+            updated_at: naive(g.updated_at),
+        }
+    }
+}
+
+impl TryFrom<GoalRow> for Goal {
+    type Error = StoreError;
+    fn try_from(r: GoalRow) -> Result<Self, StoreError> {
+        Ok(Goal {
+            id: uuid(&r.id)?,
+            couple_id: CoupleId(uuid(&r.couple_id)?),
+            author: UserId(uuid(&r.author_id)?),
+            title: Title::from_trusted(r.title),
+            description: r.description.map(Description::from_trusted),
+            target_date: r.target_date,
+            status: GoalStatus::parse(&r.status).ok_or_else(|| {
+                StoreError::Internal(format!("unknown goal status {:?}", r.status))
+            })?,
+            completed_at: r.completed_at.map(utc),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = goal_actions, treat_none_as_null = true)]
+struct ActionRow {
+    id: String,
+    goal_id: String,
+    couple_id: String,
+    title: String,
+    owner: String,
+    due_date: Option<NaiveDate>,
+    done: bool,
+    completed_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<&GoalAction> for ActionRow {
+    fn from(a: &GoalAction) -> Self {
+        Self {
+            id: a.id.to_string(),
+            goal_id: a.goal_id.to_string(),
+            couple_id: a.couple_id.to_string(),
+            title: a.title.as_str().to_owned(),
+            owner: a.owner.as_str().to_owned(),
+            due_date: a.due_date,
+            done: a.done,
+            completed_at: a.completed_at.map(naive),
+            created_at: naive(a.created_at),
+            updated_at: naive(a.updated_at),
+        }
+    }
+}
+
+impl TryFrom<ActionRow> for GoalAction {
+    type Error = StoreError;
+    fn try_from(r: ActionRow) -> Result<Self, StoreError> {
+        Ok(GoalAction {
+            id: uuid(&r.id)?,
+            goal_id: uuid(&r.goal_id)?,
+            couple_id: CoupleId(uuid(&r.couple_id)?),
+            title: Title::from_trusted(r.title),
+            owner: ActionOwner::parse(&r.owner).ok_or_else(|| {
+                StoreError::Internal(format!("unknown action owner {:?}", r.owner))
+            })?,
+            due_date: r.due_date,
+            done: r.done,
+            completed_at: r.completed_at.map(utc),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = checkins)]
+struct CheckInRow {
+    id: String,
+    couple_id: String,
+    user_id: String,
+    day: NaiveDate,
+    mood: i32,
+    stress: i32,
+    energy: i32,
+    note: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn score(v: i32) -> Result<Score, StoreError> {
+    u8::try_from(v)
+        .ok()
+        .filter(|v| (1..=10).contains(v))
+        .map(Score::from_trusted)
+        .ok_or_else(|| StoreError::Internal(format!("corrupt score {v}")))
+}
+
+impl TryFrom<CheckInRow> for CheckIn {
+    type Error = StoreError;
+    fn try_from(r: CheckInRow) -> Result<Self, StoreError> {
+        Ok(CheckIn {
+            id: uuid(&r.id)?,
+            couple_id: CoupleId(uuid(&r.couple_id)?),
+            user_id: UserId(uuid(&r.user_id)?),
+            day: r.day,
+            mood: score(r.mood)?,
+            stress: score(r.stress)?,
+            energy: score(r.energy)?,
+            note: r.note.map(Note::from_trusted),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = letters)]
+struct LetterRow {
+    id: String,
+    couple_id: String,
+    month: String,
+    content: String,
+    last_author_id: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<LetterRow> for Letter {
+    type Error = StoreError;
+    fn try_from(r: LetterRow) -> Result<Self, StoreError> {
+        Ok(Letter {
+            id: uuid(&r.id)?,
+            couple_id: CoupleId(uuid(&r.couple_id)?),
+            month: Month::parse("month", &r.month)
+                .map_err(|_| StoreError::Internal(format!("corrupt month {:?}", r.month)))?,
+            content: LetterContent::from_trusted(r.content),
+            last_author: UserId(uuid(&r.last_author_id)?),
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
         })
@@ -543,5 +720,350 @@ impl CouplesRepo for DieselTx<'_> {
         .execute(self.conn)
         .map_err(store_error)?;
         Ok(n as u64)
+    }
+
+    fn insert_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(goals::table)
+            .values(GoalRow::from(goal))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn update_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {
+        self.writable()?;
+        let row = GoalRow::from(goal);
+        let n = diesel::update(
+            goals::table
+                .find(&row.id)
+                .filter(goals::couple_id.eq(&row.couple_id)),
+        )
+        .set(&row)
+        .execute(self.conn)
+        .map_err(store_error)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Internal("no such goal".into()))
+        }
+    }
+
+    fn delete_goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Vec<Uuid>>, StoreError> {
+        self.writable()?;
+        if self.goal(couple, id)?.is_none() {
+            return Ok(None);
+        }
+        let ids: Vec<String> = goal_actions::table
+            .filter(goal_actions::goal_id.eq(id.to_string()))
+            .order(goal_actions::id.asc())
+            .select(goal_actions::id)
+            .load(self.conn)
+            .map_err(store_error)?;
+        diesel::delete(goal_actions::table.filter(goal_actions::goal_id.eq(id.to_string())))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        diesel::delete(goals::table.find(id.to_string()))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        ids.iter()
+            .map(|s| uuid(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Goal>, StoreError> {
+        goals::table
+            .find(id.to_string())
+            .filter(goals::couple_id.eq(couple.to_string()))
+            .select(GoalRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Goal::try_from)
+            .transpose()
+    }
+
+    fn goals(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Goal>, StoreError> {
+        let mut q = goals::table
+            .filter(goals::couple_id.eq(couple.to_string()))
+            .order(goals::id.desc())
+            .limit(i64::from(limit))
+            .select(GoalRow::as_select())
+            .into_boxed();
+        if let Some(b) = before {
+            q = q.filter(goals::id.lt(b.to_string()));
+        }
+        all(q.load(self.conn).map_err(store_error)?)
+    }
+
+    fn insert_action(&mut self, action: &GoalAction) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(goal_actions::table)
+            .values(ActionRow::from(action))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn update_action(&mut self, action: &GoalAction) -> Result<(), StoreError> {
+        self.writable()?;
+        let row = ActionRow::from(action);
+        let n = diesel::update(
+            goal_actions::table
+                .find(&row.id)
+                .filter(goal_actions::couple_id.eq(&row.couple_id))
+                .filter(goal_actions::goal_id.eq(&row.goal_id)),
+        )
+        .set(&row)
+        .execute(self.conn)
+        .map_err(store_error)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Internal("no such action".into()))
+        }
+    }
+
+    fn delete_action(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::delete(
+            goal_actions::table
+                .find(id.to_string())
+                .filter(goal_actions::couple_id.eq(couple.to_string()))
+                .filter(goal_actions::goal_id.eq(goal.to_string())),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+
+    fn action(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<Option<GoalAction>, StoreError> {
+        goal_actions::table
+            .find(id.to_string())
+            .filter(goal_actions::couple_id.eq(couple.to_string()))
+            .filter(goal_actions::goal_id.eq(goal.to_string()))
+            .select(ActionRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(GoalAction::try_from)
+            .transpose()
+    }
+
+    fn actions(&mut self, couple: CoupleId, goal: Uuid) -> Result<Vec<GoalAction>, StoreError> {
+        let rows = goal_actions::table
+            .filter(goal_actions::couple_id.eq(couple.to_string()))
+            .filter(goal_actions::goal_id.eq(goal.to_string()))
+            .order(goal_actions::id.asc())
+            .select(ActionRow::as_select())
+            .load(self.conn)
+            .map_err(store_error)?;
+        all(rows)
+    }
+
+    fn upsert_checkin(&mut self, c: &CheckIn) -> Result<CheckIn, StoreError> {
+        self.writable()?;
+        let existing: Option<CheckInRow> = checkins::table
+            .filter(checkins::couple_id.eq(c.couple_id.to_string()))
+            .filter(checkins::user_id.eq(c.user_id.to_string()))
+            .filter(checkins::day.eq(c.day))
+            .select(CheckInRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        let note = c.note.as_ref().map(|n| n.as_str().to_owned());
+        match existing {
+            Some(row) => {
+                diesel::update(checkins::table.find(&row.id))
+                    .set((
+                        checkins::mood.eq(i32::from(c.mood.get())),
+                        checkins::stress.eq(i32::from(c.stress.get())),
+                        checkins::energy.eq(i32::from(c.energy.get())),
+                        checkins::note.eq(note),
+                        checkins::updated_at.eq(naive(c.updated_at)),
+                    ))
+                    .execute(self.conn)
+                    .map_err(store_error)?;
+                let mut stored = CheckIn::try_from(row)?;
+                stored.mood = c.mood;
+                stored.stress = c.stress;
+                stored.energy = c.energy;
+                stored.note = c.note.clone();
+                stored.updated_at = c.updated_at;
+                Ok(stored)
+            }
+            None => {
+                diesel::insert_into(checkins::table)
+                    .values(CheckInRow {
+                        id: c.id.to_string(),
+                        couple_id: c.couple_id.to_string(),
+                        user_id: c.user_id.to_string(),
+                        day: c.day,
+                        mood: i32::from(c.mood.get()),
+                        stress: i32::from(c.stress.get()),
+                        energy: i32::from(c.energy.get()),
+                        note,
+                        created_at: naive(c.created_at),
+                        updated_at: naive(c.updated_at),
+                    })
+                    .execute(self.conn)
+                    .map_err(store_error)?;
+                Ok(c.clone())
+            }
+        }
+    }
+
+    fn checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<CheckIn>, StoreError> {
+        checkins::table
+            .find(id.to_string())
+            .filter(checkins::couple_id.eq(couple.to_string()))
+            .select(CheckInRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(CheckIn::try_from)
+            .transpose()
+    }
+
+    fn delete_checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::delete(
+            checkins::table
+                .find(id.to_string())
+                .filter(checkins::couple_id.eq(couple.to_string())),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+
+    fn checkins(
+        &mut self,
+        couple: CoupleId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        before: Option<(NaiveDate, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        let mut q = checkins::table
+            .filter(checkins::couple_id.eq(couple.to_string()))
+            .order((checkins::day.desc(), checkins::id.desc()))
+            .limit(i64::from(limit))
+            .select(CheckInRow::as_select())
+            .into_boxed();
+        if let Some(f) = from {
+            q = q.filter(checkins::day.ge(f));
+        }
+        if let Some(t) = to {
+            q = q.filter(checkins::day.le(t));
+        }
+        if let Some((day, id)) = before {
+            q = q.filter(
+                checkins::day
+                    .lt(day)
+                    .or(checkins::day.eq(day).and(checkins::id.lt(id.to_string()))),
+            );
+        }
+        all(q.load(self.conn).map_err(store_error)?)
+    }
+
+    fn letter_of_month(
+        &mut self,
+        couple: CoupleId,
+        month: Month,
+    ) -> Result<Option<Letter>, StoreError> {
+        letters::table
+            .filter(letters::couple_id.eq(couple.to_string()))
+            .filter(letters::month.eq(month.to_string()))
+            .select(LetterRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Letter::try_from)
+            .transpose()
+    }
+
+    fn insert_letter(&mut self, l: &Letter) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(letters::table)
+            .values(LetterRow {
+                id: l.id.to_string(),
+                couple_id: l.couple_id.to_string(),
+                month: l.month.to_string(),
+                content: l.content.as_str().to_owned(),
+                last_author_id: l.last_author.to_string(),
+                created_at: naive(l.created_at),
+                updated_at: naive(l.updated_at),
+            })
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn update_letter(&mut self, l: &Letter) -> Result<(), StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            letters::table
+                .find(l.id.to_string())
+                .filter(letters::couple_id.eq(l.couple_id.to_string())),
+        )
+        .set((
+            letters::content.eq(l.content.as_str()),
+            letters::last_author_id.eq(l.last_author.to_string()),
+            letters::updated_at.eq(naive(l.updated_at)),
+        ))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Internal("no such letter".into()))
+        }
+    }
+
+    fn letter(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Letter>, StoreError> {
+        letters::table
+            .find(id.to_string())
+            .filter(letters::couple_id.eq(couple.to_string()))
+            .select(LetterRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Letter::try_from)
+            .transpose()
+    }
+
+    fn letters(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Month>,
+        limit: u32,
+    ) -> Result<Vec<Letter>, StoreError> {
+        let mut q = letters::table
+            .filter(letters::couple_id.eq(couple.to_string()))
+            .order(letters::month.desc())
+            .limit(i64::from(limit))
+            .select(LetterRow::as_select())
+            .into_boxed();
+        if let Some(b) = before {
+            q = q.filter(letters::month.lt(b.to_string()));
+        }
+        all(q.load(self.conn).map_err(store_error)?)
     }
 }

@@ -85,7 +85,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     couple_invites,
     couple_changes,
     qna_questions,
-    qna_answers
+    qna_answers,
+    goals,
+    goal_actions,
+    checkins,
+    letters
 );
 
 diesel::table! {
@@ -162,6 +166,63 @@ diesel::table! {
         author_id -> Text,
         status -> Text,
         text -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    goals (id) {
+        id -> Text,
+        couple_id -> Text,
+        author_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        target_date -> Nullable<Date>,
+        status -> Text,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    goal_actions (id) {
+        id -> Text,
+        goal_id -> Text,
+        couple_id -> Text,
+        title -> Text,
+        owner -> Text,
+        due_date -> Nullable<Date>,
+        done -> Bool,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkins (id) {
+        id -> Text,
+        couple_id -> Text,
+        user_id -> Text,
+        day -> Date,
+        mood -> Integer,
+        stress -> Integer,
+        energy -> Integer,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    letters (id) {
+        id -> Text,
+        couple_id -> Text,
+        month -> Text,
+        content -> Text,
+        last_author_id -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

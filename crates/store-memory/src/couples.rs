@@ -1,12 +1,13 @@
 //! Couples, invites, the change feed and the Q&A in memory.
 
 use accueil_domain::couples::{
-    Answer, Change, ChangeOp, Couple, CoupleId, EntityKind, Invite, Question,
+    Answer, Change, ChangeOp, CheckIn, Couple, CoupleId, EntityKind, Goal, GoalAction, Invite,
+    Letter, Month, Question,
 };
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
 use accueil_ports::couples::CouplesRepo;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::MemTx;
@@ -298,6 +299,286 @@ impl CouplesRepo for MemTx<'_> {
         state.changes.retain(|c| !gone.contains(&c.couple_id));
         state.questions.retain(|_, q| !gone.contains(&q.couple_id));
         state.answers.retain(|_, a| !gone.contains(&a.couple_id));
+        state.goals.retain(|_, g| !gone.contains(&g.couple_id));
+        state.actions.retain(|_, a| !gone.contains(&a.couple_id));
+        state.checkins.retain(|_, c| !gone.contains(&c.couple_id));
+        state.letters.retain(|_, l| !gone.contains(&l.couple_id));
         Ok(gone.len() as u64)
+    }
+
+    fn insert_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {
+        self.writable()?;
+        if self.state.goals.contains_key(&goal.id) {
+            return Err(StoreError::Conflict("goals.id".into()));
+        }
+        self.state.goals.insert(goal.id, goal.clone());
+        Ok(())
+    }
+
+    fn update_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {
+        self.writable()?;
+        match self.state.goals.get_mut(&goal.id) {
+            Some(g) if g.couple_id == goal.couple_id => {
+                *g = goal.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Internal("no such goal".into())),
+        }
+    }
+
+    fn delete_goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Vec<Uuid>>, StoreError> {
+        self.writable()?;
+        if self
+            .state
+            .goals
+            .get(&id)
+            .is_none_or(|g| g.couple_id != couple)
+        {
+            return Ok(None);
+        }
+        self.state.goals.remove(&id);
+        let mut gone: Vec<Uuid> = self
+            .state
+            .actions
+            .values()
+            .filter(|a| a.goal_id == id)
+            .map(|a| a.id)
+            .collect();
+        gone.sort();
+        self.state.actions.retain(|_, a| a.goal_id != id);
+        Ok(Some(gone))
+    }
+
+    fn goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Goal>, StoreError> {
+        Ok(self
+            .state
+            .goals
+            .get(&id)
+            .filter(|g| g.couple_id == couple)
+            .cloned())
+    }
+
+    fn goals(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Goal>, StoreError> {
+        let mut all: Vec<Goal> = self
+            .state
+            .goals
+            .values()
+            .filter(|g| g.couple_id == couple && before.is_none_or(|b| g.id < b))
+            .cloned()
+            .collect();
+        all.sort_by_key(|g| std::cmp::Reverse(g.id));
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    fn insert_action(&mut self, action: &GoalAction) -> Result<(), StoreError> {
+        self.writable()?;
+        if self
+            .state
+            .goals
+            .get(&action.goal_id)
+            .is_none_or(|g| g.couple_id != action.couple_id)
+        {
+            return Err(StoreError::Internal("action of an unknown goal".into()));
+        }
+        if self.state.actions.contains_key(&action.id) {
+            return Err(StoreError::Conflict("goal_actions.id".into()));
+        }
+        self.state.actions.insert(action.id, action.clone());
+        Ok(())
+    }
+
+    fn update_action(&mut self, action: &GoalAction) -> Result<(), StoreError> {
+        self.writable()?;
+        match self.state.actions.get_mut(&action.id) {
+            Some(a) if a.couple_id == action.couple_id && a.goal_id == action.goal_id => {
+                *a = action.clone();
+                Ok(())
+            }
+            _ => Err(StoreError::Internal("no such action".into())),
+        }
+    }
+
+    fn delete_action(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        match self.state.actions.get(&id) {
+            Some(a) if a.couple_id == couple && a.goal_id == goal => {
+                self.state.actions.remove(&id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn action(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<Option<GoalAction>, StoreError> {
+        Ok(self
+            .state
+            .actions
+            .get(&id)
+            .filter(|a| a.couple_id == couple && a.goal_id == goal)
+            .cloned())
+    }
+
+    fn actions(&mut self, couple: CoupleId, goal: Uuid) -> Result<Vec<GoalAction>, StoreError> {
+        let mut all: Vec<GoalAction> = self
+            .state
+            .actions
+            .values()
+            .filter(|a| a.couple_id == couple && a.goal_id == goal)
+            .cloned()
+            .collect();
+        all.sort_by_key(|a| a.id);
+        Ok(all)
+    }
+
+    fn upsert_checkin(&mut self, c: &CheckIn) -> Result<CheckIn, StoreError> {
+        self.writable()?;
+        let existing = self
+            .state
+            .checkins
+            .values_mut()
+            .find(|x| x.user_id == c.user_id && x.day == c.day && x.couple_id == c.couple_id);
+        Ok(match existing {
+            Some(x) => {
+                x.mood = c.mood;
+                x.stress = c.stress;
+                x.energy = c.energy;
+                x.note = c.note.clone();
+                x.updated_at = c.updated_at;
+                x.clone()
+            }
+            None => {
+                self.state.checkins.insert(c.id, c.clone());
+                c.clone()
+            }
+        })
+    }
+
+    fn checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<CheckIn>, StoreError> {
+        Ok(self
+            .state
+            .checkins
+            .get(&id)
+            .filter(|c| c.couple_id == couple)
+            .cloned())
+    }
+
+    fn delete_checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError> {
+        self.writable()?;
+        match self.state.checkins.get(&id) {
+            Some(c) if c.couple_id == couple => {
+                self.state.checkins.remove(&id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn checkins(
+        &mut self,
+        couple: CoupleId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        before: Option<(NaiveDate, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<CheckIn>, StoreError> {
+        let mut all: Vec<CheckIn> = self
+            .state
+            .checkins
+            .values()
+            .filter(|c| {
+                c.couple_id == couple
+                    && from.is_none_or(|f| c.day >= f)
+                    && to.is_none_or(|t| c.day <= t)
+                    && before.is_none_or(|b| (c.day, c.id) < b)
+            })
+            .cloned()
+            .collect();
+        all.sort_by_key(|c| std::cmp::Reverse((c.day, c.id)));
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    fn letter_of_month(
+        &mut self,
+        couple: CoupleId,
+        month: Month,
+    ) -> Result<Option<Letter>, StoreError> {
+        Ok(self
+            .state
+            .letters
+            .values()
+            .find(|l| l.couple_id == couple && l.month == month)
+            .cloned())
+    }
+
+    fn insert_letter(&mut self, letter: &Letter) -> Result<(), StoreError> {
+        self.writable()?;
+        let taken = self.state.letters.contains_key(&letter.id)
+            || self
+                .state
+                .letters
+                .values()
+                .any(|l| l.couple_id == letter.couple_id && l.month == letter.month);
+        if taken {
+            return Err(StoreError::Conflict("letters.couple_month".into()));
+        }
+        self.state.letters.insert(letter.id, letter.clone());
+        Ok(())
+    }
+
+    fn update_letter(&mut self, letter: &Letter) -> Result<(), StoreError> {
+        self.writable()?;
+        match self.state.letters.get_mut(&letter.id) {
+            Some(l) if l.couple_id == letter.couple_id => {
+                l.content = letter.content.clone();
+                l.last_author = letter.last_author;
+                l.updated_at = letter.updated_at;
+                Ok(())
+            }
+            _ => Err(StoreError::Internal("no such letter".into())),
+        }
+    }
+
+    fn letter(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Letter>, StoreError> {
+        Ok(self
+            .state
+            .letters
+            .get(&id)
+            .filter(|l| l.couple_id == couple)
+            .cloned())
+    }
+
+    fn letters(
+        &mut self,
+        couple: CoupleId,
+        before: Option<Month>,
+        limit: u32,
+    ) -> Result<Vec<Letter>, StoreError> {
+        let mut all: Vec<Letter> = self
+            .state
+            .letters
+            .values()
+            .filter(|l| l.couple_id == couple && before.is_none_or(|b| l.month < b))
+            .cloned()
+            .collect();
+        all.sort_by_key(|l| std::cmp::Reverse(l.month));
+        all.truncate(limit as usize);
+        Ok(all)
     }
 }

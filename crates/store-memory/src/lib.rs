@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use accueil_domain::admin::AuditEvent;
-use accueil_domain::couples::{Answer, Change, Couple, CoupleId, Invite, Question};
+use accueil_domain::couples::{
+    Answer, Change, CheckIn, Couple, CoupleId, Goal, GoalAction, Invite, Letter, Question,
+};
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenDigest, TokenPurpose, User, UserId,
     Username,
@@ -43,6 +45,10 @@ pub(crate) struct State {
     changes: Vec<Change>,
     questions: HashMap<Uuid, Question>,
     answers: HashMap<Uuid, Answer>,
+    goals: HashMap<Uuid, Goal>,
+    actions: HashMap<Uuid, GoalAction>,
+    checkins: HashMap<Uuid, CheckIn>,
+    letters: HashMap<Uuid, Letter>,
 }
 
 /// The in-memory store. Cloning it shares the same data.

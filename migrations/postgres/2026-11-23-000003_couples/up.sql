@@ -1,4 +1,5 @@
--- Couples: pairing, invites, the per-couple change feed, questions and answers.
+-- Couples: pairing, invites, the per-couple change feed, and the couple's content: questions
+-- and answers, goals and actions, daily check-ins, monthly letters.
 CREATE TABLE couples (
     id           TEXT PRIMARY KEY,
     partner_a    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -59,4 +60,60 @@ CREATE TABLE qna_answers (
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL,
     CONSTRAINT qna_answers_one_per_partner UNIQUE (question_id, author_id)
+);
+
+CREATE TABLE goals (
+    id           TEXT PRIMARY KEY,
+    couple_id    TEXT NOT NULL REFERENCES couples (id) ON DELETE CASCADE,
+    author_id    TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    description  TEXT,
+    target_date  DATE,
+    status       TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DONE', 'PAUSED')),
+    completed_at TIMESTAMP,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL
+);
+CREATE INDEX goals_couple_idx ON goals (couple_id, id);
+
+CREATE TABLE goal_actions (
+    id           TEXT PRIMARY KEY,
+    goal_id      TEXT NOT NULL REFERENCES goals (id) ON DELETE CASCADE,
+    couple_id    TEXT NOT NULL REFERENCES couples (id) ON DELETE CASCADE,
+    title        TEXT NOT NULL,
+    owner        TEXT NOT NULL CHECK (owner IN ('A', 'B', 'BOTH')),
+    due_date     DATE,
+    done         BOOLEAN NOT NULL DEFAULT FALSE,
+    completed_at TIMESTAMP,
+    created_at   TIMESTAMP NOT NULL,
+    updated_at   TIMESTAMP NOT NULL
+);
+CREATE INDEX goal_actions_goal_idx ON goal_actions (goal_id);
+
+-- One check-in per partner per local day (the partner's time zone decides the day).
+CREATE TABLE checkins (
+    id         TEXT PRIMARY KEY,
+    couple_id  TEXT NOT NULL REFERENCES couples (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
+    day        DATE NOT NULL,
+    mood       INTEGER NOT NULL CHECK (mood BETWEEN 1 AND 10),
+    stress     INTEGER NOT NULL CHECK (stress BETWEEN 1 AND 10),
+    energy     INTEGER NOT NULL CHECK (energy BETWEEN 1 AND 10),
+    note       TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT checkins_one_per_day UNIQUE (couple_id, user_id, day)
+);
+CREATE INDEX checkins_couple_day_idx ON checkins (couple_id, day);
+
+-- One letter per couple per month (YYYY-MM, which sorts as text).
+CREATE TABLE letters (
+    id             TEXT PRIMARY KEY,
+    couple_id      TEXT NOT NULL REFERENCES couples (id) ON DELETE CASCADE,
+    month          TEXT NOT NULL,
+    content        TEXT NOT NULL,
+    last_author_id TEXT NOT NULL,
+    created_at     TIMESTAMP NOT NULL,
+    updated_at     TIMESTAMP NOT NULL,
+    CONSTRAINT letters_one_per_month UNIQUE (couple_id, month)
 );

@@ -1,3 +1,7 @@
+DROP TABLE letters;
+DROP TABLE checkins;
+DROP TABLE goal_actions;
+DROP TABLE goals;
 DROP TABLE qna_answers;
 DROP TABLE qna_questions;
 DROP TABLE couple_changes;

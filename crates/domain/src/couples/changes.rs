@@ -19,6 +19,14 @@ pub enum EntityKind {
     Question,
     /// An answer to a question.
     Answer,
+    /// A goal.
+    Goal,
+    /// An action under a goal.
+    GoalAction,
+    /// A daily check-in.
+    CheckIn,
+    /// A monthly letter.
+    Letter,
 }
 
 impl EntityKind {
@@ -29,14 +37,27 @@ impl EntityKind {
             Self::Invite => "invite",
             Self::Question => "question",
             Self::Answer => "answer",
+            Self::Goal => "goal",
+            Self::GoalAction => "goal_action",
+            Self::CheckIn => "checkin",
+            Self::Letter => "letter",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Couple, Self::Invite, Self::Question, Self::Answer]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Couple,
+            Self::Invite,
+            Self::Question,
+            Self::Answer,
+            Self::Goal,
+            Self::GoalAction,
+            Self::CheckIn,
+            Self::Letter,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 

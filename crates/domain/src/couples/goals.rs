@@ -1,0 +1,300 @@
+//! Goals and their actions (to-dos), with the status transitions a goal may take.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::CoupleId;
+use crate::identity::UserId;
+use crate::validation::{FieldError, has_control_chars};
+
+fn text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "required", "must not be blank"));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+    if has_control_chars(&s.replace(['\n', '\t'], " ").replace('\r', "")) {
+        return Err(FieldError::new(
+            field,
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A title: 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    /// Validates.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `title`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        text("title", raw, 200).map(Self)
+    }
+    /// The title.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Rebuilds a stored value.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A description: 1 to 5,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    /// Validates.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `description`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        text("description", raw, 5000).map(Self)
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Rebuilds a stored value.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// Where a goal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GoalStatus {
+    /// Being worked on.
+    Active,
+    /// Reached.
+    Done,
+    /// Set aside for now.
+    Paused,
+}
+
+impl GoalStatus {
+    /// The stable name (`ACTIVE`, `DONE`, `PAUSED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Done => "DONE",
+            Self::Paused => "PAUSED",
+        }
+    }
+
+    /// Parses a name, ignoring case.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ACTIVE" => Some(Self::Active),
+            "DONE" => Some(Self::Done),
+            "PAUSED" => Some(Self::Paused),
+            _ => None,
+        }
+    }
+
+    /// Whether a goal may go from `self` to `to`: active ↔ paused, active → done, and done →
+    /// active (reopen). A paused goal is resumed before it is finished. Staying is allowed.
+    pub fn can_become(self, to: Self) -> bool {
+        use GoalStatus::{Active, Done, Paused};
+        self == to
+            || matches!(
+                (self, to),
+                (Active, Done | Paused) | (Paused, Active) | (Done, Active)
+            )
+    }
+}
+
+/// A goal of the couple.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goal {
+    /// Id.
+    pub id: Uuid,
+    /// The couple.
+    pub couple_id: CoupleId,
+    /// Who created it.
+    pub author: UserId,
+    /// Title.
+    pub title: Title,
+    /// Description.
+    pub description: Option<Description>,
+    /// Target date.
+    pub target_date: Option<NaiveDate>,
+    /// Status.
+    pub status: GoalStatus,
+    /// When it was last marked done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A refused status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a goal cannot go from {} to {}", .from.as_str(), .to.as_str())]
+pub struct TransitionRefused {
+    /// Current status.
+    pub from: GoalStatus,
+    /// Requested status.
+    pub to: GoalStatus,
+}
+
+impl Goal {
+    /// Moves the goal to `to` at `now`, if allowed.
+    ///
+    /// # Errors
+    /// [`TransitionRefused`] for a transition the rules forbid.
+    pub fn set_status(
+        &mut self,
+        to: GoalStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionRefused> {
+        if !self.status.can_become(to) {
+            return Err(TransitionRefused {
+                from: self.status,
+                to,
+            });
+        }
+        if to != self.status {
+            self.completed_at = (to == GoalStatus::Done).then_some(now);
+            self.status = to;
+        }
+        Ok(())
+    }
+}
+
+/// Whose action it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionOwner {
+    /// Partner A.
+    A,
+    /// Partner B.
+    B,
+    /// Both.
+    Both,
+}
+
+impl ActionOwner {
+    /// The stable name (`A`, `B`, `BOTH`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::B => "B",
+            Self::Both => "BOTH",
+        }
+    }
+
+    /// Parses a name, ignoring case.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "A" => Some(Self::A),
+            "B" => Some(Self::B),
+            "BOTH" => Some(Self::Both),
+            _ => None,
+        }
+    }
+}
+
+/// An action (to-do) under a goal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoalAction {
+    /// Id.
+    pub id: Uuid,
+    /// The goal.
+    pub goal_id: Uuid,
+    /// The couple.
+    pub couple_id: CoupleId,
+    /// Title.
+    pub title: Title,
+    /// Whose.
+    pub owner: ActionOwner,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Done?
+    pub done: bool,
+    /// When it was done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl GoalAction {
+    /// Marks the action done or not done at `now`; `completed_at` follows.
+    pub fn set_done(&mut self, done: bool, now: DateTime<Utc>) {
+        if done != self.done {
+            self.done = done;
+            self.completed_at = done.then_some(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use GoalStatus::{Active, Done, Paused};
+
+    #[test]
+    fn transitions() {
+        for (from, to, ok) in [
+            (Active, Done, true),
+            (Active, Paused, true),
+            (Paused, Active, true),
+            (Done, Active, true),
+            (Paused, Done, false),
+            (Done, Paused, false),
+            (Done, Done, true),
+        ] {
+            assert_eq!(from.can_become(to), ok, "{from:?} -> {to:?}");
+        }
+    }
+
+    #[test]
+    fn completion_time_follows_the_status() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let mut g = Goal {
+            id: Uuid::nil(),
+            couple_id: CoupleId(Uuid::nil()),
+            author: UserId(Uuid::nil()),
+            title: Title::parse("Run a marathon").unwrap(),
+            description: None,
+            target_date: None,
+            status: Active,
+            completed_at: None,
+            created_at: t0,
+            updated_at: t0,
+        };
+        g.set_status(Done, t0).unwrap();
+        assert_eq!(g.completed_at, Some(t0));
+        assert_eq!(
+            g.set_status(Paused, t0),
+            Err(TransitionRefused {
+                from: Done,
+                to: Paused
+            })
+        );
+        g.set_status(Active, t0).unwrap();
+        assert_eq!(g.completed_at, None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(GoalStatus::parse("paused"), Some(Paused));
+        assert_eq!(ActionOwner::parse("both"), Some(ActionOwner::Both));
+        assert_eq!(ActionOwner::parse("C"), None);
+        assert_eq!(Title::parse(" ").unwrap_err().code, "required");
+    }
+}
