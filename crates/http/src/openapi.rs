@@ -19,6 +19,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "users", description = "The caller's account"),
         (name = "couples", description = "Pairing: create, invite, join, leave, export"),
         (name = "qna", description = "Questions and answers, with mutual reveal"),
+        (name = "goals", description = "The couple's goals and their actions"),
+        (name = "checkins", description = "Daily check-ins: mood, stress, energy"),
+        (name = "letters", description = "Monthly letters, one per couple per month"),
         (name = "sync", description = "The couple's change feed"),
         (name = "probes", description = "Liveness and readiness"),
     )

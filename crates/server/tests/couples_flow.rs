@@ -447,3 +447,359 @@ async fn join_attempts_are_rate_limited() {
     assert!(res.headers().contains_key("retry-after"));
     s.stop().await;
 }
+
+async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
+    let ta = user(s, a).await;
+    let tb = user(s, b).await;
+    json_of(
+        call(s, Method::POST, "/api/v1/couple", &ta, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let invite = json_of(
+        call(s, Method::POST, "/api/v1/couple/invite", &ta, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/couple/join",
+            &tb,
+            Some(json!({"code": invite["code"]})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    (ta, tb)
+}
+
+async fn content_flow(s: &TestServer) {
+    let (a, b) = paired(s, "ga@example.org", "gb@example.org").await;
+    let start = json_of(
+        call(s, Method::GET, "/api/v1/sync/changes?cursor=0", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let cursor = start["next_cursor"].as_str().unwrap().to_owned();
+
+    // Goals and actions; status transitions enforced.
+    let goal = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/goals",
+            &a,
+            Some(json!({"title": "Learn Portuguese", "target_date": "2027-06-01"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let gid = goal["id"].as_str().unwrap().to_owned();
+    assert_eq!(goal["status"], "ACTIVE");
+    let action = json_of(
+        call(
+            s,
+            Method::POST,
+            &format!("/api/v1/goals/{gid}/actions"),
+            &b,
+            Some(json!({"title": "Find a teacher", "owner": "B"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let aid = action["id"].as_str().unwrap().to_owned();
+    let done = json_of(
+        call(
+            s,
+            Method::PATCH,
+            &format!("/api/v1/goals/{gid}/actions/{aid}"),
+            &b,
+            Some(json!({"done": true})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(done["completed_at"].is_string());
+    let paused = json_of(
+        call(
+            s,
+            Method::PATCH,
+            &format!("/api/v1/goals/{gid}"),
+            &a,
+            Some(json!({"status": "PAUSED"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(paused["status"], "PAUSED");
+    let res = call(
+        s,
+        Method::PATCH,
+        &format!("/api/v1/goals/{gid}"),
+        &a,
+        Some(json!({"status": "DONE"})),
+    )
+    .await;
+    assert_eq!(problem(res).await.1, "invalid_transition");
+    let g = json_of(
+        call(s, Method::GET, &format!("/api/v1/goals/{gid}"), &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(g["actions"][0]["done"], true);
+
+    // Check-ins: one per user per day; posting again updates; partners see each other's.
+    let first = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/checkins",
+            &a,
+            Some(json!({"mood": 6, "stress": 4, "energy": 7})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let again = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/checkins",
+            &a,
+            Some(json!({"mood": 8, "stress": 3, "energy": 7, "note": "better"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(again["mood"], 8);
+    json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/checkins",
+            &b,
+            Some(json!({"mood": 5, "stress": 5, "energy": 5})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let res = call(
+        s,
+        Method::POST,
+        "/api/v1/checkins",
+        &b,
+        Some(json!({"mood": 11, "stress": 0, "energy": 5})),
+    )
+    .await;
+    assert_eq!(problem(res).await.2["errors"].as_array().unwrap().len(), 2);
+    let list = json_of(
+        call(s, Method::GET, "/api/v1/checkins", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        2,
+        "the partner's too"
+    );
+    let today = again["date"].as_str().unwrap();
+    let ranged = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/checkins?from={today}&to={today}"),
+            &a,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ranged["items"].as_array().unwrap().len(), 2);
+    let none = json_of(
+        call(s, Method::GET, "/api/v1/checkins?to=2000-01-01", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let cid = again["id"].as_str().unwrap().to_owned();
+    let res = call(
+        s,
+        Method::DELETE,
+        &format!("/api/v1/checkins/{cid}"),
+        &b,
+        None,
+    )
+    .await;
+    assert_eq!(problem(res).await.1, "not_found", "not B's to delete");
+
+    // Letters: one per couple per month; posting again updates it.
+    let l1 = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/letters",
+            &a,
+            Some(json!({"month": "2026-11", "content": "Mon amour"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let l2 = json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/letters",
+            &b,
+            Some(json!({"month": "2026-11", "content": "Mon amour, encore"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(l1["id"], l2["id"]);
+    json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/letters",
+            &a,
+            Some(json!({"month": "2026-10", "content": "Octobre"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let letters = json_of(
+        call(s, Method::GET, "/api/v1/letters", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let months: Vec<&str> = letters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(months, vec!["2026-11", "2026-10"]);
+    let nov = json_of(
+        call(s, Method::GET, "/api/v1/letters?month=2026-11", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(nov["items"][0]["content"], "Mon amour, encore");
+    let res = call(
+        s,
+        Method::POST,
+        "/api/v1/letters",
+        &a,
+        Some(json!({"month": "2026-13", "content": "x"})),
+    )
+    .await;
+    assert_eq!(problem(res).await.2["errors"][0]["code"], "invalid_month");
+
+    // Deleting the goal takes its action with it; the feed says so.
+    let res = call(s, Method::DELETE, &format!("/api/v1/goals/{gid}"), &b, None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let feed = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/sync/changes?cursor={cursor}"),
+            &b,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let got: Vec<(String, String)> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_owned(),
+                c["op"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let got: Vec<(&str, &str)> = got.iter().map(|(k, o)| (k.as_str(), o.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("goal", "upsert"),
+            ("goal_action", "upsert"),
+            ("goal_action", "upsert"),
+            ("goal", "upsert"),
+            ("checkin", "upsert"),
+            ("checkin", "upsert"),
+            ("checkin", "upsert"),
+            ("letter", "upsert"),
+            ("letter", "upsert"),
+            ("letter", "upsert"),
+            ("goal_action", "delete"),
+            ("goal", "delete"),
+        ]
+    );
+
+    // Another couple reaches none of it.
+    let (z, _) = paired(s, "gz@example.org", "gy@example.org").await;
+    let letter_id = l1["id"].as_str().unwrap();
+    for (m, path) in [
+        (Method::GET, format!("/api/v1/goals/{gid}")),
+        (Method::GET, format!("/api/v1/goals/{gid}/actions")),
+        (Method::GET, format!("/api/v1/checkins/{cid}")),
+        (Method::DELETE, format!("/api/v1/checkins/{cid}")),
+        (Method::GET, format!("/api/v1/letters/{letter_id}")),
+    ] {
+        let res = call(s, m.clone(), &path, &z, None).await;
+        assert_eq!(problem(res).await.1, "not_found", "{m} {path}");
+    }
+    let theirs = json_of(
+        call(s, Method::GET, "/api/v1/letters", &z, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(theirs["items"].as_array().unwrap().is_empty());
+    let export = json_of(
+        call(s, Method::GET, "/api/v1/couple/export", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            export["checkins"].as_array().unwrap().len(),
+            export["letters"].as_array().unwrap().len()
+        ),
+        (2, 2)
+    );
+}
+
+#[tokio::test]
+async fn goals_checkins_and_letters_on_sqlite() {
+    let s = TestServer::start().await;
+    content_flow(&s).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn goals_checkins_and_letters_on_postgres() {
+    let Some(s) = TestServer::start_with(Db::Postgres, &[]).await else {
+        return;
+    };
+    content_flow(&s).await;
+    s.stop().await;
+}

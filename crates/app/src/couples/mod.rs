@@ -1,9 +1,11 @@
-//! Couples use cases: pairing, Q&A with mutual reveal, the change feed, export.
+//! Couples use cases: pairing, Q&A with mutual reveal, goals and actions, check-ins, letters,
+//! the change feed, export.
 //!
 //! Every use case starts from the caller's active couple, found in the same unit of work, and
 //! every query below takes that couple's id: another couple's objects are simply not found.
 //! Every change records an entry in the couple's feed in the same transaction.
 
+mod content;
 mod pairing;
 mod qna;
 mod sync;
@@ -17,6 +19,9 @@ use uuid::Uuid;
 
 use crate::Ports;
 
+pub use content::{
+    ActionInput, ActionPatch, CheckInInput, ContentError, GoalInput, GoalPatch, GoalView,
+};
 pub use pairing::{CoupleExport, CoupleView, InviteError, JoinError, JoinInput, PairingError};
 pub use qna::{AnswerInput, QnaError, QuestionInput, QuestionPatch, QuestionView};
 pub use sync::{SyncError, SyncPage, SyncRequest};

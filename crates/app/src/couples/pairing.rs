@@ -8,6 +8,9 @@ use accueil_domain::identity::User;
 use accueil_domain::validation::ValidationErrors;
 use accueil_ports::{StoreError, StoreExt};
 
+use accueil_domain::couples::{CheckIn, Letter};
+
+use super::content::GoalView;
 use super::qna::{QuestionView, view_of};
 use super::{CouplesService, NotInCouple, changed, dissolve_couple_of, my_couple, partners};
 use crate::identity::{Principal, RateLimited, ip_key};
@@ -90,6 +93,12 @@ pub struct CoupleExport {
     pub couple: CoupleView,
     /// Every question, as the caller may see it (mutual reveal applies).
     pub questions: Vec<QuestionView>,
+    /// Every goal with its actions.
+    pub goals: Vec<GoalView>,
+    /// Both partners' check-ins.
+    pub checkins: Vec<CheckIn>,
+    /// Every letter.
+    pub letters: Vec<Letter>,
 }
 
 impl CouplesService {
@@ -334,6 +343,39 @@ impl CouplesService {
                         None => break,
                     }
                 }
+                let mut goals = Vec::new();
+                let mut before = None;
+                loop {
+                    let page = tx.couples().goals(couple.id, before, 200)?;
+                    let Some(last) = page.last().map(|g| g.id) else {
+                        break;
+                    };
+                    for goal in page {
+                        let actions = tx.couples().actions(couple.id, goal.id)?;
+                        goals.push(GoalView { goal, actions });
+                    }
+                    before = Some(last);
+                }
+                let mut checkins = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = tx.couples().checkins(couple.id, None, None, after, 500)?;
+                    let Some(last) = page.last().map(|c| (c.day, c.id)) else {
+                        break;
+                    };
+                    checkins.extend(page);
+                    after = Some(last);
+                }
+                let mut letters = Vec::new();
+                let mut month = None;
+                loop {
+                    let page = tx.couples().letters(couple.id, month, 200)?;
+                    let Some(last) = page.last().map(|l| l.month) else {
+                        break;
+                    };
+                    letters.extend(page);
+                    month = Some(last);
+                }
                 Ok(CoupleExport {
                     couple: CoupleView {
                         couple,
@@ -341,6 +383,9 @@ impl CouplesService {
                         partner_b,
                     },
                     questions,
+                    goals,
+                    checkins,
+                    letters,
                 })
             })
             .await

@@ -241,6 +241,12 @@ pub struct CoupleExportBody {
     pub couple: CoupleBody,
     /// Every question, as the caller may see it.
     pub questions: Vec<QuestionBody>,
+    /// Every goal with its actions.
+    pub goals: Vec<super::content::GoalBody>,
+    /// Both partners' check-ins.
+    pub checkins: Vec<super::content::CheckInBody>,
+    /// Every letter.
+    pub letters: Vec<super::content::LetterBody>,
     /// When this export was made.
     pub exported_at: DateTime<Utc>,
 }

@@ -157,6 +157,17 @@ pub(super) async fn export(app: App, auth: Auth) -> Result<HttpResponse, ApiErro
         .json(CoupleExportBody {
             couple: CoupleBody::from(&e.couple),
             questions: e.questions.iter().map(QuestionBody::from).collect(),
+            goals: e.goals.iter().map(super::content::GoalBody::from).collect(),
+            checkins: e
+                .checkins
+                .iter()
+                .map(super::content::CheckInBody::from)
+                .collect(),
+            letters: e
+                .letters
+                .iter()
+                .map(super::content::LetterBody::from)
+                .collect(),
             exported_at: chrono::Utc::now(),
         }))
 }

@@ -1,5 +1,7 @@
-//! Couples routes: `/api/v1/couple*`, `/api/v1/qna/*`, `/api/v1/sync/changes`.
+//! Couples routes: `/api/v1/couple*`, `/api/v1/qna/*`, `/api/v1/goals*`, `/api/v1/checkins*`,
+//! `/api/v1/letters*`, `/api/v1/sync/changes`.
 
+mod content;
 mod dto;
 mod handlers;
 
@@ -26,10 +28,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::edit_question)
         .service(handlers::delete_question)
         .service(handlers::answer)
-        .service(handlers::changes);
+        .service(handlers::changes)
+        .service(content::list_goals)
+        .service(content::create_goal)
+        .service(content::get_goal)
+        .service(content::edit_goal)
+        .service(content::delete_goal)
+        .service(content::list_actions)
+        .service(content::add_action)
+        .service(content::edit_action)
+        .service(content::delete_action)
+        .service(content::list_checkins)
+        .service(content::check_in)
+        .service(content::get_checkin)
+        .service(content::delete_checkin)
+        .service(content::list_letters)
+        .service(content::write_letter)
+        .service(content::get_letter);
 }
 
-fn not_in_couple(_: NotInCouple) -> ApiError {
+pub(super) fn not_in_couple(_: NotInCouple) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_in_couple",
