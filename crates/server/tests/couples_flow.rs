@@ -803,3 +803,184 @@ async fn goals_checkins_and_letters_on_postgres() {
     content_flow(&s).await;
     s.stop().await;
 }
+
+/// Every couple-scoped operation, with `{q}`, `{g}`, `{a}`, `{c}`, `{l}` for a question, goal,
+/// action, check-in and letter id, and a body that would be valid.
+fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/v1/couple", None),
+        (Method::POST, "/api/v1/couple/invite", None),
+        (Method::POST, "/api/v1/couple/leave", None),
+        (Method::GET, "/api/v1/couple/export", None),
+        (Method::GET, "/api/v1/qna/questions", None),
+        (
+            Method::POST,
+            "/api/v1/qna/questions",
+            Some(json!({"text": "x?"})),
+        ),
+        (Method::GET, "/api/v1/qna/questions/{q}", None),
+        (
+            Method::PATCH,
+            "/api/v1/qna/questions/{q}",
+            Some(json!({"text": "y?"})),
+        ),
+        (Method::DELETE, "/api/v1/qna/questions/{q}", None),
+        (
+            Method::POST,
+            "/api/v1/qna/questions/{q}/answers",
+            Some(json!({"status": "ANSWERED", "text": "z"})),
+        ),
+        (Method::GET, "/api/v1/goals", None),
+        (Method::POST, "/api/v1/goals", Some(json!({"title": "t"}))),
+        (Method::GET, "/api/v1/goals/{g}", None),
+        (
+            Method::PATCH,
+            "/api/v1/goals/{g}",
+            Some(json!({"title": "u"})),
+        ),
+        (Method::DELETE, "/api/v1/goals/{g}", None),
+        (Method::GET, "/api/v1/goals/{g}/actions", None),
+        (
+            Method::POST,
+            "/api/v1/goals/{g}/actions",
+            Some(json!({"title": "a"})),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/goals/{g}/actions/{a}",
+            Some(json!({"done": true})),
+        ),
+        (Method::DELETE, "/api/v1/goals/{g}/actions/{a}", None),
+        (Method::GET, "/api/v1/checkins", None),
+        (
+            Method::POST,
+            "/api/v1/checkins",
+            Some(json!({"mood": 5, "stress": 5, "energy": 5})),
+        ),
+        (Method::GET, "/api/v1/checkins/{c}", None),
+        (Method::DELETE, "/api/v1/checkins/{c}", None),
+        (Method::GET, "/api/v1/letters", None),
+        (
+            Method::POST,
+            "/api/v1/letters",
+            Some(json!({"month": "2026-11", "content": "c"})),
+        ),
+        (Method::GET, "/api/v1/letters/{l}", None),
+        (Method::GET, "/api/v1/sync/changes", None),
+    ]
+}
+
+#[tokio::test]
+async fn every_couple_endpoint_is_scoped() {
+    let s = TestServer::start().await;
+    let (a, _) = paired(&s, "ia@example.org", "ib@example.org").await;
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let q = id(json_of(
+        call(
+            &s,
+            Method::POST,
+            "/api/v1/qna/questions",
+            &a,
+            Some(json!({"text": "Q?"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await);
+    let g = id(json_of(
+        call(
+            &s,
+            Method::POST,
+            "/api/v1/goals",
+            &a,
+            Some(json!({"title": "G"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await);
+    let act = id(json_of(
+        call(
+            &s,
+            Method::POST,
+            &format!("/api/v1/goals/{g}/actions"),
+            &a,
+            Some(json!({"title": "A"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await);
+    let c = id(json_of(
+        call(
+            &s,
+            Method::POST,
+            "/api/v1/checkins",
+            &a,
+            Some(json!({"mood": 5, "stress": 5, "energy": 5})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await);
+    let l = id(json_of(
+        call(
+            &s,
+            Method::POST,
+            "/api/v1/letters",
+            &a,
+            Some(json!({"month": "2026-11", "content": "L"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await);
+    let fill = |p: &str| {
+        p.replace("{q}", &q)
+            .replace("{g}", &g)
+            .replace("{a}", &act)
+            .replace("{c}", &c)
+            .replace("{l}", &l)
+    };
+
+    // A user in no couple gets `not_in_couple` everywhere.
+    let loner = user(&s, "loner@example.org").await;
+    for (m, path, body) in every_couple_operation() {
+        let res = call(&s, m.clone(), &fill(path), &loner, body).await;
+        let (status, code, _) = problem(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_in_couple"),
+            "{m} {path}"
+        );
+    }
+
+    // Another couple gets 404 for every object of the first.
+    let (z, _) = paired(&s, "iz@example.org", "iy@example.org").await;
+    for (m, path, body) in every_couple_operation()
+        .into_iter()
+        .filter(|(_, p, _)| p.contains('{'))
+    {
+        let res = call(&s, m.clone(), &fill(path), &z, body).await;
+        let (status, code, _) = problem(res).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{m} {path}"
+        );
+    }
+    // And the first couple's objects are all still there.
+    for path in [
+        "/api/v1/qna/questions/{q}",
+        "/api/v1/goals/{g}",
+        "/api/v1/checkins/{c}",
+        "/api/v1/letters/{l}",
+    ] {
+        json_of(
+            call(&s, Method::GET, &fill(path), &a, None).await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    s.stop().await;
+}
