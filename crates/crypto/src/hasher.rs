@@ -48,14 +48,21 @@ impl BcryptHasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
+        // The permit moves into the blocking task: if the caller goes away (a client hangs
+        // up), the hash still holds its core's permit until it finishes, so dropped requests
+        // cannot start more hashes than there are cores.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| HashError::Internal("hasher closed".into()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| HashError::Internal(e.to_string()))
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| HashError::Internal(e.to_string()))
     }
 }
 

@@ -37,6 +37,7 @@ macro_rules! contract_suite {
             identity_email_unique_ignoring_case,
             identity_username_unique,
             identity_update_user,
+            identity_read_modify_write_loses_nothing,
             identity_sessions_and_refresh_tokens,
             identity_refresh_compare_and_set_under_concurrency,
             identity_revoke_user_sessions,
@@ -1630,4 +1631,37 @@ pub async fn couples_letters_one_per_month(store: Shared) {
         .await
         .unwrap();
     assert_eq!(older, vec![oct]);
+}
+
+/// Write units that read a user and write it back must not lose each other's changes: the
+/// adapters serialize them (one writer) or lock the row they read.
+pub async fn identity_read_modify_write_loses_nothing(store: Shared) {
+    let mut user = new_user("counter@example.org", None);
+    user.display_name = Some(DisplayName::parse("0").unwrap());
+    let uid = user.id;
+    insert(&store, user).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| -> Result<(), UserWriteError> {
+                    let mut u = tx.identity().user_by_id(uid)?.unwrap();
+                    let n: u32 = u.display_name.as_ref().unwrap().as_str().parse().unwrap();
+                    u.display_name = Some(DisplayName::parse(&(n + 1).to_string()).unwrap());
+                    tx.identity().update_user(&u)
+                })
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let u = by_id(&store, uid).await.unwrap();
+    assert_eq!(
+        u.display_name.unwrap().as_str(),
+        "12",
+        "every increment survived"
+    );
 }

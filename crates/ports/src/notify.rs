@@ -36,7 +36,8 @@ pub trait OutboxRepo: Send {
         lease_until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a delivery: state `sent`, lease cleared.
+    /// Records a delivery: state `sent`, lease cleared, and the mail's values emptied (they may
+    /// hold one-time links that must not outlive the delivery).
     ///
     /// # Errors
     /// `StoreError::Internal` on failure.

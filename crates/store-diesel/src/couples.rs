@@ -369,11 +369,17 @@ impl DieselTx<'_> {
         if active_only {
             q = q.filter(couples::dissolved_at.is_null());
         }
-        q.first(self.conn)
+        let found = q
+            .first(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Couple::try_from)
-            .transpose()
+            .transpose()?;
+        match found {
+            // In a write unit, lock the couple and read it again: the caller will change it.
+            Some(c) if !self.read_only => self.couple(c.id),
+            other => Ok(other),
+        }
     }
 }
 
@@ -410,6 +416,7 @@ impl CouplesRepo for DieselTx<'_> {
     }
 
     fn couple(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError> {
+        self.lock_for_update("couples", &id.to_string())?;
         couples::table
             .find(id.to_string())
             .select(CoupleRow::as_select())
@@ -623,6 +630,7 @@ impl CouplesRepo for DieselTx<'_> {
     }
 
     fn question(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Question>, StoreError> {
+        self.lock_for_update("qna_questions", &id.to_string())?;
         qna_questions::table
             .find(id.to_string())
             .filter(qna_questions::couple_id.eq(couple.to_string()))
@@ -773,6 +781,7 @@ impl CouplesRepo for DieselTx<'_> {
     }
 
     fn goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Goal>, StoreError> {
+        self.lock_for_update("goals", &id.to_string())?;
         goals::table
             .find(id.to_string())
             .filter(goals::couple_id.eq(couple.to_string()))
@@ -854,6 +863,7 @@ impl CouplesRepo for DieselTx<'_> {
         goal: Uuid,
         id: Uuid,
     ) -> Result<Option<GoalAction>, StoreError> {
+        self.lock_for_update("goal_actions", &id.to_string())?;
         goal_actions::table
             .find(id.to_string())
             .filter(goal_actions::couple_id.eq(couple.to_string()))

@@ -216,6 +216,7 @@ impl IdentityRepo for DieselTx<'_> {
     }
 
     fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.lock_for_update("users", &id.to_string())?;
         let row = users::table
             .find(id.to_string())
             .select(UserRow::as_select())

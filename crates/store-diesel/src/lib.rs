@@ -138,6 +138,9 @@ impl DieselStore {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
+                // Checking every checkout costs a round trip per unit of work; a broken
+                // connection shows up as an error and is dropped by `has_broken`.
+                .test_on_check_out(false)
                 .connection_timeout(options.acquire_timeout)
                 .build(manager)
         };

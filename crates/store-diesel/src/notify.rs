@@ -143,6 +143,9 @@ impl OutboxRepo for DieselTx<'_> {
                 outbox::state.eq(DeliveryState::Sent.as_str()),
                 outbox::sent_at.eq(Some(naive(at))),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
+                // The values may hold one-time links: once delivered, nobody needs them, and
+                // a reader of the database must not find working reset links here.
+                outbox::vars.eq("{}"),
             ))
             .execute(self.conn)
             .map_err(store_error)?;

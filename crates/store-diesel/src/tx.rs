@@ -33,6 +33,30 @@ impl DieselTx<'_> {
     }
 }
 
+impl DieselTx<'_> {
+    /// In a PostgreSQL write unit, locks the row `id` of `table` until commit, so a
+    /// read-modify-write cannot lose a concurrent one (READ COMMITTED would let both read the
+    /// old row and the second write undo the first). SQLite and memory already run write units
+    /// one at a time. `table` is one of our table names, never input.
+    pub(crate) fn lock_for_update(
+        &mut self,
+        table: &'static str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        if self.read_only {
+            return Ok(());
+        }
+        if let AnyConnection::Postgresql(pg) = &mut *self.conn {
+            use diesel::RunQueryDsl;
+            diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(pg)
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+}
+
 impl Tx for DieselTx<'_> {
     fn identity(&mut self) -> &mut dyn IdentityRepo {
         self
@@ -103,6 +127,13 @@ pub(crate) fn store_error(e: DieselError) -> StoreError {
             StoreError::Conflict(constraint(&*info))
         }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            StoreError::Unavailable(info.message().to_owned())
+        }
+        // Another process held SQLite's lock past busy_timeout: worth retrying, not a bug.
+        DieselError::DatabaseError(_, info)
+            if info.message().contains("database is locked")
+                || info.message().contains("database is busy") =>
+        {
             StoreError::Unavailable(info.message().to_owned())
         }
         other => StoreError::Internal(other.to_string()),

@@ -447,6 +447,7 @@ impl OutboxRepo for MemTx<'_> {
             e.state = DeliveryState::Sent;
             e.sent_at = Some(at);
             e.lease_until = None;
+            e.mail.vars.clear();
         }
         Ok(())
     }

@@ -14,6 +14,9 @@ pub enum DeleteAccountError {
     /// The password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many password checks for this account.
+    #[error(transparent)]
+    RateLimited(#[from] super::RateLimited),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),

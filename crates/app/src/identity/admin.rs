@@ -12,12 +12,22 @@ use accueil_ports::{StoreError, StoreExt};
 use super::IdentityService;
 
 /// What the operator gives.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreateAdminInput {
     /// The account's e-mail address.
     pub email: String,
     /// A password: required to create an account; for an existing one, replaces its password.
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for CreateAdminInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("CreateAdminInput")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// What happened.
@@ -143,10 +153,21 @@ impl IdentityService {
                     ));
                 }
                 user.updated_at = now;
-                let stored = user.clone();
+                let (uid, role, hash) = (user.id, user.role, user.password_hash.clone());
                 self.ports
                     .store
                     .write(move |tx| -> Result<(), CreateAdminError> {
+                        // Apply the change to the row as it is now (locked), not to the copy
+                        // read before hashing: a concurrent profile edit must not be undone.
+                        let mut stored = tx
+                            .identity()
+                            .user_by_id(uid)?
+                            .ok_or(CreateAdminError::Conflict)?;
+                        stored.role = role;
+                        if new_password {
+                            stored.password_hash = hash;
+                        }
+                        stored.updated_at = now;
                         tx.identity().update_user(&stored)?;
                         if new_password {
                             // Whoever held the old password loses the sessions it opened.

@@ -49,8 +49,19 @@ pub enum ResendError {
     Store(#[from] StoreError),
 }
 
+/// Why a password typed to confirm an action could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordCheckError {
+    /// Too many checks for this account.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
 /// An address change request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChangeEmailInput {
     /// The current password, as proof.
     pub current_password: String,
@@ -58,6 +69,17 @@ pub struct ChangeEmailInput {
     pub new_email: String,
     /// The client's address, for rate limits.
     pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for ChangeEmailInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("ChangeEmailInput")
+            .field("new_email", &self.new_email)
+            .field("client_ip", &self.client_ip)
+            .field("current_password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why an address change was refused.
@@ -277,8 +299,20 @@ impl IdentityService {
         ])
     }
 
-    /// Checks a password the user typed to confirm an action.
-    pub(super) async fn check_password(&self, user: &User, typed: &str) -> Result<bool, HashError> {
+    /// Checks a password the user typed to confirm an action. Each check counts against the
+    /// same per-account limit as logins: a stolen access token must not become a way to guess
+    /// the password.
+    pub(super) async fn check_password(
+        &self,
+        user: &User,
+        typed: &str,
+    ) -> Result<bool, PasswordCheckError> {
+        let key = user.id.to_string();
+        self.limit(&[(
+            "login:account",
+            Some(&key),
+            self.settings.limits.login_account,
+        )])?;
         match self
             .ports
             .hasher
@@ -287,10 +321,29 @@ impl IdentityService {
         {
             Ok(ok) => Ok(ok),
             Err(HashError::Malformed) => Ok(false),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 }
+
+macro_rules! from_password_check {
+    ($($error:ty),*) => {$(
+        impl From<PasswordCheckError> for $error {
+            fn from(e: PasswordCheckError) -> Self {
+                match e {
+                    PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
+                    PasswordCheckError::Hash(h) => Self::Hash(h),
+                }
+            }
+        }
+    )*};
+}
+
+from_password_check!(
+    ChangeEmailError,
+    super::ChangePasswordError,
+    super::DeleteAccountError
+);
 
 #[cfg(test)]
 mod tests {

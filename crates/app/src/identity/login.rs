@@ -7,7 +7,7 @@ use accueil_ports::{StoreError, StoreExt};
 use super::{IdentityService, RateLimited, TokenPair, ip_key};
 
 /// What a client sends to log in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoginInput {
     /// E-mail address or username.
     pub login: String,
@@ -15,6 +15,17 @@ pub struct LoginInput {
     pub password: String,
     /// The client's address, for rate limits (`None` from trusted callers).
     pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for LoginInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("LoginInput")
+            .field("login", &self.login)
+            .field("client_ip", &self.client_ip)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why login failed.

@@ -30,7 +30,9 @@ pub use account::{AccountExport, DeleteAccountError};
 // RateLimits and RateLimited are defined below.
 pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput};
 pub use authenticate::{AuthError, Principal};
-pub use email::{ChangeEmailError, ChangeEmailInput, ResendError, VerifyEmailError};
+pub use email::{
+    ChangeEmailError, ChangeEmailInput, PasswordCheckError, ResendError, VerifyEmailError,
+};
 pub use login::{LoginError, LoginInput};
 pub use logout::LogoutError;
 pub use password::{

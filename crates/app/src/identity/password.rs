@@ -12,12 +12,22 @@ use super::{IdentityService, LinkPage, Principal, redeem};
 use crate::identity::ResendError;
 
 /// A reset with the token from the mail.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResetPasswordInput {
     /// The token from the link.
     pub token: String,
     /// The new password.
     pub password: String,
+}
+
+impl std::fmt::Debug for ResetPasswordInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("ResetPasswordInput")
+            .field("token", &"<redacted>")
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why a reset was refused.
@@ -47,12 +57,22 @@ impl From<UserWriteError> for ResetPasswordError {
 }
 
 /// A change by the signed-in owner.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChangePasswordInput {
     /// The current password.
     pub current_password: String,
     /// The new password.
     pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePasswordInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("ChangePasswordInput")
+            .field("current_password", &"<redacted>")
+            .field("new_password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why a change was refused.
@@ -61,6 +81,9 @@ pub enum ChangePasswordError {
     /// The current password is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many password checks for this account.
+    #[error(transparent)]
+    RateLimited(#[from] super::RateLimited),
     /// The new password breaks the policy.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),

@@ -14,7 +14,7 @@ use accueil_ports::{StoreError, StoreExt};
 use super::{IdentityService, LinkPage, RateLimited, ip_key};
 
 /// What a client sends to register.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegisterInput {
     /// E-mail address.
     pub email: String,
@@ -28,6 +28,20 @@ pub struct RegisterInput {
     pub language: Option<String>,
     /// The client's address, for rate limits.
     pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl std::fmt::Debug for RegisterInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secrets, even in a debug log line.
+        f.debug_struct("RegisterInput")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("language", &self.language)
+            .field("client_ip", &self.client_ip)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Why registration failed. An address that has an account is *not* an error: the answer is

@@ -59,7 +59,7 @@ impl MailTemplate {
 }
 
 /// A mail to send: who, in which language, which template, with which values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OutboundMail {
     /// Recipient.
     pub to: Email,
@@ -70,6 +70,18 @@ pub struct OutboundMail {
     /// Values the template uses (`link`, `name`, ...). May hold a one-time token inside a
     /// link; never a password.
     pub vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for OutboundMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values can hold one-time links: show which ones there are, not what they say.
+        f.debug_struct("OutboundMail")
+            .field("to", &self.to)
+            .field("language", &self.language)
+            .field("template", &self.template)
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Where an entry stands.

@@ -163,6 +163,7 @@ impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
             ChangePasswordError::WrongPassword => wrong_password(),
+            ChangePasswordError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ChangePasswordError::Invalid(v) => ApiError::validation(&v),
             ChangePasswordError::Hash(e) => ApiError::internal(&e),
             ChangePasswordError::Store(e) => ApiError::store(&e),
@@ -186,6 +187,7 @@ impl From<DeleteAccountError> for ApiError {
     fn from(e: DeleteAccountError) -> Self {
         match e {
             DeleteAccountError::WrongPassword => wrong_password(),
+            DeleteAccountError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             DeleteAccountError::Hash(e) => ApiError::internal(&e),
             DeleteAccountError::Store(e) => ApiError::store(&e),
         }
