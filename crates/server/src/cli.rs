@@ -47,6 +47,18 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
+    /// Disable an account: it can no longer log in, and every session ends at once.
+    DisableUser {
+        /// The account's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    EnableUser {
+        /// The account's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
     /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, and the couples
     /// dissolved more than 30 days ago.
     PurgeDeleted,
@@ -91,6 +103,8 @@ pub fn run(cli: Cli) -> ExitCode {
             } => create_admin(&settings, email, password_stdin).await,
             Command::Outbox { action } => outbox(&settings, action).await,
             Command::PurgeDeleted => purge_deleted(&settings).await,
+            Command::DisableUser { email } => set_active(&settings, &email, false).await,
+            Command::EnableUser { email } => set_active(&settings, &email, true).await,
         }
     });
     match result {
@@ -251,5 +265,21 @@ async fn purge_deleted(settings: &Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("purged {n} deleted account(s)");
+    Ok(())
+}
+
+async fn set_active(settings: &Settings, email: &str, active: bool) -> Result<(), String> {
+    let app = app(settings).await?;
+    let user = app
+        .identity
+        .set_active(email, active)
+        .await
+        .map_err(|e| e.to_string())?;
+    let state = if active {
+        "enabled"
+    } else {
+        "disabled; its sessions have ended"
+    };
+    println!("{} ({}) is {state}", user.email, user.id);
     Ok(())
 }

@@ -288,3 +288,60 @@ async fn outbox_lists_failed_mail_and_retries_it_and_purge_runs() {
     let out = run(vec!["purge-deleted".into()]).await.unwrap();
     assert!(String::from_utf8(out.stdout).unwrap().contains("purged 0"));
 }
+
+#[tokio::test]
+async fn disable_user_and_enable_user() {
+    let s = TestServer::start().await;
+    s.register("ann@example.org", None).await;
+    let t = s.login("ann@example.org").await;
+    let env = vec![
+        ("DATABASE_URL".to_owned(), s.db_url.clone()),
+        (
+            "ACCUEIL_DATA_DIR".to_owned(),
+            s.data_dir.display().to_string(),
+        ),
+        ("ACCUEIL_JWT_SECRET".to_owned(), common::SECRET.to_owned()),
+        ("ACCUEIL_BCRYPT_COST".to_owned(), "4".to_owned()),
+    ];
+    let run = move |args: Vec<&'static str>| {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            accueil(&args, &env, "")
+        })
+    };
+    let out = run(vec!["disable-user", "--email", "ann@example.org"])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        s.get_auth("/api/v1/users/me", &t.access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = s
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "ann@example.org", "password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!(problem(res).await.1, "account_disabled");
+    let out = run(vec!["enable-user", "--email", "ann@example.org"])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.login("ann@example.org").await;
+    let out = run(vec!["disable-user", "--email", "nobody@example.org"])
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    s.stop().await;
+}

@@ -190,6 +190,75 @@ impl IdentityService {
     }
 }
 
+/// Why enabling or disabling an account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetActiveError {
+    /// The e-mail address is malformed.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// No account has this address.
+    #[error("no account has this e-mail address")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UserWriteError> for SetActiveError {
+    fn from(e: UserWriteError) -> Self {
+        match e {
+            UserWriteError::Store(e) => Self::Store(e),
+            _ => Self::NotFound,
+        }
+    }
+}
+
+impl IdentityService {
+    /// Disables (`active = false`) or enables an account, for operators. Disabling ends every
+    /// session at once: the account can no longer log in, refresh, or use an access token.
+    ///
+    /// # Errors
+    /// See [`SetActiveError`].
+    pub async fn set_active(&self, email: &str, active: bool) -> Result<User, SetActiveError> {
+        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+        let now = self.ports.clock.now();
+        let this = self.clone();
+        self.ports
+            .store
+            .write(move |tx| -> Result<User, SetActiveError> {
+                let found = tx
+                    .identity()
+                    .user_by_email(&email)?
+                    .ok_or(SetActiveError::NotFound)?;
+                let mut user = tx
+                    .identity()
+                    .user_by_id(found.id)?
+                    .ok_or(SetActiveError::NotFound)?;
+                if user.is_deleted() {
+                    return Err(SetActiveError::NotFound);
+                }
+                if user.is_active != active {
+                    user.is_active = active;
+                    user.updated_at = now;
+                    tx.identity().update_user(&user)?;
+                    let action = if active {
+                        AuditAction::UserEnabled
+                    } else {
+                        AuditAction::UserDisabled
+                    };
+                    tx.audit()
+                        .record(&this.audit_event(now, action, None, user.id, "cli"))?;
+                }
+                if !active {
+                    tx.identity()
+                        .revoke_user_sessions(user.id, now, "account_disabled")?;
+                }
+                Ok(user)
+            })
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -201,6 +270,27 @@ mod tests {
             email: email.into(),
             password: password.map(Into::into),
         }
+    }
+
+    #[tokio::test]
+    async fn disabling_ends_every_session_and_enabling_restores_login() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let pair = h.login("ann@example.org").await;
+        let off = h.app.set_active("ANN@example.org", false).await.unwrap();
+        assert!(!off.is_active);
+        assert!(h.app.authenticate(&pair.access_token).await.is_err());
+        assert!(h.app.refresh(&pair.refresh_token).await.is_err());
+        h.app.set_active("ann@example.org", true).await.unwrap();
+        h.login("ann@example.org").await;
+        let trail = h.audit(user.id).await;
+        assert!(
+            trail.contains(&AuditAction::UserDisabled) && trail.contains(&AuditAction::UserEnabled)
+        );
+        assert!(matches!(
+            h.app.set_active("nobody@example.org", false).await,
+            Err(SetActiveError::NotFound)
+        ));
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use crate::Ports;
 
 pub use account::{AccountExport, DeleteAccountError};
 // RateLimits and RateLimited are defined below.
-pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput};
+pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput, SetActiveError};
 pub use authenticate::{AuthError, Principal};
 pub use email::{
     ChangeEmailError, ChangeEmailInput, PasswordCheckError, ResendError, VerifyEmailError,

@@ -33,6 +33,10 @@ pub enum AuditAction {
     EmailChanged,
     /// The user deleted their account (soft delete, anonymised).
     UserDeleted,
+    /// An operator disabled the account.
+    UserDisabled,
+    /// An operator enabled the account again.
+    UserEnabled,
 }
 
 impl AuditAction {
@@ -50,11 +54,13 @@ impl AuditAction {
             Self::PasswordChanged => "user.password_changed",
             Self::EmailChanged => "user.email_changed",
             Self::UserDeleted => "user.deleted",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
         }
     }
 
     /// Every action.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::UserRegistered,
         Self::AdminCreated,
         Self::AdminPromoted,
@@ -66,6 +72,8 @@ impl AuditAction {
         Self::PasswordChanged,
         Self::EmailChanged,
         Self::UserDeleted,
+        Self::UserDisabled,
+        Self::UserEnabled,
     ];
 
     /// Parses a stored name.
