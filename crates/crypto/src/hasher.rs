@@ -86,6 +86,14 @@ impl PasswordHasher for BcryptHasher {
         Ok(PasswordHash::new(hashed))
     }
 
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        // `$2b$12$...`: the cost is the two digits after the second `$`.
+        hash.as_str()
+            .get(4..6)
+            .and_then(|c| c.parse::<u32>().ok())
+            .is_none_or(|cost| cost != self.cost)
+    }
+
     async fn verify<'a>(
         &self,
         password: &Password,
@@ -131,6 +139,19 @@ mod tests {
         assert!(h.verify(&pw, Some(&hash)).await.unwrap());
         let wrong = Password::unchecked("correct horse battery!");
         assert!(!h.verify(&wrong, Some(&hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_of_another_cost_need_a_rehash() {
+        let four = BcryptHasher::new(4, 1).unwrap();
+        let five = BcryptHasher::new(5, 1).unwrap();
+        let hash = four
+            .hash(&Password::unchecked("a passphrase"))
+            .await
+            .unwrap();
+        assert!(!four.needs_rehash(&hash));
+        assert!(five.needs_rehash(&hash));
+        assert!(four.needs_rehash(&PasswordHash::new("garbage".into())));
     }
 
     #[tokio::test]

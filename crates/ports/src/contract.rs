@@ -43,6 +43,7 @@ macro_rules! contract_suite {
             identity_revoke_user_sessions,
             identity_email_tokens,
             identity_purge_deleted_accounts,
+            identity_purge_old_sessions,
             audit_log_round_trip,
             outbox_due_list_and_get,
             couples_membership,
@@ -1664,4 +1665,65 @@ pub async fn identity_read_modify_write_loses_nothing(store: Shared) {
         "12",
         "every increment survived"
     );
+}
+
+pub async fn identity_purge_old_sessions(store: Shared) {
+    let (user, old) = user_with_session(&store, "sessions@example.org").await;
+    let live = Session::start(SessionId(Uuid::now_v7()), user.id, t0());
+    let old_token = token(&old, "old-token", t0());
+    let mut used_live = token(&live, "used-live", t0());
+    used_live.used_at = Some(t0());
+    let mut expired = token(&live, "expired", t0() - Duration::days(90));
+    expired.expires_at = t0() - Duration::days(60);
+    let (l, a, b, c) = (
+        live.clone(),
+        old_token.clone(),
+        used_live.clone(),
+        expired.clone(),
+    );
+    let oid = old.id;
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.identity().insert_session(&l)?;
+            tx.identity().insert_refresh_token(&a)?;
+            tx.identity().insert_refresh_token(&b)?;
+            tx.identity().insert_refresh_token(&c)?;
+            tx.identity()
+                .revoke_session(oid, t0() - Duration::days(40), "logout")
+                .map(|_| ())
+        })
+        .await
+        .unwrap();
+    let n = store
+        .write(move |tx| {
+            tx.identity()
+                .purge_sessions_before(t0() - Duration::days(30))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        n, 3,
+        "the old session, its token, and the long-expired token"
+    );
+    let (lid, uid) = (live.id, user.id);
+    let (sessions, kept, gone, expired_gone) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.identity().sessions_of(uid)?,
+                tx.identity()
+                    .refresh_token_by_digest(&TokenDigest("used-live".into()))?,
+                tx.identity()
+                    .refresh_token_by_digest(&TokenDigest("old-token".into()))?,
+                tx.identity()
+                    .refresh_token_by_digest(&TokenDigest("expired".into()))?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![lid]);
+    assert!(
+        kept.is_some(),
+        "a used token of a live session stays, for reuse detection"
+    );
+    assert!(gone.is_none() && expired_gone.is_none());
 }

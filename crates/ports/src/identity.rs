@@ -168,4 +168,12 @@ pub trait IdentityRepo: Send {
     /// # Errors
     /// `StoreError::Internal` on failure.
     fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Deletes the sessions revoked before `cutoff` (with their refresh tokens) and the refresh
+    /// tokens that expired before `cutoff`. Returns how many rows went. Tokens of live sessions
+    /// that are used but unexpired stay: replaying them must still revoke their family.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_sessions_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

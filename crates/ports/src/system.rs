@@ -71,6 +71,10 @@ pub trait PasswordHasher: Send + Sync {
     /// `HashError::Internal` when hashing could not run.
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError>;
 
+    /// Whether a stored hash was made with other settings (another bcrypt cost) and should be
+    /// replaced at the next successful login, so every account costs the same to check.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
+
     /// Checks a password against a stored hash. With `None` (no such account, or an account
     /// without a password) it does the same work against a dummy hash and answers `false`, so
     /// that the time taken does not tell whether an account exists.

@@ -59,8 +59,9 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, and the couples
-    /// dissolved more than 30 days ago.
+    /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, the couples
+    /// dissolved more than 30 days ago, and sessions ended (or refresh tokens expired) longer
+    /// ago than the grace period.
     PurgeDeleted,
 }
 

@@ -436,6 +436,31 @@ impl IdentityRepo for DieselTx<'_> {
         Ok(n as u64)
     }
 
+    fn purge_sessions_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let tokens = diesel::delete(
+            refresh_tokens::table.filter(refresh_tokens::expires_at.lt(naive(cutoff))),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        let old = sessions::table
+            .filter(sessions::revoked_at.is_not_null())
+            .filter(sessions::revoked_at.lt(naive(cutoff)))
+            .select(sessions::id);
+        let family =
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(old)))
+                .execute(self.conn)
+                .map_err(store_error)?;
+        let gone = diesel::delete(
+            sessions::table
+                .filter(sessions::revoked_at.is_not_null())
+                .filter(sessions::revoked_at.lt(naive(cutoff))),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok((tokens + family + gone) as u64)
+    }
+
     fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         self.writable()?;
         // Sessions, refresh tokens and e-mail tokens go with their user (ON DELETE CASCADE).

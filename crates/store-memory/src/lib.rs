@@ -350,6 +350,23 @@ impl IdentityRepo for MemTx<'_> {
         Ok(n)
     }
 
+    fn purge_sessions_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let old: Vec<SessionId> = self
+            .state
+            .sessions
+            .values()
+            .filter(|s| s.revoked_at.is_some_and(|r| r < cutoff))
+            .map(|s| s.id)
+            .collect();
+        let before = self.state.sessions.len() + self.state.refresh_tokens.len();
+        self.state.sessions.retain(|id, _| !old.contains(id));
+        self.state
+            .refresh_tokens
+            .retain(|_, t| !old.contains(&t.session_id) && t.expires_at >= cutoff);
+        Ok((before - self.state.sessions.len() - self.state.refresh_tokens.len()) as u64)
+    }
+
     fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         self.writable()?;
         let gone: Vec<UserId> = self

@@ -90,6 +90,19 @@ impl IdentityService {
         Ok(())
     }
 
+    /// Removes sessions ended, and refresh tokens expired, longer ago than the grace period.
+    /// Returns how many rows went.
+    ///
+    /// # Errors
+    /// A [`StoreError`].
+    pub async fn purge_old_sessions(&self) -> Result<u64, StoreError> {
+        let cutoff = self.ports.clock.now() - self.settings.deletion_grace;
+        self.ports
+            .store
+            .write(move |tx| tx.identity().purge_sessions_before(cutoff))
+            .await
+    }
+
     /// Removes the accounts deleted longer ago than the grace period. Returns how many.
     ///
     /// # Errors

@@ -118,13 +118,30 @@ impl IdentityService {
         if self.settings.require_verified_email && !user.email_verified {
             return Err(LoginError::EmailNotVerified);
         }
+        // A hash made at another cost (the setting changed) is replaced now that we hold the
+        // password, so old accounts are not faster to check than unknown ones.
+        let rehashed = match &user.password_hash {
+            Some(h) if self.ports.hasher.needs_rehash(h) => {
+                Some(self.ports.hasher.hash(&password).await?)
+            }
+            _ => None,
+        };
         let now = self.ports.clock.now();
         let session = Session::start(SessionId(self.ports.ids.new_id()), user.id, now);
         let (secret, token) = self.new_refresh_token(&session, now);
         let session_id = session.id;
+        let uid = user.id;
         self.ports
             .store
-            .write(move |tx| {
+            .write(move |tx| -> Result<(), StoreError> {
+                if let Some(hash) = rehashed
+                    && let Some(mut fresh) = tx.identity().user_by_id(uid)?
+                {
+                    fresh.password_hash = Some(hash);
+                    tx.identity()
+                        .update_user(&fresh)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                }
                 tx.identity().insert_session(&session)?;
                 tx.identity().insert_refresh_token(&token)
             })
@@ -139,6 +156,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use std::sync::Arc;
 
+    use accueil_ports::StoreExt;
     use accueil_ports::system::MockPasswordHasher;
 
     use super::*;
@@ -208,6 +226,44 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, LoginError::InvalidCredentials));
+    }
+
+    #[tokio::test]
+    async fn a_hash_of_another_cost_is_replaced_at_login() {
+        let h = Harness::new();
+        let user = h.registered("ann@example.org", None).await;
+        let mut stored = h.user(user.id).await.unwrap();
+        stored.password_hash = Some(accueil_domain::identity::PasswordHash::new("legacy".into()));
+        h.store
+            .write(move |tx| tx.identity().update_user(&stored))
+            .await
+            .unwrap();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(true));
+        hasher
+            .expect_needs_rehash()
+            .returning(|h| h.as_str() == "legacy");
+        hasher
+            .expect_hash()
+            .times(1)
+            .returning(|_| Ok(accueil_domain::identity::PasswordHash::new("fresh".into())));
+        let app = h.with_hasher(Arc::new(hasher));
+        app.login(LoginInput {
+            login: "ann@example.org".into(),
+            password: Harness::PASSWORD.into(),
+            client_ip: None,
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            h.user(user.id)
+                .await
+                .unwrap()
+                .password_hash
+                .unwrap()
+                .as_str(),
+            "fresh"
+        );
     }
 
     #[tokio::test]
