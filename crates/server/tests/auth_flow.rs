@@ -237,3 +237,31 @@ async fn registration_rules() {
     assert_eq!(problem(res).await.2["errors"][0]["code"], "common_password");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn logout_with_the_refresh_token_when_the_access_token_is_gone() {
+    let s = TestServer::start().await;
+    s.register("ann@example.org", None).await;
+    let t = s.login("ann@example.org").await;
+    let res = s
+        .post("/api/v1/auth/logout", json!({"refresh_token": t.refresh}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = s
+        .post("/api/v1/auth/refresh", json!({"refresh_token": t.refresh}))
+        .await;
+    assert_eq!(problem(res).await.1, "session_revoked");
+    assert_eq!(
+        s.get_auth("/api/v1/users/me", &t.access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Neither a token nor a body: 401, as before.
+    let res = s
+        .client
+        .post(s.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.1, "unauthorized");
+    s.stop().await;
+}

@@ -28,6 +28,30 @@ impl IdentityService {
         Ok(())
     }
 
+    /// Ends the session a refresh token belongs to: for a client whose access token expired.
+    /// Possessing the token is the proof; an unknown or used token ends nothing and is not an
+    /// error (logging out twice is fine).
+    ///
+    /// # Errors
+    /// See [`LogoutError`].
+    pub async fn logout_with_refresh_token(&self, presented: &str) -> Result<(), LogoutError> {
+        let digest = self.ports.opaque_tokens.digest(presented);
+        let now = self.ports.clock.now();
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), StoreError> {
+                if let Some(token) = tx.identity().refresh_token_by_digest(&digest)?
+                    && token.used_at.is_none()
+                {
+                    tx.identity()
+                        .revoke_session(token.session_id, now, "logout")?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Ends every session of the caller, on every device. Returns how many were live.
     ///
     /// # Errors

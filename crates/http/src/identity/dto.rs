@@ -284,3 +284,12 @@ pub struct AccountExportResponse {
     /// When this export was made.
     pub exported_at: DateTime<Utc>,
 }
+
+/// Optional logout body.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// Ends the session of this refresh token instead of the bearer's (for a client whose
+    /// access token has expired).
+    pub refresh_token: Option<String>,
+}

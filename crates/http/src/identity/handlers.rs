@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 
 use super::dto::{
-    EmailRequest, LinkTokenRequest, LoginRequest, RefreshRequest, RegisterRequest,
+    EmailRequest, LinkTokenRequest, LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest,
     ResetPasswordRequest, TokenResponse, UserResponse,
 };
 use crate::auth::Auth;
@@ -116,17 +116,31 @@ pub(super) async fn refresh(
 }
 
 /// End this session: its refresh token and access tokens stop working.
+///
+/// Send the access token as `Authorization: Bearer`, or, when it has expired, the session's
+/// refresh token in the body.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = [])),
+    security((), ("bearer" = [])),
+    request_body(content = LogoutRequest, description = "Optional: `{\"refresh_token\": ...}` instead of a bearer token"),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "`unauthorized`, `invalid_token`, `token_expired`, `session_revoked`", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`, `invalid_token`, `token_expired`, `session_revoked` (without a refresh token in the body)", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]
-pub(super) async fn logout(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
-    app.identity.logout(&auth.0).await?;
+pub(super) async fn logout(
+    app: App,
+    req: actix_web::HttpRequest,
+    body: Option<web::Json<LogoutRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    match body.and_then(|b| b.into_inner().refresh_token) {
+        Some(token) => app.identity.logout_with_refresh_token(&token).await?,
+        None => {
+            let auth = <Auth as actix_web::FromRequest>::extract(&req).await?;
+            app.identity.logout(&auth.0).await?;
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
