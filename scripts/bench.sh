@@ -8,8 +8,8 @@
 # Measures GET /health and GET /api/v1/auth/me (JWT check plus user and session look-ups) at
 # CONNS connections, then logins/s next to the machine's bcrypt ceiling: cores / the time of
 # one login measured alone (one connection), which is one bcrypt verification plus a small
-# write. The server logs at info level to a file, as in production. Bounded in time; it stops
-# the server on exit.
+# write. The server logs at info level to a file, as in production; login rate limits are
+# lifted (they would answer 429 within a second). Bounded in time; it stops the server on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,7 @@ secret="bench-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)"
 
 ACCUEIL_DATA_DIR="$work" ACCUEIL_BIND="127.0.0.1:$port" ACCUEIL_JWT_SECRET="$secret" \
 ACCUEIL_BCRYPT_COST="$COST" RUST_LOG="${RUST_LOG:-info}" \
+ACCUEIL_RATE_LOGIN_IP=1000000000/1s ACCUEIL_RATE_LOGIN_ACCOUNT=1000000000/1s \
   target/release/accueil serve >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
