@@ -53,3 +53,32 @@ impl ValidationErrors {
 pub fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
+
+/// A required free text of at most `max` characters: trimmed, not blank, no control characters
+/// except line breaks and tabs.
+///
+/// # Errors
+/// A [`FieldError`] on `field`: `required`, `too_long` or `invalid_characters`.
+pub fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "required", "must not be blank"));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+    }
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(
+            field,
+            "invalid_characters",
+            "control characters are not allowed",
+        ));
+    }
+    Ok(s.to_owned())
+}

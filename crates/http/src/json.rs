@@ -69,3 +69,23 @@ pub(crate) fn query_config() -> QueryConfig {
         .into()
     })
 }
+
+/// For `Option<Option<T>>` fields of partial updates: an absent field stays `None` (with
+/// `#[serde(default)]`), `null` becomes `Some(None)` (clear), a value `Some(Some(v))` (set).
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The use cases' three-way patch of such a field.
+pub(crate) fn patch_of<T>(field: Option<Option<T>>) -> accueil_app::identity::Patch<T> {
+    use accueil_app::identity::Patch;
+    match field {
+        None => Patch::Keep,
+        Some(None) => Patch::Clear,
+        Some(Some(v)) => Patch::Set(v),
+    }
+}

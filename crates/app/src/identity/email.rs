@@ -193,8 +193,34 @@ impl IdentityService {
         email: &str,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ResendError> {
+        self.mail_link(
+            email,
+            client_ip,
+            TokenPurpose::VerifyEmail,
+            MailTemplate::VerifyEmail,
+            |u| !u.email_verified,
+        )
+        .await
+    }
+
+    /// The shared shape of "mail me a link" requests: limits first, then, when an account that
+    /// `wanted` accepts has this address, a new single-use link (older ones of the same purpose
+    /// stop working) in one unit of work with its mail. Unknown addresses change nothing and
+    /// answer the same.
+    pub(super) async fn mail_link(
+        &self,
+        email: &str,
+        client_ip: Option<std::net::IpAddr>,
+        purpose: TokenPurpose,
+        template: MailTemplate,
+        wanted: fn(&User) -> bool,
+    ) -> Result<(), ResendError> {
         let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
         self.limit_mail(client_ip, &email.canonical())?;
+        let page = match purpose {
+            TokenPurpose::ResetPassword => LinkPage::ResetPassword,
+            TokenPurpose::VerifyEmail | TokenPurpose::ChangeEmail => LinkPage::VerifyEmail,
+        };
         let now = self.ports.clock.now();
         let this = self.clone();
         self.ports
@@ -203,22 +229,16 @@ impl IdentityService {
                 let Some(user) = tx.identity().user_by_email(&email)? else {
                     return Ok(());
                 };
-                if user.email_verified || user.is_deleted() || !user.is_active {
+                if user.is_deleted() || !user.is_active || !wanted(&user) {
                     return Ok(());
                 }
                 tx.identity()
-                    .supersede_email_tokens(user.id, TokenPurpose::VerifyEmail, now)?;
-                let (secret, token) =
-                    this.email_token(user.id, TokenPurpose::VerifyEmail, None, now);
+                    .supersede_email_tokens(user.id, purpose, now)?;
+                let (secret, token) = this.email_token(user.id, purpose, None, now);
                 tx.identity().insert_email_token(&token)?;
-                let link = this.link(LinkPage::VerifyEmail, Some(&secret));
-                tx.outbox().enqueue(&this.mail(
-                    &user,
-                    None,
-                    MailTemplate::VerifyEmail,
-                    &[("link", link)],
-                    now,
-                ))
+                let link = this.link(page, Some(&secret));
+                tx.outbox()
+                    .enqueue(&this.mail(&user, None, template, &[("link", link)], now))
             })
             .await?;
         Ok(())

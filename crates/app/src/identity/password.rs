@@ -1,7 +1,7 @@
 //! Passwords: forgotten (a mailed link), reset, and changed by their owner.
 
 use accueil_domain::admin::AuditAction;
-use accueil_domain::identity::{Email, Password, PasswordContext, TokenProblem, TokenPurpose};
+use accueil_domain::identity::{Password, PasswordContext, TokenProblem, TokenPurpose};
 use accueil_domain::notify::MailTemplate;
 use accueil_domain::validation::ValidationErrors;
 use accueil_ports::identity::UserWriteError;
@@ -135,35 +135,14 @@ impl IdentityService {
         email: &str,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ResendError> {
-        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
-        self.limit_mail(client_ip, &email.canonical())?;
-        let now = self.ports.clock.now();
-        let this = self.clone();
-        self.ports
-            .store
-            .write(move |tx| -> Result<(), StoreError> {
-                let Some(user) = tx.identity().user_by_email(&email)? else {
-                    return Ok(());
-                };
-                if user.is_deleted() || !user.is_active {
-                    return Ok(());
-                }
-                tx.identity()
-                    .supersede_email_tokens(user.id, TokenPurpose::ResetPassword, now)?;
-                let (secret, token) =
-                    this.email_token(user.id, TokenPurpose::ResetPassword, None, now);
-                tx.identity().insert_email_token(&token)?;
-                let link = this.link(LinkPage::ResetPassword, Some(&secret));
-                tx.outbox().enqueue(&this.mail(
-                    &user,
-                    None,
-                    MailTemplate::PasswordReset,
-                    &[("link", link)],
-                    now,
-                ))
-            })
-            .await?;
-        Ok(())
+        self.mail_link(
+            email,
+            client_ip,
+            TokenPurpose::ResetPassword,
+            MailTemplate::PasswordReset,
+            |_| true,
+        )
+        .await
     }
 
     /// Sets a new password with a reset token: every session of the account ends, and the

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::{TimeZone, UserId};
-use crate::validation::{FieldError, has_control_chars};
+use crate::validation::{FieldError, bounded_text};
 
 /// A 1-to-10 score (mood, stress, energy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,29 +44,7 @@ impl Note {
     /// # Errors
     /// A [`FieldError`] on `note`: `required`, `too_long`, `invalid_characters`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(FieldError::new(
-                "note",
-                "required",
-                "must not be blank (omit it instead)",
-            ));
-        }
-        if s.chars().count() > 2000 {
-            return Err(FieldError::new(
-                "note",
-                "too_long",
-                "at most 2000 characters",
-            ));
-        }
-        if has_control_chars(&s.replace(['\n', '\t'], " ").replace('\r', "")) {
-            return Err(FieldError::new(
-                "note",
-                "invalid_characters",
-                "control characters are not allowed",
-            ));
-        }
-        Ok(Self(s.to_owned()))
+        bounded_text("note", raw, 2000).map(Self)
     }
     /// The text.
     pub fn as_str(&self) -> &str {

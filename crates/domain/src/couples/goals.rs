@@ -5,29 +5,9 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::UserId;
-use crate::validation::{FieldError, has_control_chars};
+use crate::validation::FieldError;
 
-fn text(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err(FieldError::new(field, "required", "must not be blank"));
-    }
-    if s.chars().count() > max {
-        return Err(FieldError::new(
-            field,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-    }
-    if has_control_chars(&s.replace(['\n', '\t'], " ").replace('\r', "")) {
-        return Err(FieldError::new(
-            field,
-            "invalid_characters",
-            "control characters are not allowed",
-        ));
-    }
-    Ok(s.to_owned())
-}
+use crate::validation::bounded_text as text;
 
 /// A title: 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

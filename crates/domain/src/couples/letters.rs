@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::UserId;
-use crate::validation::{FieldError, has_control_chars};
+use crate::validation::{FieldError, bounded_text};
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,25 +58,7 @@ impl LetterContent {
     /// # Errors
     /// A [`FieldError`] on `content`: `required`, `too_long`, `invalid_characters`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(FieldError::new("content", "required", "must not be blank"));
-        }
-        if s.chars().count() > 20_000 {
-            return Err(FieldError::new(
-                "content",
-                "too_long",
-                "at most 20000 characters",
-            ));
-        }
-        if has_control_chars(&s.replace(['\n', '\t'], " ").replace('\r', "")) {
-            return Err(FieldError::new(
-                "content",
-                "invalid_characters",
-                "control characters are not allowed",
-            ));
-        }
-        Ok(Self(s.to_owned()))
+        bounded_text("content", raw, 20000).map(Self)
     }
     /// The text.
     pub fn as_str(&self) -> &str {

@@ -3,7 +3,6 @@
 use accueil_app::couples::{
     ActionInput, ActionPatch, CheckInInput, ContentError, GoalInput, GoalPatch, GoalView,
 };
-use accueil_app::identity::Patch;
 use accueil_domain::couples::{CheckIn, GoalAction, Letter};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -33,22 +32,6 @@ impl From<ContentError> for ApiError {
             ContentError::Invalid(v) => ApiError::validation(&v),
             ContentError::Store(e) => ApiError::store(&e),
         }
-    }
-}
-
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-fn patch_of<T>(v: Option<Option<T>>) -> Patch<T> {
-    match v {
-        None => Patch::Keep,
-        Some(None) => Patch::Clear,
-        Some(Some(x)) => Patch::Set(x),
     }
 }
 
@@ -83,11 +66,11 @@ pub struct GoalPatchRequest {
     /// Title.
     pub title: Option<String>,
     /// Description, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub description: Option<Option<String>>,
     /// Target date, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub target_date: Option<Option<NaiveDate>>,
     /// New status: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
@@ -206,7 +189,7 @@ pub struct ActionPatchRequest {
     /// Owner.
     pub owner: Option<String>,
     /// Due date, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub due_date: Option<Option<NaiveDate>>,
     /// Done (sets or clears `completed_at`).
@@ -453,8 +436,8 @@ pub(super) async fn edit_goal(
     let b = body.into_inner();
     let patch = GoalPatch {
         title: b.title,
-        description: patch_of(b.description),
-        target_date: patch_of(b.target_date),
+        description: crate::json::patch_of(b.description),
+        target_date: crate::json::patch_of(b.target_date),
         status: b.status,
     };
     Ok(HttpResponse::Ok().json(GoalBody::from(
@@ -547,7 +530,7 @@ pub(super) async fn edit_action(
     let patch = ActionPatch {
         title: b.title,
         owner: b.owner,
-        due_date: patch_of(b.due_date),
+        due_date: crate::json::patch_of(b.due_date),
         done: b.done,
     };
     Ok(HttpResponse::Ok().json(ActionBody::from(

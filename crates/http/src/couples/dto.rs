@@ -114,14 +114,6 @@ pub struct QuestionRequest {
     pub theme: Option<String>,
 }
 
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Question changes (its author only): absent fields are kept; `theme: null` clears.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,7 +121,7 @@ pub struct QuestionPatchRequest {
     /// New text.
     pub text: Option<String>,
     /// New theme, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub theme: Option<Option<String>>,
 }

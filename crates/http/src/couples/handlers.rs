@@ -1,7 +1,6 @@
 //! Couples handlers.
 
 use accueil_app::couples::{AnswerInput, JoinInput, QuestionInput, QuestionPatch, SyncRequest};
-use accueil_app::identity::Patch;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -283,11 +282,7 @@ pub(super) async fn edit_question(
     let b = body.into_inner();
     let patch = QuestionPatch {
         text: b.text,
-        theme: match b.theme {
-            None => Patch::Keep,
-            Some(None) => Patch::Clear,
-            Some(Some(t)) => Patch::Set(t),
-        },
+        theme: crate::json::patch_of(b.theme),
     };
     let view = app
         .couples

@@ -1,7 +1,7 @@
 //! `/api/v1/users/me` routes: the signed-in owner's account.
 
 use accueil_app::identity::{
-    ChangeEmailInput, ChangePasswordInput, NotificationsPatch, Patch, ProfilePatch,
+    ChangeEmailInput, ChangePasswordInput, NotificationsPatch, ProfilePatch,
 };
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -15,14 +15,6 @@ use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
-
-fn patch_of(field: Option<Option<String>>) -> Patch<String> {
-    match field {
-        None => Patch::Keep,
-        Some(None) => Patch::Clear,
-        Some(Some(v)) => Patch::Set(v),
-    }
-}
 
 /// Change the caller's profile: absent fields are kept, `null` clears.
 #[utoipa::path(
@@ -49,12 +41,12 @@ pub(super) async fn update_me(
         .update_profile(
             &auth.0,
             ProfilePatch {
-                display_name: patch_of(b.display_name),
-                username: patch_of(b.username),
-                avatar_url: patch_of(b.avatar_url),
-                bio: patch_of(b.bio),
+                display_name: crate::json::patch_of(b.display_name),
+                username: crate::json::patch_of(b.username),
+                avatar_url: crate::json::patch_of(b.avatar_url),
+                bio: crate::json::patch_of(b.bio),
                 language: b.language,
-                time_zone: patch_of(b.time_zone),
+                time_zone: crate::json::patch_of(b.time_zone),
                 notifications: b.notifications.map(|n| NotificationsPatch {
                     email: n.email,
                     push: n.push,

@@ -198,15 +198,6 @@ pub struct DeleteAccountRequest {
     pub password: String,
 }
 
-/// `null` in a body means "clear"; an absent field means "keep".
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Notification preference changes; absent fields are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -223,25 +214,25 @@ pub struct NotificationsPatchBody {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatchRequest {
     /// 1-100 characters, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub display_name: Option<Option<String>>,
     /// 3-32 characters, unique, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub username: Option<Option<String>>,
     /// An http(s) URL, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub avatar_url: Option<Option<String>>,
     /// At most 500 characters, or `null`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub bio: Option<Option<String>>,
     /// `fr` or `en`.
     pub language: Option<String>,
     /// IANA time zone (`Europe/Paris`), or `null` for UTC.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub time_zone: Option<Option<String>>,
     /// Notification preferences.
