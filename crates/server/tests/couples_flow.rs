@@ -38,6 +38,34 @@ async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
     }
 }
 
+/// The feed after `cursor`, as (type, op) pairs, and the whole answer.
+async fn feed_after(s: &TestServer, token: &str, cursor: &str) -> (Vec<(String, String)>, Value) {
+    let feed = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/sync/changes?cursor={cursor}"),
+            token,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entries = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_owned(),
+                c["op"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (entries, feed)
+}
+
 async fn couple_flow(s: &TestServer) {
     let a = user(s, "a@example.org").await;
     let b = user(s, "b@example.org").await;
@@ -234,29 +262,7 @@ async fn couple_flow(s: &TestServer) {
     .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let after = cursor0["next_cursor"].as_str().unwrap();
-    let feed = json_of(
-        call(
-            s,
-            Method::GET,
-            &format!("/api/v1/sync/changes?cursor={after}"),
-            &b,
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let entries: Vec<(String, String)> = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["type"].as_str().unwrap().to_owned(),
-                c["op"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let (entries, feed) = feed_after(s, &b, after).await;
     let expect: Vec<(&str, &str)> = vec![
         ("invite", "upsert"),
         ("invite", "upsert"),
@@ -713,29 +719,7 @@ async fn content_flow(s: &TestServer) {
     // Deleting the goal takes its action with it; the feed says so.
     let res = call(s, Method::DELETE, &format!("/api/v1/goals/{gid}"), &b, None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let feed = json_of(
-        call(
-            s,
-            Method::GET,
-            &format!("/api/v1/sync/changes?cursor={cursor}"),
-            &b,
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let got: Vec<(String, String)> = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["type"].as_str().unwrap().to_owned(),
-                c["op"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let (got, _) = feed_after(s, &b, &cursor).await;
     let got: Vec<(&str, &str)> = got.iter().map(|(k, o)| (k.as_str(), o.as_str())).collect();
     assert_eq!(
         got,

@@ -9,7 +9,7 @@ use accueil_ports::{StoreError, StoreExt};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{CouplesService, NotInCouple, Page, changed, my_couple};
+use super::{CouplesService, NotInCouple, Page, changed, my_couple, paged};
 use crate::identity::{Patch, Principal};
 
 /// Why a request on the couple's content failed.
@@ -194,14 +194,11 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<Page<GoalView>, ContentError> {
                 let couple = my_couple(tx, me)??;
-                let mut goals = tx.couples().goals(couple.id, after, limit + 1)?;
-                let more = goals.len() > limit as usize;
-                goals.truncate(limit as usize);
-                let next = if more {
-                    goals.last().map(|g| g.id)
-                } else {
-                    None
-                };
+                let (goals, next) = paged(
+                    tx.couples().goals(couple.id, after, limit + 1)?,
+                    limit,
+                    |g| g.id,
+                );
                 let mut items = Vec::with_capacity(goals.len());
                 for goal in goals {
                     let actions = tx.couples().actions(couple.id, goal.id)?;
@@ -570,16 +567,12 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<_, ContentError> {
                 let couple = my_couple(tx, me)??;
-                let mut items = tx
-                    .couples()
-                    .checkins(couple.id, from, to, after, limit + 1)?;
-                let more = items.len() > limit as usize;
-                items.truncate(limit as usize);
-                let next = if more {
-                    items.last().map(|c| (c.day, c.id))
-                } else {
-                    None
-                };
+                let (items, next) = paged(
+                    tx.couples()
+                        .checkins(couple.id, from, to, after, limit + 1)?,
+                    limit,
+                    |c| (c.day, c.id),
+                );
                 Ok((items, next))
             })
             .await
@@ -721,14 +714,11 @@ impl CouplesService {
                         None,
                     ));
                 }
-                let mut items = tx.couples().letters(couple.id, after, limit + 1)?;
-                let more = items.len() > limit as usize;
-                items.truncate(limit as usize);
-                let next = if more {
-                    items.last().map(|l| l.month)
-                } else {
-                    None
-                };
+                let (items, next) = paged(
+                    tx.couples().letters(couple.id, after, limit + 1)?,
+                    limit,
+                    |l| l.month,
+                );
                 Ok((items, next))
             })
             .await

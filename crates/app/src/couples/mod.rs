@@ -67,6 +67,19 @@ pub struct Page<T> {
     pub next: Option<Uuid>,
 }
 
+/// Cuts a query result fetched with `limit + 1` rows to `limit`, and says where the next page
+/// starts when there is one.
+pub(crate) fn paged<T, K>(
+    mut items: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Option<K>) {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next = if more { items.last().map(key) } else { None };
+    (items, next)
+}
+
 /// The caller is in no couple (every couple endpoint says so the same way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not in a couple")]

@@ -10,7 +10,7 @@ use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::{StoreError, StoreExt};
 use uuid::Uuid;
 
-use super::{CouplesService, NotInCouple, Page, changed, my_couple};
+use super::{CouplesService, NotInCouple, Page, changed, my_couple, paged};
 use crate::identity::{Patch, Principal};
 
 /// A question as one partner may see it.
@@ -169,14 +169,11 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<Page<QuestionView>, QnaError> {
                 let couple = my_couple(tx, me)??;
-                let mut page = tx.couples().questions(couple.id, after, limit + 1)?;
-                let more = page.len() > limit as usize;
-                page.truncate(limit as usize);
-                let next = if more {
-                    page.last().map(|q| q.id)
-                } else {
-                    None
-                };
+                let (page, next) = paged(
+                    tx.couples().questions(couple.id, after, limit + 1)?,
+                    limit,
+                    |q| q.id,
+                );
                 let mut items = Vec::with_capacity(page.len());
                 for q in page {
                     let answers = tx.couples().answers(couple.id, q.id)?;
