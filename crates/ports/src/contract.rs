@@ -945,6 +945,28 @@ pub async fn couples_membership(store: Shared) {
         .await
         .unwrap();
     assert_eq!(got.as_ref(), Some(&couple), "partner B finds it too");
+    couple.profile = accueil_domain::couples::CoupleProfile {
+        start_date: chrono::NaiveDate::from_ymd_opt(2023, 11, 10),
+        home_message: Some(accueil_domain::couples::HomeMessage::parse("Toi et moi").unwrap()),
+        intro_text: Some(
+            accueil_domain::couples::IntroText::parse("Il était une fois...").unwrap(),
+        ),
+        time_zone: Some(TimeZone::parse("Europe/Paris").unwrap()),
+    };
+    let c = couple.clone();
+    store
+        .write(move |tx| tx.couples().update_couple(&c))
+        .await
+        .unwrap();
+    let cid = couple.id;
+    assert_eq!(
+        store
+            .read(move |tx| tx.couples().couple(cid))
+            .await
+            .unwrap(),
+        Some(couple.clone()),
+        "the profile round-trips"
+    );
     couple.dissolved_at = Some(t0() + Duration::seconds(2));
     let c = couple.clone();
     store

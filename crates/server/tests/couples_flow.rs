@@ -793,6 +793,13 @@ async fn goals_checkins_and_letters_on_postgres() {
 fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
     vec![
         (Method::GET, "/api/v1/couple", None),
+        (Method::GET, "/api/v1/couple/profile", None),
+        (
+            Method::PATCH,
+            "/api/v1/couple/profile",
+            Some(json!({"home_message": "hi"})),
+        ),
+        (Method::GET, "/api/v1/couple/together", None),
         (Method::POST, "/api/v1/couple/invite", None),
         (Method::POST, "/api/v1/couple/leave", None),
         (Method::GET, "/api/v1/couple/export", None),
@@ -966,5 +973,63 @@ async fn every_couple_endpoint_is_scoped() {
         )
         .await;
     }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn profile_and_together_counter() {
+    let s = TestServer::start().await;
+    let (a, b) = paired(&s, "pa@example.org", "pb@example.org").await;
+    let res = call(&s, Method::GET, "/api/v1/couple/together", &a, None).await;
+    assert_eq!(problem(res).await.1, "start_date_not_set");
+    let profile = json_of(
+        call(&s, Method::PATCH, "/api/v1/couple/profile", &a, Some(json!({"start_date": "2023-11-10", "home_message": "Toi et moi", "time_zone": "Europe/Paris"}))).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(profile["start_date"], "2023-11-10");
+    let seen = json_of(
+        call(&s, Method::GET, "/api/v1/couple/profile", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen["home_message"], "Toi et moi", "both partners share it");
+    let t = json_of(
+        call(&s, Method::GET, "/api/v1/couple/together", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(t["since"], "2023-11-10");
+    assert_eq!(t["time_zone"], "Europe/Paris");
+    assert!(
+        t["years"].as_u64().unwrap() >= 3 && t["total_days"].as_i64().unwrap() > 1000,
+        "{t}"
+    );
+    assert!(t["months"].as_u64().unwrap() < 12 && t["hours"].as_u64().unwrap() < 24);
+    let res = call(
+        &s,
+        Method::PATCH,
+        "/api/v1/couple/profile",
+        &a,
+        Some(json!({"time_zone": "Mars/Olympus"})),
+    )
+    .await;
+    assert_eq!(
+        problem(res).await.2["errors"][0]["code"],
+        "unknown_time_zone"
+    );
+    let cleared = json_of(
+        call(
+            &s,
+            Method::PATCH,
+            "/api/v1/couple/profile",
+            &b,
+            Some(json!({"home_message": null})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(cleared["home_message"].is_null() && cleared["start_date"] == "2023-11-10");
     s.stop().await;
 }

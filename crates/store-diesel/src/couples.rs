@@ -2,10 +2,10 @@
 
 use accueil_domain::couples::{
     ActionOwner, Answer, AnswerStatus, AnswerText, Change, ChangeOp, CheckIn, Couple, CoupleId,
-    Description, EntityKind, Goal, GoalAction, GoalStatus, Invite, Letter, LetterContent, Month,
-    Note, Question, QuestionText, Score, Theme, Title,
+    CoupleProfile, Description, EntityKind, Goal, GoalAction, GoalStatus, HomeMessage, IntroText,
+    Invite, Letter, LetterContent, Month, Note, Question, QuestionText, Score, Theme, Title,
 };
-use accueil_domain::identity::UserId;
+use accueil_domain::identity::{TimeZone, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::couples::CouplesRepo;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -27,6 +27,10 @@ struct CoupleRow {
     created_at: NaiveDateTime,
     paired_at: Option<NaiveDateTime>,
     dissolved_at: Option<NaiveDateTime>,
+    start_date: Option<NaiveDate>,
+    home_message: Option<String>,
+    intro_text: Option<String>,
+    time_zone: Option<String>,
     updated_at: NaiveDateTime,
 }
 
@@ -39,6 +43,14 @@ impl From<&Couple> for CoupleRow {
             created_at: naive(c.created_at),
             paired_at: c.paired_at.map(naive),
             dissolved_at: c.dissolved_at.map(naive),
+            start_date: c.profile.start_date,
+            home_message: c
+                .profile
+                .home_message
+                .as_ref()
+                .map(|m| m.as_str().to_owned()),
+            intro_text: c.profile.intro_text.as_ref().map(|t| t.as_str().to_owned()),
+            time_zone: c.profile.time_zone.as_ref().map(|z| z.as_str().to_owned()),
             updated_at: naive(c.updated_at),
         }
     }
@@ -54,6 +66,12 @@ impl TryFrom<CoupleRow> for Couple {
             created_at: utc(r.created_at),
             paired_at: r.paired_at.map(utc),
             dissolved_at: r.dissolved_at.map(utc),
+            profile: CoupleProfile {
+                start_date: r.start_date,
+                home_message: r.home_message.map(HomeMessage::from_trusted),
+                intro_text: r.intro_text.map(IntroText::from_trusted),
+                time_zone: r.time_zone.map(TimeZone::from_trusted),
+            },
             updated_at: utc(r.updated_at),
         })
     }

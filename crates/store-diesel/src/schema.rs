@@ -117,6 +117,10 @@ diesel::table! {
         created_at -> Timestamp,
         paired_at -> Nullable<Timestamp>,
         dissolved_at -> Nullable<Timestamp>,
+        start_date -> Nullable<Date>,
+        home_message -> Nullable<Text>,
+        intro_text -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
         updated_at -> Timestamp,
         change_seq -> BigInt,
     }

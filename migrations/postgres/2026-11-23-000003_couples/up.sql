@@ -7,6 +7,11 @@ CREATE TABLE couples (
     created_at   TIMESTAMP NOT NULL,
     paired_at    TIMESTAMP,
     dissolved_at TIMESTAMP,
+    -- The profile: what the couple says about itself.
+    start_date   DATE,
+    home_message TEXT,
+    intro_text   TEXT,
+    time_zone    TEXT,
     updated_at   TIMESTAMP NOT NULL,
     -- The last number of this couple's change feed; advanced in the same transaction as each
     -- change, which also serializes the couple's writers so numbers become visible in order.

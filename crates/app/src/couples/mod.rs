@@ -7,6 +7,7 @@
 
 mod content;
 mod pairing;
+mod profile;
 mod qna;
 mod sync;
 
@@ -23,6 +24,7 @@ pub use content::{
     ActionInput, ActionPatch, CheckInInput, ContentError, GoalInput, GoalPatch, GoalView,
 };
 pub use pairing::{CoupleExport, CoupleView, InviteError, JoinError, JoinInput, PairingError};
+pub use profile::{CoupleProfilePatch, ProfileError};
 pub use qna::{AnswerInput, QnaError, QuestionInput, QuestionPatch, QuestionView};
 pub use sync::{SyncError, SyncPage, SyncRequest};
 // NotInCouple and Page are defined below.

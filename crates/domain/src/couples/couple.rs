@@ -51,6 +51,8 @@ pub struct Couple {
     pub paired_at: Option<DateTime<Utc>>,
     /// When a partner left; the couple is then read-only and purged later.
     pub dissolved_at: Option<DateTime<Utc>>,
+    /// What the couple says about itself.
+    pub profile: super::CoupleProfile,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
@@ -65,6 +67,7 @@ impl Couple {
             created_at: now,
             paired_at: None,
             dissolved_at: None,
+            profile: super::CoupleProfile::default(),
             updated_at: now,
         }
     }

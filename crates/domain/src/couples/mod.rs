@@ -6,6 +6,7 @@ mod checkins;
 mod couple;
 mod goals;
 mod letters;
+mod profile;
 mod qna;
 
 pub use changes::{Change, ChangeOp, EntityKind};
@@ -16,4 +17,5 @@ pub use couple::{
 };
 pub use goals::{ActionOwner, Description, Goal, GoalAction, GoalStatus, Title, TransitionRefused};
 pub use letters::{Letter, LetterContent, Month};
+pub use profile::{CoupleProfile, HomeMessage, IntroText, Together, together};
 pub use qna::{Answer, AnswerStatus, AnswerText, Question, QuestionText, Reveal, Theme, reveal};

@@ -231,6 +231,8 @@ pub struct PageParams {
 pub struct CoupleExportBody {
     /// The couple.
     pub couple: CoupleBody,
+    /// Its profile.
+    pub profile: super::profile::CoupleProfileBody,
     /// Every question, as the caller may see it.
     pub questions: Vec<QuestionBody>,
     /// Every goal with its actions.

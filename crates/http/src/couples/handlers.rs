@@ -155,6 +155,7 @@ pub(super) async fn export(app: App, auth: Auth) -> Result<HttpResponse, ApiErro
         ))
         .json(CoupleExportBody {
             couple: CoupleBody::from(&e.couple),
+            profile: super::profile::CoupleProfileBody::from(&e.couple.couple.profile),
             questions: e.questions.iter().map(QuestionBody::from).collect(),
             goals: e.goals.iter().map(super::content::GoalBody::from).collect(),
             checkins: e

@@ -4,6 +4,7 @@
 mod content;
 mod dto;
 mod handlers;
+mod profile;
 
 use accueil_app::couples::{
     InviteError, JoinError, NotInCouple, PairingError, QnaError, SyncError,
@@ -18,6 +19,9 @@ use crate::error::ApiError;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(handlers::create_couple)
         .service(handlers::get_couple)
+        .service(profile::get_profile)
+        .service(profile::update_profile)
+        .service(profile::together)
         .service(handlers::invite)
         .service(handlers::join)
         .service(handlers::leave)
