@@ -7,6 +7,7 @@
 
 pub mod couples;
 pub mod identity;
+pub mod memories;
 pub mod notify;
 
 pub use accueil_ports::StoreError;
@@ -47,6 +48,8 @@ pub struct App {
     pub identity: identity::IdentityService,
     /// Couples: pairing, Q&A, change feed.
     pub couples: couples::CouplesService,
+    /// The memories site.
+    pub memories: memories::MemoriesService,
     /// Mail delivery from the outbox.
     pub notify: notify::NotifyService,
 }
@@ -61,6 +64,7 @@ impl App {
         Self {
             notify: notify::NotifyService::new(ports.clone()),
             couples: couples::CouplesService::new(ports.clone(), couples),
+            memories: memories::MemoriesService::new(ports.clone()),
             identity: identity::IdentityService::new(ports, identity),
         }
     }

@@ -8,5 +8,6 @@ pub mod admin;
 pub mod couples;
 pub mod identity;
 pub mod limits;
+pub mod memories;
 pub mod notify;
 pub mod validation;

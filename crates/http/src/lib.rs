@@ -12,6 +12,7 @@ mod error;
 mod health;
 pub mod identity;
 mod json;
+pub mod memories;
 mod middleware;
 mod openapi;
 
@@ -56,7 +57,8 @@ fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         scope("/api/v1")
             .configure(identity::configure)
-            .configure(couples::configure),
+            .configure(couples::configure)
+            .configure(memories::configure),
     )
     .configure(health::configure);
 }

@@ -23,6 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "checkins", description = "Daily check-ins: mood, stress, energy"),
         (name = "letters", description = "Monthly letters, one per couple per month"),
         (name = "sync", description = "The couple's change feed"),
+        (name = "memories", description = "The couple memories site: perspectives"),
         (name = "probes", description = "Liveness and readiness"),
     )
 )]

@@ -54,6 +54,7 @@ macro_rules! contract_suite {
             couples_goals_and_actions,
             couples_checkins_one_per_day_filtered_and_paged,
             couples_letters_one_per_month,
+            memories_perspectives_one_per_side,
             outbox_claims_are_exclusive,
             outbox_outcomes,
             store_rollback_discards_every_write,
@@ -1748,4 +1749,81 @@ pub async fn identity_purge_old_sessions(store: Shared) {
         "a used token of a live session stays, for reuse detection"
     );
     assert!(gone.is_none() && expired_gone.is_none());
+}
+
+pub async fn memories_perspectives_one_per_side(store: Shared) {
+    use accueil_domain::couples::Side;
+    use accueil_domain::memories::{Perspective, PerspectiveText};
+    let (couple, a, b) = couple_of(&store, "a@example.org", Some("b@example.org")).await;
+    let b = b.unwrap();
+    let (other, _, _) = couple_of(&store, "z@example.org", None).await;
+    let p = |side, author: UserId, text: &str, at| Perspective {
+        couple_id: couple.id,
+        side,
+        author,
+        content: PerspectiveText::parse(text).unwrap(),
+        created_at: at,
+        updated_at: at,
+    };
+    let first = p(Side::B, b.id, "Mon regard", t0());
+    let f = first.clone();
+    assert_eq!(
+        store
+            .write(move |tx| tx.memories().put_perspective(&f))
+            .await
+            .unwrap(),
+        first
+    );
+    let again = p(
+        Side::B,
+        b.id,
+        "Mon regard, revu",
+        t0() + Duration::seconds(5),
+    );
+    let ag = again.clone();
+    let stored = store
+        .write(move |tx| tx.memories().put_perspective(&ag))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            stored.created_at,
+            stored.updated_at,
+            stored.content.as_str()
+        ),
+        (t0(), again.updated_at, "Mon regard, revu")
+    );
+    let mine = p(Side::A, a.id, "Le mien", t0());
+    let m = mine.clone();
+    store
+        .write(move |tx| tx.memories().put_perspective(&m))
+        .await
+        .unwrap();
+    let cid = couple.id;
+    let all = store
+        .read(move |tx| tx.memories().perspectives(cid))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|x| x.side).collect::<Vec<_>>(),
+        vec![Side::A, Side::B],
+        "one per side, A first"
+    );
+    assert_eq!(all[1], stored);
+    let oid = other.id;
+    assert!(
+        store
+            .read(move |tx| tx.memories().perspectives(oid))
+            .await
+            .unwrap()
+            .is_empty(),
+        "scoped"
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.memories().perspective(oid, Side::A))
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::admin::AuditRepo;
 use crate::couples::CouplesRepo;
 use crate::identity::IdentityRepo;
+use crate::memories::MemoriesRepo;
 use crate::notify::OutboxRepo;
 
 /// A storage failure that no use case can act on, except by answering "try again later".
@@ -51,6 +52,8 @@ pub trait Tx: Send {
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
     /// Couples, their feed and their content.
     fn couples(&mut self) -> &mut dyn CouplesRepo;
+    /// The memories site's content.
+    fn memories(&mut self) -> &mut dyn MemoriesRepo;
 }
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.

@@ -858,6 +858,13 @@ fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
         ),
         (Method::GET, "/api/v1/letters/{l}", None),
         (Method::GET, "/api/v1/sync/changes", None),
+        (Method::GET, "/api/v1/perspectives", None),
+        (Method::GET, "/api/v1/perspectives/1", None),
+        (
+            Method::PUT,
+            "/api/v1/perspectives/1",
+            Some(json!({"content": "p"})),
+        ),
     ]
 }
 
@@ -1031,5 +1038,70 @@ async fn profile_and_together_counter() {
     )
     .await;
     assert!(cleared["home_message"].is_null() && cleared["start_date"] == "2023-11-10");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn perspectives_one_per_partner() {
+    let s = TestServer::start().await;
+    let (a, b) = paired(&s, "va@example.org", "vb@example.org").await;
+    let empty = json_of(
+        call(&s, Method::GET, "/api/v1/perspectives", &a, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        empty,
+        json!([{"number": 1, "content": null, "author_id": null, "updated_at": null}, {"number": 2, "content": null, "author_id": null, "updated_at": null}])
+    );
+    json_of(
+        call(
+            &s,
+            Method::PUT,
+            "/api/v1/perspectives/1",
+            &a,
+            Some(json!({"content": "Notre avenir"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let res = call(
+        &s,
+        Method::PUT,
+        "/api/v1/perspectives/1",
+        &b,
+        Some(json!({"content": "pas le mien"})),
+    )
+    .await;
+    assert_eq!(problem(res).await.1, "not_your_perspective");
+    json_of(
+        call(
+            &s,
+            Method::PUT,
+            "/api/v1/perspectives/2",
+            &b,
+            Some(json!({"content": "Le mien"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let one = json_of(
+        call(&s, Method::GET, "/api/v1/perspectives/1", &b, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(one["content"], "Notre avenir");
+    let res = call(&s, Method::GET, "/api/v1/perspectives/3", &b, None).await;
+    assert_eq!(problem(res).await.1, "not_found");
+    // Another couple sees its own empty slots, never these.
+    let (z, _) = paired(&s, "vz@example.org", "vy@example.org").await;
+    let theirs = json_of(
+        call(&s, Method::GET, "/api/v1/perspectives/1", &z, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(theirs["content"].is_null());
     s.stop().await;
 }

@@ -242,6 +242,9 @@ const REQUIRED: &[(&str, &str)] = &[
     ("get", "/api/v1/letters"),
     ("post", "/api/v1/letters"),
     ("get", "/api/v1/letters/{id}"),
+    ("get", "/api/v1/perspectives"),
+    ("get", "/api/v1/perspectives/{number}"),
+    ("put", "/api/v1/perspectives/{number}"),
     ("get", "/health"),
     ("get", "/ready"),
 ];

@@ -15,6 +15,7 @@ mod admin;
 mod connection;
 mod couples;
 mod identity;
+mod memories;
 mod migrations;
 mod notify;
 pub mod schema;

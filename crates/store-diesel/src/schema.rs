@@ -89,7 +89,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     goals,
     goal_actions,
     checkins,
-    letters
+    letters,
+    perspectives
 );
 
 diesel::table! {
@@ -227,6 +228,17 @@ diesel::table! {
         month -> Text,
         content -> Text,
         last_author_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    perspectives (couple_id, side) {
+        couple_id -> Text,
+        side -> Text,
+        author_id -> Text,
+        content -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

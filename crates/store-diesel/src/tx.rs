@@ -70,6 +70,9 @@ impl Tx for DieselTx<'_> {
     fn couples(&mut self) -> &mut dyn CouplesRepo {
         self
     }
+    fn memories(&mut self) -> &mut dyn accueil_ports::memories::MemoriesRepo {
+        self
+    }
 }
 
 /// Begins the right kind of transaction, runs the work, and commits on `Ok` or rolls back on

@@ -303,6 +303,7 @@ impl CouplesRepo for MemTx<'_> {
         state.actions.retain(|_, a| !gone.contains(&a.couple_id));
         state.checkins.retain(|_, c| !gone.contains(&c.couple_id));
         state.letters.retain(|_, l| !gone.contains(&l.couple_id));
+        state.perspectives.retain(|(c, _), _| !gone.contains(c));
         Ok(gone.len() as u64)
     }
 

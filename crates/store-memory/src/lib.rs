@@ -6,6 +6,7 @@
 
 mod couples;
 mod limits;
+mod memories;
 
 pub use limits::MemoryRateLimiter;
 
@@ -49,6 +50,8 @@ pub(crate) struct State {
     actions: HashMap<Uuid, GoalAction>,
     checkins: HashMap<Uuid, CheckIn>,
     letters: HashMap<Uuid, Letter>,
+    perspectives:
+        HashMap<(CoupleId, accueil_domain::couples::Side), accueil_domain::memories::Perspective>,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -133,6 +136,9 @@ impl Tx for MemTx<'_> {
         self
     }
     fn couples(&mut self) -> &mut dyn CouplesRepo {
+        self
+    }
+    fn memories(&mut self) -> &mut dyn accueil_ports::memories::MemoriesRepo {
         self
     }
 }

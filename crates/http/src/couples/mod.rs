@@ -51,7 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(content::get_letter);
 }
 
-pub(super) fn not_in_couple(_: NotInCouple) -> ApiError {
+pub(crate) fn not_in_couple(_: NotInCouple) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_in_couple",
