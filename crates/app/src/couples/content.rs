@@ -244,13 +244,9 @@ impl CouplesService {
             .title
             .as_deref()
             .and_then(|t| keep(Title::parse(t), &mut errors));
-        let description = match &patch.description {
-            Patch::Keep => Patch::Keep,
-            Patch::Clear => Patch::Clear,
-            Patch::Set(d) => {
-                keep(Description::parse(d), &mut errors).map_or(Patch::Keep, Patch::Set)
-            }
-        };
+        let description = patch
+            .description
+            .parse(|d| Description::parse(d), &mut errors);
         let to = patch
             .status
             .as_deref()
@@ -270,16 +266,8 @@ impl CouplesService {
                 if let Some(t) = title {
                     goal.title = t;
                 }
-                match description {
-                    Patch::Keep => {}
-                    Patch::Clear => goal.description = None,
-                    Patch::Set(d) => goal.description = Some(d),
-                }
-                match target {
-                    Patch::Keep => {}
-                    Patch::Clear => goal.target_date = None,
-                    Patch::Set(d) => goal.target_date = Some(d),
-                }
+                description.apply_to(&mut goal.description);
+                target.apply_to(&mut goal.target_date);
                 if let Some(to) = to {
                     goal.set_status(to, now)?;
                 }
@@ -442,11 +430,7 @@ impl CouplesService {
                 if let Some(o) = new_owner {
                     action.owner = o;
                 }
-                match patch.due_date {
-                    Patch::Keep => {}
-                    Patch::Clear => action.due_date = None,
-                    Patch::Set(d) => action.due_date = Some(d),
-                }
+                patch.due_date.apply_to(&mut action.due_date);
                 if let Some(done) = patch.done {
                     action.set_done(done, now);
                 }

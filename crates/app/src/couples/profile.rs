@@ -4,7 +4,7 @@ use accueil_domain::couples::{
     ChangeOp, CoupleProfile, EntityKind, HomeMessage, IntroText, Together, together,
 };
 use accueil_domain::identity::TimeZone;
-use accueil_domain::validation::{FieldError, ValidationErrors};
+use accueil_domain::validation::ValidationErrors;
 use accueil_ports::{StoreError, StoreExt};
 use chrono::NaiveDate;
 
@@ -41,32 +41,6 @@ pub enum ProfileError {
     Store(#[from] StoreError),
 }
 
-fn apply<T>(target: &mut Option<T>, patch: Patch<T>) {
-    match patch {
-        Patch::Keep => {}
-        Patch::Clear => *target = None,
-        Patch::Set(v) => *target = Some(v),
-    }
-}
-
-fn parsed<T>(
-    patch: &Patch<String>,
-    parse: fn(&str) -> Result<T, FieldError>,
-    errors: &mut Vec<FieldError>,
-) -> Patch<T> {
-    match patch {
-        Patch::Keep => Patch::Keep,
-        Patch::Clear => Patch::Clear,
-        Patch::Set(v) => parse(v).map_or_else(
-            |e| {
-                errors.push(e);
-                Patch::Keep
-            },
-            Patch::Set,
-        ),
-    }
-}
-
 impl CouplesService {
     /// The caller's couple's profile.
     ///
@@ -92,9 +66,11 @@ impl CouplesService {
         patch: CoupleProfilePatch,
     ) -> Result<CoupleProfile, ProfileError> {
         let mut errors = Vec::new();
-        let home = parsed(&patch.home_message, HomeMessage::parse, &mut errors);
-        let intro = parsed(&patch.intro_text, IntroText::parse, &mut errors);
-        let zone = parsed(&patch.time_zone, TimeZone::parse, &mut errors);
+        let home = patch
+            .home_message
+            .parse(|v| HomeMessage::parse(v), &mut errors);
+        let intro = patch.intro_text.parse(|v| IntroText::parse(v), &mut errors);
+        let zone = patch.time_zone.parse(|v| TimeZone::parse(v), &mut errors);
         ValidationErrors::collect(errors)?;
         let now = self.now();
         let me = who.user.id;
@@ -103,10 +79,10 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<CoupleProfile, ProfileError> {
                 let mut couple = my_couple(tx, me)??;
-                apply(&mut couple.profile.start_date, start);
-                apply(&mut couple.profile.home_message, home);
-                apply(&mut couple.profile.intro_text, intro);
-                apply(&mut couple.profile.time_zone, zone);
+                start.apply_to(&mut couple.profile.start_date);
+                home.apply_to(&mut couple.profile.home_message);
+                intro.apply_to(&mut couple.profile.intro_text);
+                zone.apply_to(&mut couple.profile.time_zone);
                 couple.updated_at = now;
                 tx.couples().update_couple(&couple)?;
                 changed(

@@ -219,11 +219,7 @@ impl CouplesService {
             .text
             .as_deref()
             .and_then(|t| QuestionText::parse(t).map_err(|e| errors.push(e)).ok());
-        let theme_patch = match &patch.theme {
-            Patch::Keep => Patch::Keep,
-            Patch::Clear => Patch::Clear,
-            Patch::Set(t) => theme(Some(t), &mut errors).map_or(Patch::Keep, Patch::Set),
-        };
+        let theme_patch = patch.theme.parse(|t| Theme::parse(t), &mut errors);
         ValidationErrors::collect(errors)?;
         let now = self.now();
         let me = who.user.id;
@@ -241,11 +237,7 @@ impl CouplesService {
                 if let Some(t) = text {
                     q.text = t;
                 }
-                match theme_patch {
-                    Patch::Keep => {}
-                    Patch::Clear => q.theme = None,
-                    Patch::Set(t) => q.theme = Some(t),
-                }
+                theme_patch.apply_to(&mut q.theme);
                 q.updated_at = now;
                 tx.couples().update_question(&q)?;
                 changed(

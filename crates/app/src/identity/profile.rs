@@ -72,29 +72,34 @@ impl From<UserWriteError> for UpdateProfileError {
     }
 }
 
-fn field<T, U>(
-    patch: &Patch<T>,
-    parse: impl Fn(&T) -> Result<U, FieldError>,
-    errors: &mut Vec<FieldError>,
-) -> Patch<U> {
-    match patch {
-        Patch::Keep => Patch::Keep,
-        Patch::Clear => Patch::Clear,
-        Patch::Set(v) => match parse(v) {
-            Ok(u) => Patch::Set(u),
-            Err(e) => {
-                errors.push(e);
-                Patch::Keep
-            }
-        },
+impl<T> Patch<T> {
+    /// Applies the patch to an optional field.
+    pub fn apply_to(self, target: &mut Option<T>) {
+        match self {
+            Patch::Keep => {}
+            Patch::Clear => *target = None,
+            Patch::Set(v) => *target = Some(v),
+        }
     }
-}
 
-fn apply<T>(target: &mut Option<T>, patch: Patch<T>) {
-    match patch {
-        Patch::Keep => {}
-        Patch::Clear => *target = None,
-        Patch::Set(v) => *target = Some(v),
+    /// Validates a `Set` value with `parse`; a failure is pushed to `errors` and the field is
+    /// kept, so every invalid field is reported at once.
+    pub fn parse<U>(
+        &self,
+        parse: impl Fn(&T) -> Result<U, FieldError>,
+        errors: &mut Vec<FieldError>,
+    ) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(v) => parse(v).map_or_else(
+                |e| {
+                    errors.push(e);
+                    Patch::Keep
+                },
+                Patch::Set,
+            ),
+        }
     }
 }
 
@@ -109,11 +114,13 @@ impl IdentityService {
         patch: ProfilePatch,
     ) -> Result<User, UpdateProfileError> {
         let mut errors = Vec::new();
-        let display_name = field(&patch.display_name, |v| DisplayName::parse(v), &mut errors);
-        let username = field(&patch.username, |v| Username::parse(v), &mut errors);
-        let avatar_url = field(&patch.avatar_url, |v| AvatarUrl::parse(v), &mut errors);
-        let bio = field(&patch.bio, |v| Bio::parse(v), &mut errors);
-        let time_zone = field(&patch.time_zone, |v| TimeZone::parse(v), &mut errors);
+        let display_name = patch
+            .display_name
+            .parse(|v| DisplayName::parse(v), &mut errors);
+        let username = patch.username.parse(|v| Username::parse(v), &mut errors);
+        let avatar_url = patch.avatar_url.parse(|v| AvatarUrl::parse(v), &mut errors);
+        let bio = patch.bio.parse(|v| Bio::parse(v), &mut errors);
+        let time_zone = patch.time_zone.parse(|v| TimeZone::parse(v), &mut errors);
         let language = patch
             .language
             .as_deref()
@@ -129,11 +136,11 @@ impl IdentityService {
                     .identity()
                     .user_by_id(uid)?
                     .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
-                apply(&mut user.display_name, display_name);
-                apply(&mut user.username, username);
-                apply(&mut user.avatar_url, avatar_url);
-                apply(&mut user.bio, bio);
-                apply(&mut user.time_zone, time_zone);
+                display_name.apply_to(&mut user.display_name);
+                username.apply_to(&mut user.username);
+                avatar_url.apply_to(&mut user.avatar_url);
+                bio.apply_to(&mut user.bio);
+                time_zone.apply_to(&mut user.time_zone);
                 if let Some(l) = language {
                     user.language = l;
                 }
