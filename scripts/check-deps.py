@@ -25,6 +25,7 @@ LAYERS = {
     "accueil-store-diesel": "adapter",
     "accueil-crypto": "adapter",
     "accueil-notify-smtp": "adapter",
+    "accueil-media": "adapter",
 }
 
 # Which of our crates each layer may depend on.

@@ -15,6 +15,7 @@ pub use accueil_ports::StoreError;
 use std::sync::Arc;
 
 use accueil_ports::Store;
+use accueil_ports::media::{FileStore, ImageProcessor};
 use accueil_ports::notify::Mailer;
 use accueil_ports::system::{
     AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher, RateLimiter,
@@ -39,6 +40,21 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// Request counting for rate limits.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Stored files (photos).
+    pub files: Arc<dyn FileStore>,
+    /// Image checks and resizing.
+    pub images: Arc<dyn ImageProcessor>,
+}
+
+/// What [`App::purge`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Accounts deleted past their grace period.
+    pub accounts: u64,
+    /// Ended sessions (with their refresh tokens).
+    pub sessions: u64,
+    /// Couples dissolved more than 30 days ago, with their content and files.
+    pub couples: u64,
 }
 
 /// The application: one service per module, sharing the ports.
@@ -60,13 +76,48 @@ impl App {
         ports: Ports,
         identity: identity::IdentitySettings,
         couples: couples::CouplesSettings,
+        memories: memories::MemoriesSettings,
     ) -> Self {
         Self {
             notify: notify::NotifyService::new(ports.clone()),
             couples: couples::CouplesService::new(ports.clone(), couples),
-            memories: memories::MemoriesService::new(ports.clone()),
+            memories: memories::MemoriesService::new(ports.clone(), memories),
             identity: identity::IdentityService::new(ports, identity),
         }
+    }
+
+    /// Removes what has outlived its retention: accounts deleted past their grace period,
+    /// ended sessions, couples dissolved more than 30 days ago, and those couples' files.
+    ///
+    /// # Errors
+    /// The first failure; what was purged before it stays purged, and a new run continues.
+    pub async fn purge(&self) -> Result<PurgeReport, String> {
+        let accounts = self
+            .identity
+            .purge_deleted()
+            .await
+            .map_err(|e| e.to_string())?;
+        let sessions = self
+            .identity
+            .purge_old_sessions()
+            .await
+            .map_err(|e| e.to_string())?;
+        let couples = self
+            .couples
+            .purge_dissolved()
+            .await
+            .map_err(|e| e.to_string())?;
+        for couple in &couples {
+            self.memories
+                .delete_couple_files(*couple)
+                .await
+                .map_err(|e| format!("files of couple {couple}: {e}"))?;
+        }
+        Ok(PurgeReport {
+            accounts,
+            sessions,
+            couples: couples.len() as u64,
+        })
     }
 
     /// Whether storage answers, for readiness probes.

@@ -16,12 +16,7 @@ pub(crate) fn config(limit: usize) -> JsonConfig {
 fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Payload too large",
-                "the request body is larger than this endpoint accepts",
-            )
+            too_large("the request body is larger than this endpoint accepts")
         }
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -29,14 +24,7 @@ fn json_error(err: &JsonPayloadError) -> ApiError {
             "Unsupported media type",
             "send the body as application/json",
         ),
-        JsonPayloadError::Deserialize(e) => {
-            let msg = e.to_string();
-            if msg.contains("unknown field") {
-                ApiError::new(StatusCode::BAD_REQUEST, "unknown_field", "Bad request", msg)
-            } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", msg)
-            }
-        }
+        JsonPayloadError::Deserialize(e) => deserialize_error(e),
         other => ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -44,6 +32,26 @@ fn json_error(err: &JsonPayloadError) -> ApiError {
             other.to_string(),
         ),
     }
+}
+
+/// A body that parsed as JSON but not as the request type: unknown fields are told apart.
+pub(crate) fn deserialize_error(e: &serde_json::Error) -> ApiError {
+    let msg = e.to_string();
+    if msg.contains("unknown field") {
+        ApiError::new(StatusCode::BAD_REQUEST, "unknown_field", "Bad request", msg)
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Bad request", msg)
+    }
+}
+
+/// 413, the same whichever way the body came.
+pub(crate) fn too_large(detail: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Payload too large",
+        detail,
+    )
 }
 
 pub(crate) fn path_config() -> PathConfig {

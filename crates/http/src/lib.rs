@@ -97,6 +97,7 @@ pub fn build_app(
             settings.trusted_proxies.clone(),
         )))
         .app_data(json::config(settings.json_limit))
+        .app_data(memories::JsonLimit(settings.json_limit))
         .app_data(json::path_config())
         .app_data(json::query_config())
         .configure(api_routes)

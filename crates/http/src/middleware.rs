@@ -3,7 +3,7 @@
 //! The id comes from the client's `X-Request-Id` when it is a short printable token (so a
 //! mobile app or a load balancer can correlate), otherwise a new UUID; it is echoed on every
 //! response. The log line carries method, path (never the query string, which may hold
-//! tokens), status, latency and id.
+//! tokens; share tokens in `/api/v1/public/...` paths are masked too), status, latency and id.
 
 use std::time::Instant;
 
@@ -34,7 +34,7 @@ pub(crate) async fn request_context(
         .filter(|v| acceptable(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), ToOwned::to_owned);
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
     let mut res = next.call(req).instrument(span).await?;
@@ -49,6 +49,18 @@ pub(crate) async fn request_context(
         tracing::info!(%method, %path, status, latency_ms, request_id = %id, "request");
     }
     Ok(res)
+}
+
+/// A share link's token is a secret in its path: logs show `/api/v1/public/***/...`.
+fn loggable_path(path: &str) -> String {
+    const PUBLIC: &str = "/api/v1/public/";
+    match path.strip_prefix(PUBLIC) {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("{PUBLIC}***/{tail}"),
+            None => format!("{PUBLIC}***"),
+        },
+        None => path.to_owned(),
+    }
 }
 
 /// `/api/v1/auth/login/` means `/api/v1/auth/login`. The docs page keeps its slash: its

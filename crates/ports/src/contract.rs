@@ -55,6 +55,8 @@ macro_rules! contract_suite {
             couples_checkins_one_per_day_filtered_and_paged,
             couples_letters_one_per_month,
             memories_perspectives_one_per_side,
+            memories_scoped_timeline_and_search,
+            memories_shares,
             outbox_claims_are_exclusive,
             outbox_outcomes,
             store_rollback_discards_every_write,
@@ -1337,7 +1339,7 @@ pub async fn couples_purge_dissolved(store: Shared) {
         })
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(n, vec![oid]);
     assert_eq!(
         store
             .read(move |tx| tx.couples().couple(oid))
@@ -1825,5 +1827,387 @@ pub async fn memories_perspectives_one_per_side(store: Shared) {
             .await
             .unwrap(),
         None
+    );
+}
+
+fn memory_at(
+    couple: CoupleId,
+    by: UserId,
+    title: &str,
+    day: Option<(i32, u32, u32)>,
+    n: u64,
+) -> accueil_domain::memories::Memory {
+    use accueil_domain::memories::{Memory, MemoryDescription, MemoryId, MemoryTitle};
+    let at = t0() + Duration::seconds(n as i64);
+    Memory {
+        // Ids grow with `n`, as UUIDv7 ids grow with time.
+        id: MemoryId(Uuid::from_u128(
+            0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(n),
+        )),
+        couple_id: couple,
+        title: MemoryTitle::parse(title).unwrap(),
+        description: Some(MemoryDescription::parse("Une journée 100% réussie").unwrap()),
+        happened_on: day.map(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()),
+        photo: None,
+        created_by: by,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub async fn memories_scoped_timeline_and_search(store: Shared) {
+    use crate::memories::TimelineQuery;
+    use accueil_domain::memories::{
+        ImageFormat, Memory, Photo, Rendition, SearchTerm, TimelineCursor,
+    };
+    let (couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let (other, z, _) = couple_of(&store, "z@example.org", None).await;
+    let r = |format, width, height, bytes| Rendition {
+        format,
+        width,
+        height,
+        bytes,
+    };
+    let mut first = memory_at(couple.id, a.id, "Été à Évian", Some((2019, 7, 14)), 1);
+    first.photo = Some(Photo {
+        id: Uuid::from_u128(77),
+        original: r(ImageFormat::WebP, 4000, 3000, 5_000_000_000),
+        medium: r(ImageFormat::Jpeg, 1280, 960, 200_000),
+        thumb: r(ImageFormat::Png, 320, 240, 30_000),
+    });
+    let undated = memory_at(couple.id, a.id, "Sans date", None, 2); // timeline day: t0's day
+    let same_day = memory_at(couple.id, a.id, "Le lac", Some((2019, 7, 14)), 3);
+    let theirs = memory_at(other.id, z.id, "Évian aussi", Some((2019, 7, 14)), 4);
+    for m in [
+        first.clone(),
+        undated.clone(),
+        same_day.clone(),
+        theirs.clone(),
+    ] {
+        store
+            .write(move |tx| tx.memories().insert_memory(&m))
+            .await
+            .unwrap();
+    }
+    let dup = first.clone();
+    assert!(matches!(
+        store
+            .write(move |tx| tx.memories().insert_memory(&dup))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let (cid, oid, fid) = (couple.id, other.id, first.id);
+    let back = store
+        .read(move |tx| tx.memories().memory(cid, fid))
+        .await
+        .unwrap();
+    assert_eq!(
+        back,
+        Some(first.clone()),
+        "a memory and its photo round-trip"
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.memories().memory(oid, fid))
+            .await
+            .unwrap(),
+        None,
+        "another couple's memory is not found"
+    );
+    let timeline = |query: TimelineQuery, limit| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.memories().timeline(cid, &query, limit))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m: Memory| m.title.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        timeline(TimelineQuery::default(), 10).await,
+        vec!["Sans date", "Le lac", "Été à Évian"],
+        "latest day first, then latest recorded first; only this couple's"
+    );
+    let page = timeline(TimelineQuery::default(), 2).await;
+    assert_eq!(page.len(), 2);
+    let after = TimelineQuery {
+        after: Some(same_day.cursor()),
+        ..Default::default()
+    };
+    assert_eq!(
+        timeline(after, 10).await,
+        vec!["Été à Évian"],
+        "a cursor continues after its memory"
+    );
+    let search = |q: &str| TimelineQuery {
+        search: SearchTerm::parse(q).unwrap(),
+        ..Default::default()
+    };
+    assert_eq!(
+        timeline(search("ÉVIAN"), 10).await,
+        vec!["Été à Évian"],
+        "case folds beyond ASCII"
+    );
+    assert_eq!(
+        timeline(search("100%"), 10).await.len(),
+        3,
+        "descriptions are searched"
+    );
+    assert!(
+        timeline(search("0_%"), 10).await.is_empty(),
+        "wildcards are literal"
+    );
+    assert!(timeline(search("%%"), 10).await.is_empty());
+    let gone = TimelineCursor {
+        day: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+        id: first.id,
+    };
+    assert!(
+        timeline(
+            TimelineQuery {
+                after: Some(gone),
+                ..Default::default()
+            },
+            10
+        )
+        .await
+        .is_empty()
+    );
+
+    let mut edited = first.clone();
+    edited.title = accueil_domain::memories::MemoryTitle::parse("Évian, encore").unwrap();
+    edited.description = None;
+    edited.photo = None;
+    edited.happened_on = None;
+    edited.updated_at = t0() + Duration::seconds(50);
+    let mut foreign = edited.clone();
+    foreign.couple_id = other.id;
+    assert!(
+        !store
+            .write(move |tx| tx.memories().update_memory(&foreign))
+            .await
+            .unwrap(),
+        "scoped update"
+    );
+    let e = edited.clone();
+    assert!(
+        store
+            .write(move |tx| tx.memories().update_memory(&e))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.memories().memory(cid, fid))
+            .await
+            .unwrap(),
+        Some(edited)
+    );
+    let ids = vec![first.id, theirs.id, undated.id];
+    let existing = store
+        .read(move |tx| tx.memories().existing_memories(cid, &ids))
+        .await
+        .unwrap();
+    assert_eq!(existing.len(), 2);
+    assert!(!existing.contains(&theirs.id));
+    let tid = theirs.id;
+    assert!(
+        !store
+            .write(move |tx| tx.memories().delete_memory(cid, tid))
+            .await
+            .unwrap(),
+        "scoped delete"
+    );
+    assert!(
+        store
+            .write(move |tx| tx.memories().delete_memory(cid, fid))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .write(move |tx| tx.memories().delete_memory(cid, fid))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        timeline(TimelineQuery::default(), 10).await,
+        vec!["Sans date", "Le lac"]
+    );
+}
+
+pub async fn memories_shares(store: Shared) {
+    use crate::memories::TimelineQuery;
+    use accueil_domain::memories::{Share, ShareId, ShareScope};
+    let (couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let (other, _, _) = couple_of(&store, "z@example.org", None).await;
+    let m1 = memory_at(couple.id, a.id, "Un", None, 1);
+    let m2 = memory_at(couple.id, a.id, "Deux", None, 2);
+    for m in [m1.clone(), m2.clone()] {
+        store
+            .write(move |tx| tx.memories().insert_memory(&m))
+            .await
+            .unwrap();
+    }
+    let share = |n: u128, scope, expires| Share {
+        id: ShareId(Uuid::from_u128(n)),
+        couple_id: couple.id,
+        token_digest: format!("digest-{n}"),
+        scope,
+        expires_at: expires,
+        revoked_at: None,
+        created_by: a.id,
+        created_at: t0() + Duration::seconds(n as i64),
+    };
+    let everything = share(1, ShareScope::All, None);
+    let only = share(
+        2,
+        ShareScope::Only(vec![m1.id, m2.id]),
+        Some(t0() + Duration::days(7)),
+    );
+    for s in [everything.clone(), only.clone()] {
+        store
+            .write(move |tx| tx.memories().insert_share(&s))
+            .await
+            .unwrap();
+    }
+    let same_token = Share {
+        id: ShareId(Uuid::from_u128(3)),
+        ..everything.clone()
+    };
+    assert!(
+        store
+            .write(move |tx| tx.memories().insert_share(&same_token))
+            .await
+            .is_err(),
+        "token digests are unique"
+    );
+    let (cid, oid) = (couple.id, other.id);
+    assert_eq!(
+        store
+            .read(move |tx| tx.memories().shares(cid))
+            .await
+            .unwrap(),
+        vec![everything.clone(), only.clone()]
+    );
+    assert!(
+        store
+            .read(move |tx| tx.memories().shares(oid))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.memories().share_by_digest("digest-2"))
+            .await
+            .unwrap(),
+        Some(only.clone())
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.memories().share_by_digest("nope"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let m1id = m1.id;
+    store
+        .write(move |tx| tx.memories().delete_memory(cid, m1id))
+        .await
+        .unwrap();
+    let listed = store
+        .read(|tx| tx.memories().share_by_digest("digest-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        listed.scope,
+        ShareScope::Only(vec![m2.id]),
+        "a deleted memory drops out"
+    );
+    let q = TimelineQuery {
+        share: Some(only.id),
+        ..Default::default()
+    };
+    let shown = store
+        .read(move |tx| tx.memories().timeline(cid, &q, 10))
+        .await
+        .unwrap();
+    assert_eq!(shown.iter().map(|m| m.id).collect::<Vec<_>>(), vec![m2.id]);
+
+    let (sid, at) = (only.id, t0() + Duration::hours(1));
+    assert_eq!(
+        store
+            .write(move |tx| tx.memories().revoke_share(oid, sid, at))
+            .await
+            .unwrap(),
+        None,
+        "another couple cannot revoke it"
+    );
+    let revoked = store
+        .write(move |tx| tx.memories().revoke_share(cid, sid, at))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(at));
+    let later = at + Duration::hours(1);
+    let again = store
+        .write(move |tx| tx.memories().revoke_share(cid, sid, later))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(at),
+        "the first revocation time stays"
+    );
+}
+
+/// The contract of a [`crate::media::FileStore`]: run it against each adapter.
+pub async fn file_store_contract(files: &dyn crate::media::FileStore) {
+    use crate::media::FileKey;
+    let key = |k: &str| FileKey::new(k).unwrap();
+    let a = key("couples/c1/photos/p1/original.jpg");
+    let b = key("couples/c1/photos/p1/thumb.jpg");
+    let sibling = key("couples/c1/photos/p10/original.jpg");
+    let other = key("couples/c2/photos/p1/original.jpg");
+    assert_eq!(files.get(&a).await.unwrap(), None, "missing files are None");
+    files.put(&a, b"one".to_vec()).await.unwrap();
+    files.put(&a, b"two".to_vec()).await.unwrap();
+    assert_eq!(
+        files.get(&a).await.unwrap().as_deref(),
+        Some(&b"two"[..]),
+        "put replaces"
+    );
+    for k in [&b, &sibling, &other] {
+        files.put(k, k.as_str().as_bytes().to_vec()).await.unwrap();
+    }
+    files.delete(&b).await.unwrap();
+    files.delete(&b).await.unwrap();
+    assert_eq!(
+        files.get(&b).await.unwrap(),
+        None,
+        "deleted, twice without error"
+    );
+    files
+        .delete_prefix(&key("couples/c1/photos/p1"))
+        .await
+        .unwrap();
+    assert_eq!(files.get(&a).await.unwrap(), None, "a folder goes whole");
+    assert!(
+        files.get(&sibling).await.unwrap().is_some(),
+        "p10 is not inside p1"
+    );
+    files.delete_prefix(&key("couples/c1")).await.unwrap();
+    files.delete_prefix(&key("couples/nothing")).await.unwrap();
+    assert_eq!(files.get(&sibling).await.unwrap(), None);
+    assert!(
+        files.get(&other).await.unwrap().is_some(),
+        "other couples are untouched"
     );
 }

@@ -170,11 +170,14 @@ pub trait CouplesRepo: Send {
     fn answers(&mut self, couple: CoupleId, question: Uuid) -> Result<Vec<Answer>, StoreError>;
 
     /// Deletes the couples dissolved before `cutoff`, with their invites, changes and content.
-    /// Returns how many.
+    /// Returns their ids, so that their files can be deleted too.
     ///
     /// # Errors
     /// `StoreError::Internal` on failure.
-    fn purge_dissolved_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+    fn purge_dissolved_before(
+        &mut self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<CoupleId>, StoreError>;
 
     /// Stores a goal.
     ///

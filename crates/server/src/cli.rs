@@ -260,12 +260,11 @@ async fn outbox(settings: &Settings, action: Option<OutboxAction>) -> Result<(),
 
 async fn purge_deleted(settings: &Settings) -> Result<(), String> {
     let app = app(settings).await?;
-    let n = app
-        .identity
-        .purge_deleted()
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("purged {n} deleted account(s)");
+    let report = app.purge().await?;
+    println!(
+        "purged {} deleted account(s), {} ended session(s), {} dissolved couple(s)",
+        report.accounts, report.sessions, report.couples
+    );
     Ok(())
 }
 

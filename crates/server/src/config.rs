@@ -46,6 +46,9 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_RATE_MAIL_ACCOUNT  mail-sending requests per address or account (default: 5/1h)
   ACCUEIL_RATE_JOIN_USER     couple-join attempts per user (default: 10/15m)
   ACCUEIL_RATE_JOIN_IP       couple-join attempts per client address (default: 30/15m)
+  ACCUEIL_MAX_PHOTO_BYTES    largest photo upload in bytes, refused with 413 while it streams in (default: 16777216)
+  ACCUEIL_MAX_PHOTO_PIXELS   largest photo in pixels, checked before decoding (default: 40000000)
+  ACCUEIL_MAX_ACTIVE_SHARES  share links a couple may have active at once (default: 50)
   ACCUEIL_TRUSTED_PROXIES    comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed
                              (default: none: the connection's address is the client)
   ACCUEIL_LOG_FORMAT         text | json (default: text)
@@ -128,6 +131,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Couples settings (join limits).
     pub couples: accueil_app::couples::CouplesSettings,
+    /// Memories settings (photo size, share links).
+    pub memories: accueil_app::memories::MemoriesSettings,
+    /// The most pixels a photo may have.
+    pub max_photo_pixels: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -183,6 +190,9 @@ struct FileSettings {
     rate_join_user: Option<String>,
     rate_join_ip: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    max_photo_bytes: Option<u64>,
+    max_photo_pixels: Option<u64>,
+    max_active_shares: Option<u64>,
 }
 
 /// A setting that cannot be used.
@@ -440,6 +450,25 @@ impl Settings {
             join_user: rate("ACCUEIL_RATE_JOIN_USER", file.rate_join_user, "10/15m")?,
             join_ip: rate("ACCUEIL_RATE_JOIN_IP", file.rate_join_ip, "30/15m")?,
         };
+        let memories = accueil_app::memories::MemoriesSettings {
+            max_photo_bytes: usize::try_from(number(
+                "ACCUEIL_MAX_PHOTO_BYTES",
+                file.max_photo_bytes,
+                16 * 1024 * 1024,
+            )?)
+            .map_err(|_| invalid("ACCUEIL_MAX_PHOTO_BYTES", "out of range"))?,
+            max_active_shares: usize::try_from(number(
+                "ACCUEIL_MAX_ACTIVE_SHARES",
+                file.max_active_shares,
+                50,
+            )?)
+            .map_err(|_| invalid("ACCUEIL_MAX_ACTIVE_SHARES", "out of range"))?,
+        };
+        let max_photo_pixels = number(
+            "ACCUEIL_MAX_PHOTO_PIXELS",
+            file.max_photo_pixels,
+            40_000_000,
+        )?;
         let proxies = match env("ACCUEIL_TRUSTED_PROXIES") {
             Some(v) => v
                 .split(',')
@@ -496,6 +525,8 @@ impl Settings {
             limits,
             trusted_proxies,
             couples,
+            memories,
+            max_photo_pixels,
         };
         settings.check_production()?;
         Ok(settings)

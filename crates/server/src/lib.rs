@@ -15,6 +15,7 @@ use accueil_app::identity::IdentitySettings;
 use accueil_app::{App, Ports};
 use accueil_crypto::{BcryptHasher, JwtConfig, JwtSigner, RandomTokens, SystemClock, UuidV7Ids};
 use accueil_http::HttpSettings;
+use accueil_media::{ImageCodec, ImageSettings, LocalFileStore};
 use accueil_notify_smtp::{FileMailer, Renderer, SmtpMailer, SmtpSettings};
 use accueil_ports::notify::Mailer;
 use accueil_store_diesel::{DieselStore, PoolOptions};
@@ -136,6 +137,15 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         opaque_tokens: Arc::new(RandomTokens),
         mailer: mailer(settings)?,
         limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
+        files: Arc::new(
+            LocalFileStore::open(settings.data_dir.join("media"))
+                .map_err(|e| StartError::Task(format!("cannot open the media directory: {e}")))?,
+        ),
+        images: Arc::new(ImageCodec::new(ImageSettings {
+            max_pixels: settings.max_photo_pixels,
+            concurrency: cores,
+            ..ImageSettings::default()
+        })),
     };
     Ok(App::new(
         ports,
@@ -147,6 +157,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             limits: settings.limits,
         },
         settings.couples,
+        settings.memories.clone(),
     ))
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Db, PASSWORD, TestServer, Tokens, problem};
+use common::{PASSWORD, TestServer, Tokens, problem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -102,21 +102,7 @@ async fn whole_flow(s: &TestServer) {
     }
 }
 
-#[tokio::test]
-async fn whole_flow_on_sqlite() {
-    let s = TestServer::start().await;
-    whole_flow(&s).await;
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn whole_flow_on_postgres() {
-    let Some(s) = TestServer::start_with(Db::Postgres, &[]).await else {
-        return;
-    };
-    whole_flow(&s).await;
-    s.stop().await;
-}
+on_both_backends!(whole_flow => whole_flow_on_sqlite, whole_flow_on_postgres);
 
 #[tokio::test]
 async fn unknown_account_and_wrong_password_answer_alike() {

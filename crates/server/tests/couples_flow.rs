@@ -4,39 +4,9 @@
 
 mod common;
 
-use common::{Db, TestServer, problem};
+use common::{Db, TestServer, call, json_of, paired, problem, user};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn user(s: &TestServer, email: &str) -> String {
-    s.register(email, None).await;
-    s.login(email).await.access
-}
-
-async fn call(
-    s: &TestServer,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = s.client.request(method, s.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
-async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body = res.text().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).unwrap()
-    }
-}
 
 /// The feed after `cursor`, as (type, op) pairs, and the whole answer.
 async fn feed_after(s: &TestServer, token: &str, cursor: &str) -> (Vec<(String, String)>, Value) {
@@ -408,21 +378,7 @@ async fn couple_flow(s: &TestServer) {
     assert!(export["couple"]["dissolved_at"].is_string());
 }
 
-#[tokio::test]
-async fn the_couples_flow_on_sqlite() {
-    let s = TestServer::start().await;
-    couple_flow(&s).await;
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn the_couples_flow_on_postgres() {
-    let Some(s) = TestServer::start_with(Db::Postgres, &[]).await else {
-        return;
-    };
-    couple_flow(&s).await;
-    s.stop().await;
-}
+on_both_backends!(couple_flow => the_couples_flow_on_sqlite, the_couples_flow_on_postgres);
 
 #[tokio::test]
 async fn join_attempts_are_rate_limited() {
@@ -452,34 +408,6 @@ async fn join_attempts_are_rate_limited() {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
     s.stop().await;
-}
-
-async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
-    let ta = user(s, a).await;
-    let tb = user(s, b).await;
-    json_of(
-        call(s, Method::POST, "/api/v1/couple", &ta, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let invite = json_of(
-        call(s, Method::POST, "/api/v1/couple/invite", &ta, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    json_of(
-        call(
-            s,
-            Method::POST,
-            "/api/v1/couple/join",
-            &tb,
-            Some(json!({"code": invite["code"]})),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    (ta, tb)
 }
 
 async fn content_flow(s: &TestServer) {
@@ -772,21 +700,7 @@ async fn content_flow(s: &TestServer) {
     );
 }
 
-#[tokio::test]
-async fn goals_checkins_and_letters_on_sqlite() {
-    let s = TestServer::start().await;
-    content_flow(&s).await;
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn goals_checkins_and_letters_on_postgres() {
-    let Some(s) = TestServer::start_with(Db::Postgres, &[]).await else {
-        return;
-    };
-    content_flow(&s).await;
-    s.stop().await;
-}
+on_both_backends!(content_flow => goals_checkins_and_letters_on_sqlite, goals_checkins_and_letters_on_postgres);
 
 /// Every couple-scoped operation, with `{q}`, `{g}`, `{a}`, `{c}`, `{l}` for a question, goal,
 /// action, check-in and letter id, and a body that would be valid.

@@ -16,7 +16,7 @@ use crate::schema::{
     checkins, couple_changes, couple_invites, couples, goal_actions, goals, letters, qna_answers,
     qna_questions,
 };
-use crate::tx::{DieselTx, naive, store_error, utc, uuid};
+use crate::tx::{DieselTx, all, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = couples, treat_none_as_null = true)]
@@ -362,10 +362,6 @@ impl TryFrom<LetterRow> for Letter {
             updated_at: utc(r.updated_at),
         })
     }
-}
-
-fn all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
-    rows.into_iter().map(T::try_from).collect()
 }
 
 impl DieselTx<'_> {
@@ -735,17 +731,21 @@ impl CouplesRepo for DieselTx<'_> {
         all(rows)
     }
 
-    fn purge_dissolved_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+    fn purge_dissolved_before(
+        &mut self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<CoupleId>, StoreError> {
         self.writable()?;
-        // Invites, changes, questions and answers go with the couple (ON DELETE CASCADE).
-        let n = diesel::delete(
+        // Everything of a couple goes with it (ON DELETE CASCADE).
+        let ids: Vec<String> = diesel::delete(
             couples::table
                 .filter(couples::dissolved_at.is_not_null())
                 .filter(couples::dissolved_at.lt(naive(cutoff))),
         )
-        .execute(self.conn)
+        .returning(couples::id)
+        .get_results(self.conn)
         .map_err(store_error)?;
-        Ok(n as u64)
+        ids.iter().map(|id| uuid(id).map(CoupleId)).collect()
     }
 
     fn insert_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {

@@ -1,15 +1,232 @@
 //! The memories site's content in SQL.
+//!
+//! A memory's photo is spread over columns (one group per rendition) rather than a table of
+//! its own: a memory has at most one photo and its renditions are always read together.
 
 use accueil_domain::couples::{CoupleId, Side};
 use accueil_domain::identity::UserId;
-use accueil_domain::memories::{Perspective, PerspectiveText};
+use accueil_domain::memories::{
+    ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Perspective, PerspectiveText,
+    Photo, Rendition, Share, ShareId, ShareScope,
+};
 use accueil_ports::StoreError;
-use accueil_ports::memories::MemoriesRepo;
-use chrono::NaiveDateTime;
+use accueil_ports::memories::{MemoriesRepo, TimelineQuery};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::perspectives;
-use crate::tx::{DieselTx, naive, store_error, utc, uuid};
+use crate::schema::{memories, perspectives, share_memories, shares};
+use crate::tx::{DieselTx, all, naive, store_error, utc, uuid};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = memories, treat_none_as_null = true)]
+struct MemoryRow {
+    id: String,
+    couple_id: String,
+    title: String,
+    description: Option<String>,
+    happened_on: Option<NaiveDate>,
+    timeline_day: NaiveDate,
+    search_text: String,
+    photo_id: Option<String>,
+    photo_format: Option<String>,
+    photo_width: Option<i32>,
+    photo_height: Option<i32>,
+    photo_bytes: Option<i64>,
+    medium_format: Option<String>,
+    medium_width: Option<i32>,
+    medium_height: Option<i32>,
+    medium_bytes: Option<i64>,
+    thumb_format: Option<String>,
+    thumb_width: Option<i32>,
+    thumb_height: Option<i32>,
+    thumb_bytes: Option<i64>,
+    created_by: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+type RenditionColumns = (Option<String>, Option<i32>, Option<i32>, Option<i64>);
+
+fn rendition_columns(r: Option<Rendition>) -> RenditionColumns {
+    match r {
+        Some(r) => (
+            Some(r.format.as_str().to_owned()),
+            i32::try_from(r.width).ok(),
+            i32::try_from(r.height).ok(),
+            i64::try_from(r.bytes).ok(),
+        ),
+        None => (None, None, None, None),
+    }
+}
+
+fn rendition(cols: RenditionColumns) -> Result<Rendition, StoreError> {
+    let corrupt = || StoreError::Internal("corrupt photo columns".into());
+    let (Some(format), Some(width), Some(height), Some(bytes)) = cols else {
+        return Err(corrupt());
+    };
+    Ok(Rendition {
+        format: ImageFormat::parse(&format).ok_or_else(corrupt)?,
+        width: u32::try_from(width).map_err(|_| corrupt())?,
+        height: u32::try_from(height).map_err(|_| corrupt())?,
+        bytes: u64::try_from(bytes).map_err(|_| corrupt())?,
+    })
+}
+
+impl From<&Memory> for MemoryRow {
+    fn from(m: &Memory) -> Self {
+        let photo = m.photo.as_ref();
+        let (photo_format, photo_width, photo_height, photo_bytes) =
+            rendition_columns(photo.map(|p| p.original));
+        let (medium_format, medium_width, medium_height, medium_bytes) =
+            rendition_columns(photo.map(|p| p.medium));
+        let (thumb_format, thumb_width, thumb_height, thumb_bytes) =
+            rendition_columns(photo.map(|p| p.thumb));
+        Self {
+            id: m.id.0.to_string(),
+            couple_id: m.couple_id.to_string(),
+            title: m.title.as_str().to_owned(),
+            description: m.description.as_ref().map(|d| d.as_str().to_owned()),
+            happened_on: m.happened_on,
+            timeline_day: m.timeline_day(),
+            search_text: m.search_text(),
+            photo_id: photo.map(|p| p.id.to_string()),
+            photo_format,
+            photo_width,
+            photo_height,
+            photo_bytes,
+            medium_format,
+            medium_width,
+            medium_height,
+            medium_bytes,
+            thumb_format,
+            thumb_width,
+            thumb_height,
+            thumb_bytes,
+            created_by: m.created_by.to_string(),
+            created_at: naive(m.created_at),
+            updated_at: naive(m.updated_at),
+        }
+    }
+}
+
+impl TryFrom<MemoryRow> for Memory {
+    type Error = StoreError;
+    fn try_from(r: MemoryRow) -> Result<Self, StoreError> {
+        let photo = match r.photo_id {
+            Some(id) => Some(Photo {
+                id: uuid(&id)?,
+                original: rendition((
+                    r.photo_format,
+                    r.photo_width,
+                    r.photo_height,
+                    r.photo_bytes,
+                ))?,
+                medium: rendition((
+                    r.medium_format,
+                    r.medium_width,
+                    r.medium_height,
+                    r.medium_bytes,
+                ))?,
+                thumb: rendition((r.thumb_format, r.thumb_width, r.thumb_height, r.thumb_bytes))?,
+            }),
+            None => None,
+        };
+        Ok(Memory {
+            id: MemoryId(uuid(&r.id)?),
+            couple_id: CoupleId(uuid(&r.couple_id)?),
+            title: MemoryTitle::from_trusted(r.title),
+            description: r.description.map(MemoryDescription::from_trusted),
+            happened_on: r.happened_on,
+            photo,
+            created_by: UserId(uuid(&r.created_by)?),
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = shares)]
+struct ShareRow {
+    id: String,
+    couple_id: String,
+    token_digest: String,
+    all_memories: bool,
+    expires_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+    created_by: String,
+    created_at: NaiveDateTime,
+}
+
+impl ShareRow {
+    fn into_share(self, listed: Vec<MemoryId>) -> Result<Share, StoreError> {
+        let mut listed = listed;
+        listed.sort();
+        Ok(Share {
+            id: ShareId(uuid(&self.id)?),
+            couple_id: CoupleId(uuid(&self.couple_id)?),
+            token_digest: self.token_digest,
+            scope: if self.all_memories {
+                ShareScope::All
+            } else {
+                ShareScope::Only(listed)
+            },
+            expires_at: self.expires_at.map(utc),
+            revoked_at: self.revoked_at.map(utc),
+            created_by: UserId(uuid(&self.created_by)?),
+            created_at: utc(self.created_at),
+        })
+    }
+}
+
+impl DieselTx<'_> {
+    /// Loads each share's memory list and builds the shares.
+    fn complete_shares(&mut self, rows: Vec<ShareRow>) -> Result<Vec<Share>, StoreError> {
+        let partial: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.all_memories)
+            .map(|r| r.id.clone())
+            .collect();
+        let links: Vec<(String, String)> = if partial.is_empty() {
+            Vec::new()
+        } else {
+            share_memories::table
+                .filter(share_memories::share_id.eq_any(&partial))
+                .select((share_memories::share_id, share_memories::memory_id))
+                .load(self.conn)
+                .map_err(store_error)?
+        };
+        rows.into_iter()
+            .map(|r| {
+                let listed = links
+                    .iter()
+                    .filter(|(s, _)| *s == r.id)
+                    .map(|(_, m)| uuid(m).map(MemoryId))
+                    .collect::<Result<Vec<_>, _>>()?;
+                r.into_share(listed)
+            })
+            .collect()
+    }
+
+    fn share_where(
+        &mut self,
+        filter: Box<
+            dyn BoxableExpression<
+                    shares::table,
+                    <crate::connection::AnyConnection as diesel::Connection>::Backend,
+                    SqlType = diesel::sql_types::Bool,
+                >,
+        >,
+    ) -> Result<Vec<Share>, StoreError> {
+        let rows = shares::table
+            .filter(filter)
+            .order((shares::created_at.asc(), shares::id.asc()))
+            .select(ShareRow::as_select())
+            .load(self.conn)
+            .map_err(store_error)?;
+        self.complete_shares(rows)
+    }
+}
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = perspectives)]
@@ -113,5 +330,203 @@ impl MemoriesRepo for DieselTx<'_> {
             .map_err(store_error)?
             .map(Perspective::try_from)
             .transpose()
+    }
+
+    fn insert_memory(&mut self, memory: &Memory) -> Result<(), StoreError> {
+        self.writable()?;
+        diesel::insert_into(memories::table)
+            .values(MemoryRow::from(memory))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    fn update_memory(&mut self, memory: &Memory) -> Result<bool, StoreError> {
+        self.writable()?;
+        let row = MemoryRow::from(memory);
+        let n = diesel::update(
+            memories::table
+                .filter(memories::id.eq(&row.id))
+                .filter(memories::couple_id.eq(&row.couple_id)),
+        )
+        .set((
+            memories::title.eq(&row.title),
+            memories::description.eq(&row.description),
+            memories::happened_on.eq(row.happened_on),
+            memories::timeline_day.eq(row.timeline_day),
+            memories::search_text.eq(&row.search_text),
+            memories::photo_id.eq(&row.photo_id),
+            memories::photo_format.eq(&row.photo_format),
+            memories::photo_width.eq(row.photo_width),
+            memories::photo_height.eq(row.photo_height),
+            memories::photo_bytes.eq(row.photo_bytes),
+            memories::medium_format.eq(&row.medium_format),
+            memories::medium_width.eq(row.medium_width),
+            memories::medium_height.eq(row.medium_height),
+            memories::medium_bytes.eq(row.medium_bytes),
+            memories::thumb_format.eq(&row.thumb_format),
+            memories::thumb_width.eq(row.thumb_width),
+            memories::thumb_height.eq(row.thumb_height),
+            memories::thumb_bytes.eq(row.thumb_bytes),
+            memories::updated_at.eq(row.updated_at),
+        ))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n > 0)
+    }
+
+    fn memory(&mut self, couple: CoupleId, id: MemoryId) -> Result<Option<Memory>, StoreError> {
+        memories::table
+            .filter(memories::id.eq(id.0.to_string()))
+            .filter(memories::couple_id.eq(couple.to_string()))
+            .select(MemoryRow::as_select())
+            .first(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Memory::try_from)
+            .transpose()
+    }
+
+    fn delete_memory(&mut self, couple: CoupleId, id: MemoryId) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::delete(
+            memories::table
+                .filter(memories::id.eq(id.0.to_string()))
+                .filter(memories::couple_id.eq(couple.to_string())),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n > 0)
+    }
+
+    fn timeline(
+        &mut self,
+        couple: CoupleId,
+        query: &TimelineQuery,
+        limit: u32,
+    ) -> Result<Vec<Memory>, StoreError> {
+        let mut q = memories::table
+            .filter(memories::couple_id.eq(couple.to_string()))
+            .order((memories::timeline_day.desc(), memories::id.desc()))
+            .limit(i64::from(limit))
+            .select(MemoryRow::as_select())
+            .into_boxed();
+        if let Some(c) = query.after {
+            let id = c.id.0.to_string();
+            q = q.filter(
+                memories::timeline_day
+                    .lt(c.day)
+                    .or(memories::timeline_day.eq(c.day).and(memories::id.lt(id))),
+            );
+        }
+        if let Some(term) = &query.search {
+            // LIKE's wildcards in the term are matched literally.
+            let escaped = term
+                .as_str()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q = q.filter(
+                memories::search_text
+                    .like(format!("%{escaped}%"))
+                    .escape('\\'),
+            );
+        }
+        if let Some(share) = query.share {
+            q = q.filter(
+                memories::id.eq_any(
+                    share_memories::table
+                        .filter(share_memories::share_id.eq(share.0.to_string()))
+                        .select(share_memories::memory_id),
+                ),
+            );
+        }
+        all(q.load(self.conn).map_err(store_error)?)
+    }
+
+    fn existing_memories(
+        &mut self,
+        couple: CoupleId,
+        ids: &[MemoryId],
+    ) -> Result<Vec<MemoryId>, StoreError> {
+        let wanted: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
+        let mut found = Vec::new();
+        // Bounded batches keep the statement under SQLite's variable limit.
+        for chunk in wanted.chunks(500) {
+            let rows: Vec<String> = memories::table
+                .filter(memories::couple_id.eq(couple.to_string()))
+                .filter(memories::id.eq_any(chunk))
+                .select(memories::id)
+                .load(self.conn)
+                .map_err(store_error)?;
+            for r in rows {
+                found.push(MemoryId(uuid(&r)?));
+            }
+        }
+        Ok(found)
+    }
+
+    fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
+        self.writable()?;
+        let id = share.id.0.to_string();
+        diesel::insert_into(shares::table)
+            .values(ShareRow {
+                id: id.clone(),
+                couple_id: share.couple_id.to_string(),
+                token_digest: share.token_digest.clone(),
+                all_memories: matches!(share.scope, ShareScope::All),
+                expires_at: share.expires_at.map(naive),
+                revoked_at: share.revoked_at.map(naive),
+                created_by: share.created_by.to_string(),
+                created_at: naive(share.created_at),
+            })
+            .execute(self.conn)
+            .map_err(store_error)?;
+        if let ShareScope::Only(ids) = &share.scope {
+            for memory in ids {
+                diesel::insert_into(share_memories::table)
+                    .values((
+                        share_memories::share_id.eq(&id),
+                        share_memories::memory_id.eq(memory.0.to_string()),
+                    ))
+                    .execute(self.conn)
+                    .map_err(store_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn shares(&mut self, couple: CoupleId) -> Result<Vec<Share>, StoreError> {
+        self.share_where(Box::new(shares::couple_id.eq(couple.to_string())))
+    }
+
+    fn share_by_digest(&mut self, digest: &str) -> Result<Option<Share>, StoreError> {
+        Ok(self
+            .share_where(Box::new(shares::token_digest.eq(digest.to_owned())))?
+            .pop())
+    }
+
+    fn revoke_share(
+        &mut self,
+        couple: CoupleId,
+        id: ShareId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Share>, StoreError> {
+        self.writable()?;
+        let (id, couple) = (id.0.to_string(), couple.to_string());
+        diesel::update(
+            shares::table
+                .filter(shares::id.eq(&id))
+                .filter(shares::couple_id.eq(&couple))
+                .filter(shares::revoked_at.is_null()),
+        )
+        .set(shares::revoked_at.eq(naive(at)))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(self
+            .share_where(Box::new(
+                shares::id.eq(id).and(shares::couple_id.eq(couple)),
+            ))?
+            .pop())
     }
 }

@@ -90,7 +90,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     goal_actions,
     checkins,
     letters,
-    perspectives
+    perspectives,
+    memories,
+    shares,
+    share_memories
 );
 
 diesel::table! {
@@ -241,5 +244,53 @@ diesel::table! {
         content -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memories (id) {
+        id -> Text,
+        couple_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        happened_on -> Nullable<Date>,
+        timeline_day -> Date,
+        search_text -> Text,
+        photo_id -> Nullable<Text>,
+        photo_format -> Nullable<Text>,
+        photo_width -> Nullable<Integer>,
+        photo_height -> Nullable<Integer>,
+        photo_bytes -> Nullable<BigInt>,
+        medium_format -> Nullable<Text>,
+        medium_width -> Nullable<Integer>,
+        medium_height -> Nullable<Integer>,
+        medium_bytes -> Nullable<BigInt>,
+        thumb_format -> Nullable<Text>,
+        thumb_width -> Nullable<Integer>,
+        thumb_height -> Nullable<Integer>,
+        thumb_bytes -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shares (id) {
+        id -> Text,
+        couple_id -> Text,
+        token_digest -> Text,
+        all_memories -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    share_memories (share_id, memory_id) {
+        share_id -> Text,
+        memory_id -> Text,
     }
 }

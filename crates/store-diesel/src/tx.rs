@@ -164,3 +164,10 @@ pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
 pub(crate) fn uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Internal(format!("corrupt id {s:?}: {e}")))
 }
+
+/// Converts every row, failing on the first corrupt one.
+pub(crate) fn all<R, T: TryFrom<R, Error = StoreError>>(
+    rows: Vec<R>,
+) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
+}

@@ -282,7 +282,10 @@ impl CouplesRepo for MemTx<'_> {
         Ok(all)
     }
 
-    fn purge_dissolved_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+    fn purge_dissolved_before(
+        &mut self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<CoupleId>, StoreError> {
         self.writable()?;
         let gone: Vec<CoupleId> = self
             .state
@@ -304,7 +307,9 @@ impl CouplesRepo for MemTx<'_> {
         state.checkins.retain(|_, c| !gone.contains(&c.couple_id));
         state.letters.retain(|_, l| !gone.contains(&l.couple_id));
         state.perspectives.retain(|(c, _), _| !gone.contains(c));
-        Ok(gone.len() as u64)
+        state.memories.retain(|_, m| !gone.contains(&m.couple_id));
+        state.shares.retain(|_, s| !gone.contains(&s.couple_id));
+        Ok(gone)
     }
 
     fn insert_goal(&mut self, goal: &Goal) -> Result<(), StoreError> {

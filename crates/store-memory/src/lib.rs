@@ -5,9 +5,11 @@
 //! leaves nothing behind, exactly as a rolled-back transaction does.
 
 mod couples;
+mod files;
 mod limits;
 mod memories;
 
+pub use files::MemoryFileStore;
 pub use limits::MemoryRateLimiter;
 
 use std::collections::HashMap;
@@ -52,6 +54,8 @@ pub(crate) struct State {
     letters: HashMap<Uuid, Letter>,
     perspectives:
         HashMap<(CoupleId, accueil_domain::couples::Side), accueil_domain::memories::Perspective>,
+    memories: HashMap<accueil_domain::memories::MemoryId, accueil_domain::memories::Memory>,
+    shares: HashMap<accueil_domain::memories::ShareId, accueil_domain::memories::Share>,
 }
 
 /// The in-memory store. Cloning it shares the same data.

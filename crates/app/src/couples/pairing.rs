@@ -391,11 +391,12 @@ impl CouplesService {
             .await
     }
 
-    /// Removes couples dissolved more than 30 days ago, with their content. Returns how many.
+    /// Removes couples dissolved more than 30 days ago, with their content. Returns their ids
+    /// (their files are the memories module's to delete).
     ///
     /// # Errors
     /// A [`StoreError`].
-    pub async fn purge_dissolved(&self) -> Result<u64, StoreError> {
+    pub async fn purge_dissolved(&self) -> Result<Vec<CoupleId>, StoreError> {
         let cutoff = self.now() - SHARED_CONTENT_RETENTION;
         self.ports
             .store

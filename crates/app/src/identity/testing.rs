@@ -42,6 +42,39 @@ impl IdGenerator for Ids {
     }
 }
 
+/// An image "processor" that keeps the upload as the original and makes tiny renditions,
+/// refusing what does not start with a known signature.
+pub struct FakeImages;
+
+#[async_trait]
+impl accueil_ports::media::ImageProcessor for FakeImages {
+    async fn process(
+        &self,
+        format: accueil_domain::memories::ImageFormat,
+        bytes: Vec<u8>,
+    ) -> Result<accueil_ports::media::ProcessedImage, accueil_ports::media::ImageError> {
+        use accueil_domain::memories::{ImageFormat, Rendition};
+        use accueil_ports::media::{EncodedImage, ImageError, ProcessedImage};
+        if ImageFormat::sniff(&bytes) != Some(format) {
+            return Err(ImageError::Unsupported);
+        }
+        let encoded = |bytes: Vec<u8>, format, edge| EncodedImage {
+            rendition: Rendition {
+                format,
+                width: edge,
+                height: edge,
+                bytes: bytes.len() as u64,
+            },
+            bytes,
+        };
+        Ok(ProcessedImage {
+            original: encoded(bytes, format, 2000),
+            medium: encoded(b"medium".to_vec(), ImageFormat::Jpeg, 1280),
+            thumb: encoded(b"thumb".to_vec(), ImageFormat::Jpeg, 320),
+        })
+    }
+}
+
 /// A transparent "hasher" that counts its calls.
 #[derive(Default)]
 pub struct FakeHasher(AtomicUsize);
@@ -150,6 +183,7 @@ impl Mailer for KeptMail {
 pub struct Harness {
     pub app: IdentityService,
     pub store: MemoryStore,
+    pub files: accueil_store_memory::MemoryFileStore,
     pub clock: Arc<ManualClock>,
     hasher: Arc<FakeHasher>,
     ports: Ports,
@@ -164,6 +198,7 @@ impl Harness {
             Utc.with_ymd_and_hms(2026, 11, 22, 9, 30, 0).unwrap(),
         )));
         let hasher = Arc::new(FakeHasher::default());
+        let files = accueil_store_memory::MemoryFileStore::new();
         let ports = Ports {
             store: Arc::new(store.clone()),
             clock: clock.clone(),
@@ -173,10 +208,13 @@ impl Harness {
             opaque_tokens: Arc::new(CountingTokens(AtomicUsize::new(0))),
             mailer: Arc::new(KeptMail::default()),
             limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
+            files: Arc::new(files.clone()),
+            images: Arc::new(FakeImages),
         };
         Self {
             app: IdentityService::new(ports.clone(), IdentitySettings::default()),
             store,
+            files,
             clock,
             hasher,
             ports,
@@ -200,6 +238,44 @@ impl Harness {
         crate::couples::CouplesService::new(
             self.ports.clone(),
             crate::couples::CouplesSettings::default(),
+        )
+    }
+
+    /// Registers two users and pairs them; returns partner A and partner B.
+    pub async fn paired(&self, a: &str, b: &str) -> (Principal, Principal) {
+        self.registered(a, None).await;
+        self.registered(b, None).await;
+        let (a, b) = (self.principal(a).await, self.principal(b).await);
+        let c = self.couples();
+        c.create(&a).await.unwrap();
+        let invite = c.invite(&a, None).await.unwrap();
+        c.join(
+            &b,
+            crate::couples::JoinInput {
+                code: invite.code,
+                client_ip: None,
+            },
+        )
+        .await
+        .unwrap();
+        (a, b)
+    }
+
+    /// The whole application over the same ports.
+    pub fn whole_app(&self) -> crate::App {
+        crate::App::new(
+            self.ports.clone(),
+            IdentitySettings::default(),
+            crate::couples::CouplesSettings::default(),
+            crate::memories::MemoriesSettings::default(),
+        )
+    }
+
+    /// The memories service over the same ports.
+    pub fn memories(&self) -> crate::memories::MemoriesService {
+        crate::memories::MemoriesService::new(
+            self.ports.clone(),
+            crate::memories::MemoriesSettings::default(),
         )
     }
 

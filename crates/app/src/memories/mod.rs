@@ -1,199 +1,119 @@
-//! The couple memories site's use cases: the partners' perspectives (memories and photos come
-//! next). The couple is the caller's active couple, found through the couples port inside the
-//! same unit of work.
+//! The couple memories site's use cases: memories and their photos, the partners'
+//! perspectives, and share links that make part of a couple's site public.
+//!
+//! The couple is always the caller's active couple, found inside the same unit of work as
+//! what it guards, so another couple's memory, photo or share is simply not found.
+//!
+//! Photos live in the file store, outside the database's transactions. New files are written
+//! before the unit of work that references them and removed again if it fails; files a unit of
+//! work stops referencing are removed after it commits. A crash in between can leave an
+//! unreferenced file, never a memory whose photo is missing.
 
-use accueil_domain::couples::Side;
-use accueil_domain::memories::{Perspective, PerspectiveText, number_of_side, side_of_number};
-use accueil_domain::validation::{FieldError, ValidationErrors};
-use accueil_ports::{StoreError, StoreExt};
+mod memory;
+mod perspectives;
+mod public;
+mod shares;
+
+pub use memory::*;
+pub use perspectives::*;
+pub use public::*;
+pub use shares::*;
+
+use accueil_domain::couples::CoupleId;
+use accueil_domain::memories::{Photo, PhotoSize};
+use accueil_ports::media::{FileError, FileKey};
 use chrono::{DateTime, Utc};
 
 use crate::Ports;
-use crate::couples::NotInCouple;
-use crate::identity::Principal;
 
-/// A perspective slot: number 1 is partner A's, 2 is partner B's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PerspectiveView {
-    /// 1 or 2.
-    pub number: u8,
-    /// The text, once written.
-    pub perspective: Option<Perspective>,
+/// Settings of the memories site.
+#[derive(Debug, Clone)]
+pub struct MemoriesSettings {
+    /// The largest photo upload, in bytes (the HTTP layer refuses larger bodies while they
+    /// stream in; the use case checks again).
+    pub max_photo_bytes: usize,
+    /// How many share links a couple may have active at once.
+    pub max_active_shares: usize,
 }
 
-/// Why a perspective request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PerspectiveError {
-    /// No couple.
-    #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
-    /// Not 1 or 2.
-    #[error("no such perspective")]
-    NotFound,
-    /// A partner writes only their own perspective.
-    #[error("not your perspective")]
-    NotYours,
-    /// Invalid content.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+impl Default for MemoriesSettings {
+    fn default() -> Self {
+        Self {
+            max_photo_bytes: 16 * 1024 * 1024,
+            max_active_shares: 50,
+        }
+    }
 }
 
 /// The memories site's use cases.
 #[derive(Clone)]
 pub struct MemoriesService {
     ports: Ports,
+    settings: MemoriesSettings,
 }
 
 impl MemoriesService {
     /// A service over these ports.
-    pub fn new(ports: Ports) -> Self {
-        Self { ports }
+    pub fn new(ports: Ports, settings: MemoriesSettings) -> Self {
+        Self { ports, settings }
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &MemoriesSettings {
+        &self.settings
     }
 
     fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()
     }
 
-    /// Both slots of the caller's couple.
-    ///
-    /// # Errors
-    /// See [`PerspectiveError`].
-    pub async fn perspectives(
-        &self,
-        who: &Principal,
-    ) -> Result<Vec<PerspectiveView>, PerspectiveError> {
-        let me = who.user.id;
+    /// Deletes a photo's files after the unit of work that dropped it committed. A failure is
+    /// logged, not reported: the request succeeded, and an unreferenced file harms nobody.
+    async fn forget_photo(&self, couple: CoupleId, photo: &Photo) {
+        if let Err(e) = self.delete_photo_files(couple, photo).await {
+            tracing::warn!(%couple, photo = %photo.id, error = %e, "photo files not deleted");
+        }
+    }
+
+    async fn delete_photo_files(&self, couple: CoupleId, photo: &Photo) -> Result<(), FileError> {
         self.ports
-            .store
-            .read(
-                move |tx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
-                    let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
-                    let stored = tx.memories().perspectives(couple.id)?;
-                    Ok([Side::A, Side::B]
-                        .into_iter()
-                        .map(|side| PerspectiveView {
-                            number: number_of_side(side),
-                            perspective: stored.iter().find(|p| p.side == side).cloned(),
-                        })
-                        .collect())
-                },
-            )
+            .files
+            .delete_prefix(&photo_folder(couple, photo.id)?)
             .await
     }
 
-    /// One slot.
+    /// Deletes everything a couple stored, once its rows are purged.
     ///
     /// # Errors
-    /// See [`PerspectiveError`].
-    pub async fn perspective(
-        &self,
-        who: &Principal,
-        number: u8,
-    ) -> Result<PerspectiveView, PerspectiveError> {
-        let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
-        let me = who.user.id;
+    /// A [`FileError`] when the folder could not be deleted.
+    pub async fn delete_couple_files(&self, couple: CoupleId) -> Result<(), FileError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
-                Ok(PerspectiveView {
-                    number,
-                    perspective: tx.memories().perspective(couple.id, side)?,
-                })
-            })
-            .await
-    }
-
-    /// Writes the caller's own perspective (partner A writes number 1, B number 2).
-    ///
-    /// # Errors
-    /// See [`PerspectiveError`].
-    pub async fn write_perspective(
-        &self,
-        who: &Principal,
-        number: u8,
-        content: &str,
-    ) -> Result<PerspectiveView, PerspectiveError> {
-        let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
-        let content =
-            PerspectiveText::parse(content).map_err(|e: FieldError| ValidationErrors(vec![e]))?;
-        let now = self.now();
-        let me = who.user.id;
-        self.ports
-            .store
-            .write(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
-                if couple.side_of(me) != Some(side) {
-                    return Err(PerspectiveError::NotYours);
-                }
-                let stored = tx.memories().put_perspective(&Perspective {
-                    couple_id: couple.id,
-                    side,
-                    author: me,
-                    content,
-                    created_at: now,
-                    updated_at: now,
-                })?;
-                Ok(PerspectiveView {
-                    number,
-                    perspective: Some(stored),
-                })
-            })
+            .files
+            .delete_prefix(&couple_folder(couple)?)
             .await
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::couples::JoinInput;
-    use crate::identity::testing::Harness;
+/// Everything a couple stores lives under one folder, so purging a couple is one call.
+fn couple_folder(couple: CoupleId) -> Result<FileKey, FileError> {
+    FileKey::new(format!("couples/{}", couple.0.simple()))
+}
 
-    #[tokio::test]
-    async fn each_partner_writes_their_own() {
-        let h = Harness::new();
-        h.registered("a@example.org", None).await;
-        h.registered("b@example.org", None).await;
-        let (a, b) = (
-            h.principal("a@example.org").await,
-            h.principal("b@example.org").await,
-        );
-        let c = h.couples();
-        c.create(&a).await.unwrap();
-        let code = c.invite(&a, None).await.unwrap().code;
-        c.join(
-            &b,
-            JoinInput {
-                code,
-                client_ip: None,
-            },
-        )
-        .await
-        .unwrap();
-        let m = MemoriesService::new(h.ports_with_mailer(std::sync::Arc::new(
-            crate::identity::testing::KeptMail::default(),
-        )));
-        m.write_perspective(&a, 1, "Le mien").await.unwrap();
-        assert!(matches!(
-            m.write_perspective(&a, 2, "Le sien").await,
-            Err(PerspectiveError::NotYours)
-        ));
-        assert!(matches!(
-            m.write_perspective(&b, 3, "x").await,
-            Err(PerspectiveError::NotFound)
-        ));
-        m.write_perspective(&b, 2, "Le mien aussi").await.unwrap();
-        let both = m.perspectives(&b).await.unwrap();
-        assert_eq!(
-            both[0].perspective.as_ref().unwrap().content.as_str(),
-            "Le mien"
-        );
-        assert_eq!(
-            both[1].perspective.as_ref().unwrap().content.as_str(),
-            "Le mien aussi"
-        );
-    }
+/// A photo's renditions share a folder named after the photo's id, which is new for each
+/// upload: a rendition's bytes never change.
+fn photo_folder(couple: CoupleId, photo: uuid::Uuid) -> Result<FileKey, FileError> {
+    FileKey::new(format!(
+        "couples/{}/photos/{}",
+        couple.0.simple(),
+        photo.simple()
+    ))
+}
+
+fn rendition_key(couple: CoupleId, photo: &Photo, size: PhotoSize) -> Result<FileKey, FileError> {
+    FileKey::new(format!(
+        "{}/{}.{}",
+        photo_folder(couple, photo.id)?,
+        size.as_str(),
+        photo.rendition(size).format.extension()
+    ))
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::not_in_couple;
+use super::{bad_cursor, not_in_couple};
 use crate::auth::Auth;
 use crate::error::{ApiError, ProblemBody};
 
@@ -33,15 +33,6 @@ impl From<ContentError> for ApiError {
             ContentError::Store(e) => ApiError::store(&e),
         }
     }
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_cursor",
-        "Bad request",
-        "this cursor did not come from this API",
-    )
 }
 
 /// A new goal.

@@ -1,11 +1,11 @@
 //! Couples handlers.
 
 use accueil_app::couples::{AnswerInput, JoinInput, QuestionInput, QuestionPatch, SyncRequest};
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
+use super::bad_cursor;
 use super::dto::{
     AnswerRequest, ChangeBody, ChangesBody, CoupleBody, CoupleExportBody, InviteBody,
     InviteRequest, JoinRequest, PageParams, QuestionBody, QuestionPage, QuestionPatchRequest,
@@ -16,15 +16,6 @@ use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
-
-fn bad_cursor() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_cursor",
-        "Bad request",
-        "this cursor did not come from this API",
-    )
-}
 
 /// Create a couple; the caller becomes partner A.
 #[utoipa::path(

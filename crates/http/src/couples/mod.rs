@@ -4,7 +4,7 @@
 mod content;
 mod dto;
 mod handlers;
-mod profile;
+pub(crate) mod profile;
 
 use accueil_app::couples::{
     InviteError, JoinError, NotInCouple, PairingError, QnaError, SyncError,
@@ -57,6 +57,16 @@ pub(crate) fn not_in_couple(_: NotInCouple) -> ApiError {
         "not_in_couple",
         "Not found",
         "you are not in a couple; create one or join with a code",
+    )
+}
+
+/// 400 for a list cursor this API did not make.
+pub(crate) fn bad_cursor() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_cursor",
+        "Bad request",
+        "this cursor did not come from this API",
     )
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/couple/profile` and `/api/v1/couple/together`.
 
 use accueil_app::couples::{CoupleProfilePatch, ProfileError};
-use accueil_domain::couples::CoupleProfile;
+use accueil_domain::couples::{CoupleProfile, Together};
 use actix_web::{HttpResponse, get, patch, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,13 @@ pub(super) async fn together(app: App, auth: Auth) -> Result<HttpResponse, ApiEr
     let (since, t) = app.couples.together(&auth.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(TogetherBody {
+        .json(TogetherBody::new(since, &t, &profile)))
+}
+
+impl TogetherBody {
+    /// The counter of a profile whose start date is `since`.
+    pub(crate) fn new(since: NaiveDate, t: &Together, profile: &CoupleProfile) -> Self {
+        Self {
             since,
             years: t.years,
             months: t.months,
@@ -159,6 +165,8 @@ pub(super) async fn together(app: App, auth: Auth) -> Result<HttpResponse, ApiEr
             started: t.started,
             time_zone: profile
                 .time_zone
+                .as_ref()
                 .map_or_else(|| "UTC".to_owned(), |z| z.as_str().to_owned()),
-        }))
+        }
+    }
 }

@@ -1,37 +1,59 @@
-//! Memories-site routes: `/api/v1/perspectives*`.
+//! Memories-site routes: `/api/v1/memories*`, `/api/v1/perspectives*`,
+//! `/api/v1/couple/shares*` and the public `/api/v1/public/{token}*`.
 
-use accueil_app::memories::{PerspectiveError, PerspectiveView};
+mod body;
+mod memory;
+mod perspectives;
+mod public;
+mod shares;
+
+pub(crate) use body::JsonLimit;
+
+use accueil_app::memories::{MemoryError, PerspectiveError, PublicError, ShareError};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, put, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
-use crate::auth::Auth;
-use crate::couples::not_in_couple;
-use crate::error::{ApiError, ProblemBody};
-
-type App = web::Data<accueil_app::App>;
+use crate::couples::{bad_cursor, not_in_couple};
+use crate::error::ApiError;
 
 /// Registers the memories routes (inside `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_perspectives)
-        .service(get_perspective)
-        .service(put_perspective);
+    cfg.service(memory::list_memories)
+        .service(memory::create_memory)
+        .service(memory::get_memory)
+        .service(memory::update_memory)
+        .service(memory::delete_memory)
+        .service(memory::memory_photo)
+        .service(perspectives::list_perspectives)
+        .service(perspectives::get_perspective)
+        .service(perspectives::put_perspective)
+        .service(shares::create_share)
+        .service(shares::list_shares)
+        .service(shares::revoke_share)
+        .service(public::public_site)
+        .service(public::public_photo);
+}
+
+/// A bad timeline cursor is 400 `invalid_cursor`, as on every list; other fields are 422.
+fn invalid(v: &accueil_domain::validation::ValidationErrors) -> ApiError {
+    if v.0.iter().any(|e| e.field == "cursor") {
+        bad_cursor()
+    } else {
+        ApiError::validation(v)
+    }
+}
+
+fn not_found(detail: &'static str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
 }
 
 impl From<PerspectiveError> for ApiError {
     fn from(e: PerspectiveError) -> Self {
         match e {
             PerspectiveError::NotInCouple(n) => not_in_couple(n),
-            PerspectiveError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found",
-                "perspectives are numbered 1 (partner A) and 2 (partner B)",
-            ),
+            PerspectiveError::NotFound => {
+                not_found("perspectives are numbered 1 (partner A) and 2 (partner B)")
+            }
             PerspectiveError::NotYours => ApiError::forbidden(
                 "not_your_perspective",
                 "a partner writes only their own perspective (A: 1, B: 2)",
@@ -42,87 +64,58 @@ impl From<PerspectiveError> for ApiError {
     }
 }
 
-/// A perspective slot.
-#[derive(Serialize, ToSchema)]
-pub struct PerspectiveBody {
-    /// 1 (partner A) or 2 (partner B).
-    pub number: u8,
-    /// The text, `null` until written.
-    pub content: Option<String>,
-    /// Who wrote it.
-    pub author_id: Option<Uuid>,
-    /// Last change.
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl From<&PerspectiveView> for PerspectiveBody {
-    fn from(v: &PerspectiveView) -> Self {
-        Self {
-            number: v.number,
-            content: v
-                .perspective
-                .as_ref()
-                .map(|p| p.content.as_str().to_owned()),
-            author_id: v.perspective.as_ref().map(|p| p.author.0),
-            updated_at: v.perspective.as_ref().map(|p| p.updated_at),
+impl From<MemoryError> for ApiError {
+    fn from(e: MemoryError) -> Self {
+        match e {
+            MemoryError::NotInCouple(n) => not_in_couple(n),
+            MemoryError::NotFound => not_found("no such memory (or photo) in your couple"),
+            MemoryError::Invalid(v) => invalid(&v),
+            MemoryError::UnsupportedImage => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_image_type",
+                "Unsupported media type",
+                "a photo must be a JPEG, PNG or WebP image (judged by its content, not its name)",
+            ),
+            MemoryError::PhotoTooLarge { max } => {
+                crate::json::too_large(format!("a photo is at most {max} bytes"))
+            }
+            e @ MemoryError::TooManyPixels { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "image_too_large",
+                "Image too large",
+                e.to_string(),
+            ),
+            MemoryError::UnreadableImage(detail) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_image",
+                "Unreadable image",
+                format!("the photo could not be decoded: {detail}"),
+            ),
+            e @ MemoryError::Media(_) => ApiError::internal(&e),
+            MemoryError::Store(e) => ApiError::store(&e),
         }
     }
 }
 
-/// A perspective's text.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PerspectiveRequest {
-    /// 1 to 10,000 characters.
-    pub content: String,
+impl From<ShareError> for ApiError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::NotInCouple(n) => not_in_couple(n),
+            ShareError::NotFound => not_found("no such share link in your couple"),
+            ShareError::Invalid(v) => ApiError::validation(&v),
+            e @ ShareError::TooMany { .. } => ApiError::conflict("too_many_shares", e.to_string()),
+            ShareError::Store(e) => ApiError::store(&e),
+        }
+    }
 }
 
-/// Both partners' perspectives.
-#[utoipa::path(tag = "memories", security(("bearer" = [])), responses(
-    (status = 200, description = "Slots 1 and 2", body = [PerspectiveBody]),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-))]
-#[get("/perspectives")]
-pub(super) async fn list_perspectives(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let all = app.memories.perspectives(&auth.0).await?;
-    Ok(HttpResponse::Ok().json(all.iter().map(PerspectiveBody::from).collect::<Vec<_>>()))
-}
-
-/// One perspective: 1 is partner A's, 2 is partner B's.
-#[utoipa::path(tag = "memories", security(("bearer" = [])), params(("number" = u8, Path, description = "1 or 2")), responses(
-    (status = 200, description = "The slot", body = PerspectiveBody),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-))]
-#[get("/perspectives/{number}")]
-pub(super) async fn get_perspective(
-    app: App,
-    auth: Auth,
-    number: web::Path<u8>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(PerspectiveBody::from(
-        &app.memories
-            .perspective(&auth.0, number.into_inner())
-            .await?,
-    )))
-}
-
-/// Write the caller's own perspective (partner A: 1, partner B: 2).
-#[utoipa::path(tag = "memories", security(("bearer" = [])), params(("number" = u8, Path, description = "1 or 2")), request_body = PerspectiveRequest, responses(
-    (status = 200, description = "The slot", body = PerspectiveBody),
-    (status = 403, description = "`not_your_perspective`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: content `required` `too_long`", body = ProblemBody, content_type = "application/problem+json"),
-))]
-#[put("/perspectives/{number}")]
-pub(super) async fn put_perspective(
-    app: App,
-    auth: Auth,
-    number: web::Path<u8>,
-    body: web::Json<PerspectiveRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let view = app
-        .memories
-        .write_perspective(&auth.0, number.into_inner(), &body.content)
-        .await?;
-    Ok(HttpResponse::Ok().json(PerspectiveBody::from(&view)))
+impl From<PublicError> for ApiError {
+    fn from(e: PublicError) -> Self {
+        match e {
+            PublicError::NotFound => not_found("this link does not exist or no longer works"),
+            PublicError::Invalid(v) => invalid(&v),
+            e @ PublicError::Media(_) => ApiError::internal(&e),
+            PublicError::Store(e) => ApiError::store(&e),
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use accueil_server::config::{Settings, Sources};
 use accueil_store_diesel::testing::{self, TestStore};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub const SECRET: &str = "e2e-Q8zR1xV3mN7bT2yL5kJ9wC4hF6dS0aEg";
@@ -215,4 +215,86 @@ pub async fn problem(res: Response) -> (StatusCode, String, Value) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], status.as_u16());
     (status, body["code"].as_str().unwrap().to_owned(), body)
+}
+
+/// A registered, logged-in user's access token.
+pub async fn user(s: &TestServer, email: &str) -> String {
+    s.register(email, None).await;
+    s.login(email).await.access
+}
+
+pub async fn call(
+    s: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = s.client.request(method, s.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+pub async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+pub async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
+    let ta = user(s, a).await;
+    let tb = user(s, b).await;
+    json_of(
+        call(s, Method::POST, "/api/v1/couple", &ta, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let invite = json_of(
+        call(s, Method::POST, "/api/v1/couple/invite", &ta, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        call(
+            s,
+            Method::POST,
+            "/api/v1/couple/join",
+            &tb,
+            Some(json!({"code": invite["code"]})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    (ta, tb)
+}
+
+/// One end-to-end flow `async fn flow(s: &TestServer)` as two tests: on SQLite, and on
+/// PostgreSQL (skipped when no server answers, unless REQUIRE_POSTGRES=1).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($flow:ident => $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            let s = common::TestServer::start().await;
+            $flow(&s).await;
+            s.stop().await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let Some(s) = common::TestServer::start_with(common::Db::Postgres, &[]).await else {
+                return;
+            };
+            $flow(&s).await;
+            s.stop().await;
+        }
+    };
 }

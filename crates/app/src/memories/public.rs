@@ -1,0 +1,301 @@
+//! What a share link shows, to anyone holding it: the couple's profile and counter, both
+//! perspectives, and the shared memories with their photos. Any problem with the link (unknown,
+//! revoked, expired, or its couple dissolved) answers the same "not found", so a link tells
+//! nothing about why it stopped working.
+
+use accueil_domain::couples::{CoupleProfile, Side, Together, together};
+use accueil_domain::memories::{
+    Memory, MemoryId, PhotoSize, Share, ShareScope, ShareState, number_of_side,
+};
+use accueil_domain::validation::ValidationErrors;
+use accueil_ports::{StoreError, StoreExt};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{
+    MemoriesService, MemoryError, PerspectiveView, PhotoFile, Timeline, TimelineInput,
+    timeline_page, timeline_query,
+};
+
+/// The public view of a couple's site through a share link.
+#[derive(Debug, Clone)]
+pub struct PublicSite {
+    /// The share (its expiry is shown to visitors).
+    pub share: Share,
+    /// The couple's profile.
+    pub profile: CoupleProfile,
+    /// Time together, when the start date is set.
+    pub together: Option<(NaiveDate, Together)>,
+    /// Both perspective slots.
+    pub perspectives: Vec<PerspectiveView>,
+    /// A page of the shared memories.
+    pub memories: Timeline,
+}
+
+/// Why a public request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublicError {
+    /// Unknown, revoked or expired link, dissolved couple, or a memory or photo the link
+    /// does not show.
+    #[error("not found")]
+    NotFound,
+    /// Invalid paging or search.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// The file store failed.
+    #[error("media failure: {0}")]
+    Media(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl MemoriesService {
+    /// The live share behind a token, inside a unit of work.
+    fn live_share(
+        tx: &mut dyn accueil_ports::Tx,
+        digest: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Share, accueil_domain::couples::Couple), PublicError> {
+        let share = tx
+            .memories()
+            .share_by_digest(digest)?
+            .filter(|s| s.state(now) == ShareState::Active)
+            .ok_or(PublicError::NotFound)?;
+        let couple = tx
+            .couples()
+            .couple(share.couple_id)?
+            .filter(|c| c.dissolved_at.is_none())
+            .ok_or(PublicError::NotFound)?;
+        Ok((share, couple))
+    }
+
+    /// What a share link shows.
+    ///
+    /// # Errors
+    /// See [`PublicError`].
+    pub async fn public_site(
+        &self,
+        token: &str,
+        input: TimelineInput,
+    ) -> Result<PublicSite, PublicError> {
+        let mut query = timeline_query(&input)?;
+        let digest = self.ports.opaque_tokens.digest(token).0;
+        let now = self.now();
+        let limit = input.page_size();
+        self.ports
+            .store
+            .read(move |tx| -> Result<PublicSite, PublicError> {
+                let (share, couple) = Self::live_share(tx, &digest, now)?;
+                if matches!(share.scope, ShareScope::Only(_)) {
+                    query.share = Some(share.id);
+                }
+                let items = tx.memories().timeline(couple.id, &query, limit + 1)?;
+                let stored = tx.memories().perspectives(couple.id)?;
+                let profile = couple.profile.clone();
+                let together = profile
+                    .start_date
+                    .map(|start| (start, together(start, now, profile.time_zone.as_ref())));
+                Ok(PublicSite {
+                    share,
+                    together,
+                    profile,
+                    perspectives: [Side::A, Side::B]
+                        .into_iter()
+                        .map(|side| PerspectiveView {
+                            number: number_of_side(side),
+                            perspective: stored.iter().find(|p| p.side == side).cloned(),
+                        })
+                        .collect(),
+                    memories: timeline_page(items, limit),
+                })
+            })
+            .await
+    }
+
+    /// A photo rendition of a memory the link shows.
+    ///
+    /// # Errors
+    /// See [`PublicError`].
+    pub async fn public_photo(
+        &self,
+        token: &str,
+        memory: Uuid,
+        size: PhotoSize,
+        if_none_match: Option<&str>,
+    ) -> Result<PhotoFile, PublicError> {
+        let digest = self.ports.opaque_tokens.digest(token).0;
+        let now = self.now();
+        let memory = self
+            .ports
+            .store
+            .read(move |tx| -> Result<Memory, PublicError> {
+                let (share, couple) = Self::live_share(tx, &digest, now)?;
+                if !share.scope.includes(MemoryId(memory)) {
+                    return Err(PublicError::NotFound);
+                }
+                tx.memories()
+                    .memory(couple.id, MemoryId(memory))?
+                    .ok_or(PublicError::NotFound)
+            })
+            .await?;
+        self.photo_file(&memory, size, if_none_match)
+            .await
+            .map_err(|e| match e {
+                MemoryError::NotFound => PublicError::NotFound,
+                other => PublicError::Media(other.to_string()),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use accueil_ports::system::Clock;
+    use chrono::Duration;
+
+    use super::*;
+    use crate::identity::testing::Harness;
+    use crate::memories::{NewMemory, PhotoUpload, ShareError, ShareInput};
+
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 9];
+
+    #[tokio::test]
+    async fn a_share_shows_what_it_lists_until_revoked_or_expired() {
+        let h = Harness::new();
+        let (a, b) = h.paired("a@example.org", "b@example.org").await;
+        let m = h.memories();
+        let shown = m
+            .create(
+                &a,
+                NewMemory {
+                    title: "Montrée".into(),
+                    photo: Some(PhotoUpload(JPEG.to_vec())),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let hidden = m
+            .create(
+                &a,
+                NewMemory {
+                    title: "Cachée".into(),
+                    photo: Some(PhotoUpload(JPEG.to_vec())),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let listed = m
+            .create_share(
+                &b,
+                ShareInput {
+                    memory_ids: Some(vec![shown.id.0]),
+                    expires_at: Some(h.clock.now() + Duration::days(1)),
+                },
+            )
+            .await
+            .unwrap();
+        let everything = m.create_share(&a, ShareInput::default()).await.unwrap();
+        let site = m
+            .public_site(&listed.token, TimelineInput::default())
+            .await
+            .unwrap();
+        assert_eq!(site.memories.items.len(), 1);
+        assert_eq!(site.memories.items[0].id, shown.id);
+        assert_eq!(site.perspectives.len(), 2);
+        assert!(
+            m.public_photo(&listed.token, shown.id.0, PhotoSize::Thumb, None)
+                .await
+                .is_ok()
+        );
+        assert!(matches!(
+            m.public_photo(&listed.token, hidden.id.0, PhotoSize::Thumb, None)
+                .await,
+            Err(PublicError::NotFound)
+        ));
+        assert_eq!(
+            m.public_site(&everything.token, TimelineInput::default())
+                .await
+                .unwrap()
+                .memories
+                .items
+                .len(),
+            2
+        );
+
+        h.advance(Duration::days(1));
+        assert!(matches!(
+            m.public_site(&listed.token, TimelineInput::default()).await,
+            Err(PublicError::NotFound)
+        ));
+        m.revoke_share(&b, everything.share.id.0).await.unwrap();
+        assert!(matches!(
+            m.public_site(&everything.token, TimelineInput::default())
+                .await,
+            Err(PublicError::NotFound)
+        ));
+        assert!(matches!(
+            m.public_photo(&everything.token, shown.id.0, PhotoSize::Thumb, None)
+                .await,
+            Err(PublicError::NotFound)
+        ));
+        assert!(matches!(
+            m.public_site("garbage", TimelineInput::default()).await,
+            Err(PublicError::NotFound)
+        ));
+        let states: Vec<_> = m
+            .shares(&a)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.state(h.clock.now()))
+            .collect();
+        assert_eq!(states, [ShareState::Expired, ShareState::Revoked]);
+    }
+
+    #[tokio::test]
+    async fn shares_list_only_the_couples_own_memories() {
+        let h = Harness::new();
+        let (a, _) = h.paired("a@example.org", "b@example.org").await;
+        let (y, _) = h.paired("y@example.org", "z@example.org").await;
+        let m = h.memories();
+        let theirs = m
+            .create(
+                &y,
+                NewMemory {
+                    title: "À eux".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            m.create_share(
+                &a,
+                ShareInput {
+                    memory_ids: Some(vec![theirs.id.0]),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(ShareError::Invalid(_))
+        ));
+        assert!(matches!(
+            m.create_share(
+                &a,
+                ShareInput {
+                    expires_at: Some(h.clock.now()),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(ShareError::Invalid(_))
+        ));
+        let mine = m.create_share(&a, ShareInput::default()).await.unwrap();
+        assert!(matches!(
+            m.revoke_share(&y, mine.share.id.0).await,
+            Err(ShareError::NotFound)
+        ));
+    }
+}

@@ -1,0 +1,237 @@
+//! Memories: a title, an optional description, an optional day it happened and an optional
+//! photo, shown as a timeline.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::Photo;
+use crate::couples::CoupleId;
+use crate::identity::UserId;
+use crate::validation::{FieldError, bounded_text};
+
+/// A memory's id (UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemoryId(pub Uuid);
+
+/// A memory's title: 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryTitle(String);
+
+impl MemoryTitle {
+    /// Validates.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `title`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        bounded_text("title", raw, 200).map(Self)
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Rebuilds a stored value.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A memory's description: 1 to 10,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryDescription(String);
+
+impl MemoryDescription {
+    /// Validates.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `description`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        bounded_text("description", raw, 10_000).map(Self)
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Rebuilds a stored value.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memory {
+    /// Its id.
+    pub id: MemoryId,
+    /// Whose.
+    pub couple_id: CoupleId,
+    /// Its title.
+    pub title: MemoryTitle,
+    /// Its description.
+    pub description: Option<MemoryDescription>,
+    /// The day it happened, when known.
+    pub happened_on: Option<NaiveDate>,
+    /// Its photo.
+    pub photo: Option<Photo>,
+    /// Who created it.
+    pub created_by: UserId,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Memory {
+    /// Its place on the timeline: the day it happened, or else the day it was recorded.
+    pub fn timeline_day(&self) -> NaiveDate {
+        self.happened_on
+            .unwrap_or_else(|| self.created_at.date_naive())
+    }
+
+    /// What text search looks in: title and description, lower-cased so that search ignores
+    /// case in every script (SQL `LIKE` only folds ASCII on SQLite).
+    pub fn search_text(&self) -> String {
+        let mut s = self.title.as_str().to_lowercase();
+        if let Some(d) = &self.description {
+            s.push('\n');
+            s.push_str(&d.as_str().to_lowercase());
+        }
+        s
+    }
+
+    /// Its position on the timeline, for cursors.
+    pub fn cursor(&self) -> TimelineCursor {
+        TimelineCursor {
+            day: self.timeline_day(),
+            id: self.id,
+        }
+    }
+}
+
+/// Where a timeline page starts: after the memory with this day and id (the timeline runs from
+/// the latest day to the earliest, and within a day from the latest recorded to the earliest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineCursor {
+    /// The last shown memory's timeline day.
+    pub day: NaiveDate,
+    /// The last shown memory's id.
+    pub id: MemoryId,
+}
+
+impl TimelineCursor {
+    /// The opaque form sent to clients.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.day.format("%Y%m%d"), self.id.0.simple())
+    }
+
+    /// Parses [`TimelineCursor::encode`]'s output.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `cursor` when it is not one.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let bad = || FieldError::new("cursor", "invalid", "not a cursor from a previous page");
+        let (day, id) = raw.split_once('_').ok_or_else(bad)?;
+        let day = NaiveDate::parse_from_str(day, "%Y%m%d").map_err(|_| bad())?;
+        let id = Uuid::try_parse(id).map_err(|_| bad())?;
+        Ok(Self {
+            day,
+            id: MemoryId(id),
+        })
+    }
+}
+
+/// A normalised search: trimmed, lower-cased, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm(String);
+
+impl SearchTerm {
+    /// Validates; a blank search is no search.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `q` when it is too long or has control characters.
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        bounded_text("q", raw, 100).map(|s| Some(Self(s.to_lowercase())))
+    }
+    /// The lower-cased term.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Whether a memory matches.
+    pub fn matches(&self, memory: &Memory) -> bool {
+        memory.search_text().contains(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory(title: &str, description: Option<&str>) -> Memory {
+        let at = DateTime::parse_from_rfc3339("2025-03-04T23:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        Memory {
+            id: MemoryId(Uuid::nil()),
+            couple_id: CoupleId(Uuid::nil()),
+            title: MemoryTitle::parse(title).unwrap(),
+            description: description.map(|d| MemoryDescription::parse(d).unwrap()),
+            happened_on: None,
+            photo: None,
+            created_by: UserId(Uuid::nil()),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn titles_and_descriptions_are_bounded() {
+        assert!(MemoryTitle::parse("  ").is_err());
+        assert!(MemoryTitle::parse(&"x".repeat(201)).is_err());
+        assert_eq!(MemoryTitle::parse(" Paris ").unwrap().as_str(), "Paris");
+        assert!(MemoryDescription::parse(&"x".repeat(10_001)).is_err());
+    }
+
+    #[test]
+    fn search_ignores_case_beyond_ascii() {
+        let m = memory("Été à ÉVIAN", Some("Le LAC"));
+        let q = SearchTerm::parse(" évian ").unwrap().unwrap();
+        assert!(q.matches(&m));
+        assert!(SearchTerm::parse("lac").unwrap().unwrap().matches(&m));
+        assert!(!SearchTerm::parse("paris").unwrap().unwrap().matches(&m));
+        assert_eq!(SearchTerm::parse("   ").unwrap(), None);
+        assert!(SearchTerm::parse(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_timeline_day_falls_back_to_the_recording_day() {
+        let mut m = memory("x", None);
+        assert_eq!(
+            m.timeline_day(),
+            NaiveDate::from_ymd_opt(2025, 3, 4).unwrap()
+        );
+        m.happened_on = NaiveDate::from_ymd_opt(2019, 7, 14);
+        assert_eq!(
+            m.timeline_day(),
+            NaiveDate::from_ymd_opt(2019, 7, 14).unwrap()
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = TimelineCursor {
+            day: NaiveDate::from_ymd_opt(2024, 2, 29).unwrap(),
+            id: MemoryId(Uuid::from_u128(0x0193_1234_5678_7abc_8def_0123_4567_89ab)),
+        };
+        assert_eq!(TimelineCursor::parse(&c.encode()).unwrap(), c);
+        for bad in [
+            "",
+            "x",
+            "20240230_00000000000000000000000000000000",
+            "20240229_zz",
+        ] {
+            assert!(TimelineCursor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

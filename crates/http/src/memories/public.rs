@@ -1,0 +1,89 @@
+//! The public view of a share link: `/api/v1/public/{token}*`, without credentials. Every
+//! failure is the same 404, so a link tells nothing about why it does not work.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::memory::{MemoryPage, PhotoParams, TimelineParams, if_none_match, photo_response};
+use super::perspectives::PerspectiveBody;
+use crate::couples::profile::{CoupleProfileBody, TogetherBody};
+use crate::error::{ApiError, ProblemBody};
+
+type App = web::Data<accueil_app::App>;
+
+/// What a share link shows.
+#[derive(Serialize, ToSchema)]
+pub struct PublicSiteBody {
+    /// The couple's profile.
+    pub profile: CoupleProfileBody,
+    /// Time together; `null` until the start date is set.
+    pub together: Option<TogetherBody>,
+    /// Both perspectives.
+    pub perspectives: Vec<PerspectiveBody>,
+    /// A page of the shared memories (photo URLs work through this link only).
+    pub memories: MemoryPage,
+    /// When the link stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A couple's site through a share link, read-only.
+#[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), TimelineParams), responses(
+    (status = 200, description = "The shared site", body = PublicSiteBody),
+    (status = 404, description = "`not_found`: unknown, revoked or expired link", body = ProblemBody, content_type = "application/problem+json"),
+    (status = 400, description = "`invalid_cursor`, `invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: q `too_long`", body = ProblemBody, content_type = "application/problem+json"),
+))]
+#[get("/public/{token}")]
+pub(super) async fn public_site(
+    app: App,
+    token: web::Path<String>,
+    params: web::Query<TimelineParams>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let site = app
+        .memories
+        .public_site(&token, params.into_inner().into())
+        .await?;
+    let base = format!("/api/v1/public/{token}/memories");
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(PublicSiteBody {
+            profile: CoupleProfileBody::from(&site.profile),
+            together: site
+                .together
+                .map(|(since, t)| TogetherBody::new(since, &t, &site.profile)),
+            perspectives: site
+                .perspectives
+                .iter()
+                .map(PerspectiveBody::from)
+                .collect(),
+            memories: MemoryPage::new(&site.memories, &base),
+            expires_at: site.share.expires_at,
+        }))
+}
+
+/// A shared memory's photo through the share link.
+#[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), ("id" = Uuid, Path), PhotoParams), responses(
+    (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
+    (status = 304, description = "Not modified"),
+    (status = 404, description = "`not_found`", body = ProblemBody, content_type = "application/problem+json"),
+))]
+#[get("/public/{token}/memories/{id}/photo")]
+pub(super) async fn public_photo(
+    app: App,
+    path: web::Path<(String, Uuid)>,
+    params: web::Query<PhotoParams>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let size = params.size()?;
+    let (token, id) = path.into_inner();
+    let file = app
+        .memories
+        .public_photo(&token, id, size, if_none_match(&req))
+        .await?;
+    Ok(photo_response(file))
+}

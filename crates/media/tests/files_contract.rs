@@ -1,0 +1,9 @@
+//! The file-store contract on the local-disk adapter.
+#![allow(clippy::unwrap_used)]
+
+#[tokio::test]
+async fn the_local_file_store_meets_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = accueil_media::LocalFileStore::open(dir.path()).unwrap();
+    accueil_ports::contract::file_store_contract(&store).await;
+}

@@ -1,0 +1,57 @@
+//! A file store in memory, for tests and for running without a disk.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use accueil_ports::media::{FileError, FileKey, FileStore};
+use async_trait::async_trait;
+
+/// Files in a map, shared by its clones.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryFileStore {
+    files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
+}
+
+impl MemoryFileStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every key stored, in order (for tests).
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
+        // A panic while holding the lock cannot leave the map half-changed: every change is
+        // one map operation.
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl FileStore for MemoryFileStore {
+    async fn put(&self, key: &FileKey, bytes: Vec<u8>) -> Result<(), FileError> {
+        self.lock().insert(key.as_str().to_owned(), bytes);
+        Ok(())
+    }
+
+    async fn get(&self, key: &FileKey) -> Result<Option<Vec<u8>>, FileError> {
+        Ok(self.lock().get(key.as_str()).cloned())
+    }
+
+    async fn delete(&self, key: &FileKey) -> Result<(), FileError> {
+        self.lock().remove(key.as_str());
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &FileKey) -> Result<(), FileError> {
+        let folder = format!("{}/", prefix.as_str());
+        self.lock()
+            .retain(|k, _| k != prefix.as_str() && !k.starts_with(&folder));
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! The file-store contract on the in-memory adapter.
+
+#[tokio::test]
+async fn the_memory_file_store_meets_the_contract() {
+    accueil_ports::contract::file_store_contract(&accueil_store_memory::MemoryFileStore::new())
+        .await;
+}

@@ -1,0 +1,3 @@
+DROP TABLE share_memories;
+DROP TABLE shares;
+DROP TABLE memories;
