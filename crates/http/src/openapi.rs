@@ -3,7 +3,9 @@
 
 use actix_web::web;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Components, OpenApi as Doc};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -23,7 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "checkins", description = "Daily check-ins: mood, stress, energy"),
         (name = "letters", description = "Monthly letters, one per couple per month"),
         (name = "sync", description = "The couple's change feed"),
-        (name = "memories", description = "The couple memories site: perspectives"),
+        (name = "memories", description = "The couple memories site: memories and photos, perspectives, share links"),
         (name = "probes", description = "Liveness and readiness"),
     )
 )]
@@ -35,8 +37,29 @@ pub(crate) fn base() -> Doc {
     doc
 }
 
-/// Adds what the route collection cannot know: the bearer scheme.
+/// Adds what the route collection cannot know: the security schemes, and on every operation
+/// that takes a bearer token the API-key alternative, except where credentials are managed.
 pub(crate) fn finish(mut doc: Doc) -> Doc {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ] {
+            let Some(op) = op.as_mut() else { continue };
+            let session_only = crate::identity::SESSION_ONLY
+                .iter()
+                .any(|(m, p)| *m == method && *p == path.as_str());
+            if let Some(security) = op.security.as_mut()
+                && !security.is_empty()
+                && !session_only
+            {
+                security.push(SecurityRequirement::new("api_key", Vec::<String>::new()));
+            }
+        }
+    }
     let components = doc.components.get_or_insert_with(Components::new);
     components.add_security_scheme(
         "bearer",
@@ -49,6 +72,13 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
                 ))
                 .build(),
         ),
+    );
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-API-Key",
+            "A key from POST /api/v1/users/me/api-keys; `read` keys may only make safe requests",
+        ))),
     );
     doc
 }

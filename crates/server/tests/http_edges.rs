@@ -256,6 +256,9 @@ const REQUIRED: &[(&str, &str)] = &[
     ("delete", "/api/v1/couple/shares/{id}"),
     ("get", "/api/v1/public/{token}"),
     ("get", "/api/v1/public/{token}/memories/{id}/photo"),
+    ("post", "/api/v1/users/me/api-keys"),
+    ("get", "/api/v1/users/me/api-keys"),
+    ("delete", "/api/v1/users/me/api-keys/{id}"),
     ("get", "/health"),
     ("get", "/ready"),
 ];
@@ -308,6 +311,22 @@ async fn the_openapi_document_and_the_routes_agree() {
     // Documented operations that need a token say so.
     assert!(doc["paths"]["/api/v1/users/me"]["get"]["security"].is_array());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // API keys are offered wherever a bearer token is, except where credentials are managed.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["name"],
+        "X-API-Key"
+    );
+    let schemes = |path: &str, method: &str| -> Vec<String> {
+        doc["paths"][path][method]["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_object().unwrap().keys().cloned())
+            .collect()
+    };
+    assert_eq!(schemes("/api/v1/memories", "post"), ["bearer", "api_key"]);
+    assert_eq!(schemes("/api/v1/users/me/api-keys", "post"), ["bearer"]);
+    assert_eq!(schemes("/api/v1/users/me/password", "post"), ["bearer"]);
 
     let res = s.client.get(s.url("/api/docs/")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);

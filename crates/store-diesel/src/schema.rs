@@ -93,7 +93,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     perspectives,
     memories,
     shares,
-    share_memories
+    share_memories,
+    api_keys
 );
 
 diesel::table! {
@@ -292,5 +293,20 @@ diesel::table! {
     share_memories (share_id, memory_id) {
         share_id -> Text,
         memory_id -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        hint -> Text,
+        digest -> Text,
+        scope -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }

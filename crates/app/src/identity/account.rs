@@ -11,6 +11,9 @@ use super::{IdentityService, Principal};
 /// Why a deletion was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteAccountError {
+    /// The caller came with an API key.
+    #[error(transparent)]
+    SessionRequired(#[from] super::SessionRequired),
     /// The password is wrong.
     #[error("wrong password")]
     WrongPassword,
@@ -57,7 +60,7 @@ impl IdentityService {
         who: &Principal,
         password: &str,
     ) -> Result<(), DeleteAccountError> {
-        if !self.check_password(&who.user, password).await? {
+        if !self.check_password(who, password).await? {
             return Err(DeleteAccountError::WrongPassword);
         }
         let now = self.ports.clock.now();
@@ -75,6 +78,7 @@ impl IdentityService {
                 crate::couples::dissolve_couple_of(tx, uid, now)?;
                 tx.identity()
                     .revoke_user_sessions(uid, now, "account_deleted")?;
+                tx.identity().revoke_api_keys_of(uid, now)?;
                 for purpose in [
                     TokenPurpose::VerifyEmail,
                     TokenPurpose::ResetPassword,

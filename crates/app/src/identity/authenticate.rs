@@ -4,25 +4,57 @@
 //! the user and the session, so that logout, logout-all and disabling an account take effect
 //! at once instead of when the 15-minute token expires.
 
-use accueil_domain::identity::{Role, SessionId, User};
+use accueil_domain::identity::{ApiKeyId, ApiKeyScope, Role, SessionId, User};
 use accueil_ports::system::AccessTokenError;
 use accueil_ports::{StoreError, StoreExt};
 
 use super::IdentityService;
+
+/// How a caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An access token of a signed-in session.
+    Session(SessionId),
+    /// An API key.
+    ApiKey {
+        /// Which key.
+        id: ApiKeyId,
+        /// What it may do.
+        scope: ApiKeyScope,
+    },
+}
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
     /// The user, as stored now.
     pub user: User,
-    /// The session the access token belongs to.
-    pub session_id: SessionId,
+    /// The session or the API key the request came with.
+    pub credential: Credential,
 }
+
+/// Managing credentials (password, address, sessions, keys, the account itself) needs a
+/// signed-in session: an API key is for data, and a leaked key must not be able to take the
+/// account over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this needs a signed-in session, not an API key")]
+pub struct SessionRequired;
 
 impl Principal {
     /// Whether the caller holds `role` now (not when the token was issued).
     pub fn has_role(&self, role: Role) -> bool {
         self.user.has_role(role)
+    }
+
+    /// The caller's session.
+    ///
+    /// # Errors
+    /// [`SessionRequired`] when the caller came with an API key.
+    pub fn session_id(&self) -> Result<SessionId, SessionRequired> {
+        match self.credential {
+            Credential::Session(id) => Ok(id),
+            Credential::ApiKey { .. } => Err(SessionRequired),
+        }
     }
 }
 
@@ -41,6 +73,12 @@ pub enum AuthError {
     /// Its user is disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// An unknown, revoked or expired API key, or one of a deleted account.
+    #[error("invalid API key")]
+    InvalidApiKey,
+    /// A read-only API key on a request that would change data.
+    #[error("read-only API key")]
+    ReadOnlyKey,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -80,7 +118,7 @@ impl IdentityService {
         }
         Ok(Principal {
             user,
-            session_id: sid,
+            credential: Credential::Session(sid),
         })
     }
 }

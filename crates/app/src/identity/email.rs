@@ -52,6 +52,9 @@ pub enum ResendError {
 /// Why a password typed to confirm an action could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordCheckError {
+    /// The caller came with an API key.
+    #[error(transparent)]
+    SessionRequired(#[from] super::SessionRequired),
     /// Too many checks for this account.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
@@ -85,6 +88,9 @@ impl std::fmt::Debug for ChangeEmailInput {
 /// Why an address change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeEmailError {
+    /// The caller came with an API key.
+    #[error(transparent)]
+    SessionRequired(#[from] super::SessionRequired),
     /// The new address is malformed or the same as the current one.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
@@ -267,7 +273,7 @@ impl IdentityService {
             )])
             .into());
         }
-        self.check_password(&who.user, &input.current_password)
+        self.check_password(who, &input.current_password)
             .await?
             .then_some(())
             .ok_or(ChangeEmailError::WrongPassword)?;
@@ -324,9 +330,11 @@ impl IdentityService {
     /// the password.
     pub(super) async fn check_password(
         &self,
-        user: &User,
+        who: &super::Principal,
         typed: &str,
     ) -> Result<bool, PasswordCheckError> {
+        who.session_id()?;
+        let user = &who.user;
         let key = user.id.to_string();
         self.limit(&[(
             "login:account",
@@ -351,6 +359,7 @@ macro_rules! from_password_check {
         impl From<PasswordCheckError> for $error {
             fn from(e: PasswordCheckError) -> Self {
                 match e {
+                    PasswordCheckError::SessionRequired(s) => Self::SessionRequired(s),
                     PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
                     PasswordCheckError::Hash(h) => Self::Hash(h),
                 }

@@ -8,6 +8,9 @@ use super::{IdentityService, Principal};
 /// Why logout failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LogoutError {
+    /// The caller came with an API key, which has no session to end.
+    #[error(transparent)]
+    SessionRequired(#[from] super::SessionRequired),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -20,7 +23,7 @@ impl IdentityService {
     /// See [`LogoutError`].
     pub async fn logout(&self, who: &Principal) -> Result<(), LogoutError> {
         let now = self.ports.clock.now();
-        let sid = who.session_id;
+        let sid = who.session_id()?;
         self.ports
             .store
             .write(move |tx| tx.identity().revoke_session(sid, now, "logout"))
@@ -57,6 +60,7 @@ impl IdentityService {
     /// # Errors
     /// See [`LogoutError`].
     pub async fn logout_all(&self, who: &Principal) -> Result<u64, LogoutError> {
+        who.session_id()?;
         let now = self.ports.clock.now();
         let uid = who.user.id;
         let event = self.audit_event(now, AuditAction::AllSessionsRevoked, Some(uid), uid, "");

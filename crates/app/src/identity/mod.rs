@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod api_keys;
 mod authenticate;
 mod email;
 mod login;
@@ -29,7 +30,8 @@ use crate::Ports;
 pub use account::{AccountExport, DeleteAccountError};
 // RateLimits and RateLimited are defined below.
 pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput, SetActiveError};
-pub use authenticate::{AuthError, Principal};
+pub use api_keys::{ApiKeyError, CreatedApiKey, NewApiKey};
+pub use authenticate::{AuthError, Credential, Principal, SessionRequired};
 pub use email::{
     ChangeEmailError, ChangeEmailInput, PasswordCheckError, ResendError, VerifyEmailError,
 };

@@ -78,6 +78,9 @@ impl std::fmt::Debug for ChangePasswordInput {
 /// Why a change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
+    /// The caller came with an API key.
+    #[error(transparent)]
+    SessionRequired(#[from] super::SessionRequired),
     /// The current password is wrong.
     #[error("wrong password")]
     WrongPassword,
@@ -220,16 +223,13 @@ impl IdentityService {
         who: &Principal,
         input: ChangePasswordInput,
     ) -> Result<(), ChangePasswordError> {
-        if !self
-            .check_password(&who.user, &input.current_password)
-            .await?
-        {
+        if !self.check_password(who, &input.current_password).await? {
             return Err(ChangePasswordError::WrongPassword);
         }
         let password = policy(&input.new_password, &who.user, "new_password")?;
         let hash = self.ports.hasher.hash(&password).await?;
         let now = self.ports.clock.now();
-        let (uid, current) = (who.user.id, who.session_id);
+        let (uid, current) = (who.user.id, who.session_id()?);
         let this = self.clone();
         self.ports
             .store

@@ -37,6 +37,10 @@ pub enum AuditAction {
     UserDisabled,
     /// An operator enabled the account again.
     UserEnabled,
+    /// The user created an API key.
+    ApiKeyCreated,
+    /// The user revoked an API key.
+    ApiKeyRevoked,
 }
 
 impl AuditAction {
@@ -56,11 +60,13 @@ impl AuditAction {
             Self::UserDeleted => "user.deleted",
             Self::UserDisabled => "user.disabled",
             Self::UserEnabled => "user.enabled",
+            Self::ApiKeyCreated => "api_key.created",
+            Self::ApiKeyRevoked => "api_key.revoked",
         }
     }
 
     /// Every action.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::UserRegistered,
         Self::AdminCreated,
         Self::AdminPromoted,
@@ -74,6 +80,8 @@ impl AuditAction {
         Self::UserDeleted,
         Self::UserDisabled,
         Self::UserEnabled,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
     ];
 
     /// Parses a stored name.

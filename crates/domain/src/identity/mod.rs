@@ -1,5 +1,6 @@
 //! Identity: users, their credentials and their sessions.
 
+mod api_key;
 mod email;
 mod email_token;
 mod password;
@@ -8,6 +9,7 @@ mod session;
 mod user;
 mod username;
 
+pub use api_key::{API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, MAX_API_KEYS};
 pub use email::Email;
 pub use email_token::{EmailToken, TokenProblem, TokenPurpose};
 pub use password::{

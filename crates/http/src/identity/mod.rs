@@ -1,13 +1,14 @@
 //! Identity routes: `/api/v1/auth/*` and `/api/v1/users/me`.
 
 mod account;
+mod api_keys;
 mod dto;
 mod handlers;
 
 use accueil_app::identity::{
-    ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError, LogoutError,
-    RefreshError, RegisterError, ResendError, ResetPasswordError, UpdateProfileError,
-    VerifyEmailError,
+    ApiKeyError, ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError,
+    LogoutError, RefreshError, RegisterError, ResendError, ResetPasswordError, SessionRequired,
+    UpdateProfileError, VerifyEmailError,
 };
 use accueil_domain::identity::TokenProblem;
 use actix_web::http::StatusCode;
@@ -34,7 +35,46 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(account::change_password)
         .service(account::change_email)
         .service(account::delete_me)
-        .service(account::export_me);
+        .service(account::export_me)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::revoke_api_key);
+}
+
+/// The routes that manage credentials and so refuse API keys (`session_required`): the
+/// OpenAPI document offers only the bearer scheme on them.
+pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
+    ("post", "/api/v1/auth/logout"),
+    ("post", "/api/v1/auth/logout-all"),
+    ("post", "/api/v1/users/me/password"),
+    ("post", "/api/v1/users/me/email"),
+    ("delete", "/api/v1/users/me"),
+    ("get", "/api/v1/users/me/api-keys"),
+    ("post", "/api/v1/users/me/api-keys"),
+    ("delete", "/api/v1/users/me/api-keys/{id}"),
+];
+
+impl From<SessionRequired> for ApiError {
+    fn from(e: SessionRequired) -> Self {
+        ApiError::forbidden("session_required", e.to_string())
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::SessionRequired(s) => s.into(),
+            ApiKeyError::Invalid(v) => ApiError::validation(&v),
+            e @ ApiKeyError::TooMany => ApiError::conflict("too_many_api_keys", e.to_string()),
+            ApiKeyError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "no such API key of yours",
+            ),
+            ApiKeyError::Store(e) => ApiError::store(&e),
+        }
+    }
 }
 
 impl From<RegisterError> for ApiError {
@@ -104,6 +144,7 @@ impl From<RefreshError> for ApiError {
 impl From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
+            LogoutError::SessionRequired(s) => s.into(),
             LogoutError::Store(e) => ApiError::store(&e),
         }
     }
@@ -162,6 +203,7 @@ impl From<ResetPasswordError> for ApiError {
 impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
+            ChangePasswordError::SessionRequired(s) => s.into(),
             ChangePasswordError::WrongPassword => wrong_password(),
             ChangePasswordError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ChangePasswordError::Invalid(v) => ApiError::validation(&v),
@@ -174,6 +216,7 @@ impl From<ChangePasswordError> for ApiError {
 impl From<ChangeEmailError> for ApiError {
     fn from(e: ChangeEmailError) -> Self {
         match e {
+            ChangeEmailError::SessionRequired(s) => s.into(),
             ChangeEmailError::WrongPassword => wrong_password(),
             ChangeEmailError::Invalid(v) => ApiError::validation(&v),
             ChangeEmailError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
@@ -186,6 +229,7 @@ impl From<ChangeEmailError> for ApiError {
 impl From<DeleteAccountError> for ApiError {
     fn from(e: DeleteAccountError) -> Self {
         match e {
+            DeleteAccountError::SessionRequired(s) => s.into(),
             DeleteAccountError::WrongPassword => wrong_password(),
             DeleteAccountError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             DeleteAccountError::Hash(e) => ApiError::internal(&e),
