@@ -39,6 +39,9 @@ pub struct HttpSettings {
     pub json_limit: usize,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How many photo uploads are read and processed at once; more wait their turn before
+    /// their body is read, so memory stays bounded by this times the photo size limit.
+    pub upload_concurrency: usize,
 }
 
 impl Default for HttpSettings {
@@ -47,6 +50,7 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
+            upload_concurrency: 4,
         }
     }
 }
@@ -98,6 +102,7 @@ pub fn build_app(
         )))
         .app_data(json::config(settings.json_limit))
         .app_data(memories::JsonLimit(settings.json_limit))
+        .app_data(memories::UploadPermits::new(settings.upload_concurrency))
         .app_data(json::path_config())
         .app_data(json::query_config())
         .configure(api_routes)

@@ -38,6 +38,12 @@ pub(crate) async fn request_context(
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id);
     let mut res = next.call(req).instrument(span).await?;
+    // The route that matched decides too: a percent-encoded path reaches the public routes
+    // without starting with `/api/v1/public/` as sent.
+    let path = match res.request().match_pattern() {
+        Some(pattern) if pattern.contains("{token}") => pattern,
+        _ => path,
+    };
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(X_REQUEST_ID, v);
     }

@@ -7,10 +7,24 @@
 //! the picture keeps every pixel as uploaded.
 //!
 //! What is kept is decided by a list of what is known to be needed, not by a list of what is
-//! known to be private, so a maker's private chunk or a new kind of metadata is dropped. The one
-//! piece of metadata that survives is the orientation, rewritten as a minimal EXIF block with
-//! that single tag, because without it a photo taken with the phone held upright displays on
-//! its side.
+//! known to be private: a maker's private segment, a reserved code or a kind of metadata
+//! invented after this was written could hold anything, so whatever is not on the list is
+//! dropped. The lists:
+//!
+//! - JPEG: the frame headers (SOF0–3, 5–7, 9–11, 13–15), the tables (DHT, DAC, DQT), the
+//!   restart interval and markers (DRI, RSTn), DNL, the scans (SOS and their entropy-coded
+//!   data), and three application segments that change the colours: a JFIF header (without
+//!   its thumbnail), ICC profiles (APP2 `ICC_PROFILE`) and Adobe's colour transform (APP14
+//!   `Adobe`).
+//! - PNG: the critical chunks `IHDR`, `PLTE`, `IDAT` and `IEND`, the animation's `acTL`,
+//!   `fcTL` and `fdAT`, and the ancillary chunks that change how the picture looks
+//!   (`PNG_KEPT`). A critical chunk of another name is dropped too: no decoder knows it.
+//! - WebP: `VP8X` (its EXIF and XMP flags cleared), `VP8 `, `VP8L`, `ALPH`, `ANIM`, `ICCP`, and
+//!   `ANMF` frames with only their `ALPH`, `VP8 ` and `VP8L` sub-chunks.
+//!
+//! The one piece of metadata that survives is the orientation, rewritten as a minimal EXIF
+//! block with that single tag, because without it a photo taken with the phone held upright
+//! displays on its side.
 //!
 //! Anything after the image's end (a JPEG's `EOI`, a PNG's `IEND`, the RIFF size of a WebP) is
 //! dropped: phones append depth maps and second pictures there, each with its own metadata.
@@ -66,6 +80,11 @@ const SOS: u8 = 0xDA;
 const APP0: u8 = 0xE0;
 const APP2: u8 = 0xE2;
 const APP14: u8 = 0xEE;
+const DHT: u8 = 0xC4;
+const DAC: u8 = 0xCC;
+const DQT: u8 = 0xDB;
+const DNL: u8 = 0xDC;
+const DRI: u8 = 0xDD;
 /// "JFIF\0", version, units, densities, thumbnail width and height.
 const JFIF_HEADER: usize = 14;
 
@@ -106,11 +125,13 @@ fn jpeg(bytes: &[u8], orientation: u8) -> Result<Vec<u8>, Malformed> {
             }
             EOI => return Err(Malformed("JPEG ends before its image data")),
             0x00 | SOI => return Err(Malformed("JPEG marker invalid here")),
-            // Markers without a length (TEM, RSTn).
-            0x01 | 0xD0..=0xD7 => {
+            // Restart markers have no length; between segments they are stray but harmless.
+            0xD0..=0xD7 => {
                 out.extend_from_slice(&[0xFF, code]);
                 continue;
             }
+            // TEM has no length either, and no use outside arithmetic-coding test rigs.
+            0x01 => continue,
             _ => {}
         }
         let len = bytes
@@ -128,14 +149,23 @@ fn jpeg(bytes: &[u8], orientation: u8) -> Result<Vec<u8>, Malformed> {
         let keep = match code {
             // JFIF only: other APP0 segments (JFXX) carry a thumbnail of the photo.
             APP0 => payload.starts_with(b"JFIF\0"),
-            // ICC profiles only: APP2 also holds MPF, the index of appended pictures.
+            // ICC profiles only: APP2 also holds MPF, the index of appended pictures. A profile
+            // is kept whole, its description and copyright text included: without it a
+            // wide-gamut photo shows washed out, and that text names a device or a colour
+            // space, never the person who took the photo.
             APP2 => payload.starts_with(b"ICC_PROFILE\0"),
-            // Adobe: says whether the data is RGB or YCbCr, so the colours depend on it.
-            APP14 => true,
-            // EXIF and XMP (APP1), IPTC (APP13), maker data and C2PA manifests, comments.
-            0xE1 | 0xE3..=0xED | 0xEF | 0xFE => false,
-            // Frames, tables, scans, restart intervals: the picture itself.
-            _ => true,
+            // Adobe: says whether the data is RGB or YCbCr, so the colours depend on it. Other
+            // APP14 segments are someone else's data under the same code.
+            APP14 => payload.starts_with(b"Adobe"),
+            // Frame headers (SOFn: baseline, extended, progressive and lossless, Huffman or
+            // arithmetic coded; 0xC4, 0xC8 and 0xCC are not frames), tables, scans, restart
+            // intervals, line counts: the picture itself.
+            0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => true,
+            DHT | DAC | DQT | DNL | DRI | SOS => true,
+            // Everything else: EXIF and XMP (APP1), IPTC (APP13), maker data and C2PA
+            // manifests in the other APPn, comments, the JPGn extensions, hierarchical-mode
+            // segments (DHP, EXP) and reserved codes, any of which a writer may fill freely.
+            _ => false,
         };
         if keep {
             if code != APP0
@@ -187,9 +217,17 @@ fn entropy_coded_end(bytes: &[u8], mut pos: usize) -> Result<usize, Malformed> {
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
+/// The critical chunks of the PNG specification, the only ones a decoder can draw from. A
+/// chunk named as critical but unknown is dropped like any other: its contents could be
+/// anything. (The `png` crate refuses a file with one, so such an upload fails to decode later
+/// anyway; dropping it here does not depend on that.)
+const PNG_CRITICAL: [&[u8; 4]; 4] = [b"IHDR", b"PLTE", b"IDAT", b"IEND"];
+
 /// Ancillary chunks that change how the picture looks (transparency, colour, gamma, pixel
 /// size) or animate it. Every other ancillary chunk is dropped: text (`tEXt`, `zTXt`, `iTXt`),
-/// `eXIf`, `tIME`, and the private chunks of makers and editors.
+/// `eXIf`, `tIME`, and the private chunks of makers and editors. `iCCP` is kept whole, its
+/// profile name included: colours depend on the profile, and its name and text describe a
+/// device or a colour space, not a person.
 const PNG_KEPT: [&[u8; 4]; 13] = [
     b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD", b"pHYs", b"cICP", b"mDCV",
     b"cLLI", b"acTL", b"fcTL",
@@ -220,9 +258,8 @@ fn png(bytes: &[u8], orientation: u8) -> Result<Vec<u8>, Malformed> {
             .get(pos..end)
             .ok_or(Malformed("PNG chunk runs past the end"))?;
         pos = end;
-        let critical = kind[0].is_ascii_uppercase();
         // Frame data of an animation: ancillary by its name, but the animation needs it.
-        let keep = critical || &kind == b"fdAT" || PNG_KEPT.contains(&&kind);
+        let keep = PNG_CRITICAL.contains(&&kind) || &kind == b"fdAT" || PNG_KEPT.contains(&&kind);
         if &kind == b"IDAT"
             && let Some(exif) = exif.take()
         {
@@ -258,10 +295,17 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 // a VP8X chunk whose flags announce the optional chunks.
 
 /// Chunks that draw the picture, animate it or give its colours. Every other one is dropped:
-/// `EXIF`, `XMP `, and unknown chunks.
+/// `EXIF`, `XMP `, and unknown chunks. `ICCP` is kept whole: colours depend on the profile, and
+/// its text describes a device or a colour space, not a person.
 const WEBP_KEPT: [&[u8; 4]; 7] = [
     b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP",
 ];
+/// The sub-chunks of an animation frame (`ANMF`) that draw it. The format allows unknown ones
+/// after them, which are dropped like unknown top-level chunks.
+const ANMF_KEPT: [&[u8; 4]; 3] = [b"ALPH", b"VP8 ", b"VP8L"];
+/// An `ANMF` payload's header before its sub-chunks: X and Y offsets, width and height minus
+/// one, and duration, 24 bits each, then one byte of flags.
+const ANMF_HEADER: usize = 16;
 const VP8X_EXIF: u8 = 0x08;
 const VP8X_XMP: u8 = 0x04;
 
@@ -276,24 +320,12 @@ fn webp(bytes: &[u8], orientation: u8) -> Result<Vec<u8>, Malformed> {
         .filter(|&end| end <= bytes.len())
         .ok_or(Malformed("WebP shorter than its RIFF size"))?;
     let mut chunks: Vec<([u8; 4], Vec<u8>)> = Vec::new();
-    let mut pos = 12;
-    while pos < riff_end {
-        let header = bytes
-            .get(pos..pos + 8)
-            .filter(|_| pos + 8 <= riff_end)
-            .ok_or(Malformed("WebP chunk header truncated"))?;
-        let kind = [header[0], header[1], header[2], header[3]];
-        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        let end = usize::try_from(size)
-            .ok()
-            .and_then(|size| (pos + 8).checked_add(size))
-            .filter(|&end| end <= riff_end)
-            .ok_or(Malformed("WebP chunk runs past the end"))?;
-        if WEBP_KEPT.contains(&&kind) {
-            chunks.push((kind, bytes[pos + 8..end].to_vec()));
+    for (kind, data) in riff_chunks(bytes.get(12..riff_end).unwrap_or_default())? {
+        if &kind == b"ANMF" {
+            chunks.push((kind, anmf(data)?));
+        } else if WEBP_KEPT.contains(&&kind) {
+            chunks.push((kind, data.to_vec()));
         }
-        // The padding byte of an odd-sized last chunk is sometimes missing: tolerate that.
-        pos = (end + (end - pos) % 2).min(riff_end);
     }
     let Some((first, vp8x)) = chunks.first_mut() else {
         return Err(Malformed("WebP without image data"));
@@ -313,17 +345,64 @@ fn webp(bytes: &[u8], orientation: u8) -> Result<Vec<u8>, Malformed> {
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(b"RIFF\0\0\0\0WEBP");
     for (kind, data) in &chunks {
-        out.extend_from_slice(kind);
-        let size = u32::try_from(data.len()).map_err(|_| Malformed("WebP chunk too large"))?;
-        out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(data);
-        if data.len() % 2 == 1 {
-            out.push(0);
-        }
+        riff_chunk(&mut out, kind, data)?;
     }
     let size = u32::try_from(out.len() - 8).map_err(|_| Malformed("WebP too large"))?;
     out[4..8].copy_from_slice(&size.to_le_bytes());
     Ok(out)
+}
+
+/// A RIFF chunk's four-character code and its data, without padding.
+type RiffChunk<'a> = ([u8; 4], &'a [u8]);
+
+/// The chunks of a RIFF chunk list (`bytes`, the list's data without its own header): each
+/// one's code and data.
+fn riff_chunks(bytes: &[u8]) -> Result<Vec<RiffChunk<'_>>, Malformed> {
+    let mut chunks = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let header = bytes
+            .get(pos..pos + 8)
+            .ok_or(Malformed("WebP chunk header truncated"))?;
+        let kind = [header[0], header[1], header[2], header[3]];
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        let end = usize::try_from(size)
+            .ok()
+            .and_then(|size| (pos + 8).checked_add(size))
+            .filter(|&end| end <= bytes.len())
+            .ok_or(Malformed("WebP chunk runs past the end"))?;
+        chunks.push((kind, &bytes[pos + 8..end]));
+        // The padding byte of an odd-sized last chunk is sometimes missing: tolerate that.
+        pos = (end + (end - pos) % 2).min(bytes.len());
+    }
+    Ok(chunks)
+}
+
+/// An animation frame's payload with only the sub-chunks that draw it; its header unchanged.
+fn anmf(data: &[u8]) -> Result<Vec<u8>, Malformed> {
+    let header = data
+        .get(..ANMF_HEADER)
+        .ok_or(Malformed("WebP ANMF chunk too short"))?;
+    let mut out = Vec::with_capacity(data.len());
+    out.extend_from_slice(header);
+    for (kind, sub) in riff_chunks(&data[ANMF_HEADER..])? {
+        if ANMF_KEPT.contains(&&kind) {
+            riff_chunk(&mut out, &kind, sub)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Appends a chunk to `out`: its code, size, data and, after odd-sized data, a padding byte.
+fn riff_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<(), Malformed> {
+    let size = u32::try_from(data.len()).map_err(|_| Malformed("WebP chunk too large"))?;
+    out.extend_from_slice(kind);
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -376,6 +455,63 @@ mod tests {
         let output = strip(ImageFormat::Jpeg, &input, 1).unwrap();
         assert_eq!(output, jpeg_shape(&kept, b""));
         assert!(!output.windows(6).any(|w| w == b"secret"));
+    }
+
+    #[test]
+    fn jpeg_keeps_only_the_segments_that_decode() {
+        let mut kept = vec![
+            segment(APP0, b"JFIF\0\x01\x02"),
+            segment(APP14, b"Adobe\0\x64\0\0\0\0\x01"),
+            segment(DQT, &[0; 65]),
+            segment(DHT, &[0; 20]),
+            segment(DAC, &[0x10, 0x22]),
+            segment(DRI, &[0, 4]),
+            segment(DNL, &[0, 1]),
+            vec![0xFF, 0xD3], // a stray restart marker
+        ];
+        for sof in (0xC0..=0xCF).filter(|c| ![DHT, 0xC8, DAC].contains(c)) {
+            kept.push(segment(sof, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+        }
+        let mut dropped = vec![
+            segment(APP14, b"secret, not Adobe"),
+            segment(0xC8, b"JPG secret"),
+            segment(0xDE, b"DHP secret"),
+            segment(0xDF, b"EXP secret"),
+            segment(0x02, b"reserved secret"),
+            segment(0xBF, b"reserved secret"),
+            vec![0xFF, 0x01], // TEM, without a length
+        ];
+        for jpg in 0xF0..=0xFD {
+            dropped.push(segment(jpg, b"JPGn secret"));
+        }
+        let mut all = vec![kept[0].clone()];
+        for (i, d) in dropped.iter().enumerate() {
+            all.push(d.clone());
+            all.extend(kept.get(i + 1).cloned());
+        }
+        all.extend(kept.iter().skip(dropped.len() + 1).cloned());
+        assert_eq!(all.len(), kept.len() + dropped.len());
+        let output = strip(ImageFormat::Jpeg, &jpeg_shape(&all, b""), 1).unwrap();
+        assert_eq!(output, jpeg_shape(&kept, b""));
+        assert!(!output.windows(6).any(|w| w == b"secret"));
+    }
+
+    #[test]
+    fn a_real_jpeg_decodes_the_same_without_its_extra_segments() {
+        let plain = crate::testing::jpeg(40, 30);
+        let junk = [
+            segment(APP14, b"secret"),
+            segment(0xF3, b"secret"),
+            segment(0xFE, b"secret"),
+        ]
+        .concat();
+        let upload = [&plain[..2], &junk, &plain[2..]].concat();
+        let output = strip(ImageFormat::Jpeg, &upload, 1).unwrap();
+        assert_eq!(output, strip(ImageFormat::Jpeg, &plain, 1).unwrap());
+        assert_eq!(
+            image::load_from_memory(&output).unwrap().to_rgb8(),
+            image::load_from_memory(&plain).unwrap().to_rgb8()
+        );
     }
 
     #[test]
@@ -475,6 +611,31 @@ mod tests {
     }
 
     #[test]
+    fn png_critical_chunks_of_unknown_names_are_dropped() {
+        let plain = crate::testing::png(20, 10);
+        // Signature (8) and IHDR (4 + 4 + 13 + 4).
+        let after_ihdr = 33;
+        let input = [
+            &plain[..after_ihdr],
+            &png_chunk(b"SCRT", b"secret"),
+            &plain[after_ihdr..plain.len() - 12],
+            &png_chunk(b"XYZW", b"secret"),
+            &plain[plain.len() - 12..],
+        ]
+        .concat();
+        let output = strip(ImageFormat::Png, &input, 1).unwrap();
+        assert_eq!(output, plain);
+        assert_eq!(crate::testing::dimensions(&output), (20, 10));
+        // The palette is critical and known: kept.
+        let ihdr = png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 3, 0, 0, 0]);
+        let plte = png_chunk(b"PLTE", &[0, 0, 0]);
+        let idat = png_chunk(b"IDAT", b"pixels");
+        let iend = png_chunk(b"IEND", b"");
+        let indexed = [PNG_SIGNATURE, &ihdr, &plte, &idat, &iend].concat();
+        assert_eq!(strip(ImageFormat::Png, &indexed, 1).unwrap(), indexed);
+    }
+
+    #[test]
     fn the_png_crc_is_the_standard_one() {
         // The IEND chunk every PNG ends with.
         assert_eq!(
@@ -535,5 +696,112 @@ mod tests {
         let mut long_chunk = simple.clone();
         long_chunk[16] = 40;
         assert!(strip(ImageFormat::WebP, &long_chunk, 1).is_err());
+    }
+
+    fn sub_chunks(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (kind, data) in chunks {
+            riff_chunk(&mut out, kind, data).unwrap();
+        }
+        out
+    }
+
+    /// An `ANMF` header: an 8×8 frame at (2, 4), shown for 100 ms, blended and disposed.
+    const FRAME_HEADER: [u8; ANMF_HEADER] = [2, 0, 0, 4, 0, 0, 7, 0, 0, 7, 0, 0, 100, 0, 0, 3];
+
+    #[test]
+    fn webp_animation_frames_keep_only_their_image_sub_chunks() {
+        let vp8x = [0x02 | VP8X_EXIF | 0x10, 0, 0, 0, 9, 0, 0, 9, 0, 0];
+        let anim = [0xFF, 0xFF, 0xFF, 0xFF, 0, 0];
+        let first = [
+            FRAME_HEADER.to_vec(),
+            sub_chunks(&[
+                (b"ALPH", b"a"),
+                (b"VP8L", b"lossless"),
+                (b"UNKN", b"secret!"),
+                (b"EXIF", b"II*\0secret"),
+            ]),
+        ]
+        .concat();
+        let second = [
+            FRAME_HEADER.to_vec(),
+            sub_chunks(&[(b"XMP ", b"secret"), (b"VP8 ", b"lossy!!")]),
+        ]
+        .concat();
+        let input = riff(&[
+            (b"VP8X", &vp8x),
+            (b"ANIM", &anim),
+            (b"ANMF", &first),
+            (b"ANMF", &second),
+            (b"EXIF", b"II*\0secret"),
+        ]);
+        let mut cleared = vp8x;
+        cleared[0] &= !VP8X_EXIF;
+        let first_kept = [
+            FRAME_HEADER.to_vec(),
+            sub_chunks(&[(b"ALPH", b"a"), (b"VP8L", b"lossless")]),
+        ]
+        .concat();
+        let second_kept = [FRAME_HEADER.to_vec(), sub_chunks(&[(b"VP8 ", b"lossy!!")])].concat();
+        let expected = riff(&[
+            (b"VP8X", &cleared),
+            (b"ANIM", &anim),
+            (b"ANMF", &first_kept),
+            (b"ANMF", &second_kept),
+        ]);
+        let output = strip(ImageFormat::WebP, &input, 1).unwrap();
+        assert_eq!(output, expected);
+        assert!(!output.windows(6).any(|w| w == b"secret"));
+        // The frames' sizes follow their new contents.
+        let frames: Vec<_> = riff_chunks(&output[12..]).unwrap();
+        assert_eq!(frames[2].1.len(), ANMF_HEADER + 10 + 16);
+        assert_eq!(frames[3].1.len(), ANMF_HEADER + 8 + 7 + 1);
+    }
+
+    #[test]
+    fn broken_webp_animation_frames_are_malformed() {
+        let vp8x = [0x02, 0, 0, 0, 9, 0, 0, 9, 0, 0];
+        let with_frame = |frame: &[u8]| riff(&[(b"VP8X", &vp8x), (b"ANMF", frame)]);
+        let short = with_frame(&FRAME_HEADER[..15]);
+        assert!(strip(ImageFormat::WebP, &short, 1).is_err());
+        let mut overlong = [FRAME_HEADER.to_vec(), sub_chunks(&[(b"VP8L", b"pixels")])].concat();
+        overlong[ANMF_HEADER + 4] = 7;
+        assert!(strip(ImageFormat::WebP, &with_frame(&overlong), 1).is_err());
+        // As at the top level, the last sub-chunk's missing padding byte is tolerated.
+        let padded = [FRAME_HEADER.to_vec(), sub_chunks(&[(b"VP8L", b"odd")])].concat();
+        let unpadded = &padded[..padded.len() - 1];
+        assert_eq!(
+            strip(ImageFormat::WebP, &with_frame(unpadded), 1).unwrap(),
+            with_frame(&padded)
+        );
+    }
+
+    #[test]
+    fn a_real_animated_webp_decodes_the_same_without_its_extra_sub_chunks() {
+        let still = crate::testing::webp_with_exif(8, 8, 1);
+        let chunks = riff_chunks(&still[12..]).unwrap();
+        let (_, vp8l) = chunks.iter().find(|(kind, _)| kind == b"VP8L").unwrap();
+        let vp8x = [0x02, 0, 0, 0, 7, 0, 0, 7, 0, 0];
+        let anim = [0, 0, 0, 0, 0, 0];
+        // Flags: no blending, so the frame's pixels are copied as decoded.
+        let header = [0, 0, 0, 0, 0, 0, 7, 0, 0, 7, 0, 0, 100, 0, 0, 0x02];
+        let frame = |extra: &[(&[u8; 4], &[u8])]| {
+            let mut subs = vec![(b"VP8L", *vp8l)];
+            subs.extend_from_slice(extra);
+            [header.to_vec(), sub_chunks(&subs)].concat()
+        };
+        let clean = riff(&[(b"VP8X", &vp8x), (b"ANIM", &anim), (b"ANMF", &frame(&[]))]);
+        let secret: &[u8] = b"secret";
+        let upload = riff(&[
+            (b"VP8X", &vp8x),
+            (b"ANIM", &anim),
+            (b"ANMF", &frame(&[(b"UNKN", secret)])),
+        ]);
+        let output = strip(ImageFormat::WebP, &upload, 1).unwrap();
+        assert_eq!(output, clean);
+        assert_eq!(
+            image::load_from_memory(&output).unwrap().to_rgba8(),
+            image::load_from_memory(&still).unwrap().to_rgba8()
+        );
     }
 }

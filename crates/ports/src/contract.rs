@@ -58,6 +58,7 @@ macro_rules! contract_suite {
             memories_perspectives_one_per_side,
             memories_scoped_timeline_and_search,
             memories_shares,
+            memories_read_modify_write_loses_nothing,
             outbox_claims_are_exclusive,
             outbox_outcomes,
             store_rollback_discards_every_write,
@@ -2321,4 +2322,39 @@ pub async fn identity_api_keys(store: Shared) {
         None,
         "other users' keys are untouched"
     );
+}
+
+pub async fn memories_read_modify_write_loses_nothing(store: Shared) {
+    use accueil_domain::memories::MemoryTitle;
+    let (couple, a, _) = couple_of(&store, "a@example.org", None).await;
+    let m = memory_at(couple.id, a.id, "0", None, 1);
+    let (cid, mid) = (couple.id, m.id);
+    store
+        .write(move |tx| tx.memories().insert_memory(&m))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| -> Result<bool, StoreError> {
+                    let mut m = tx.memories().memory(cid, mid)?.unwrap();
+                    let n: u32 = m.title.as_str().parse().unwrap();
+                    m.title = MemoryTitle::parse(&(n + 1).to_string()).unwrap();
+                    tx.memories().update_memory(&m)
+                })
+                .await
+                .unwrap()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap());
+    }
+    let m = store
+        .read(move |tx| tx.memories().memory(cid, mid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.title.as_str(), "12", "every concurrent change survived");
 }

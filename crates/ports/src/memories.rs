@@ -50,7 +50,8 @@ pub trait MemoriesRepo: Send {
     /// `StoreError::Internal` on failure.
     fn update_memory(&mut self, memory: &Memory) -> Result<bool, StoreError>;
 
-    /// One of the couple's memories.
+    /// One of the couple's memories. In a write unit it stays locked until commit, so
+    /// read-modify-write use cases cannot lose a concurrent change.
     ///
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.

@@ -265,6 +265,12 @@ async fn purge_deleted(settings: &Settings) -> Result<(), String> {
         "purged {} deleted account(s), {} ended session(s), {} dissolved couple(s)",
         report.accounts, report.sessions, report.couples
     );
+    if report.file_failures > 0 {
+        return Err(format!(
+            "the files of {} purged couple(s) could not be deleted; see the log",
+            report.file_failures
+        ));
+    }
     Ok(())
 }
 

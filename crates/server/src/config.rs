@@ -48,6 +48,7 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_RATE_JOIN_IP       couple-join attempts per client address (default: 30/15m)
   ACCUEIL_MAX_PHOTO_BYTES    largest photo upload in bytes, refused with 413 while it streams in (default: 16777216)
   ACCUEIL_MAX_PHOTO_PIXELS   largest photo in pixels, checked before decoding (default: 40000000)
+  ACCUEIL_UPLOAD_CONCURRENCY photo uploads read and processed at once; more wait their turn (default: 2 per core)
   ACCUEIL_MAX_ACTIVE_SHARES  share links a couple may have active at once (default: 50)
   ACCUEIL_TRUSTED_PROXIES    comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed
                              (default: none: the connection's address is the client)
@@ -135,6 +136,8 @@ pub struct Settings {
     pub memories: accueil_app::memories::MemoriesSettings,
     /// The most pixels a photo may have.
     pub max_photo_pixels: u64,
+    /// Photo uploads handled at once.
+    pub upload_concurrency: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -193,6 +196,7 @@ struct FileSettings {
     max_photo_bytes: Option<u64>,
     max_photo_pixels: Option<u64>,
     max_active_shares: Option<u64>,
+    upload_concurrency: Option<u64>,
 }
 
 /// A setting that cannot be used.
@@ -464,6 +468,14 @@ impl Settings {
             )?)
             .map_err(|_| invalid("ACCUEIL_MAX_ACTIVE_SHARES", "out of range"))?,
         };
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let upload_concurrency = usize::try_from(number(
+            "ACCUEIL_UPLOAD_CONCURRENCY",
+            file.upload_concurrency,
+            2 * cores as u64,
+        )?)
+        .map_err(|_| invalid("ACCUEIL_UPLOAD_CONCURRENCY", "out of range"))?
+        .max(1);
         let max_photo_pixels = number(
             "ACCUEIL_MAX_PHOTO_PIXELS",
             file.max_photo_pixels,
@@ -527,6 +539,7 @@ impl Settings {
             couples,
             memories,
             max_photo_pixels,
+            upload_concurrency,
         };
         settings.check_production()?;
         Ok(settings)

@@ -186,6 +186,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         cors_origins: settings.cors_origins.clone(),
         json_limit: settings.json_limit,
         trusted_proxies: settings.trusted_proxies.clone(),
+        upload_concurrency: settings.upload_concurrency,
     };
     let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
         addr: settings.bind.clone(),

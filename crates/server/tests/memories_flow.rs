@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use accueil_media::testing::{SECRET_MAKE, dimensions, has_gps, jpeg, jpeg_with_gps};
+use accueil_media::testing::{
+    SECRET_MAKE, dimensions, has_gps, jpeg, jpeg_with_gps, png_with_exif, webp_with_exif,
+};
 use common::{Db, TestServer, call, json_of, paired, problem};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use reqwest::multipart::{Form, Part};
@@ -240,9 +242,15 @@ async fn chunked_upload(s: &TestServer, token: &str, total: usize) -> (String, u
 
 #[tokio::test]
 async fn upload_attacks_are_refused() {
-    let s = TestServer::start_with(Db::Sqlite, &[("ACCUEIL_MAX_PHOTO_BYTES", "300000")])
-        .await
-        .unwrap();
+    let s = TestServer::start_with(
+        Db::Sqlite,
+        &[
+            ("ACCUEIL_MAX_PHOTO_BYTES", "300000"),
+            ("ACCUEIL_MAX_PHOTO_PIXELS", "1000000"),
+        ],
+    )
+    .await
+    .unwrap();
     let (a, _) = paired(&s, "ua@example.org", "ub@example.org").await;
     let form = |bytes, name: &str, mime: &str| photo_form(bytes, name, mime).text("title", "x");
 
@@ -321,6 +329,71 @@ async fn upload_attacks_are_refused() {
     }
     assert!(!s.data_dir.join("etc").exists() && !Path::new("/etc/evil.jpg").exists());
     assert!(photo_id.starts_with("/api/v1/memories/"));
+
+    // More pixels than allowed: refused from the header, before decoding.
+    let (status, code, _) = problem(
+        send_form(
+            &s,
+            Method::POST,
+            "/api/v1/memories",
+            &a,
+            form(jpeg(1200, 1000), "big.jpg", "image/jpeg"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large")
+    );
+    assert_eq!(stored_photos(&s).len(), 3, "nothing more was stored");
+
+    // PNG and WebP lose their EXIF too, and a rotated photo comes back upright.
+    for (bytes, mime) in [
+        (png_with_exif(60, 40, 6), "image/png"),
+        (webp_with_exif(60, 40, 6), "image/webp"),
+    ] {
+        assert!(has_gps(&bytes));
+        let made = json_of(
+            send_form(
+                &s,
+                Method::POST,
+                "/api/v1/memories",
+                &a,
+                form(bytes, "x", mime),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(made["photo"]["original"]["content_type"], mime);
+        assert_eq!(
+            (
+                made["photo"]["original"]["width"].as_u64(),
+                made["photo"]["original"]["height"].as_u64()
+            ),
+            (Some(40), Some(60)),
+            "upright"
+        );
+        let url = made["photo"]["original"]["url"].as_str().unwrap();
+        let stored = bytes_of(&s, url, Some(&a)).await.bytes().await.unwrap();
+        assert!(!has_gps(&stored), "{mime} keeps no location");
+    }
+
+    // A form whose file input was left empty is a memory without a photo.
+    let bare = json_of(
+        send_form(
+            &s,
+            Method::POST,
+            "/api/v1/memories",
+            &a,
+            form(Vec::new(), "", "application/octet-stream"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(bare["photo"].is_null());
 
     // Unknown form fields are refused, as unknown JSON fields are.
     let (status, code, _) = problem(

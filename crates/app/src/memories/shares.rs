@@ -80,6 +80,8 @@ impl MemoriesService {
             .store
             .write(move |tx| -> Result<Share, ShareError> {
                 let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                // Locks the couple: concurrent creations count active shares one at a time.
+                tx.couples().couple(couple.id)?;
                 if let ShareScope::Only(ids) = &scope {
                     let found = tx.memories().existing_memories(couple.id, ids)?;
                     if found.len() != ids.len() {
@@ -125,17 +127,26 @@ impl MemoriesService {
         })
     }
 
-    /// The caller's couple's share links, oldest first, in every state.
+    /// The caller's couple's share links, oldest first, in every state, with their state now.
     ///
     /// # Errors
     /// See [`ShareError`].
-    pub async fn shares(&self, who: &Principal) -> Result<Vec<Share>, ShareError> {
+    pub async fn shares(&self, who: &Principal) -> Result<Vec<(Share, ShareState)>, ShareError> {
         let me = who.user.id;
+        let now = self.now();
         self.ports
             .store
-            .read(move |tx| -> Result<Vec<Share>, ShareError> {
+            .read(move |tx| -> Result<Vec<(Share, ShareState)>, ShareError> {
                 let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
-                Ok(tx.memories().shares(couple.id)?)
+                Ok(tx
+                    .memories()
+                    .shares(couple.id)?
+                    .into_iter()
+                    .map(|s| {
+                        let state = s.state(now);
+                        (s, state)
+                    })
+                    .collect())
             })
             .await
     }

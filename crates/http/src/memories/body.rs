@@ -19,6 +19,21 @@ use crate::json::{deserialize_error, too_large};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonLimit(pub usize);
 
+/// Turns for reading and processing photo uploads (a form holds up to the photo limit in
+/// memory while it is read, decoded and stored): uploads past the limit wait for a turn
+/// before their body is read.
+#[derive(Debug, Clone)]
+pub(crate) struct UploadPermits(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl UploadPermits {
+    pub(crate) fn new(n: usize) -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(n.max(1))))
+    }
+}
+
+/// A turn held until the handler that read the form finishes.
+pub(crate) type UploadTurn = Option<tokio::sync::OwnedSemaphorePermit>;
+
 /// The largest text part of a form.
 const TEXT_PART_LIMIT: usize = 64 * 1024;
 /// Room for the text parts and multipart framing on top of the photo.
@@ -63,13 +78,14 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
 }
 
 /// Reads a JSON body of type `T` or a form whose text parts are among `fields` and whose
-/// `photo` part is at most `photo_limit` bytes.
+/// `photo` part is at most `photo_limit` bytes. A form is read during an upload turn, which
+/// the caller keeps until it is done with the photo.
 pub(crate) async fn read<T: DeserializeOwned>(
     req: &HttpRequest,
     payload: web::Payload,
     fields: &[&str],
     photo_limit: usize,
-) -> Result<Body<T>, ApiError> {
+) -> Result<(Body<T>, UploadTurn), ApiError> {
     let mime = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -83,11 +99,18 @@ pub(crate) async fn read<T: DeserializeOwned>(
     match mime.as_str() {
         "application/json" => {
             let limit = req.app_data::<JsonLimit>().map_or(64 * 1024, |l| l.0);
-            read_json(req, payload, limit).await.map(Body::Json)
+            Ok((Body::Json(read_json(req, payload, limit).await?), None))
         }
-        "multipart/form-data" => read_form(req, payload, fields, photo_limit)
-            .await
-            .map(Body::Form),
+        "multipart/form-data" => {
+            let turn = match req.app_data::<UploadPermits>() {
+                Some(permits) => Some(permits.0.clone().acquire_owned().await.map_err(|e| {
+                    ApiError::internal(&std::io::Error::other(format!("upload turns: {e}")))
+                })?),
+                None => None,
+            };
+            let form = read_form(req, payload, fields, photo_limit).await?;
+            Ok((Body::Form(form), turn))
+        }
         _ => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -159,7 +182,7 @@ async fn read_form(
         } else {
             TEXT_PART_LIMIT
         };
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(declared_length(req).map_or(0, |n| n.min(limit)));
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(|e| bad("invalid_multipart", e.to_string()))?;
             if bytes.len() + chunk.len() > limit {
@@ -172,7 +195,10 @@ async fn read_form(
             bytes.extend_from_slice(&chunk);
         }
         if is_photo {
-            form.photo = Some(bytes);
+            // A browser form with no file chosen sends an empty part: no photo.
+            if !bytes.is_empty() {
+                form.photo = Some(bytes);
+            }
         } else {
             let text = String::from_utf8(bytes).map_err(|_| {
                 bad(

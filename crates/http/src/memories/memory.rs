@@ -78,8 +78,9 @@ pub struct MemoryBody {
     pub happened_on: Option<NaiveDate>,
     /// Its photo.
     pub photo: Option<PhotoBody>,
-    /// Who created it.
-    pub created_by: Uuid,
+    /// Who created it (absent in the public view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Uuid>,
     /// When.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -98,7 +99,7 @@ impl MemoryBody {
                 .photo
                 .as_ref()
                 .map(|p| PhotoBody::new(p, &format!("{photo_base}/{}/photo", m.id.0))),
-            created_by: m.created_by.0,
+            created_by: Some(m.created_by.0),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -126,6 +127,15 @@ impl MemoryPage {
                 .collect(),
             next_cursor: t.next.clone(),
         }
+    }
+
+    /// The page as visitors of a share link see it: without the partners' account ids.
+    pub(crate) fn public(t: &Timeline, photo_base: &str) -> Self {
+        let mut page = Self::new(t, photo_base);
+        for m in &mut page.items {
+            m.created_by = None;
+        }
+        page
     }
 }
 
@@ -285,9 +295,9 @@ pub(super) async fn create_memory(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let input = match body::read::<NewMemoryRequest>(&req, payload, FORM_FIELDS, photo_limit(&app))
-        .await?
-    {
+    let (body, _turn) =
+        body::read::<NewMemoryRequest>(&req, payload, FORM_FIELDS, photo_limit(&app)).await?;
+    let input = match body {
         Body::Json(b) => NewMemory {
             title: b.title,
             description: b.description,
@@ -345,23 +355,22 @@ pub(super) async fn update_memory(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let patch =
-        match body::read::<MemoryPatchRequest>(&req, payload, FORM_FIELDS, photo_limit(&app))
-            .await?
-        {
-            Body::Json(b) => MemoryPatch {
-                title: b.title,
-                description: patch_of(b.description),
-                happened_on: patch_of(b.happened_on),
-                photo: patch_of(b.photo.map(|p| p.map(|never| match never {}))),
-            },
-            Body::Form(form) => MemoryPatch {
-                title: form.get("title").map(ToOwned::to_owned),
-                description: patch_of(form_text(&form, "description")),
-                happened_on: patch_of(form_day(&form)?),
-                photo: patch_of(form.photo.map(|p| Some(PhotoUpload(p)))),
-            },
-        };
+    let (body, _turn) =
+        body::read::<MemoryPatchRequest>(&req, payload, FORM_FIELDS, photo_limit(&app)).await?;
+    let patch = match body {
+        Body::Json(b) => MemoryPatch {
+            title: b.title,
+            description: patch_of(b.description),
+            happened_on: patch_of(b.happened_on),
+            photo: patch_of(b.photo.map(|p| p.map(|never| match never {}))),
+        },
+        Body::Form(form) => MemoryPatch {
+            title: form.get("title").map(ToOwned::to_owned),
+            description: patch_of(form_text(&form, "description")),
+            happened_on: patch_of(form_day(&form)?),
+            photo: patch_of(form.photo.map(|p| Some(PhotoUpload(p)))),
+        },
+    };
     let memory = app.memories.update(&auth.0, id.into_inner(), patch).await?;
     Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
 }

@@ -7,7 +7,7 @@ mod perspectives;
 mod public;
 mod shares;
 
-pub(crate) use body::JsonLimit;
+pub(crate) use body::{JsonLimit, UploadPermits};
 
 use accueil_app::memories::{MemoryError, PerspectiveError, PublicError, ShareError};
 use actix_web::http::StatusCode;

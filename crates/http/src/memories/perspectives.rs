@@ -19,7 +19,7 @@ pub struct PerspectiveBody {
     pub number: u8,
     /// The text, `null` until written.
     pub content: Option<String>,
-    /// Who wrote it.
+    /// Who wrote it (`null` in the public view).
     pub author_id: Option<Uuid>,
     /// Last change.
     pub updated_at: Option<DateTime<Utc>>,

@@ -59,9 +59,12 @@ pub(super) async fn public_site(
             perspectives: site
                 .perspectives
                 .iter()
-                .map(PerspectiveBody::from)
+                .map(|p| PerspectiveBody {
+                    author_id: None,
+                    ..PerspectiveBody::from(p)
+                })
                 .collect(),
-            memories: MemoryPage::new(&site.memories, &base),
+            memories: MemoryPage::public(&site.memories, &base),
             expires_at: site.share.expires_at,
         }))
 }
@@ -70,6 +73,7 @@ pub(super) async fn public_site(
 #[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), ("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 304, description = "Not modified"),
+    (status = 400, description = "`invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
     (status = 404, description = "`not_found`", body = ProblemBody, content_type = "application/problem+json"),
 ))]
 #[get("/public/{token}/memories/{id}/photo")]

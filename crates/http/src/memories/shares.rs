@@ -1,7 +1,7 @@
 //! Share-link routes: `/api/v1/couple/shares*`.
 
 use accueil_app::memories::ShareInput;
-use accueil_domain::memories::{Share, ShareScope};
+use accueil_domain::memories::{Share, ShareScope, ShareState};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
@@ -34,10 +34,10 @@ pub struct ShareBody {
 }
 
 impl ShareBody {
-    fn new(s: &Share, now: DateTime<Utc>) -> Self {
+    fn new(s: &Share, state: ShareState) -> Self {
         Self {
             id: s.id.0,
-            state: s.state(now).as_str(),
+            state: state.as_str(),
             memory_ids: match &s.scope {
                 ShareScope::All => None,
                 ShareScope::Only(ids) => Some(ids.iter().map(|m| m.0).collect()),
@@ -76,6 +76,7 @@ pub struct ShareRequest {
 /// perspectives and the chosen memories.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), request_body = ShareRequest, responses(
     (status = 201, description = "Created; the token is shown only now", body = CreatedShareBody),
+    (status = 400, description = "`invalid_json`, `unknown_field`", body = ProblemBody, content_type = "application/problem+json"),
     (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
     (status = 409, description = "`too_many_shares`", body = ProblemBody, content_type = "application/problem+json"),
     (status = 422, description = "`validation_failed`: expires_at `in_past`; memory_ids `required` `too_long` `not_found`", body = ProblemBody, content_type = "application/problem+json"),
@@ -97,7 +98,6 @@ pub(super) async fn create_share(
             },
         )
         .await?;
-    let now = created.share.created_at;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -105,7 +105,7 @@ pub(super) async fn create_share(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CreatedShareBody {
-            share: ShareBody::new(&created.share, now),
+            share: ShareBody::new(&created.share, ShareState::Active),
             url: format!("/api/v1/public/{}", created.token),
             token: created.token,
         }))
@@ -119,11 +119,10 @@ pub(super) async fn create_share(
 #[get("/couple/shares")]
 pub(super) async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let shares = app.memories.shares(&auth.0).await?;
-    let now = Utc::now();
     Ok(HttpResponse::Ok().json(
         shares
             .iter()
-            .map(|s| ShareBody::new(s, now))
+            .map(|(s, state)| ShareBody::new(s, *state))
             .collect::<Vec<_>>(),
     ))
 }
