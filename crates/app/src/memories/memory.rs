@@ -219,11 +219,6 @@ impl MemoriesService {
     /// # Errors
     /// See [`MemoryError`].
     pub async fn create(&self, who: &Principal, input: NewMemory) -> Result<Memory, MemoryError> {
-        let (this, who) = (self.clone(), who.clone());
-        detached(async move { this.create_now(&who, input).await }).await
-    }
-
-    async fn create_now(&self, who: &Principal, input: NewMemory) -> Result<Memory, MemoryError> {
         let mut errors = Vec::new();
         let title = MemoryTitle::parse(&input.title).map_err(|e| errors.push(e));
         let description = input
@@ -304,16 +299,6 @@ impl MemoriesService {
         id: Uuid,
         patch: MemoryPatch,
     ) -> Result<Memory, MemoryError> {
-        let (this, who) = (self.clone(), who.clone());
-        detached(async move { this.update_now(&who, id, patch).await }).await
-    }
-
-    async fn update_now(
-        &self,
-        who: &Principal,
-        id: Uuid,
-        patch: MemoryPatch,
-    ) -> Result<Memory, MemoryError> {
         let mut errors = Vec::new();
         let title = patch
             .title
@@ -389,11 +374,6 @@ impl MemoriesService {
     /// # Errors
     /// See [`MemoryError`].
     pub async fn delete(&self, who: &Principal, id: Uuid) -> Result<(), MemoryError> {
-        let (this, who) = (self.clone(), who.clone());
-        detached(async move { this.delete_now(&who, id).await }).await
-    }
-
-    async fn delete_now(&self, who: &Principal, id: Uuid) -> Result<(), MemoryError> {
         let me = who.user.id;
         let (couple, photo) = self
             .ports
@@ -482,17 +462,6 @@ impl MemoriesService {
             bytes: Some(bytes),
         })
     }
-}
-
-/// Runs a use case that writes files and rows to its end even if the request is dropped (the
-/// client hung up): otherwise a committed change could skip deleting the files it orphaned, or
-/// a failed one skip deleting the files it wrote.
-async fn detached<T: Send + 'static>(
-    work: impl std::future::Future<Output = Result<T, MemoryError>> + Send + 'static,
-) -> Result<T, MemoryError> {
-    tokio::spawn(work)
-        .await
-        .map_err(|e| MemoryError::Media(format!("memory task failed: {e}")))?
 }
 
 /// Parses a timeline request.

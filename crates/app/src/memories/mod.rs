@@ -7,7 +7,9 @@
 //! Photos live in the file store, outside the database's transactions. New files are written
 //! before the unit of work that references them and removed again if it fails; files a unit of
 //! work stops referencing are removed after it commits. A crash in between can leave an
-//! unreferenced file, never a memory whose photo is missing.
+//! unreferenced file, never a memory whose photo is missing. A caller must let `create`,
+//! `update` and `delete` run to their end once started (the HTTP layer runs them as their own
+//! task, so a client hanging up cannot stop them between the commit and the clean-up).
 
 mod memory;
 mod perspectives;

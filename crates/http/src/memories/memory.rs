@@ -250,6 +250,20 @@ fn form_text(form: &Form, name: &str) -> Option<Option<String>> {
     })
 }
 
+/// Runs a use case that writes files and rows as its own task: actix drops a request's future
+/// when the client hangs up, which must not stop a change between its commit and the deletion
+/// of the files it orphaned.
+async fn run_to_end<T, F, Fut>(app: &App, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = T> + 'static,
+    T: 'static,
+{
+    actix_web::rt::spawn(work(app.clone()))
+        .await
+        .map_err(|e| ApiError::internal(&e))
+}
+
 fn photo_limit(app: &App) -> usize {
     app.memories.settings().max_photo_bytes
 }
@@ -311,7 +325,10 @@ pub(super) async fn create_memory(
             photo: form.photo.map(PhotoUpload),
         },
     };
-    let memory = app.memories.create(&auth.0, input).await?;
+    let memory = run_to_end(&app, move |app| async move {
+        app.memories.create(&auth.0, input).await
+    })
+    .await??;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{OWN_PHOTOS}/{}", memory.id.0)))
         .json(MemoryBody::new(&memory, OWN_PHOTOS)))
@@ -371,7 +388,11 @@ pub(super) async fn update_memory(
             photo: patch_of(form.photo.map(|p| Some(PhotoUpload(p)))),
         },
     };
-    let memory = app.memories.update(&auth.0, id.into_inner(), patch).await?;
+    let id = id.into_inner();
+    let memory = run_to_end(&app, move |app| async move {
+        app.memories.update(&auth.0, id, patch).await
+    })
+    .await??;
     Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
 }
 
@@ -386,7 +407,11 @@ pub(super) async fn delete_memory(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    app.memories.delete(&auth.0, id.into_inner()).await?;
+    let id = id.into_inner();
+    run_to_end(&app, move |app| async move {
+        app.memories.delete(&auth.0, id).await
+    })
+    .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
