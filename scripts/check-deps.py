@@ -26,6 +26,7 @@ LAYERS = {
     "accueil-crypto": "adapter",
     "accueil-notify-smtp": "adapter",
     "accueil-media": "adapter",
+    "accueil-oauth": "adapter",
 }
 
 # Which of our crates each layer may depend on.

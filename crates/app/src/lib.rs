@@ -44,6 +44,8 @@ pub struct Ports {
     pub files: Arc<dyn FileStore>,
     /// Image checks and resizing.
     pub images: Arc<dyn ImageProcessor>,
+    /// Configured sign-in providers.
+    pub oauth: accueil_ports::identity::oauth::OAuthProviders,
 }
 
 /// What [`App::purge`] removed.
@@ -51,7 +53,7 @@ pub struct Ports {
 pub struct PurgeReport {
     /// Accounts deleted past their grace period.
     pub accounts: u64,
-    /// Ended sessions (with their refresh tokens).
+    /// Ended sessions (with their refresh tokens), and expired sign-in flows.
     pub sessions: u64,
     /// Couples dissolved more than 30 days ago, with their content and files.
     pub couples: u64,
@@ -106,7 +108,12 @@ impl App {
             .identity
             .purge_old_sessions()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            + self
+                .identity
+                .purge_oauth()
+                .await
+                .map_err(|e| e.to_string())?;
         let couples = self
             .couples
             .purge_dissolved()

@@ -48,6 +48,10 @@ pub struct ProblemBody {
     /// Per-field problems (validation failures only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// With `link_required`: send it with the account's password to
+    /// `POST /api/v1/auth/link-identity` (valid ten minutes, one attempt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_token: Option<String>,
 }
 
 /// An error answer.
@@ -59,6 +63,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldProblem>,
     retry_after: Option<u64>,
+    // Boxed: the error travels in every handler's `Result`, so it stays small.
+    link_token: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -76,6 +82,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            link_token: None,
         }
     }
 
@@ -166,7 +173,20 @@ impl ApiError {
             code: self.code.to_owned(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            link_token: self.link_token.as_deref().map(ToOwned::to_owned),
         }
+    }
+
+    /// Adds the link token of a `link_required` problem.
+    #[must_use]
+    pub fn with_link_token(mut self, token: String) -> Self {
+        self.link_token = Some(token.into_boxed_str());
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 }
 

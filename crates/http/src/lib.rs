@@ -42,6 +42,13 @@ pub struct HttpSettings {
     /// How many photo uploads are read and processed at once; more wait their turn before
     /// their body is read, so memory stays bounded by this times the photo size limit.
     pub upload_concurrency: usize,
+    /// Whether password sign-in is on (off: OAuth-only mode, the password routes answer 403
+    /// and leave the OpenAPI document).
+    pub password_auth: bool,
+    /// The app page that browser sign-in flows end on (the result in its fragment).
+    pub oauth_redirect_url: String,
+    /// Whether cookies are `Secure` (the API is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for HttpSettings {
@@ -51,28 +58,40 @@ impl Default for HttpSettings {
             json_limit: 64 * 1024,
             trusted_proxies: Vec::new(),
             upload_concurrency: 4,
+            password_auth: true,
+            oauth_redirect_url: "/".into(),
+            secure_cookies: false,
         }
     }
 }
 
 /// Every documented route. Registered twice with the same code: once to collect the OpenAPI
 /// document, once to serve; so a route cannot be served without being documented.
-fn api_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(
-        scope("/api/v1")
-            .configure(identity::configure)
-            .configure(couples::configure)
-            .configure(memories::configure),
-    )
-    .configure(health::configure);
+fn api_routes(
+    password_auth: bool,
+) -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            scope("/api/v1")
+                .configure(|c| identity::configure(c, password_auth))
+                .configure(couples::configure)
+                .configure(memories::configure),
+        )
+        .configure(health::configure);
+    }
 }
 
-/// The OpenAPI document of every route.
+/// The OpenAPI document of every route, with password sign-in on.
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi_for(true)
+}
+
+/// The OpenAPI document of the routes served with or without password sign-in.
+pub fn openapi_for(password_auth: bool) -> utoipa::openapi::OpenApi {
     let (_, doc) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(openapi::base())
-        .configure(api_routes)
+        .configure(api_routes(password_auth))
         .split_for_parts();
     openapi::finish(doc)
 }
@@ -90,11 +109,17 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let doc = openapi();
+    let doc = openapi_for(settings.password_auth);
+    let password_auth = settings.password_auth;
     // The document's own routes come first: `/api/v1/openapi.json` would otherwise fall into
     // the `/api/v1` scope, which answers 404 for any path it does not know.
     let (routes, _) = actix_web::App::new()
         .configure(move |cfg| openapi::serve(cfg, doc))
+        .configure(move |cfg| {
+            if !password_auth {
+                identity::password_routes_disabled(cfg);
+            }
+        })
         .into_utoipa_app()
         .app_data(app)
         .app_data(web::Data::new(TrustedProxies(
@@ -103,9 +128,13 @@ pub fn build_app(
         .app_data(json::config(settings.json_limit))
         .app_data(memories::JsonLimit(settings.json_limit))
         .app_data(memories::UploadPermits::new(settings.upload_concurrency))
+        .app_data(identity::OAuthWeb {
+            redirect_url: settings.oauth_redirect_url.clone(),
+            secure_cookies: settings.secure_cookies,
+        })
         .app_data(json::path_config())
         .app_data(json::query_config())
-        .configure(api_routes)
+        .configure(api_routes(password_auth))
         .split_for_parts();
     routes
         .default_service(web::to(error::not_found))

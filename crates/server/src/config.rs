@@ -50,10 +50,144 @@ Settings (environment variables; the same names, lower case without ACCUEIL_, in
   ACCUEIL_MAX_PHOTO_PIXELS   largest photo in pixels, checked before decoding (default: 40000000)
   ACCUEIL_UPLOAD_CONCURRENCY photo uploads read and processed at once; more wait their turn (default: 2 per core)
   ACCUEIL_MAX_ACTIVE_SHARES  share links a couple may have active at once (default: 50)
+  ACCUEIL_PASSWORD_AUTH      false: OAuth-only mode, no password registration or login (default: true)
+  ACCUEIL_OAUTH_REDIRECT_URL app page that browser sign-ins end on, result in the fragment
+                             (default: <public url>/oauth/done)
+  ACCUEIL_OAUTH_<NAME>_CLIENT_ID, _CLIENT_SECRET   a sign-in provider, served at /api/v1/auth/<name>/...;
+                             GOOGLE and any other name are OpenID Connect, FACEBOOK is Facebook Login
+  ACCUEIL_OAUTH_<NAME>_ISSUER  OpenID Connect issuer (discovery; default for GOOGLE: https://accounts.google.com)
+  ACCUEIL_OAUTH_FACEBOOK_AUTH_URL, _TOKEN_URL, _GRAPH_URL   Facebook endpoints (default: the public ones)
+  ACCUEIL_OAUTH_<NAME>_SCOPES  space- or comma-separated scopes (default: openid email profile; Facebook: email public_profile)
   ACCUEIL_TRUSTED_PROXIES    comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed
                              (default: none: the connection's address is the client)
   ACCUEIL_LOG_FORMAT         text | json (default: text)
   RUST_LOG                   log filter (default: info)";
+
+/// Which protocol a sign-in provider speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthKind {
+    /// OpenID Connect, from the issuer's discovery document.
+    Oidc {
+        /// The issuer URL.
+        issuer: String,
+    },
+    /// Facebook Login and the Graph API.
+    Facebook {
+        /// The login dialog.
+        auth_url: String,
+        /// The token endpoint.
+        token_url: String,
+        /// The Graph API base.
+        graph_url: String,
+    },
+}
+
+/// One sign-in provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthProviderSettings {
+    /// Its path segment (`google`).
+    pub name: String,
+    /// Its protocol and endpoints.
+    pub kind: OAuthKind,
+    /// Our client id.
+    pub client_id: String,
+    /// Our client secret.
+    pub client_secret: String,
+    /// Scopes (empty: the adapter's defaults).
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OAuthProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProviderSettings")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// The providers configured by `ACCUEIL_OAUTH_<NAME>_CLIENT_ID` and their other variables.
+fn oauth_providers(
+    names: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<OAuthProviderSettings>, ConfigError> {
+    let mut found: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            n.strip_prefix("ACCUEIL_OAUTH_")?
+                .strip_suffix("_CLIENT_ID")
+                .map(ToOwned::to_owned)
+        })
+        .filter(|upper| env(&format!("ACCUEIL_OAUTH_{upper}_CLIENT_ID")).is_some())
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .map(|upper| {
+            let var = |suffix: &str| format!("ACCUEIL_OAUTH_{upper}_{suffix}");
+            let get = |suffix: &str| env(&var(suffix));
+            let name = upper.to_ascii_lowercase();
+            if accueil_domain::identity::ProviderName::parse(&name).is_err() {
+                return Err(invalid(
+                    "ACCUEIL_OAUTH_<NAME>_CLIENT_ID",
+                    format!("{upper}: a name is letters, digits and _"),
+                ));
+            }
+            let client_id = get("CLIENT_ID").unwrap_or_default();
+            let client_secret = get("CLIENT_SECRET").ok_or_else(|| ConfigError::Invalid {
+                name: "ACCUEIL_OAUTH_<NAME>_CLIENT_SECRET",
+                message: format!(
+                    "{} is required with {}",
+                    var("CLIENT_SECRET"),
+                    var("CLIENT_ID")
+                ),
+            })?;
+            let kind = if name == "facebook" {
+                OAuthKind::Facebook {
+                    auth_url: get("AUTH_URL")
+                        .unwrap_or_else(|| accueil_oauth::facebook::DEFAULT_AUTH_URL.to_owned()),
+                    token_url: get("TOKEN_URL")
+                        .unwrap_or_else(|| accueil_oauth::facebook::DEFAULT_TOKEN_URL.to_owned()),
+                    graph_url: get("GRAPH_URL")
+                        .unwrap_or_else(|| accueil_oauth::facebook::DEFAULT_GRAPH_URL.to_owned()),
+                }
+            } else {
+                let issuer = match (get("ISSUER"), name.as_str()) {
+                    (Some(i), _) => i,
+                    (None, "google") => "https://accounts.google.com".to_owned(),
+                    (None, _) => {
+                        return Err(ConfigError::Invalid {
+                            name: "ACCUEIL_OAUTH_<NAME>_ISSUER",
+                            message: format!(
+                                "{} is required for an OpenID Connect provider",
+                                var("ISSUER")
+                            ),
+                        });
+                    }
+                };
+                OAuthKind::Oidc { issuer }
+            };
+            let scopes = get("SCOPES")
+                .map(|s| {
+                    s.split([' ', ','])
+                        .filter(|x| !x.is_empty())
+                        .map(ToOwned::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(OAuthProviderSettings {
+                name,
+                kind,
+                client_id,
+                client_secret,
+                scopes,
+            })
+        })
+        .collect()
+}
 
 /// Development or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -138,6 +272,12 @@ pub struct Settings {
     pub max_photo_pixels: u64,
     /// Photo uploads handled at once.
     pub upload_concurrency: usize,
+    /// Whether password sign-in is on.
+    pub password_auth: bool,
+    /// Where browser sign-ins end.
+    pub oauth_redirect_url: String,
+    /// Configured sign-in providers.
+    pub oauth: Vec<OAuthProviderSettings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -296,6 +436,8 @@ pub struct Sources<'a> {
     pub file: Option<&'a Path>,
     /// Reads one environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// The names of the environment variables present (to find `ACCUEIL_OAUTH_<NAME>_*`).
+    pub names: &'a [String],
 }
 
 impl Settings {
@@ -306,9 +448,13 @@ impl Settings {
     pub fn from_env(file: Option<&Path>) -> Result<Self, ConfigError> {
         let read = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let named = read("ACCUEIL_CONFIG").map(PathBuf::from);
+        let names: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
         Self::load(Sources {
             file: file.or(named.as_deref()),
             env: &read,
+            names: &names,
         })
     }
 
@@ -476,6 +622,18 @@ impl Settings {
         )?)
         .map_err(|_| invalid("ACCUEIL_UPLOAD_CONCURRENCY", "out of range"))?
         .max(1);
+        let password_auth = match env("ACCUEIL_PASSWORD_AUTH").as_deref().map(str::trim) {
+            None => true,
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(invalid(
+                    "ACCUEIL_PASSWORD_AUTH",
+                    format!("{other:?}: use true or false"),
+                ));
+            }
+        };
+        let oauth = oauth_providers(src.names, src.env)?;
         let max_photo_pixels = number(
             "ACCUEIL_MAX_PHOTO_PIXELS",
             file.max_photo_pixels,
@@ -540,7 +698,17 @@ impl Settings {
             memories,
             max_photo_pixels,
             upload_concurrency,
+            oauth_redirect_url: env("ACCUEIL_OAUTH_REDIRECT_URL")
+                .unwrap_or_else(|| format!("{}/oauth/done", public_url.trim_end_matches('/'))),
+            password_auth,
+            oauth,
         };
+        if !settings.password_auth && settings.oauth.is_empty() {
+            return Err(invalid(
+                "ACCUEIL_PASSWORD_AUTH",
+                "OAuth-only mode needs at least one ACCUEIL_OAUTH_<NAME>_CLIENT_ID",
+            ));
+        }
         settings.check_production()?;
         Ok(settings)
     }
@@ -580,10 +748,60 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
+        let names: Vec<String> = map.keys().cloned().collect();
         Settings::load(Sources {
             file,
             env: &move |k| map.get(k).cloned(),
+            names: &names,
         })
+    }
+
+    #[test]
+    fn oauth_providers_come_from_their_variables() {
+        let s = load(
+            &[
+                ("ACCUEIL_OAUTH_GOOGLE_CLIENT_ID", "g-id"),
+                ("ACCUEIL_OAUTH_GOOGLE_CLIENT_SECRET", "g-secret"),
+                ("ACCUEIL_OAUTH_FACEBOOK_CLIENT_ID", "f-id"),
+                ("ACCUEIL_OAUTH_FACEBOOK_CLIENT_SECRET", "f-secret"),
+                ("ACCUEIL_OAUTH_MY_IDP_CLIENT_ID", "m-id"),
+                ("ACCUEIL_OAUTH_MY_IDP_CLIENT_SECRET", "m-secret"),
+                ("ACCUEIL_OAUTH_MY_IDP_ISSUER", "https://idp.example"),
+                ("ACCUEIL_OAUTH_MY_IDP_SCOPES", "openid, email groups"),
+            ],
+            None,
+        )
+        .unwrap();
+        let names: Vec<&str> = s.oauth.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["facebook", "google", "my_idp"]);
+        assert_eq!(
+            s.oauth[1].kind,
+            OAuthKind::Oidc {
+                issuer: "https://accounts.google.com".into()
+            }
+        );
+        assert!(
+            matches!(&s.oauth[0].kind, OAuthKind::Facebook { graph_url, .. } if graph_url.starts_with("https://graph.facebook.com"))
+        );
+        assert_eq!(s.oauth[2].scopes, ["openid", "email", "groups"]);
+        assert!(!format!("{:?}", s.oauth).contains("secret\""));
+        assert!(format!("{:?}", s.oauth).contains("<redacted>"));
+        assert_eq!(s.oauth_redirect_url, "http://127.0.0.1:8080/oauth/done");
+
+        let no_issuer = load(
+            &[
+                ("ACCUEIL_OAUTH_CORP_CLIENT_ID", "c"),
+                ("ACCUEIL_OAUTH_CORP_CLIENT_SECRET", "s"),
+            ],
+            None,
+        );
+        assert!(no_issuer.is_err(), "another provider needs its issuer");
+        assert!(load(&[("ACCUEIL_OAUTH_GOOGLE_CLIENT_ID", "g")], None).is_err());
+        assert!(load(&[("ACCUEIL_PASSWORD_AUTH", "maybe")], None).is_err());
+        assert!(
+            load(&[("ACCUEIL_PASSWORD_AUTH", "false")], None).is_err(),
+            "OAuth-only mode without a provider could sign nobody in"
+        );
     }
 
     #[test]

@@ -17,10 +17,12 @@ use accueil_crypto::{BcryptHasher, JwtConfig, JwtSigner, RandomTokens, SystemClo
 use accueil_http::HttpSettings;
 use accueil_media::{ImageCodec, ImageSettings, LocalFileStore};
 use accueil_notify_smtp::{FileMailer, Renderer, SmtpMailer, SmtpSettings};
+use accueil_ports::identity::oauth::OAuthProviders;
 use accueil_ports::notify::Mailer;
 use accueil_store_diesel::{DieselStore, PoolOptions};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{HttpServer, web};
+use config::OAuthKind;
 
 pub use config::{Environment, Settings};
 
@@ -50,6 +52,9 @@ pub enum StartError {
     /// A blocking start-up task failed.
     #[error("start-up task failed: {0}")]
     Task(String),
+    /// A sign-in provider's settings are unusable.
+    #[error("sign-in provider {0}")]
+    OAuth(String),
 }
 
 /// A started server.
@@ -108,6 +113,47 @@ pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
     Ok(mailer)
 }
 
+/// The configured sign-in providers, each with its callback URL under the public URL.
+fn oauth_providers(settings: &Settings) -> Result<OAuthProviders, StartError> {
+    use accueil_oauth::{FacebookConfig, FacebookProvider, OidcConfig, OidcProvider};
+    let mut providers = OAuthProviders::none();
+    for p in &settings.oauth {
+        let redirect_url = format!("{}/api/v1/auth/{}/callback", settings.public_url, p.name);
+        let provider: Arc<dyn accueil_ports::identity::oauth::OAuthProvider> = match &p.kind {
+            OAuthKind::Oidc { issuer } => Arc::new(
+                OidcProvider::new(OidcConfig {
+                    issuer: issuer.clone(),
+                    client_id: p.client_id.clone(),
+                    client_secret: p.client_secret.clone(),
+                    redirect_url,
+                    scopes: p.scopes.clone(),
+                })
+                .map_err(|e| StartError::OAuth(format!("{}: {e}", p.name)))?,
+            ),
+            OAuthKind::Facebook {
+                auth_url,
+                token_url,
+                graph_url,
+            } => {
+                let mut config =
+                    FacebookConfig::new(p.client_id.clone(), p.client_secret.clone(), redirect_url);
+                config.auth_url = auth_url.clone();
+                config.token_url = token_url.clone();
+                config.graph_url = graph_url.clone();
+                if !p.scopes.is_empty() {
+                    config.scopes = p.scopes.clone();
+                }
+                Arc::new(
+                    FacebookProvider::new(config)
+                        .map_err(|e| StartError::OAuth(format!("{}: {e}", p.name)))?,
+                )
+            }
+        };
+        providers = providers.with(p.name.clone(), provider);
+    }
+    Ok(providers)
+}
+
 /// Builds the application over an opened store.
 ///
 /// # Errors
@@ -146,6 +192,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             concurrency: cores,
             ..ImageSettings::default()
         })),
+        oauth: oauth_providers(settings)?,
     };
     Ok(App::new(
         ports,
@@ -155,6 +202,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             require_verified_email: settings.require_verified_email,
             deletion_grace: settings.deletion_grace,
             limits: settings.limits,
+            password_auth: settings.password_auth,
         },
         settings.couples,
         settings.memories.clone(),
@@ -187,6 +235,9 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         json_limit: settings.json_limit,
         trusted_proxies: settings.trusted_proxies.clone(),
         upload_concurrency: settings.upload_concurrency,
+        password_auth: settings.password_auth,
+        oauth_redirect_url: settings.oauth_redirect_url.clone(),
+        secure_cookies: settings.public_url.starts_with("https://"),
     };
     let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
         addr: settings.bind.clone(),

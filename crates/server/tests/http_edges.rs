@@ -259,6 +259,12 @@ const REQUIRED: &[(&str, &str)] = &[
     ("post", "/api/v1/users/me/api-keys"),
     ("get", "/api/v1/users/me/api-keys"),
     ("delete", "/api/v1/users/me/api-keys/{id}"),
+    ("get", "/api/v1/auth/{provider}/start"),
+    ("get", "/api/v1/auth/{provider}/callback"),
+    ("post", "/api/v1/auth/link-identity"),
+    ("post", "/api/v1/users/me/identities/{provider}"),
+    ("get", "/api/v1/users/me/identities"),
+    ("delete", "/api/v1/users/me/identities/{id}"),
     ("get", "/health"),
     ("get", "/ready"),
 ];

@@ -94,7 +94,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     memories,
     shares,
     share_memories,
-    api_keys
+    api_keys,
+    external_identities,
+    oauth_flows,
+    oauth_pending_links
 );
 
 diesel::table! {
@@ -308,5 +311,42 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    external_identities (id) {
+        id -> Text,
+        user_id -> Text,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_flows (state_digest) {
+        state_digest -> Text,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        binding_digest -> Text,
+        response -> Text,
+        link_to -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_pending_links (digest) {
+        digest -> Text,
+        user_id -> Text,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        expires_at -> Timestamp,
     }
 }

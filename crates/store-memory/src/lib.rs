@@ -43,6 +43,10 @@ pub(crate) struct State {
     outbox: HashMap<Uuid, OutboxEntry>,
     email_tokens: HashMap<Uuid, EmailToken>,
     api_keys: HashMap<accueil_domain::identity::ApiKeyId, accueil_domain::identity::ApiKey>,
+    identities:
+        HashMap<accueil_domain::identity::IdentityId, accueil_domain::identity::ExternalIdentity>,
+    oauth_flows: HashMap<String, accueil_domain::identity::OAuthFlow>,
+    pending_links: HashMap<String, accueil_domain::identity::PendingLink>,
     /// Each couple with its change sequence.
     couples: HashMap<CoupleId, (Couple, i64)>,
     invites: HashMap<Uuid, Invite>,
@@ -459,6 +463,134 @@ impl IdentityRepo for MemTx<'_> {
         Ok(())
     }
 
+    fn insert_identity(
+        &mut self,
+        identity: &accueil_domain::identity::ExternalIdentity,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        if !self.state.users.contains_key(&identity.user_id) {
+            return Err(StoreError::Internal("no such user".into()));
+        }
+        if self.state.identities.contains_key(&identity.id)
+            || self
+                .state
+                .identities
+                .values()
+                .any(|i| i.provider == identity.provider && i.subject == identity.subject)
+        {
+            return Err(StoreError::Conflict("identity".into()));
+        }
+        self.state.identities.insert(identity.id, identity.clone());
+        Ok(())
+    }
+
+    fn identity_by_subject(
+        &mut self,
+        provider: &accueil_domain::identity::ProviderName,
+        subject: &str,
+    ) -> Result<Option<accueil_domain::identity::ExternalIdentity>, StoreError> {
+        Ok(self
+            .state
+            .identities
+            .values()
+            .find(|i| &i.provider == provider && i.subject == subject)
+            .cloned())
+    }
+
+    fn identities_of(
+        &mut self,
+        user: UserId,
+    ) -> Result<Vec<accueil_domain::identity::ExternalIdentity>, StoreError> {
+        let mut all: Vec<_> = self
+            .state
+            .identities
+            .values()
+            .filter(|i| i.user_id == user)
+            .cloned()
+            .collect();
+        all.sort_by_key(|i| (i.created_at, i.id));
+        Ok(all)
+    }
+
+    fn touch_identity(
+        &mut self,
+        id: accueil_domain::identity::IdentityId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        if let Some(i) = self.state.identities.get_mut(&id) {
+            i.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+
+    fn delete_identity(
+        &mut self,
+        user: UserId,
+        id: accueil_domain::identity::IdentityId,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        match self.state.identities.get(&id) {
+            Some(i) if i.user_id == user => {
+                self.state.identities.remove(&id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn insert_oauth_flow(
+        &mut self,
+        flow: &accueil_domain::identity::OAuthFlow,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let key = flow.state_digest.0.clone();
+        if self.state.oauth_flows.contains_key(&key) {
+            return Err(StoreError::Conflict("oauth flow".into()));
+        }
+        self.state.oauth_flows.insert(key, flow.clone());
+        Ok(())
+    }
+
+    fn take_oauth_flow(
+        &mut self,
+        state_digest: &TokenDigest,
+    ) -> Result<Option<accueil_domain::identity::OAuthFlow>, StoreError> {
+        self.writable()?;
+        Ok(self.state.oauth_flows.remove(&state_digest.0))
+    }
+
+    fn insert_pending_link(
+        &mut self,
+        link: &accueil_domain::identity::PendingLink,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let key = link.digest.0.clone();
+        if self.state.pending_links.contains_key(&key) {
+            return Err(StoreError::Conflict("pending link".into()));
+        }
+        self.state.pending_links.insert(key, link.clone());
+        Ok(())
+    }
+
+    fn take_pending_link(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<accueil_domain::identity::PendingLink>, StoreError> {
+        self.writable()?;
+        Ok(self.state.pending_links.remove(&digest.0))
+    }
+
+    fn purge_oauth_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let before = self.state.oauth_flows.len() + self.state.pending_links.len();
+        self.state.oauth_flows.retain(|_, f| f.expires_at >= cutoff);
+        self.state
+            .pending_links
+            .retain(|_, l| l.expires_at >= cutoff);
+        Ok((before - self.state.oauth_flows.len() - self.state.pending_links.len()) as u64)
+    }
+
     fn purge_deleted_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         self.writable()?;
         let gone: Vec<UserId> = self
@@ -478,6 +610,13 @@ impl IdentityRepo for MemTx<'_> {
             .retain(|_, t| !gone.contains(&t.user_id));
         state.email_tokens.retain(|_, t| !gone.contains(&t.user_id));
         state.api_keys.retain(|_, k| !gone.contains(&k.user_id));
+        state.identities.retain(|_, i| !gone.contains(&i.user_id));
+        state
+            .oauth_flows
+            .retain(|_, f| f.link_to.is_none_or(|u| !gone.contains(&u)));
+        state
+            .pending_links
+            .retain(|_, l| !gone.contains(&l.user_id));
         Ok(gone.len() as u64)
     }
 }

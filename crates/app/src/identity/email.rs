@@ -334,7 +334,15 @@ impl IdentityService {
         typed: &str,
     ) -> Result<bool, PasswordCheckError> {
         who.session_id()?;
-        let user = &who.user;
+        self.verify_typed_password(&who.user, typed).await
+    }
+
+    /// Checks a typed password against a user's, counting against the login limit.
+    pub(super) async fn verify_typed_password(
+        &self,
+        user: &User,
+        typed: &str,
+    ) -> Result<bool, PasswordCheckError> {
         let key = user.id.to_string();
         self.limit(&[(
             "login:account",

@@ -8,6 +8,7 @@ mod authenticate;
 mod email;
 mod login;
 mod logout;
+mod oauth;
 mod password;
 mod profile;
 mod refresh;
@@ -29,6 +30,7 @@ use crate::Ports;
 
 pub use account::{AccountExport, DeleteAccountError};
 // RateLimits and RateLimited are defined below.
+pub use accueil_ports::identity::oauth::OAuthError;
 pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput, SetActiveError};
 pub use api_keys::{ApiKeyError, CreatedApiKey, NewApiKey};
 pub use authenticate::{AuthError, Credential, Principal, SessionRequired};
@@ -37,6 +39,10 @@ pub use email::{
 };
 pub use login::{LoginError, LoginInput};
 pub use logout::LogoutError;
+pub use oauth::{
+    CallbackInput, CallbackOutcome, LinkInput, OAuthFlowError, OAuthLinkError, StartedFlow,
+    UnlinkError,
+};
 pub use password::{
     ChangePasswordError, ChangePasswordInput, ResetPasswordError, ResetPasswordInput,
 };
@@ -98,6 +104,8 @@ pub struct IdentitySettings {
     pub deletion_grace: Duration,
     /// Rate limits.
     pub limits: RateLimits,
+    /// Whether accounts may sign in with a password (off: OAuth-only mode).
+    pub password_auth: bool,
 }
 
 impl Default for IdentitySettings {
@@ -108,6 +116,7 @@ impl Default for IdentitySettings {
             require_verified_email: false,
             deletion_grace: Duration::days(30),
             limits: RateLimits::default(),
+            password_auth: true,
         }
     }
 }

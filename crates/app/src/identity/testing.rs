@@ -75,6 +75,74 @@ impl accueil_ports::media::ImageProcessor for FakeImages {
     }
 }
 
+/// A provider that remembers each authorization request by state. Its codes are
+/// `state|subject|email|verified`; the exchange checks the PKCE verifier and nonce of that
+/// state's request, as a real provider and ID token would.
+#[derive(Default)]
+pub struct FakeIdp(Mutex<std::collections::HashMap<String, (String, String)>>);
+
+/// A code for the fake provider.
+pub fn idp_code(
+    authorization_url: &str,
+    subject: &str,
+    email: &str,
+    verified: bool,
+) -> (String, String) {
+    let state = authorization_url
+        .split("state=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap()
+        .to_owned();
+    (format!("{state}|{subject}|{email}|{verified}"), state)
+}
+
+#[async_trait]
+impl accueil_ports::identity::oauth::OAuthProvider for FakeIdp {
+    async fn authorization_url(
+        &self,
+        request: accueil_ports::identity::oauth::AuthorizationRequest<'_>,
+    ) -> Result<String, accueil_ports::identity::oauth::OAuthError> {
+        self.0.lock().unwrap().insert(
+            request.state.to_owned(),
+            (request.pkce_verifier.to_owned(), request.nonce.to_owned()),
+        );
+        Ok(format!(
+            "https://idp.test/authorize?state={}",
+            request.state
+        ))
+    }
+
+    async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<
+        accueil_ports::identity::oauth::ExternalProfile,
+        accueil_ports::identity::oauth::OAuthError,
+    > {
+        use accueil_ports::identity::oauth::{ExternalProfile, OAuthError};
+        let parts: Vec<&str> = code.split('|').collect();
+        let Some((verifier, expected_nonce)) = self.0.lock().unwrap().remove(parts[0]) else {
+            return Err(OAuthError::CodeRejected("unknown code".into()));
+        };
+        if verifier != pkce_verifier {
+            return Err(OAuthError::CodeRejected("PKCE verifier mismatch".into()));
+        }
+        if expected_nonce != nonce {
+            return Err(OAuthError::InvalidIdToken("nonce".into()));
+        }
+        Ok(ExternalProfile {
+            subject: parts[1].to_owned(),
+            email: (!parts[2].is_empty()).then(|| parts[2].to_owned()),
+            email_verified: parts[3] == "true",
+            name: None,
+            picture: None,
+        })
+    }
+}
+
 /// A transparent "hasher" that counts its calls.
 #[derive(Default)]
 pub struct FakeHasher(AtomicUsize);
@@ -210,6 +278,8 @@ impl Harness {
             limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
             files: Arc::new(files.clone()),
             images: Arc::new(FakeImages),
+            oauth: accueil_ports::identity::oauth::OAuthProviders::none()
+                .with("idp", Arc::new(FakeIdp::default())),
         };
         Self {
             app: IdentityService::new(ports.clone(), IdentitySettings::default()),

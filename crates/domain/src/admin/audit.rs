@@ -41,6 +41,10 @@ pub enum AuditAction {
     ApiKeyCreated,
     /// The user revoked an API key.
     ApiKeyRevoked,
+    /// An external identity was linked to the account.
+    IdentityLinked,
+    /// An external identity was unlinked from the account.
+    IdentityUnlinked,
 }
 
 impl AuditAction {
@@ -62,11 +66,13 @@ impl AuditAction {
             Self::UserEnabled => "user.enabled",
             Self::ApiKeyCreated => "api_key.created",
             Self::ApiKeyRevoked => "api_key.revoked",
+            Self::IdentityLinked => "identity.linked",
+            Self::IdentityUnlinked => "identity.unlinked",
         }
     }
 
     /// Every action.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::UserRegistered,
         Self::AdminCreated,
         Self::AdminPromoted,
@@ -82,6 +88,8 @@ impl AuditAction {
         Self::UserEnabled,
         Self::ApiKeyCreated,
         Self::ApiKeyRevoked,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
     ];
 
     /// Parses a stored name.

@@ -3,6 +3,7 @@
 mod api_key;
 mod email;
 mod email_token;
+mod external;
 mod password;
 mod profile;
 mod session;
@@ -12,6 +13,10 @@ mod username;
 pub use api_key::{API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, MAX_API_KEYS};
 pub use email::Email;
 pub use email_token::{EmailToken, TokenProblem, TokenPurpose};
+pub use external::{
+    ExternalIdentity, FLOW_TTL, FlowResponse, IdentityId, OAuthFlow, PENDING_LINK_TTL, PendingLink,
+    ProviderName, Unmatched, unmatched,
+};
 pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Password, PasswordContext, PasswordHash,
 };

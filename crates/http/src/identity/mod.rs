@@ -4,6 +4,9 @@ mod account;
 mod api_keys;
 mod dto;
 mod handlers;
+mod oauth;
+
+pub(crate) use oauth::OAuthWeb;
 
 use accueil_app::identity::{
     ApiKeyError, ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError,
@@ -11,6 +14,7 @@ use accueil_app::identity::{
     UpdateProfileError, VerifyEmailError,
 };
 use accueil_domain::identity::TokenProblem;
+use actix_web::ResponseError;
 use actix_web::http::StatusCode;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -18,27 +22,62 @@ pub use dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, User
 
 use crate::error::ApiError;
 
-/// Registers the identity routes (inside `/api/v1`).
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::register)
-        .service(handlers::login)
-        .service(handlers::refresh)
+/// Registers the identity routes (inside `/api/v1`). Without password sign-in (OAuth-only
+/// mode), the password routes are left out here, so the OpenAPI document does not show them;
+/// [`password_routes_disabled`] answers them instead.
+pub fn configure(cfg: &mut ServiceConfig, password_auth: bool) {
+    if password_auth {
+        cfg.service(handlers::register)
+            .service(handlers::login)
+            .service(handlers::forgot_password)
+            .service(handlers::reset_password)
+            .service(account::change_password);
+    }
+    cfg.service(handlers::refresh)
         .service(handlers::logout)
         .service(handlers::logout_all)
         .service(handlers::verify_email)
         .service(handlers::resend_verification)
-        .service(handlers::forgot_password)
-        .service(handlers::reset_password)
         .service(handlers::auth_me)
         .service(handlers::users_me)
         .service(account::update_me)
-        .service(account::change_password)
         .service(account::change_email)
         .service(account::delete_me)
         .service(account::export_me)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
-        .service(api_keys::revoke_api_key);
+        .service(api_keys::revoke_api_key)
+        .service(oauth::oauth_start)
+        .service(oauth::oauth_callback)
+        .service(oauth::link_identity)
+        .service(oauth::start_link)
+        .service(oauth::list_identities)
+        .service(oauth::unlink_identity);
+}
+
+/// The password routes in OAuth-only mode: each answers 403 `password_auth_disabled`.
+pub(crate) const PASSWORD_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/forgot-password"),
+    ("POST", "/api/v1/auth/reset-password"),
+    ("POST", "/api/v1/users/me/password"),
+];
+
+/// Registers [`PASSWORD_ROUTES`] (outside the documented routes).
+pub(crate) fn password_routes_disabled(cfg: &mut actix_web::web::ServiceConfig) {
+    for (_, path) in PASSWORD_ROUTES {
+        cfg.route(
+            path,
+            actix_web::web::post().to(|| async {
+                ApiError::forbidden(
+                    "password_auth_disabled",
+                    "this server signs in with providers only (/api/v1/auth/{provider}/start)",
+                )
+                .error_response()
+            }),
+        );
+    }
 }
 
 /// The routes that manage credentials and so refuse API keys (`session_required`): the
@@ -52,6 +91,8 @@ pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
     ("get", "/api/v1/users/me/api-keys"),
     ("post", "/api/v1/users/me/api-keys"),
     ("delete", "/api/v1/users/me/api-keys/{id}"),
+    ("post", "/api/v1/users/me/identities/{provider}"),
+    ("delete", "/api/v1/users/me/identities/{id}"),
 ];
 
 impl From<SessionRequired> for ApiError {

@@ -34,7 +34,9 @@ pub fn settings(vars: &[(&str, &str)]) -> Settings {
         .iter()
         .map(|(k, v)| ((*k).into(), (*v).into()))
         .collect();
+    let names: Vec<String> = vars.iter().map(|(k, _)| k.clone()).collect();
     Settings::load(Sources {
+        names: &names,
         file: None,
         env: &move |k| {
             vars.iter()

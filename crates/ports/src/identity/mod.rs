@@ -1,8 +1,12 @@
-//! Identity ports: users, sessions and refresh tokens, e-mailed tokens and API keys.
+//! Identity ports: users, sessions and refresh tokens, e-mailed tokens, API keys, external
+//! identities and OAuth flows; [`oauth`] holds the provider port.
+
+pub mod oauth;
 
 use accueil_domain::identity::{
-    ApiKey, ApiKeyId, Email, EmailToken, RefreshToken, Session, SessionId, TokenDigest,
-    TokenPurpose, User, UserId, Username,
+    ApiKey, ApiKeyId, Email, EmailToken, ExternalIdentity, IdentityId, OAuthFlow, PendingLink,
+    ProviderName, RefreshToken, Session, SessionId, TokenDigest, TokenPurpose, User, UserId,
+    Username,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -219,4 +223,75 @@ pub trait IdentityRepo: Send {
     /// # Errors
     /// `StoreError::Internal` on failure.
     fn touch_api_key(&mut self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Links an external identity.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when (provider, subject) or the id is already linked;
+    /// `StoreError::Internal` when the user does not exist or on failure.
+    fn insert_identity(&mut self, identity: &ExternalIdentity) -> Result<(), StoreError>;
+
+    /// The identity with this provider and subject.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn identity_by_subject(
+        &mut self,
+        provider: &ProviderName,
+        subject: &str,
+    ) -> Result<Option<ExternalIdentity>, StoreError>;
+
+    /// A user's identities, oldest first.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn identities_of(&mut self, user: UserId) -> Result<Vec<ExternalIdentity>, StoreError>;
+
+    /// Records a sign-in with an identity.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn touch_identity(&mut self, id: IdentityId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Unlinks one of the user's identities; returns whether it existed.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_identity(&mut self, user: UserId, id: IdentityId) -> Result<bool, StoreError>;
+
+    /// Stores a flow in progress.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when its state digest exists; `StoreError::Internal` otherwise.
+    fn insert_oauth_flow(&mut self, flow: &OAuthFlow) -> Result<(), StoreError>;
+
+    /// Takes (returns and deletes) the flow with this state digest, so that it works once.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn take_oauth_flow(
+        &mut self,
+        state_digest: &TokenDigest,
+    ) -> Result<Option<OAuthFlow>, StoreError>;
+
+    /// Stores a pending link.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when its digest exists; `StoreError::Internal` otherwise.
+    fn insert_pending_link(&mut self, link: &PendingLink) -> Result<(), StoreError>;
+
+    /// Takes (returns and deletes) the pending link with this digest.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn take_pending_link(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PendingLink>, StoreError>;
+
+    /// Deletes the flows and pending links that expired before `cutoff`; returns how many.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_oauth_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

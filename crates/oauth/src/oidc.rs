@@ -1,0 +1,318 @@
+//! [`OidcProvider`]: sign-in with Google or any OpenID Connect provider, configured by its
+//! issuer URL alone.
+//!
+//! The provider's endpoints and signing keys come from OpenID Connect discovery, fetched on first
+//! use (so a provider that is down does not stop the server from starting) and kept for
+//! [`METADATA_TTL`]. Providers rotate their signing keys: an ID token whose key is not in the
+//! cached key set triggers one re-discovery before it is refused.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use accueil_ports::identity::oauth::{
+    AuthorizationRequest, ExternalProfile, OAuthError, OAuthProvider,
+};
+use async_trait::async_trait;
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreIdTokenClaims,
+    CoreProviderMetadata,
+};
+use openidconnect::{
+    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LocalizedClaim, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
+    TokenResponse,
+};
+use tokio::sync::Mutex;
+
+use crate::{HttpClient, check_pkce_verifier, check_provider_url, error_chain, token_error};
+
+/// Google's issuer, for [`OidcConfig::issuer`].
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
+/// The scopes asked for when [`OidcConfig::scopes`] is empty.
+pub const DEFAULT_SCOPES: &[&str] = &["openid", "email", "profile"];
+
+/// How long discovered metadata (endpoints and signing keys) is trusted before it is fetched
+/// again.
+pub const METADATA_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// The settings of one OpenID Connect provider.
+#[derive(Clone)]
+pub struct OidcConfig {
+    /// The issuer URL (`https://accounts.google.com`); discovery reads
+    /// `{issuer}/.well-known/openid-configuration`. Must be `https`, except on loopback.
+    pub issuer: String,
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Our client secret at the provider.
+    pub client_secret: String,
+    /// Our callback URL, as registered at the provider.
+    pub redirect_url: String,
+    /// The scopes to ask for; [`DEFAULT_SCOPES`] when empty. `openid` is always sent.
+    pub scopes: Vec<String>,
+}
+
+impl OidcConfig {
+    /// A configuration with the default scopes.
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        redirect_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            redirect_url: redirect_url.into(),
+            scopes: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("redirect_url", &self.redirect_url)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// The client type `from_provider_metadata` gives: authorization endpoint set, token and
+/// user-info endpoints as the metadata says.
+type DiscoveredClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// A client built from one successful discovery.
+struct Discovered {
+    client: DiscoveredClient,
+    fetched_at: Instant,
+}
+
+/// An OpenID Connect provider (authorization code flow with PKCE, ID token verified locally).
+pub struct OidcProvider {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    client_secret: ClientSecret,
+    redirect_url: RedirectUrl,
+    scopes: Vec<Scope>,
+    http: HttpClient,
+    // Held across the fetch, so concurrent first logins share one discovery.
+    discovered: Mutex<Option<Arc<Discovered>>>,
+}
+
+impl OidcProvider {
+    /// Checks the configuration; the provider is contacted only on first use.
+    ///
+    /// # Errors
+    /// `OAuthError::Protocol` when the issuer or redirect URL is not a valid URL, or the issuer
+    /// is plain `http` on a host other than loopback; `OAuthError::Unavailable` when the HTTP
+    /// client cannot be built.
+    pub fn new(config: OidcConfig) -> Result<Self, OAuthError> {
+        let issuer = IssuerUrl::new(config.issuer)
+            .map_err(|e| OAuthError::Protocol(format!("invalid issuer URL: {e}")))?;
+        check_provider_url("issuer", issuer.url())?;
+        let redirect_url = RedirectUrl::new(config.redirect_url)
+            .map_err(|e| OAuthError::Protocol(format!("invalid redirect URL: {e}")))?;
+        let scopes = if config.scopes.is_empty() {
+            DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            config.scopes
+        };
+        Ok(Self {
+            issuer,
+            client_id: ClientId::new(config.client_id),
+            client_secret: ClientSecret::new(config.client_secret),
+            redirect_url,
+            scopes: scopes
+                .into_iter()
+                // openidconnect always adds `openid`; a second one would be sent twice.
+                .filter(|s| s != "openid")
+                .map(Scope::new)
+                .collect(),
+            http: HttpClient::new()?,
+            discovered: Mutex::new(None),
+        })
+    }
+
+    /// The cached client, discovering first if there is none or it is older than the TTL.
+    async fn client(&self) -> Result<Arc<Discovered>, OAuthError> {
+        let mut cached = self.discovered.lock().await;
+        if let Some(discovered) = cached.as_ref()
+            && discovered.fetched_at.elapsed() < METADATA_TTL
+        {
+            return Ok(Arc::clone(discovered));
+        }
+        let fresh = Arc::new(self.discover().await?);
+        *cached = Some(Arc::clone(&fresh));
+        Ok(fresh)
+    }
+
+    /// A client discovered after `stale`: the current one if another call already refreshed,
+    /// otherwise a new discovery.
+    async fn rediscover(&self, stale: &Arc<Discovered>) -> Result<Arc<Discovered>, OAuthError> {
+        let mut cached = self.discovered.lock().await;
+        if let Some(current) = cached.as_ref()
+            && !Arc::ptr_eq(current, stale)
+        {
+            return Ok(Arc::clone(current));
+        }
+        let fresh = Arc::new(self.discover().await?);
+        *cached = Some(Arc::clone(&fresh));
+        Ok(fresh)
+    }
+
+    async fn discover(&self) -> Result<Discovered, OAuthError> {
+        let metadata = CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http)
+            .await
+            .map_err(|e| {
+                let reason = error_chain(&e);
+                tracing::warn!(issuer = %self.issuer.as_str(), error = %reason, "OpenID Connect discovery failed");
+                OAuthError::Unavailable(format!("OpenID Connect discovery: {reason}"))
+            })?;
+        tracing::debug!(issuer = %self.issuer.as_str(), "OpenID Connect metadata discovered");
+        // client_secret_basic is the default of the specification; use the form body only for
+        // providers that say they accept nothing else.
+        let auth_type = match metadata.token_endpoint_auth_methods_supported() {
+            Some(methods)
+                if !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+                    && methods.contains(&CoreClientAuthMethod::ClientSecretPost) =>
+            {
+                AuthType::RequestBody
+            }
+            _ => AuthType::BasicAuth,
+        };
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            self.client_id.clone(),
+            Some(self.client_secret.clone()),
+        )
+        .set_redirect_uri(self.redirect_url.clone())
+        .set_auth_type(auth_type);
+        Ok(Discovered {
+            client,
+            fetched_at: Instant::now(),
+        })
+    }
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl OAuthProvider for OidcProvider {
+    async fn authorization_url(
+        &self,
+        request: AuthorizationRequest<'_>,
+    ) -> Result<String, OAuthError> {
+        check_pkce_verifier(request.pkce_verifier)?;
+        let discovered = self.client().await?;
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            request.pkce_verifier.to_owned(),
+        ));
+        let state = CsrfToken::new(request.state.to_owned());
+        let nonce = Nonce::new(request.nonce.to_owned());
+        let (url, _, _) = discovered
+            .client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                move || state,
+                move || nonce,
+            )
+            .add_scopes(self.scopes.iter().cloned())
+            .set_pkce_challenge(challenge)
+            .url();
+        Ok(url.into())
+    }
+
+    async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<ExternalProfile, OAuthError> {
+        let discovered = self.client().await?;
+        let response = discovered
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| OAuthError::Protocol(format!("the provider has no token endpoint: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let id_token = response.id_token().ok_or_else(|| {
+            OAuthError::Protocol("the token response carries no ID token".to_owned())
+        })?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let claims = match id_token.claims(&discovered.client.id_token_verifier(), &nonce) {
+            Ok(claims) => claims,
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                // Signed with a key we have not seen: the provider may have rotated its keys
+                // since our discovery. One fresh look, then the verdict stands.
+                tracing::info!(issuer = %self.issuer.as_str(), "ID token key unknown; refreshing the provider's keys");
+                let fresh = self.rediscover(&discovered).await?;
+                id_token
+                    .claims(&fresh.client.id_token_verifier(), &nonce)
+                    .map_err(invalid_id_token)?
+            }
+            Err(err) => return Err(invalid_id_token(err)),
+        };
+        Ok(profile(claims))
+    }
+}
+
+fn invalid_id_token(err: ClaimsVerificationError) -> OAuthError {
+    tracing::debug!(error = %error_chain(&err), "ID token refused");
+    let reason = match &err {
+        ClaimsVerificationError::Expired(_) => "expired".to_owned(),
+        ClaimsVerificationError::InvalidAudience(_) => "not issued for this client".to_owned(),
+        ClaimsVerificationError::InvalidIssuer(_) => "wrong issuer".to_owned(),
+        ClaimsVerificationError::InvalidNonce(_) => "nonce mismatch".to_owned(),
+        ClaimsVerificationError::SignatureVerification(e) => format!("bad signature ({e})"),
+        other => other.to_string(),
+    };
+    OAuthError::InvalidIdToken(reason)
+}
+
+fn profile(claims: &CoreIdTokenClaims) -> ExternalProfile {
+    let email = claims.email().map(|e| e.as_str().to_owned());
+    ExternalProfile {
+        subject: claims.subject().as_str().to_owned(),
+        email_verified: email.is_some() && claims.email_verified() == Some(true),
+        email,
+        name: claims
+            .name()
+            .and_then(unlocalized)
+            .map(|n| n.as_str().to_owned()),
+        picture: claims
+            .picture()
+            .and_then(unlocalized)
+            .map(|p| p.as_str().to_owned()),
+    }
+}
+
+/// The claim without a language tag if there is one, else any.
+fn unlocalized<T>(claim: &LocalizedClaim<T>) -> Option<&T> {
+    claim
+        .get(None)
+        .or_else(|| claim.iter().next().map(|(_, value)| value))
+}

@@ -1,0 +1,122 @@
+//! OAuth 2.0 / OpenID Connect providers: building the authorization URL and turning a callback's
+//! code into a verified profile. The application owns the flow (state, nonce and PKCE verifier
+//! are made, stored and checked by it); a provider adapter owns the protocol (discovery, token
+//! exchange, ID-token verification, user-info calls).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+/// The secrets of one authorization request, made and kept by the application.
+#[derive(Clone, Copy)]
+pub struct AuthorizationRequest<'a> {
+    /// The `state` parameter (single use, checked by the application at the callback).
+    pub state: &'a str,
+    /// The OpenID Connect `nonce` the ID token must carry (ignored by plain OAuth providers).
+    pub nonce: &'a str,
+    /// The PKCE code verifier; the adapter sends its S256 challenge.
+    pub pkce_verifier: &'a str,
+}
+
+impl std::fmt::Debug for AuthorizationRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthorizationRequest { <redacted> }")
+    }
+}
+
+/// Who the provider says the user is, after every check passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalProfile {
+    /// The provider's stable id for the user (`sub`, or Facebook's `id`).
+    pub subject: String,
+    /// The address the provider gives, if any.
+    pub email: Option<String>,
+    /// Whether the provider vouches that the user controls that address (OpenID Connect's
+    /// `email_verified`; providers that say nothing count as `false`).
+    pub email_verified: bool,
+    /// A display name, if given.
+    pub name: Option<String>,
+    /// A picture URL, if given.
+    pub picture: Option<String>,
+}
+
+/// Why a provider step failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OAuthError {
+    /// The token endpoint refused the code (unknown, used, expired, or PKCE verifier mismatch).
+    #[error("the provider refused the authorization code: {0}")]
+    CodeRejected(String),
+    /// The ID token failed a check: signature, issuer, audience, expiry or nonce.
+    #[error("invalid ID token: {0}")]
+    InvalidIdToken(String),
+    /// The provider could not be reached or answered with a server error.
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// The provider answered something this adapter does not understand.
+    #[error("unexpected answer from the provider: {0}")]
+    Protocol(String),
+}
+
+/// One configured provider.
+#[async_trait]
+pub trait OAuthProvider: Send + Sync {
+    /// The URL to send the user's browser to, carrying the client id, the callback URL, the
+    /// scopes, `state`, `nonce` (OpenID Connect) and the S256 PKCE challenge.
+    ///
+    /// # Errors
+    /// `OAuthError::Unavailable` when the provider's metadata (OpenID Connect discovery) cannot
+    /// be fetched.
+    async fn authorization_url(
+        &self,
+        request: AuthorizationRequest<'_>,
+    ) -> Result<String, OAuthError>;
+
+    /// Exchanges a callback's `code` (with the PKCE verifier of its flow) and returns the
+    /// verified profile. For OpenID Connect the ID token is verified: signature against the
+    /// provider's keys, `iss`, `aud` equal to our client id, `exp`, and `nonce` equal to
+    /// `nonce`.
+    ///
+    /// # Errors
+    /// See [`OAuthError`].
+    async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+    ) -> Result<ExternalProfile, OAuthError>;
+}
+
+/// The configured providers by name (the path segment: `google`, `facebook`, ...).
+#[derive(Clone, Default)]
+pub struct OAuthProviders(BTreeMap<String, Arc<dyn OAuthProvider>>);
+
+impl OAuthProviders {
+    /// No providers.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a provider.
+    #[must_use]
+    pub fn with(mut self, name: impl Into<String>, provider: Arc<dyn OAuthProvider>) -> Self {
+        self.0.insert(name.into(), provider);
+        self
+    }
+
+    /// The provider of this name.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn OAuthProvider>> {
+        self.0.get(name).cloned()
+    }
+
+    /// Every configured name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+}
+
+impl std::fmt::Debug for OAuthProviders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
