@@ -118,6 +118,9 @@ pub enum OAuthFlowError {
     /// The account is disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// Too many sign-ins from this client.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
     /// Signing the access token failed.
     #[error(transparent)]
     Token(#[from] AccessTokenError),
@@ -214,15 +217,21 @@ impl IdentityService {
     /// Starts a flow with `provider`. With `link_as`, the identity will be linked to that
     /// signed-in user instead of signing in.
     ///
+    /// Starting counts against the login limit of the client's address: each start stores a
+    /// flow row until it is used or purged.
+    ///
     /// # Errors
     /// `UnknownProvider`; `SessionRequired` when `link_as` came with an API key;
-    /// `Provider(Unavailable)` when the provider's metadata cannot be fetched.
+    /// `RateLimited`; `Provider(Unavailable)` when the provider's metadata cannot be fetched.
     pub async fn oauth_start(
         &self,
         provider: &str,
         response: FlowResponse,
         link_as: Option<&Principal>,
+        client_ip: Option<std::net::IpAddr>,
     ) -> Result<StartedFlow, OAuthFlowError> {
+        let ip = client_ip.map(|ip| ip.to_string());
+        self.limit(&[("login:ip", ip.as_deref(), self.settings.limits.login_ip)])?;
         let adapter = self
             .ports
             .oauth
@@ -641,7 +650,7 @@ mod tests {
     ) -> Result<CallbackOutcome, OAuthFlowError> {
         let started = h
             .app
-            .oauth_start("idp", FlowResponse::Json, link_as)
+            .oauth_start("idp", FlowResponse::Json, link_as, None)
             .await
             .unwrap();
         let (code, state) = idp_code(&started.authorization_url, subject, email, verified);
@@ -707,7 +716,7 @@ mod tests {
         let h = Harness::new();
         let started = h
             .app
-            .oauth_start("idp", FlowResponse::Redirect, None)
+            .oauth_start("idp", FlowResponse::Redirect, None, None)
             .await
             .unwrap();
         let (code, state) = idp_code(&started.authorization_url, "s", "a@idp.test", true);
@@ -738,12 +747,14 @@ mod tests {
             "the failed attempt spent the state"
         );
         assert!(matches!(
-            h.app.oauth_start("nope", FlowResponse::Json, None).await,
+            h.app
+                .oauth_start("nope", FlowResponse::Json, None, None)
+                .await,
             Err(OAuthFlowError::UnknownProvider)
         ));
         let late = h
             .app
-            .oauth_start("idp", FlowResponse::Json, None)
+            .oauth_start("idp", FlowResponse::Json, None, None)
             .await
             .unwrap();
         h.advance(chrono::Duration::minutes(10));
@@ -837,6 +848,23 @@ mod tests {
         assert!(matches!(
             h.app.unlink_identity(&ann, identity.id.0).await,
             Err(UnlinkError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn starting_counts_against_the_login_limit() {
+        let h = Harness::new();
+        let ip = Some(std::net::IpAddr::from([192, 0, 2, 7]));
+        let limit = crate::identity::RateLimits::default().login_ip.count;
+        for _ in 0..limit {
+            h.app
+                .oauth_start("idp", FlowResponse::Json, None, ip)
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            h.app.oauth_start("idp", FlowResponse::Json, None, ip).await,
+            Err(OAuthFlowError::RateLimited(_))
         ));
     }
 }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::dto::TokenResponse;
 use crate::auth::Auth;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
@@ -94,6 +95,7 @@ impl From<OAuthFlowError> for ApiError {
             OAuthFlowError::AccountDisabled => {
                 ApiError::forbidden("account_disabled", "this account is disabled")
             }
+            OAuthFlowError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             OAuthFlowError::Token(e) => ApiError::internal(&e),
             OAuthFlowError::Store(e) => ApiError::store(&e),
         }
@@ -230,6 +232,7 @@ fn web_settings(req: &HttpRequest) -> OAuthWeb {
     (status = 200, description = "`mode=json`: where to send the browser", body = AuthorizationBody),
     (status = 302, description = "Redirect to the provider"),
     (status = 404, description = "`unknown_provider`", body = ProblemBody, content_type = "application/problem+json"),
+    (status = 429, description = "`rate_limited` (per client, with logins)", body = ProblemBody, content_type = "application/problem+json"),
     (status = 502, description = "`provider_unavailable` (discovery failed)", body = ProblemBody, content_type = "application/problem+json"),
 ))]
 #[get("/auth/{provider}/start")]
@@ -237,10 +240,14 @@ pub(super) async fn oauth_start(
     app: App,
     provider: web::Path<String>,
     params: web::Query<StartParams>,
+    ip: ClientIp,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let response = response_mode(&req, params.mode.as_deref())?;
-    let flow = app.identity.oauth_start(&provider, response, None).await?;
+    let flow = app
+        .identity
+        .oauth_start(&provider, response, None, ip.0)
+        .await?;
     Ok(started(&web_settings(&req), flow, response))
 }
 
@@ -455,6 +462,7 @@ pub(super) async fn start_link(
     auth: Auth,
     provider: web::Path<String>,
     params: web::Query<StartParams>,
+    ip: ClientIp,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let response = match params.mode.as_deref() {
@@ -463,7 +471,7 @@ pub(super) async fn start_link(
     };
     let flow = app
         .identity
-        .oauth_start(&provider, response, Some(&auth.0))
+        .oauth_start(&provider, response, Some(&auth.0), ip.0)
         .await?;
     Ok(started(&web_settings(&req), flow, response))
 }
