@@ -2378,6 +2378,7 @@ pub async fn identity_external_identities_and_flows(store: Shared) {
             email: Some("ann@gmail.test".into()),
             created_at: t0() + Duration::seconds(n as i64),
             last_used_at: None,
+            proven: n % 2 == 1,
         };
     let g = identity(1, ann.id, &google, "g-123");
     let f = identity(

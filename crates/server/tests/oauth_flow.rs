@@ -54,7 +54,11 @@ async fn start(s: &TestServer, provider: &str, bearer: Option<&str>) -> Started 
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        cookie.starts_with("__Host-")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/;"),
         "{cookie}"
     );
     let cookie = cookie.split(';').next().unwrap().to_owned();
@@ -362,6 +366,42 @@ async fn browsers_come_back_to_the_app_with_tokens_in_the_fragment() {
         .unwrap();
     assert!(fragment.contains("refresh_token=") && fragment.contains("new_account=true"));
     assert_eq!(me(&s, access).await["email"], "z@gmail.test");
+
+    // Failures come back the same way, as a code the app can show.
+    let res = browser
+        .get(s.url("/api/v1/auth/google/start"))
+        .send()
+        .await
+        .unwrap();
+    let to_provider = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let cookie = res.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let cb = oidc.authorize(
+        &to_provider,
+        IdClaims {
+            overrides: Overrides {
+                expired: true,
+                ..Overrides::default()
+            },
+            ..IdClaims::new("g-4", "z@gmail.test")
+        },
+    );
+    let back = browser
+        .get(s.url("/api/v1/auth/google/callback"))
+        .query(&[("code", cb.code.as_str()), ("state", cb.state.as_str())])
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        back.headers()[LOCATION].to_str().unwrap(),
+        "https://app.test/signed-in#error=invalid_id_token"
+    );
     s.stop().await;
 }
 

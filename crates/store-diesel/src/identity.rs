@@ -257,6 +257,7 @@ struct IdentityRow {
     email: Option<String>,
     created_at: NaiveDateTime,
     last_used_at: Option<NaiveDateTime>,
+    proven: bool,
 }
 
 impl TryFrom<IdentityRow> for ExternalIdentity {
@@ -270,6 +271,7 @@ impl TryFrom<IdentityRow> for ExternalIdentity {
             email: r.email,
             created_at: utc(r.created_at),
             last_used_at: r.last_used_at.map(utc),
+            proven: r.proven,
         })
     }
 }
@@ -344,6 +346,7 @@ impl IdentityRepo for DieselTx<'_> {
                 email: i.email.clone(),
                 created_at: naive(i.created_at),
                 last_used_at: i.last_used_at.map(naive),
+                proven: i.proven,
             })
             .execute(self.conn)
             .map_err(store_error)?;

@@ -323,6 +323,7 @@ diesel::table! {
         email -> Nullable<Text>,
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
+        proven -> Bool,
     }
 }
 

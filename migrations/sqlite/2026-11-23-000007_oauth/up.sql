@@ -7,6 +7,8 @@ CREATE TABLE external_identities (
     email         TEXT,
     created_at    TIMESTAMP NOT NULL,
     last_used_at  TIMESTAMP,
+    -- Whether the account's address was proven when it was linked (see ExternalIdentity).
+    proven        BOOLEAN NOT NULL,
     UNIQUE (provider, subject)
 );
 CREATE INDEX external_identities_of_user ON external_identities (user_id, created_at);

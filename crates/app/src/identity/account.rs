@@ -11,6 +11,9 @@ use super::{IdentityService, Principal};
 /// Why a deletion was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteAccountError {
+    /// The account has no password and its session is not recent: sign in again.
+    #[error("sign in again (within ten minutes) to confirm this")]
+    ReauthenticationRequired,
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -79,6 +82,11 @@ impl IdentityService {
                 tx.identity()
                     .revoke_user_sessions(uid, now, "account_deleted")?;
                 tx.identity().revoke_api_keys_of(uid, now)?;
+                // The provider identities (and their addresses) go now: the same provider
+                // account may make a new account at once.
+                for identity in tx.identity().identities_of(uid)? {
+                    tx.identity().delete_identity(uid, identity.id)?;
+                }
                 for purpose in [
                     TokenPurpose::VerifyEmail,
                     TokenPurpose::ResetPassword,

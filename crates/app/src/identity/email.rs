@@ -55,6 +55,9 @@ pub enum PasswordCheckError {
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
+    /// The account has no password and its session is not recent: sign in again.
+    #[error("sign in again (within ten minutes) to confirm this")]
+    ReauthenticationRequired,
     /// Too many checks for this account.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
@@ -88,6 +91,9 @@ impl std::fmt::Debug for ChangeEmailInput {
 /// Why an address change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeEmailError {
+    /// The account has no password and its session is not recent: sign in again.
+    #[error("sign in again (within ten minutes) to confirm this")]
+    ReauthenticationRequired,
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -333,7 +339,25 @@ impl IdentityService {
         who: &super::Principal,
         typed: &str,
     ) -> Result<bool, PasswordCheckError> {
-        who.session_id()?;
+        let sid = who.session_id()?;
+        if who.user.password_hash.is_none() {
+            // An account that signs in with providers only has no password to type: a session
+            // opened in the last ten minutes is the proof instead.
+            let session = self
+                .ports
+                .store
+                .read(move |tx| tx.identity().session(sid))
+                .await
+                .map_err(|e| PasswordCheckError::Hash(HashError::Internal(e.to_string())))?;
+            let fresh = session.is_some_and(|s| {
+                self.ports.clock.now() - s.created_at <= chrono::Duration::minutes(10)
+            });
+            return if fresh {
+                Ok(true)
+            } else {
+                Err(PasswordCheckError::ReauthenticationRequired)
+            };
+        }
         self.verify_typed_password(&who.user, typed).await
     }
 
@@ -368,6 +392,7 @@ macro_rules! from_password_check {
             fn from(e: PasswordCheckError) -> Self {
                 match e {
                     PasswordCheckError::SessionRequired(s) => Self::SessionRequired(s),
+                    PasswordCheckError::ReauthenticationRequired => Self::ReauthenticationRequired,
                     PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
                     PasswordCheckError::Hash(h) => Self::Hash(h),
                 }

@@ -40,8 +40,8 @@ pub use email::{
 pub use login::{LoginError, LoginInput};
 pub use logout::LogoutError;
 pub use oauth::{
-    CallbackInput, CallbackOutcome, LinkInput, OAuthFlowError, OAuthLinkError, StartedFlow,
-    UnlinkError,
+    CallbackInput, CallbackOutcome, LinkInput, LinkToken, OAuthFlowError, OAuthLinkError,
+    StartedFlow, UnlinkError,
 };
 pub use password::{
     ChangePasswordError, ChangePasswordInput, ResetPasswordError, ResetPasswordInput,

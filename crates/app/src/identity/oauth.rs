@@ -37,9 +37,8 @@ pub struct StartedFlow {
 
 impl std::fmt::Debug for StartedFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StartedFlow")
-            .field("authorization_url", &self.authorization_url)
-            .finish_non_exhaustive()
+        // The URL carries the state and the nonce.
+        f.write_str("StartedFlow { <redacted> }")
     }
 }
 
@@ -106,7 +105,7 @@ pub enum OAuthFlowError {
     #[error("an account already uses this address")]
     LinkRequired {
         /// For `oauth_link`, valid ten minutes.
-        link_token: String,
+        link_token: LinkToken,
     },
     /// An account has this address, which the provider does not vouch for: sign in to that
     /// account and link the provider from its settings.
@@ -118,6 +117,10 @@ pub enum OAuthFlowError {
     /// The account is disabled.
     #[error("account disabled")]
     AccountDisabled,
+    /// Sign-in needs a verified address (`require_verified_email`) and this one is not; a
+    /// verification mail can be requested.
+    #[error("e-mail address not verified")]
+    EmailNotVerified,
     /// Too many sign-ins from this client.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
@@ -127,6 +130,16 @@ pub enum OAuthFlowError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A link token: shown to the client once, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkToken(pub String);
+
+impl std::fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkToken(<redacted>)")
+    }
 }
 
 /// Proof for a pending link.
@@ -176,8 +189,9 @@ pub enum OAuthLinkError {
 impl From<PasswordCheckError> for OAuthLinkError {
     fn from(e: PasswordCheckError) -> Self {
         match e {
-            // Not reachable: a pending link is proven without a session.
-            PasswordCheckError::SessionRequired(_) => Self::WrongPassword,
+            // Not reachable: a pending link is proven with a password, without a session.
+            PasswordCheckError::SessionRequired(_)
+            | PasswordCheckError::ReauthenticationRequired => Self::WrongPassword,
             PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
             PasswordCheckError::Hash(h) => Self::Hash(h),
         }
@@ -273,7 +287,11 @@ impl IdentityService {
         };
         self.ports
             .store
-            .write(move |tx| tx.identity().insert_oauth_flow(&flow))
+            .write(move |tx| -> Result<(), StoreError> {
+                // Expired flows go as new ones come, so the table stays small without a cron.
+                tx.identity().purge_oauth_before(now)?;
+                tx.identity().insert_oauth_flow(&flow)
+            })
             .await?;
         Ok(StartedFlow {
             authorization_url,
@@ -351,7 +369,10 @@ impl IdentityService {
             email: email.as_ref().map(|e| e.as_str().to_owned()),
             created_at: now,
             last_used_at: Some(now),
+            // Linking to a signed-in user proves the account; otherwise set below.
+            proven: true,
         };
+        let require_verified = self.settings.require_verified_email;
         let session_id = SessionId(self.ports.ids.new_id());
         let new_user_id = UserId(self.ports.ids.new_id());
         let link_secret = self.ports.opaque_tokens.generate();
@@ -402,6 +423,14 @@ impl IdentityService {
                     .identity()
                     .identity_by_subject(&identity.provider, &identity.subject)?;
                 if let Some(target) = flow.link_to {
+                    // The user may have been disabled or deleted since the flow started.
+                    let usable = tx
+                        .identity()
+                        .user_by_id(target)?
+                        .is_some_and(|u| u.is_active && u.deleted_at.is_none());
+                    if !usable {
+                        return Ok(Decision::Refused(OAuthFlowError::AccountDisabled));
+                    }
                     return match known {
                         Some(k) if k.user_id == target => Ok(Decision::Linked(k)),
                         Some(_) => Ok(Decision::Refused(OAuthFlowError::IdentityTaken)),
@@ -423,6 +452,9 @@ impl IdentityService {
                     };
                     if !user.is_active || user.deleted_at.is_some() {
                         return Ok(Decision::Refused(OAuthFlowError::AccountDisabled));
+                    }
+                    if require_verified && !user.email_verified {
+                        return Ok(Decision::Refused(OAuthFlowError::EmailNotVerified));
                     }
                     tx.identity().touch_identity(k.id, now)?;
                     return start(tx, user, false);
@@ -468,10 +500,14 @@ impl IdentityService {
                             .map_err(|e| StoreError::Conflict(e.to_string()))?;
                         tx.identity().insert_identity(&ExternalIdentity {
                             user_id: user.id,
+                            proven: verified,
                             ..identity
                         })?;
                         tx.audit().record(&registered_event)?;
                         tx.audit().record(&linked_event)?;
+                        if require_verified && !verified {
+                            return Ok(Decision::Refused(OAuthFlowError::EmailNotVerified));
+                        }
                         start(tx, user, true)
                     }
                 }
@@ -491,7 +527,7 @@ impl IdentityService {
             }
             Decision::Linked(identity) => Ok(CallbackOutcome::Linked(identity)),
             Decision::LinkRequired => Err(OAuthFlowError::LinkRequired {
-                link_token: link_secret.secret,
+                link_token: LinkToken(link_secret.secret),
             }),
             Decision::Refused(e) => Err(e),
         }
@@ -541,6 +577,7 @@ impl IdentityService {
             email: link.email.clone(),
             created_at: now,
             last_used_at: Some(now),
+            proven: true,
         };
         let event = self.audit_event(
             now,
@@ -591,6 +628,7 @@ impl IdentityService {
         who.session_id()?;
         let uid = who.user.id;
         let password_counts = self.settings.password_auth;
+        let providers = self.ports.oauth.clone();
         let now = self.ports.clock.now();
         let event = self.audit_event(
             now,
@@ -612,7 +650,12 @@ impl IdentityService {
                     return Err(UnlinkError::NotFound);
                 }
                 let has_password = password_counts && user.password_hash.is_some();
-                if mine.len() == 1 && !has_password {
+                // Only identities of configured providers can still sign in.
+                let others = mine
+                    .iter()
+                    .filter(|i| i.id.0 != id && providers.get(i.provider.as_str()).is_some())
+                    .count();
+                if others == 0 && !has_password {
                     return Err(UnlinkError::LastSignInMethod);
                 }
                 tx.identity().delete_identity(uid, IdentityId(id))?;
@@ -785,8 +828,9 @@ mod tests {
             Err(OAuthFlowError::SignInToLink)
         ));
         // Verified: a link token, spent by a wrong password.
-        let Err(OAuthFlowError::LinkRequired { link_token }) =
-            sign_in(&h, "s-1", "ann@example.org", true, None).await
+        let Err(OAuthFlowError::LinkRequired {
+            link_token: LinkToken(link_token),
+        }) = sign_in(&h, "s-1", "ann@example.org", true, None).await
         else {
             panic!("expected a link token")
         };
@@ -804,8 +848,9 @@ mod tests {
             link(&link_token, Harness::PASSWORD).await,
             Err(OAuthLinkError::InvalidLinkToken)
         ));
-        let Err(OAuthFlowError::LinkRequired { link_token }) =
-            sign_in(&h, "s-1", "ann@example.org", true, None).await
+        let Err(OAuthFlowError::LinkRequired {
+            link_token: LinkToken(link_token),
+        }) = sign_in(&h, "s-1", "ann@example.org", true, None).await
         else {
             panic!("expected a link token")
         };
@@ -866,5 +911,71 @@ mod tests {
             h.app.oauth_start("idp", FlowResponse::Json, None, ip).await,
             Err(OAuthFlowError::RateLimited(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn whoever_claimed_an_unvouched_address_loses_it_when_its_owner_resets() {
+        use accueil_domain::notify::MailTemplate;
+        let h = Harness::new();
+        // Someone signs up through a provider that does not vouch for the address.
+        let (_, new) = signed_in(
+            sign_in(&h, "squatter", "victim@example.org", false, None)
+                .await
+                .unwrap(),
+        );
+        assert!(new);
+        // The address's owner resets the password of "their" account.
+        h.app
+            .forgot_password("victim@example.org", None)
+            .await
+            .unwrap();
+        let mail = h.last_mail(MailTemplate::PasswordReset).await;
+        let token = mail.mail.vars["link"]
+            .split("token=")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        h.app
+            .reset_password(crate::identity::ResetPasswordInput {
+                token,
+                password: "a long new passphrase".into(),
+            })
+            .await
+            .unwrap();
+        // The squatter's provider identity no longer leads to the account.
+        assert!(matches!(
+            sign_in(&h, "squatter", "victim@example.org", false, None).await,
+            Err(OAuthFlowError::SignInToLink)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_account_without_password_confirms_with_a_fresh_sign_in() {
+        let h = Harness::new();
+        let (tokens, _) = signed_in(
+            sign_in(&h, "s-7", "solo@idp.test", true, None)
+                .await
+                .unwrap(),
+        );
+        let who = h.app.authenticate(&tokens.access_token).await.unwrap();
+        h.advance(chrono::Duration::minutes(11));
+        assert!(matches!(
+            h.app.delete_account(&who, "").await,
+            Err(crate::identity::DeleteAccountError::ReauthenticationRequired)
+        ));
+        let (tokens, _) = signed_in(
+            sign_in(&h, "s-7", "solo@idp.test", true, None)
+                .await
+                .unwrap(),
+        );
+        let fresh = h.app.authenticate(&tokens.access_token).await.unwrap();
+        h.app.delete_account(&fresh, "").await.unwrap();
+        // Its identities went with it: the same provider account starts afresh.
+        let (_, new) = signed_in(
+            sign_in(&h, "s-7", "solo@idp.test", true, None)
+                .await
+                .unwrap(),
+        );
+        assert!(new);
     }
 }

@@ -78,6 +78,9 @@ impl std::fmt::Debug for ChangePasswordInput {
 /// Why a change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
+    /// The account has no password and its session is not recent: sign in again.
+    #[error("sign in again (within ten minutes) to confirm this")]
+    ReauthenticationRequired,
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -185,6 +188,13 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), ResetPasswordError> {
                 let (_, mut user) = redeem(tx, &digest, &[TokenPurpose::ResetPassword], now)??;
+                // The address's owner is here: identities that made or joined this account
+                // without anyone vouching for the address go (whoever claimed it first).
+                for identity in tx.identity().identities_of(user.id)? {
+                    if !identity.proven {
+                        tx.identity().delete_identity(user.id, identity.id)?;
+                    }
+                }
                 user.password_hash = Some(hash);
                 user.email_verified = true;
                 user.updated_at = now;

@@ -74,6 +74,12 @@ pub struct ExternalIdentity {
     pub created_at: DateTime<Utc>,
     /// When it was last used to sign in.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Whether the account's address was proven when it was linked: by the provider's word on
+    /// its own address, by the account's password, or by a signed-in user. An identity that
+    /// made an account from an address nobody vouched for is not: when the address's owner
+    /// resets the password, such identities are removed, so whoever claimed the address first
+    /// loses the way in.
+    pub proven: bool,
 }
 
 /// How the callback of a flow answers.

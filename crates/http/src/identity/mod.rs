@@ -203,6 +203,13 @@ fn link_problem(p: TokenProblem) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
 }
 
+fn reauthenticate() -> ApiError {
+    ApiError::forbidden(
+        "reauthentication_required",
+        "this account has no password: sign in again with your provider, then retry within ten minutes",
+    )
+}
+
 fn wrong_password() -> ApiError {
     ApiError::forbidden("wrong_password", "the password is not right")
 }
@@ -245,6 +252,7 @@ impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
             ChangePasswordError::SessionRequired(s) => s.into(),
+            ChangePasswordError::ReauthenticationRequired => reauthenticate(),
             ChangePasswordError::WrongPassword => wrong_password(),
             ChangePasswordError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ChangePasswordError::Invalid(v) => ApiError::validation(&v),
@@ -258,6 +266,7 @@ impl From<ChangeEmailError> for ApiError {
     fn from(e: ChangeEmailError) -> Self {
         match e {
             ChangeEmailError::SessionRequired(s) => s.into(),
+            ChangeEmailError::ReauthenticationRequired => reauthenticate(),
             ChangeEmailError::WrongPassword => wrong_password(),
             ChangeEmailError::Invalid(v) => ApiError::validation(&v),
             ChangeEmailError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
@@ -271,6 +280,7 @@ impl From<DeleteAccountError> for ApiError {
     fn from(e: DeleteAccountError) -> Self {
         match e {
             DeleteAccountError::SessionRequired(s) => s.into(),
+            DeleteAccountError::ReauthenticationRequired => reauthenticate(),
             DeleteAccountError::WrongPassword => wrong_password(),
             DeleteAccountError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             DeleteAccountError::Hash(e) => ApiError::internal(&e),

@@ -8,8 +8,8 @@
 //! server log; API clients ask for JSON with `?mode=json` (or `Accept: application/json`).
 
 use accueil_app::identity::{
-    CallbackInput, CallbackOutcome, LinkInput, OAuthError, OAuthFlowError, OAuthLinkError,
-    UnlinkError,
+    CallbackInput, CallbackOutcome, LinkInput, LinkToken, OAuthError, OAuthFlowError,
+    OAuthLinkError, UnlinkError,
 };
 use accueil_domain::identity::{ExternalIdentity, FlowResponse};
 use actix_web::http::{StatusCode, header};
@@ -26,7 +26,10 @@ use crate::error::{ApiError, ProblemBody};
 
 type App = web::Data<accueil_app::App>;
 
-const BINDING_COOKIE: &str = "accueil_oauth";
+/// Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only when it is
+/// `Secure`, for path `/` and without `Domain`, so a sibling subdomain cannot plant one.
+const BINDING_COOKIE_SECURE: &str = "__Host-accueil_oauth";
+const BINDING_COOKIE_PLAIN: &str = "accueil_oauth";
 
 /// Where browser flows end, and whether cookies need `Secure`.
 #[derive(Debug, Clone)]
@@ -76,7 +79,9 @@ impl From<OAuthFlowError> for ApiError {
                 "Unprocessable",
                 e.to_string(),
             ),
-            OAuthFlowError::LinkRequired { link_token } => ApiError::conflict(
+            OAuthFlowError::LinkRequired {
+                link_token: LinkToken(link_token),
+            } => ApiError::conflict(
                 "link_required",
                 "an account already uses this address: send link_token with that account's \
                  password to POST /api/v1/auth/link-identity, or sign in and link the provider \
@@ -96,6 +101,10 @@ impl From<OAuthFlowError> for ApiError {
                 ApiError::forbidden("account_disabled", "this account is disabled")
             }
             OAuthFlowError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
+            OAuthFlowError::EmailNotVerified => ApiError::forbidden(
+                "email_not_verified",
+                "verify your e-mail address first (POST /api/v1/auth/resend-verification)",
+            ),
             OAuthFlowError::Token(e) => ApiError::internal(&e),
             OAuthFlowError::Store(e) => ApiError::store(&e),
         }
@@ -189,10 +198,15 @@ pub struct AuthorizationBody {
 }
 
 fn binding_cookie(web: &OAuthWeb, value: &str, max_age: u32) -> String {
-    format!(
-        "{BINDING_COOKIE}={value}; Path=/api/v1/auth/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
-        if web.secure_cookies { "; Secure" } else { "" }
-    )
+    if web.secure_cookies {
+        format!(
+            "{BINDING_COOKIE_SECURE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax; Secure"
+        )
+    } else {
+        format!(
+            "{BINDING_COOKIE_PLAIN}={value}; Path=/api/v1/auth/; Max-Age={max_age}; HttpOnly; SameSite=Lax"
+        )
+    }
 }
 
 fn started(
@@ -357,7 +371,14 @@ pub(super) async fn oauth_callback(
                     Some(d) => format!("{e}: {}", d.chars().take(200).collect::<String>()),
                     None => e,
                 }),
-                binding: cookie_value(&req, BINDING_COOKIE),
+                binding: cookie_value(
+                    &req,
+                    if web.secure_cookies {
+                        BINDING_COOKIE_SECURE
+                    } else {
+                        BINDING_COOKIE_PLAIN
+                    },
+                ),
             },
         )
         .await?;
@@ -390,7 +411,7 @@ pub(super) async fn oauth_callback(
                 }
                 Err(e) => {
                     let link_token = match &e {
-                        OAuthFlowError::LinkRequired { link_token } => Some(link_token.clone()),
+                        OAuthFlowError::LinkRequired { link_token } => Some(link_token.0.clone()),
                         _ => None,
                     };
                     let problem = ApiError::from(e);
