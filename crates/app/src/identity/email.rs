@@ -38,6 +38,9 @@ impl From<UserWriteError> for VerifyEmailError {
 /// not one of them).
 #[derive(Debug, thiserror::Error)]
 pub enum ResendError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// The address is malformed.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),

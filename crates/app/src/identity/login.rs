@@ -31,6 +31,9 @@ impl std::fmt::Debug for LoginInput {
 /// Why login failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// Unknown account or wrong password; the two are indistinguishable on purpose.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -78,6 +81,7 @@ impl IdentityService {
     /// # Errors
     /// See [`LoginError`].
     pub async fn login(&self, input: LoginInput) -> Result<TokenPair, LoginError> {
+        self.passwords_on()?;
         let limits = self.settings.limits;
         let account = input.login.trim().to_lowercase();
         let ip = ip_key(input.client_ip);

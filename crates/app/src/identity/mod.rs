@@ -83,6 +83,22 @@ impl Default for RateLimits {
     }
 }
 
+/// Password sign-in is off (OAuth-only mode): the password use cases refuse to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("password sign-in is turned off on this server")]
+pub struct PasswordAuthDisabled;
+
+impl IdentityService {
+    /// Refuses when password sign-in is off.
+    fn passwords_on(&self) -> Result<(), PasswordAuthDisabled> {
+        if self.settings.password_auth {
+            Ok(())
+        } else {
+            Err(PasswordAuthDisabled)
+        }
+    }
+}
+
 /// A request over a rate limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many requests; retry in {} s", .retry_after.num_seconds())]

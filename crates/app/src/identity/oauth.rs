@@ -978,4 +978,27 @@ mod tests {
         );
         assert!(new);
     }
+
+    #[tokio::test]
+    async fn oauth_only_mode_refuses_every_password_use_case() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        let app = h.with_settings(crate::identity::IdentitySettings {
+            password_auth: false,
+            ..Default::default()
+        });
+        assert!(matches!(
+            app.login(crate::identity::LoginInput {
+                login: "ann@example.org".into(),
+                password: Harness::PASSWORD.into(),
+                client_ip: None,
+            })
+            .await,
+            Err(crate::identity::LoginError::PasswordAuthDisabled(_))
+        ));
+        assert!(matches!(
+            app.forgot_password("ann@example.org", None).await,
+            Err(crate::identity::ResendError::PasswordAuthDisabled(_))
+        ));
+    }
 }

@@ -33,6 +33,9 @@ impl std::fmt::Debug for ResetPasswordInput {
 /// Why a reset was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ResetPasswordError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// Unknown, expired or used token.
     #[error(transparent)]
     Token(#[from] TokenProblem),
@@ -78,6 +81,9 @@ impl std::fmt::Debug for ChangePasswordInput {
 /// Why a change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// The account has no password and its session is not recent: sign in again.
     #[error("sign in again (within ten minutes) to confirm this")]
     ReauthenticationRequired,
@@ -141,6 +147,7 @@ impl IdentityService {
         email: &str,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ResendError> {
+        self.passwords_on()?;
         self.mail_link(
             email,
             client_ip,
@@ -160,6 +167,7 @@ impl IdentityService {
         &self,
         input: ResetPasswordInput,
     ) -> Result<(), ResetPasswordError> {
+        self.passwords_on()?;
         let digest = self.ports.opaque_tokens.digest(&input.token);
         let now = self.ports.clock.now();
         // Look first (read), so the policy can use the account's data and the hash runs
@@ -233,6 +241,7 @@ impl IdentityService {
         who: &Principal,
         input: ChangePasswordInput,
     ) -> Result<(), ChangePasswordError> {
+        self.passwords_on()?;
         if !self.check_password(who, &input.current_password).await? {
             return Err(ChangePasswordError::WrongPassword);
         }

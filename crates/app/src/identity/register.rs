@@ -48,6 +48,9 @@ impl std::fmt::Debug for RegisterInput {
 /// the same as for a new account, and the owner gets a notice by mail instead.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// One or more fields are invalid; nothing was written.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
@@ -141,6 +144,7 @@ impl IdentityService {
     /// # Errors
     /// See [`RegisterError`].
     pub async fn register(&self, input: RegisterInput) -> Result<User, RegisterError> {
+        self.passwords_on()?;
         let limits = self.settings.limits;
         let ip = ip_key(input.client_ip);
         self.limit(&[("register:ip", ip.as_deref(), limits.register_ip)])?;

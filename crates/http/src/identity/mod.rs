@@ -10,8 +10,8 @@ pub(crate) use oauth::OAuthWeb;
 
 use accueil_app::identity::{
     ApiKeyError, ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError,
-    LogoutError, RefreshError, RegisterError, ResendError, ResetPasswordError, SessionRequired,
-    UpdateProfileError, VerifyEmailError,
+    LogoutError, PasswordAuthDisabled, RefreshError, RegisterError, ResendError,
+    ResetPasswordError, SessionRequired, UpdateProfileError, VerifyEmailError,
 };
 use accueil_domain::identity::TokenProblem;
 use actix_web::ResponseError;
@@ -69,13 +69,7 @@ pub(crate) fn password_routes_disabled(cfg: &mut actix_web::web::ServiceConfig) 
     for (_, path) in PASSWORD_ROUTES {
         cfg.route(
             path,
-            actix_web::web::post().to(|| async {
-                ApiError::forbidden(
-                    "password_auth_disabled",
-                    "this server signs in with providers only (/api/v1/auth/{provider}/start)",
-                )
-                .error_response()
-            }),
+            actix_web::web::post().to(|| async { password_auth_disabled().error_response() }),
         );
     }
 }
@@ -94,6 +88,19 @@ pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
     ("post", "/api/v1/users/me/identities/{provider}"),
     ("delete", "/api/v1/users/me/identities/{id}"),
 ];
+
+impl From<PasswordAuthDisabled> for ApiError {
+    fn from(_: PasswordAuthDisabled) -> Self {
+        password_auth_disabled()
+    }
+}
+
+fn password_auth_disabled() -> ApiError {
+    ApiError::forbidden(
+        "password_auth_disabled",
+        "this server signs in with providers only (/api/v1/auth/{provider}/start)",
+    )
+}
 
 impl From<SessionRequired> for ApiError {
     fn from(e: SessionRequired) -> Self {
@@ -121,6 +128,7 @@ impl From<ApiKeyError> for ApiError {
 impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
+            RegisterError::PasswordAuthDisabled(d) => d.into(),
             RegisterError::Invalid(v) => ApiError::validation(&v),
             RegisterError::UsernameTaken => {
                 ApiError::conflict("username_taken", "this username is taken")
@@ -135,6 +143,7 @@ impl From<RegisterError> for ApiError {
 impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
+            LoginError::PasswordAuthDisabled(d) => d.into(),
             LoginError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", "wrong login or password")
             }
@@ -230,6 +239,7 @@ impl From<VerifyEmailError> for ApiError {
 impl From<ResendError> for ApiError {
     fn from(e: ResendError) -> Self {
         match e {
+            ResendError::PasswordAuthDisabled(d) => d.into(),
             ResendError::Invalid(v) => ApiError::validation(&v),
             ResendError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
             ResendError::Store(e) => ApiError::store(&e),
@@ -240,6 +250,7 @@ impl From<ResendError> for ApiError {
 impl From<ResetPasswordError> for ApiError {
     fn from(e: ResetPasswordError) -> Self {
         match e {
+            ResetPasswordError::PasswordAuthDisabled(d) => d.into(),
             ResetPasswordError::Token(p) => link_problem(p),
             ResetPasswordError::Invalid(v) => ApiError::validation(&v),
             ResetPasswordError::Hash(e) => ApiError::internal(&e),
@@ -251,6 +262,7 @@ impl From<ResetPasswordError> for ApiError {
 impl From<ChangePasswordError> for ApiError {
     fn from(e: ChangePasswordError) -> Self {
         match e {
+            ChangePasswordError::PasswordAuthDisabled(d) => d.into(),
             ChangePasswordError::SessionRequired(s) => s.into(),
             ChangePasswordError::ReauthenticationRequired => reauthenticate(),
             ChangePasswordError::WrongPassword => wrong_password(),
