@@ -16,7 +16,7 @@ pub mod oidc;
 pub mod testing;
 
 pub use facebook::{FacebookConfig, FacebookProvider};
-pub use oidc::{OidcConfig, OidcProvider};
+pub use oidc::{MetadataTimings, OidcConfig, OidcProvider};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -2,11 +2,15 @@
 //! issuer URL alone.
 //!
 //! The provider's endpoints and signing keys come from OpenID Connect discovery, fetched on first
-//! use (so a provider that is down does not stop the server from starting) and kept for
+//! use (so a provider that is down does not stop the server from starting) and trusted for
 //! [`METADATA_TTL`]. Providers rotate their signing keys: an ID token whose key is not in the
 //! cached key set triggers one re-discovery before it is refused.
-
-use std::sync::Arc;
+//!
+//! A provider's outage should not become ours: when a refresh fails, the old metadata keeps
+//! serving (up to [`STALE_LIMIT`] old), and no new attempt is made for [`FAILURE_BACKOFF`].
+//! Readers never wait on the network while usable metadata exists: one task refreshes, the others
+//! go on with what is cached. See [`MetadataTimings`].
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use accueil_ports::identity::oauth::{
@@ -23,7 +27,6 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
     TokenResponse,
 };
-use tokio::sync::Mutex;
 
 use crate::{HttpClient, check_pkce_verifier, check_provider_url, error_chain, token_error};
 
@@ -36,6 +39,37 @@ pub const DEFAULT_SCOPES: &[&str] = &["openid", "email", "profile"];
 /// How long discovered metadata (endpoints and signing keys) is trusted before it is fetched
 /// again.
 pub const METADATA_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// How old metadata may be and still serve when the provider cannot be reached to refresh it.
+pub const STALE_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long after a failed discovery no new one is tried.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+
+/// When discovered metadata is refreshed, how long it may outlive a failed refresh, and how
+/// long a failure holds off the next attempt. [`Default`] is [`METADATA_TTL`], [`STALE_LIMIT`]
+/// and [`FAILURE_BACKOFF`]; tests shorten them with [`OidcProvider::with_timings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataTimings {
+    /// Metadata younger than this is used without contacting the provider.
+    pub fresh: Duration,
+    /// Metadata older than `fresh` is refreshed, but while the refresh fails it still serves
+    /// until it is this old; past that the provider reads as unavailable.
+    pub stale_limit: Duration,
+    /// After a failed discovery, no other is tried for this long: callers get the stale
+    /// metadata, or `Unavailable` at once.
+    pub backoff: Duration,
+}
+
+impl Default for MetadataTimings {
+    fn default() -> Self {
+        Self {
+            fresh: METADATA_TTL,
+            stale_limit: STALE_LIMIT,
+            backoff: FAILURE_BACKOFF,
+        }
+    }
+}
 
 /// The settings of one OpenID Connect provider.
 #[derive(Clone)]
@@ -100,6 +134,22 @@ struct Discovered {
     fetched_at: Instant,
 }
 
+/// The last failed discovery, for the backoff and the error of callers that have no metadata.
+struct Failure {
+    at: Instant,
+    reason: String,
+}
+
+/// Which metadata a caller needs from a refresh.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Fresh metadata if it can be had, else the stale one while it is within the stale limit.
+    Fresh,
+    /// Metadata discovered after the caller's (key rotation): the caller's own is known not to
+    /// do, so it is no fallback.
+    Newer,
+}
+
 /// An OpenID Connect provider (authorization code flow with PKCE, ID token verified locally).
 pub struct OidcProvider {
     issuer: IssuerUrl,
@@ -108,8 +158,13 @@ pub struct OidcProvider {
     redirect_url: RedirectUrl,
     scopes: Vec<Scope>,
     http: HttpClient,
-    // Held across the fetch, so concurrent first logins share one discovery.
-    discovered: Mutex<Option<Arc<Discovered>>>,
+    timings: MetadataTimings,
+    // A plain lock held only to copy or swap the `Arc`, never across an await: readers are never
+    // held up by a fetch.
+    discovered: RwLock<Option<Arc<Discovered>>>,
+    // Taken by the one task that fetches, so a slow or dead provider costs one request at a time
+    // rather than one per sign-in; it also guards the last failure, read for the backoff.
+    refresh: tokio::sync::Mutex<Option<Failure>>,
 }
 
 impl OidcProvider {
@@ -142,44 +197,135 @@ impl OidcProvider {
                 .map(Scope::new)
                 .collect(),
             http: HttpClient::new()?,
-            discovered: Mutex::new(None),
+            timings: MetadataTimings::default(),
+            discovered: RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(None),
         })
     }
 
-    /// The cached client, discovering first if there is none or it is older than the TTL.
+    /// The same provider with other [`MetadataTimings`] (tests shorten them).
+    #[must_use]
+    pub fn with_timings(mut self, timings: MetadataTimings) -> Self {
+        self.timings = timings;
+        self
+    }
+
+    /// The cached client, refreshed first if it is older than `timings.fresh` (and served
+    /// stale if the refresh cannot be done).
     async fn client(&self) -> Result<Arc<Discovered>, OAuthError> {
-        let mut cached = self.discovered.lock().await;
-        if let Some(discovered) = cached.as_ref()
-            && discovered.fetched_at.elapsed() < METADATA_TTL
+        let current = self.cached();
+        if let Some(discovered) = &current
+            && discovered.fetched_at.elapsed() < self.timings.fresh
         {
             return Ok(Arc::clone(discovered));
         }
-        let fresh = Arc::new(self.discover().await?);
-        *cached = Some(Arc::clone(&fresh));
-        Ok(fresh)
+        self.refresh(current, Need::Fresh).await
     }
 
-    /// A client discovered after `stale`: the current one if another call already refreshed,
-    /// otherwise a new discovery.
-    async fn rediscover(&self, stale: &Arc<Discovered>) -> Result<Arc<Discovered>, OAuthError> {
-        let mut cached = self.discovered.lock().await;
-        if let Some(current) = cached.as_ref()
-            && !Arc::ptr_eq(current, stale)
+    /// A client discovered after `stale`, whose keys did not verify an ID token: the current one
+    /// if another call already refreshed, otherwise a new discovery (unless one failed within
+    /// the backoff).
+    async fn rediscover(&self, stale: Arc<Discovered>) -> Result<Arc<Discovered>, OAuthError> {
+        self.refresh(Some(stale), Need::Newer).await
+    }
+
+    fn cached(&self) -> Option<Arc<Discovered>> {
+        // Poisoning cannot leave a half-written `Option<Arc>`, so the value is good either way.
+        self.discovered
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `discovered` if it may still serve while the provider cannot be reached.
+    fn usable(&self, discovered: Option<Arc<Discovered>>) -> Option<Arc<Discovered>> {
+        discovered.filter(|d| d.fetched_at.elapsed() < self.timings.stale_limit)
+    }
+
+    /// Replaces `seen`, the metadata the caller found lacking, by a new discovery; one task at a
+    /// time fetches.
+    async fn refresh(
+        &self,
+        seen: Option<Arc<Discovered>>,
+        need: Need,
+    ) -> Result<Arc<Discovered>, OAuthError> {
+        let mut last_failure = match self.refresh.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                // Another task is fetching. Rather than queue behind a provider that may take
+                // the whole timeout, go on with the stale metadata while it is good enough.
+                if need == Need::Fresh
+                    && let Some(stale) = self.usable(seen.clone())
+                {
+                    return Ok(stale);
+                }
+                // Nothing to serve meanwhile: that fetch's outcome is the answer.
+                self.refresh.lock().await
+            }
+        };
+        // Whoever held the guard before us may have refreshed already.
+        let current = self.cached();
+        if let Some(current) = &current
+            && !seen.as_ref().is_some_and(|seen| Arc::ptr_eq(current, seen))
         {
             return Ok(Arc::clone(current));
         }
-        let fresh = Arc::new(self.discover().await?);
-        *cached = Some(Arc::clone(&fresh));
-        Ok(fresh)
+        let fallback = match need {
+            Need::Fresh => self.usable(current),
+            Need::Newer => None,
+        };
+        if let Some(failure) = last_failure.as_ref()
+            && failure.at.elapsed() < self.timings.backoff
+        {
+            // A failure this recent would most likely repeat; do not hammer the provider.
+            return fallback.ok_or_else(|| {
+                OAuthError::Unavailable(format!(
+                    "OpenID Connect discovery failed {}s ago, not retried yet: {}",
+                    failure.at.elapsed().as_secs(),
+                    failure.reason
+                ))
+            });
+        }
+        match self.discover().await {
+            Ok(discovered) => {
+                let discovered = Arc::new(discovered);
+                *self
+                    .discovered
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&discovered));
+                *last_failure = None;
+                Ok(discovered)
+            }
+            Err(reason) => {
+                *last_failure = Some(Failure {
+                    at: Instant::now(),
+                    reason: reason.clone(),
+                });
+                match fallback {
+                    Some(stale) => {
+                        tracing::warn!(
+                            issuer = %self.issuer.as_str(),
+                            age_secs = stale.fetched_at.elapsed().as_secs(),
+                            "OpenID Connect metadata could not be refreshed; serving the previous one"
+                        );
+                        Ok(stale)
+                    }
+                    None => Err(OAuthError::Unavailable(format!(
+                        "OpenID Connect discovery: {reason}"
+                    ))),
+                }
+            }
+        }
     }
 
-    async fn discover(&self) -> Result<Discovered, OAuthError> {
+    /// Fetches the discovery document and the key set; the error is the failure's reason.
+    async fn discover(&self) -> Result<Discovered, String> {
         let metadata = CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http)
             .await
             .map_err(|e| {
                 let reason = error_chain(&e);
                 tracing::warn!(issuer = %self.issuer.as_str(), error = %reason, "OpenID Connect discovery failed");
-                OAuthError::Unavailable(format!("OpenID Connect discovery: {reason}"))
+                reason
             })?;
         tracing::debug!(issuer = %self.issuer.as_str(), "OpenID Connect metadata discovered");
         // client_secret_basic is the default of the specification; use the form body only for
@@ -212,6 +358,7 @@ impl std::fmt::Debug for OidcProvider {
         f.debug_struct("OidcProvider")
             .field("issuer", &self.issuer.as_str())
             .field("client_id", &self.client_id.as_str())
+            .field("timings", &self.timings)
             .finish_non_exhaustive()
     }
 }
@@ -269,7 +416,7 @@ impl OAuthProvider for OidcProvider {
                 // Signed with a key we have not seen: the provider may have rotated its keys
                 // since our discovery. One fresh look, then the verdict stands.
                 tracing::info!(issuer = %self.issuer.as_str(), "ID token key unknown; refreshing the provider's keys");
-                let fresh = self.rediscover(&discovered).await?;
+                let fresh = self.rediscover(Arc::clone(&discovered)).await?;
                 id_token
                     .claims(&fresh.client.id_token_verifier(), &nonce)
                     .map_err(invalid_id_token)?

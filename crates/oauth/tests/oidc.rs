@@ -1,13 +1,15 @@
 //! The OpenID Connect adapter against a fake provider speaking the real protocol on loopback:
 //! every ID-token check must refuse its defect, PKCE and single-use codes must hold, and an
-//! unreachable provider must read as unavailable.
+//! unreachable provider must read as unavailable — unless metadata discovered earlier can still
+//! serve, and without retrying a failed discovery before the backoff is over.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use accueil_oauth::testing::{IdClaims, MockOidc, Overrides};
-use accueil_oauth::{OidcConfig, OidcProvider};
+use accueil_oauth::{MetadataTimings, OidcConfig, OidcProvider};
 use accueil_ports::identity::oauth::{AuthorizationRequest, OAuthError, OAuthProvider};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -372,4 +374,190 @@ async fn redirects_are_not_followed() {
         "{result:?}"
     );
     assert_eq!(mock.discovery_requests().await, 0);
+}
+
+/// A provider whose metadata goes stale after `fresh`.
+async fn setup_with(timings: MetadataTimings) -> (MockOidc, OidcProvider) {
+    let mock = MockOidc::start().await;
+    let provider = OidcProvider::new(mock.config(REDIRECT))
+        .unwrap()
+        .with_timings(timings);
+    (mock, provider)
+}
+
+/// Discovery answers 500 from now on (or for the next `times` requests).
+async fn discovery_outage(mock: &MockOidc, times: Option<u64>) {
+    let outage = Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(1);
+    match times {
+        Some(n) => outage.up_to_n_times(n),
+        None => outage,
+    }
+    .mount(mock.server())
+    .await;
+}
+
+fn assert_unavailable(result: Result<impl std::fmt::Debug, OAuthError>) {
+    assert!(
+        matches!(result, Err(OAuthError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+const SHORT: Duration = Duration::from_millis(100);
+
+#[tokio::test]
+async fn stale_metadata_serves_through_a_discovery_outage_and_failures_back_off() {
+    let (mock, provider) = setup_with(MetadataTimings {
+        fresh: SHORT,
+        ..MetadataTimings::default()
+    })
+    .await;
+    let user = || IdClaims::new("user-1", "ada@example.com");
+    sign_in(&mock, &provider, user()).await.unwrap();
+    assert_eq!(mock.discovery_requests().await, 1);
+
+    discovery_outage(&mock, None).await;
+    tokio::time::sleep(SHORT * 2).await;
+    let profile = sign_in(&mock, &provider, user()).await.unwrap();
+    assert_eq!(profile.subject, "user-1");
+    assert_eq!(mock.discovery_requests().await, 2, "one failed refresh");
+
+    // Still stale, but the failure is recent: no new attempt.
+    sign_in(&mock, &provider, user()).await.unwrap();
+    sign_in(&mock, &provider, user()).await.unwrap();
+    assert_eq!(
+        mock.discovery_requests().await,
+        2,
+        "no retry within the backoff"
+    );
+}
+
+#[tokio::test]
+async fn without_metadata_an_outage_is_unavailable_and_retried_only_after_the_backoff() {
+    let (mock, provider) = setup_with(MetadataTimings {
+        backoff: SHORT * 3,
+        ..MetadataTimings::default()
+    })
+    .await;
+    discovery_outage(&mock, Some(1)).await;
+    assert_unavailable(provider.authorization_url(request()).await);
+    assert_eq!(mock.discovery_requests().await, 1);
+
+    // The provider is back, but the backoff is not over: answered at once, without a request.
+    assert_unavailable(provider.authorization_url(request()).await);
+    assert_unavailable(provider.exchange("code", VERIFIER, NONCE).await);
+    assert_eq!(
+        mock.discovery_requests().await,
+        1,
+        "no retry within the backoff"
+    );
+
+    tokio::time::sleep(SHORT * 4).await;
+    let profile = sign_in(&mock, &provider, IdClaims::new("user-1", "ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(profile.subject, "user-1");
+    assert_eq!(mock.discovery_requests().await, 2);
+}
+
+#[tokio::test]
+async fn metadata_past_the_stale_limit_is_not_served() {
+    let (mock, provider) = setup_with(MetadataTimings {
+        fresh: SHORT,
+        stale_limit: SHORT * 2,
+        backoff: Duration::ZERO,
+    })
+    .await;
+    provider.authorization_url(request()).await.unwrap();
+    discovery_outage(&mock, None).await;
+    tokio::time::sleep(SHORT * 3).await;
+    assert_unavailable(provider.authorization_url(request()).await);
+}
+
+#[tokio::test]
+async fn the_key_rotation_refresh_respects_the_backoff() {
+    let (mock, provider) = setup().await;
+    let user = || IdClaims::new("user-1", "ada@example.com");
+    sign_in(&mock, &provider, user()).await.unwrap();
+
+    discovery_outage(&mock, None).await;
+    mock.rotate_key();
+    // The cached keys cannot tell whether the token is good: unavailable, not refused.
+    assert_unavailable(sign_in(&mock, &provider, user()).await);
+    assert_eq!(mock.discovery_requests().await, 2);
+    assert_unavailable(sign_in(&mock, &provider, user()).await);
+    assert_eq!(
+        mock.discovery_requests().await,
+        2,
+        "no retry within the backoff"
+    );
+}
+
+#[tokio::test]
+async fn readers_do_not_wait_for_a_slow_refresh() {
+    let (mock, provider) = setup_with(MetadataTimings {
+        fresh: SHORT,
+        ..MetadataTimings::default()
+    })
+    .await;
+    provider.authorization_url(request()).await.unwrap();
+    // From now on discovery takes a second (the real document, late). Reading it is the second
+    // discovery request the mock counts.
+    let document = reqwest::get(format!(
+        "{}/.well-known/openid-configuration",
+        mock.issuer()
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(document, "application/json")
+                .set_delay(Duration::from_secs(1)),
+        )
+        .with_priority(1)
+        .mount(mock.server())
+        .await;
+    tokio::time::sleep(SHORT * 2).await;
+
+    let refreshing = provider.authorization_url(request());
+    tokio::pin!(refreshing);
+    tokio::select! {
+        result = &mut refreshing => panic!("the refresh should be slow: {result:?}"),
+        () = tokio::time::sleep(SHORT) => {}
+    }
+    // The refresh is under way: another sign-in goes on with the stale metadata.
+    tokio::time::timeout(SHORT * 3, provider.authorization_url(request()))
+        .await
+        .expect("not queued behind the refresh")
+        .unwrap();
+    refreshing.await.unwrap();
+    assert_eq!(mock.discovery_requests().await, 3, "one refresh");
+}
+
+#[tokio::test]
+async fn requests_waiting_on_a_failed_first_discovery_do_not_retry_it() {
+    let (mock, provider) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(500).set_delay(SHORT * 3))
+        .with_priority(1)
+        .mount(mock.server())
+        .await;
+    let (first, second, third) = tokio::join!(
+        provider.authorization_url(request()),
+        provider.authorization_url(request()),
+        provider.exchange("code", VERIFIER, NONCE),
+    );
+    assert_unavailable(first);
+    assert_unavailable(second);
+    assert_unavailable(third);
+    assert_eq!(mock.discovery_requests().await, 1, "one attempt for all");
 }
