@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use accueil_ports::media::{FileError, FileKey, FileStore};
+use accueil_ports::media::{FileError, FileKey, FileRead, FileStore};
 use async_trait::async_trait;
 
 /// How old a staging file must be before `open` deletes it: old enough that no write of a
@@ -103,6 +103,42 @@ impl FileStore for LocalFileStore {
             Err(e) => Err(io_error("read", &key, &e)),
         })
         .await
+    }
+
+    async fn open(&self, key: &FileKey) -> Result<Option<FileRead>, FileError> {
+        let path = self.path_of(key)?;
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if is_absent(&e) => return Ok(None),
+            Err(e) => return Err(io_error("open", key, &e)),
+        };
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| io_error("open", key, &e))?
+            .len();
+        let key = key.clone();
+        // 64 KiB at a time, read on tokio's blocking pool (tokio::fs), ending after the first
+        // error.
+        let stream = futures_util::stream::unfold(Some(file), move |state| {
+            let key = key.clone();
+            async move {
+                let mut file = state?;
+                let mut buf = vec![0u8; 64 * 1024];
+                match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(buf), Some(file)))
+                    }
+                    Err(e) => Some((Err(io_error("read", &key, &e)), None)),
+                }
+            }
+        });
+        Ok(Some(FileRead {
+            len,
+            stream: Box::pin(stream),
+        }))
     }
 
     async fn delete(&self, key: &FileKey) -> Result<(), FileError> {

@@ -2187,6 +2187,18 @@ pub async fn file_store_contract(files: &dyn crate::media::FileStore) {
         Some(&b"two"[..]),
         "put replaces"
     );
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let big_key = key("couples/c1/photos/p1/medium.jpg");
+    files.put(&big_key, big.clone()).await.unwrap();
+    let read = files.open(&big_key).await.unwrap().expect("the file opens");
+    assert_eq!(read.len, big.len() as u64);
+    let mut streamed = Vec::new();
+    let mut stream = read.stream;
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        streamed.extend(chunk.unwrap());
+    }
+    assert_eq!(streamed, big, "open streams what get returns");
+    assert!(files.open(&key("couples/none")).await.unwrap().is_none());
     for k in [&b, &sibling, &other] {
         files.put(k, k.as_str().as_bytes().to_vec()).await.unwrap();
     }

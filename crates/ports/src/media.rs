@@ -62,6 +62,27 @@ pub enum FileError {
     Io(String),
 }
 
+/// A file's bytes, chunk by chunk, as they are read: serving a 16 MiB original does not hold
+/// it whole in memory.
+pub type ByteStream =
+    std::pin::Pin<Box<dyn futures_core::Stream<Item = Result<Vec<u8>, FileError>> + Send>>;
+
+/// A file opened for reading.
+pub struct FileRead {
+    /// Its size in bytes.
+    pub len: u64,
+    /// Its bytes.
+    pub stream: ByteStream,
+}
+
+impl std::fmt::Debug for FileRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRead")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where files live.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
@@ -79,6 +100,14 @@ pub trait FileStore: Send + Sync {
     /// # Errors
     /// `FileError::Io` when the file exists but cannot be read.
     async fn get(&self, key: &FileKey) -> Result<Option<Vec<u8>>, FileError>;
+
+    /// Opens the file under `key` for reading as a stream, or `None` when there is no such
+    /// file. The stream yields the bytes `get` would return.
+    ///
+    /// # Errors
+    /// `FileError::Io` when the file exists but cannot be opened; a read failure later comes
+    /// as an `Err` item of the stream.
+    async fn open(&self, key: &FileKey) -> Result<Option<FileRead>, FileError>;
 
     /// Deletes the file under `key`; deleting a missing file succeeds.
     ///

@@ -43,6 +43,20 @@ impl FileStore for MemoryFileStore {
         Ok(self.lock().get(key.as_str()).cloned())
     }
 
+    async fn open(
+        &self,
+        key: &FileKey,
+    ) -> Result<Option<accueil_ports::media::FileRead>, FileError> {
+        Ok(self
+            .lock()
+            .get(key.as_str())
+            .cloned()
+            .map(|bytes| accueil_ports::media::FileRead {
+                len: bytes.len() as u64,
+                stream: Box::pin(futures_util::stream::iter([Ok(bytes)])),
+            }))
+    }
+
     async fn delete(&self, key: &FileKey) -> Result<(), FileError> {
         self.lock().remove(key.as_str());
         Ok(())

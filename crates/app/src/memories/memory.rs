@@ -6,7 +6,7 @@ use accueil_domain::memories::{
     TimelineCursor,
 };
 use accueil_domain::validation::ValidationErrors;
-use accueil_ports::media::{FileError, ImageError, ProcessedImage};
+use accueil_ports::media::{FileError, FileRead, ImageError, ProcessedImage};
 use accueil_ports::memories::TimelineQuery;
 use accueil_ports::{StoreError, StoreExt};
 use chrono::NaiveDate;
@@ -82,14 +82,15 @@ impl TimelineInput {
 }
 
 /// A photo rendition to send, or the news that the client's copy is current.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PhotoFile {
     /// Its format.
     pub format: ImageFormat,
     /// Its strong entity tag, quoted.
     pub etag: String,
-    /// The bytes; `None` when the client already holds this version (answer 304).
-    pub bytes: Option<Vec<u8>>,
+    /// The bytes, streamed from the file store; `None` when the client already holds this
+    /// version (answer 304).
+    pub content: Option<FileRead>,
 }
 
 /// Why a memory request failed.
@@ -446,20 +447,20 @@ impl MemoriesService {
             return Ok(PhotoFile {
                 format,
                 etag,
-                bytes: None,
+                content: None,
             });
         }
         let key = rendition_key(memory.couple_id, &photo, size)?;
         // A photo replaced or deleted between reading its row and its file is gone: that is a
         // race, answered like a missing photo.
-        let bytes = self.ports.files.get(&key).await?.ok_or_else(|| {
+        let content = self.ports.files.open(&key).await?.ok_or_else(|| {
             tracing::warn!(memory = %memory.id.0, %key, "a photo's file is missing");
             MemoryError::NotFound
         })?;
         Ok(PhotoFile {
             format,
             etag,
-            bytes: Some(bytes),
+            content: Some(content),
         })
     }
 }
@@ -507,6 +508,16 @@ mod tests {
     use crate::identity::testing::Harness;
 
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+
+    /// The whole content of a streamed file.
+    pub(crate) async fn bytes_of(content: Option<FileRead>) -> Option<Vec<u8>> {
+        let mut stream = content?.stream;
+        let mut all = Vec::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+            all.extend(chunk.unwrap());
+        }
+        Some(all)
+    }
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-new";
 
     fn new(title: &str, photo: Option<&[u8]>) -> NewMemory {
@@ -536,19 +547,19 @@ mod tests {
             .photo(&b, memory.id.0, PhotoSize::Original, None)
             .await
             .unwrap();
-        assert_eq!(original.bytes.as_deref(), Some(JPEG));
+        assert_eq!(bytes_of(original.content).await.as_deref(), Some(JPEG));
         assert_eq!(original.format, ImageFormat::Jpeg);
         let again = m
             .photo(&b, memory.id.0, PhotoSize::Original, Some(&original.etag))
             .await
             .unwrap();
-        assert_eq!(again.bytes, None, "a current copy is not sent again");
+        assert!(again.content.is_none(), "a current copy is not sent again");
+        let thumb = m
+            .photo(&b, memory.id.0, PhotoSize::Thumb, None)
+            .await
+            .unwrap();
         assert_eq!(
-            m.photo(&b, memory.id.0, PhotoSize::Thumb, None)
-                .await
-                .unwrap()
-                .bytes
-                .as_deref(),
+            bytes_of(thumb.content).await.as_deref(),
             Some(&b"thumb"[..])
         );
         m.delete(&b, memory.id.0).await.unwrap();

@@ -7,6 +7,7 @@ use accueil_domain::memories::{Memory, Photo, PhotoSize, Rendition};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -449,7 +450,7 @@ pub(crate) fn if_none_match(req: &HttpRequest) -> Option<&str> {
 /// never sniffed into another type, never run as a document, and revalidated on every use
 /// (a share can be revoked, a photo replaced).
 pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
-    let mut res = match file.bytes {
+    let mut res = match file.content {
         Some(_) => HttpResponse::Ok(),
         None => HttpResponse::NotModified(),
     };
@@ -460,14 +461,20 @@ pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; sandbox",
         ));
-    match file.bytes {
-        Some(bytes) => res
+    match file.content {
+        Some(content) => res
             .content_type(file.format.mime())
             .insert_header((
                 header::CONTENT_DISPOSITION,
                 format!("inline; filename=\"photo.{}\"", file.format.extension()),
             ))
-            .body(bytes),
+            // Streamed from the store with its length known: an original is never held whole.
+            .no_chunking(content.len)
+            .streaming(content.stream.map(|chunk| {
+                chunk
+                    .map(web::Bytes::from)
+                    .map_err(actix_web::error::ErrorInternalServerError)
+            })),
         None => res.finish(),
     }
 }
