@@ -2463,6 +2463,7 @@ pub async fn identity_external_identities_and_flows(store: Shared) {
         binding_digest: TokenDigest("binding".into()),
         response: FlowResponse::Json,
         link_to: Some(ann.id),
+        link_session: Some(SessionId(Uuid::from_u128(77))),
         expires_at: t0() + Duration::minutes(10),
         created_at: t0(),
     };

@@ -286,6 +286,7 @@ struct FlowRow {
     binding_digest: String,
     response: String,
     link_to: Option<String>,
+    link_session: Option<String>,
     expires_at: NaiveDateTime,
     created_at: NaiveDateTime,
 }
@@ -303,6 +304,12 @@ impl TryFrom<FlowRow> for OAuthFlow {
                 StoreError::Internal(format!("corrupt response {:?}", r.response))
             })?,
             link_to: r.link_to.as_deref().map(uuid).transpose()?.map(UserId),
+            link_session: r
+                .link_session
+                .as_deref()
+                .map(uuid)
+                .transpose()?
+                .map(SessionId),
             expires_at: utc(r.expires_at),
             created_at: utc(r.created_at),
         })
@@ -416,6 +423,7 @@ impl IdentityRepo for DieselTx<'_> {
                 binding_digest: f.binding_digest.0.clone(),
                 response: f.response.as_str().to_owned(),
                 link_to: f.link_to.map(|u| u.to_string()),
+                link_session: f.link_session.map(|s| s.0.to_string()),
                 expires_at: naive(f.expires_at),
                 created_at: naive(f.created_at),
             })
@@ -439,6 +447,7 @@ impl IdentityRepo for DieselTx<'_> {
                 oauth_flows::binding_digest,
                 oauth_flows::response,
                 oauth_flows::link_to,
+                oauth_flows::link_session,
                 oauth_flows::expires_at,
                 oauth_flows::created_at,
             ))

@@ -336,6 +336,7 @@ diesel::table! {
         binding_digest -> Text,
         response -> Text,
         link_to -> Nullable<Text>,
+        link_session -> Nullable<Text>,
         expires_at -> Timestamp,
         created_at -> Timestamp,
     }

@@ -22,6 +22,7 @@ CREATE TABLE oauth_flows (
     binding_digest  TEXT NOT NULL,
     response        TEXT NOT NULL CHECK (response IN ('redirect', 'json')),
     link_to         TEXT REFERENCES users (id) ON DELETE CASCADE,
+    link_session    TEXT,
     expires_at      TIMESTAMP NOT NULL,
     created_at      TIMESTAMP NOT NULL
 );

@@ -252,12 +252,9 @@ impl IdentityService {
             .get(provider)
             .ok_or(OAuthFlowError::UnknownProvider)?;
         let name = ProviderName::parse(provider).map_err(|_| OAuthFlowError::UnknownProvider)?;
-        let link_to = match link_as {
-            Some(who) => {
-                who.session_id()?;
-                Some(who.user.id)
-            }
-            None => None,
+        let (link_to, link_session) = match link_as {
+            Some(who) => (Some(who.user.id), Some(who.session_id()?)),
+            None => (None, None),
         };
         let tokens = &self.ports.opaque_tokens;
         let (state, nonce, verifier, binding) = (
@@ -282,6 +279,7 @@ impl IdentityService {
             binding_digest: binding.digest,
             response,
             link_to,
+            link_session,
             expires_at: now + FLOW_TTL,
             created_at: now,
         };
@@ -423,13 +421,24 @@ impl IdentityService {
                     .identity()
                     .identity_by_subject(&identity.provider, &identity.subject)?;
                 if let Some(target) = flow.link_to {
-                    // The user may have been disabled or deleted since the flow started.
+                    // The user may have been disabled or deleted, or the session that started
+                    // the flow ended (logout everywhere after a stolen token), since the start.
                     let usable = tx
                         .identity()
                         .user_by_id(target)?
                         .is_some_and(|u| u.is_active && u.deleted_at.is_none());
                     if !usable {
                         return Ok(Decision::Refused(OAuthFlowError::AccountDisabled));
+                    }
+                    let live = match flow.link_session {
+                        Some(sid) => tx
+                            .identity()
+                            .session(sid)?
+                            .is_some_and(|s| s.user_id == target && s.is_live()),
+                        None => false,
+                    };
+                    if !live {
+                        return Ok(Decision::Refused(OAuthFlowError::InvalidState));
                     }
                     return match known {
                         Some(k) if k.user_id == target => Ok(Decision::Linked(k)),
@@ -1000,5 +1009,34 @@ mod tests {
             app.forgot_password("ann@example.org", None).await,
             Err(crate::identity::ResendError::PasswordAuthDisabled(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_link_needs_the_session_that_started_it_to_be_live() {
+        let h = Harness::new();
+        h.registered("ann@example.org", None).await;
+        let ann = h.principal("ann@example.org").await;
+        let started = h
+            .app
+            .oauth_start("idp", FlowResponse::Json, Some(&ann), None)
+            .await
+            .unwrap();
+        h.app.logout_all(&ann).await.unwrap();
+        let (code, state) = idp_code(&started.authorization_url, "s-8", "x@idp.test", true);
+        let (_, outcome) = h
+            .app
+            .oauth_callback(
+                "idp",
+                CallbackInput {
+                    code: Some(code),
+                    state: Some(state),
+                    error: None,
+                    binding: Some(started.binding),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Err(OAuthFlowError::InvalidState)));
+        assert!(h.app.identities(&ann).await.unwrap().is_empty());
     }
 }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{TokenDigest, UserId};
+use super::{SessionId, TokenDigest, UserId};
 use crate::validation::FieldError;
 
 /// How long a flow may take from start to callback.
@@ -128,6 +128,9 @@ pub struct OAuthFlow {
     pub response: FlowResponse,
     /// Set when a signed-in user started the flow to link an identity to their account.
     pub link_to: Option<UserId>,
+    /// The session that started a link flow: the link completes only while it is live (a
+    /// stolen token stops working for linking once its owner logs out everywhere).
+    pub link_session: Option<SessionId>,
     /// When it stops being accepted.
     pub expires_at: DateTime<Utc>,
     /// When it started.
@@ -217,6 +220,7 @@ mod tests {
             binding_digest: TokenDigest("b".into()),
             response: FlowResponse::Json,
             link_to: None,
+            link_session: None,
             expires_at: Utc::now(),
             created_at: Utc::now(),
         };
