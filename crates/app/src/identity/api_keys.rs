@@ -3,7 +3,7 @@
 
 use accueil_domain::admin::AuditAction;
 use accueil_domain::identity::{
-    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, MAX_API_KEYS,
+    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS,
 };
 use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::{StoreError, StoreExt};
@@ -131,18 +131,29 @@ impl IdentityService {
         Ok(CreatedApiKey { key, secret })
     }
 
-    /// The caller's keys in every state, oldest first.
+    /// The caller's keys in every state, oldest first, with their state now.
     ///
     /// # Errors
     /// See [`ApiKeyError`].
-    pub async fn api_keys(&self, who: &Principal) -> Result<Vec<ApiKey>, ApiKeyError> {
+    pub async fn api_keys(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(ApiKey, ApiKeyState)>, ApiKeyError> {
         who.session_id()?;
         let uid = who.user.id;
-        Ok(self
+        let now = self.ports.clock.now();
+        let keys = self
             .ports
             .store
             .read(move |tx| tx.identity().api_keys_of(uid))
-            .await?)
+            .await?;
+        Ok(keys
+            .into_iter()
+            .map(|k| {
+                let state = k.state(now);
+                (k, state)
+            })
+            .collect())
     }
 
     /// Revokes one of the caller's keys at once; revoking it again changes nothing.
@@ -295,8 +306,11 @@ mod tests {
         ));
         let keys = h.app.api_keys(&ann).await.unwrap();
         assert_eq!(keys.len(), 2);
-        assert!(keys[0].revoked_at.is_some() && keys[1].revoked_at.is_none());
-        assert!(keys[1].last_used_at.is_some(), "use is recorded");
+        assert_eq!(
+            keys.iter().map(|k| k.1).collect::<Vec<_>>(),
+            [ApiKeyState::Revoked, ApiKeyState::Active]
+        );
+        assert!(keys[1].0.last_used_at.is_some(), "use is recorded");
     }
 
     #[tokio::test]

@@ -106,7 +106,40 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a key stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyState {
+    /// It works.
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Revoked by its user (or with the account).
+    Revoked,
+}
+
+impl ApiKeyState {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+}
+
 impl ApiKey {
+    /// Its state at `now`; a revoked key stays revoked once its expiry passes.
+    pub fn state(&self, now: DateTime<Utc>) -> ApiKeyState {
+        if self.revoked_at.is_some() {
+            ApiKeyState::Revoked
+        } else if self.is_live(now) {
+            ApiKeyState::Active
+        } else {
+            ApiKeyState::Expired
+        }
+    }
+
     /// Whether it authenticates at `now`.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)

@@ -10,7 +10,9 @@ mod session;
 mod user;
 mod username;
 
-pub use api_key::{API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, MAX_API_KEYS};
+pub use api_key::{
+    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS,
+};
 pub use email::Email;
 pub use email_token::{EmailToken, TokenProblem, TokenPurpose};
 pub use external::{

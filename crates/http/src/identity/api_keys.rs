@@ -1,7 +1,7 @@
 //! `/api/v1/users/me/api-keys`: the caller's API keys. Managed from a signed-in session only.
 
 use accueil_app::identity::NewApiKey;
-use accueil_domain::identity::ApiKey;
+use accueil_domain::identity::{ApiKey, ApiKeyState};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
@@ -38,19 +38,13 @@ pub struct ApiKeyBody {
 }
 
 impl ApiKeyBody {
-    fn new(k: &ApiKey, now: DateTime<Utc>) -> Self {
+    fn new(k: &ApiKey, state: ApiKeyState) -> Self {
         Self {
             id: k.id.0,
             name: k.name.as_str().to_owned(),
             scope: k.scope.as_str(),
             hint: k.hint.clone(),
-            state: if k.revoked_at.is_some() {
-                "revoked"
-            } else if k.is_live(now) {
-                "active"
-            } else {
-                "expired"
-            },
+            state: state.as_str(),
             expires_at: k.expires_at,
             revoked_at: k.revoked_at,
             last_used_at: k.last_used_at,
@@ -110,7 +104,7 @@ pub(super) async fn create_api_key(
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CreatedApiKeyBody {
-            key: ApiKeyBody::new(&created.key, created.key.created_at),
+            key: ApiKeyBody::new(&created.key, ApiKeyState::Active),
             secret: created.secret,
         }))
 }
@@ -123,10 +117,9 @@ pub(super) async fn create_api_key(
 #[get("/users/me/api-keys")]
 pub(super) async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let keys = app.identity.api_keys(&auth.0).await?;
-    let now = Utc::now();
     Ok(HttpResponse::Ok().json(
         keys.iter()
-            .map(|k| ApiKeyBody::new(k, now))
+            .map(|(k, state)| ApiKeyBody::new(k, *state))
             .collect::<Vec<_>>(),
     ))
 }
