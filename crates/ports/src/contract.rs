@@ -1851,6 +1851,7 @@ fn memory_at(
         title: MemoryTitle::parse(title).unwrap(),
         description: Some(MemoryDescription::parse("Une journée 100% réussie").unwrap()),
         happened_on: day.map(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()),
+        recorded_on: at.date_naive(),
         photo: None,
         created_by: by,
         created_at: at,

@@ -258,6 +258,7 @@ diesel::table! {
         title -> Text,
         description -> Nullable<Text>,
         happened_on -> Nullable<Date>,
+        recorded_on -> Date,
         timeline_day -> Date,
         search_text -> Text,
         photo_id -> Nullable<Text>,

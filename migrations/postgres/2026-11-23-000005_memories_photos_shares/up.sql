@@ -7,6 +7,8 @@ CREATE TABLE memories (
     title          TEXT NOT NULL,
     description    TEXT,
     happened_on    DATE,
+    -- The day it was recorded, in the couple's time zone.
+    recorded_on    DATE NOT NULL,
     -- happened_on, or else the day it was recorded: the timeline's order.
     timeline_day   DATE NOT NULL,
     -- Lower-cased title and description: search folds case in every script on both backends.

@@ -1,6 +1,6 @@
 //! Memories: create, read, update, delete, the timeline with search, and serving photos.
 
-use accueil_domain::couples::CoupleId;
+use accueil_domain::couples::{Couple, CoupleId, local_day};
 use accueil_domain::memories::{
     ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Photo, PhotoSize, SearchTerm,
     TimelineCursor,
@@ -163,12 +163,12 @@ impl From<ImageError> for MemoryError {
 impl MemoriesService {
     /// The caller's couple, read in its own unit of work: checked before slow work (image
     /// processing), and checked again where it matters, inside the writing unit of work.
-    async fn couple_of(&self, who: &Principal) -> Result<CoupleId, MemoryError> {
+    async fn couple_of(&self, who: &Principal) -> Result<Couple, MemoryError> {
         let me = who.user.id;
         self.ports
             .store
-            .read(move |tx| -> Result<CoupleId, MemoryError> {
-                Ok(tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?.id)
+            .read(move |tx| -> Result<Couple, MemoryError> {
+                Ok(tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?)
             })
             .await
     }
@@ -232,18 +232,21 @@ impl MemoriesService {
         let (Ok(title), Ok(description)) = (title, description) else {
             return Err(MemoryError::Invalid(ValidationErrors(Vec::new())));
         };
-        let couple = self.couple_of(who).await?;
+        let found = self.couple_of(who).await?;
+        let couple = found.id;
         let photo = match input.photo {
             Some(upload) => Some(self.store_photo(couple, upload).await?),
             None => None,
         };
         let now = self.now();
+        let recorded_on = local_day(now, found.profile.time_zone.as_ref());
         let memory = Memory {
             id: MemoryId(self.ports.ids.new_id()),
             couple_id: couple,
             title,
             description,
             happened_on: input.happened_on,
+            recorded_on,
             photo,
             created_by: who.user.id,
             created_at: now,
@@ -761,5 +764,35 @@ mod tests {
         let keys = h.files.keys();
         assert!(keys.iter().any(|k| k.ends_with("original.png")));
         assert!(!keys.iter().any(|k| k.ends_with("original.jpg")));
+    }
+
+    #[tokio::test]
+    async fn an_undated_memory_belongs_to_the_couples_day() {
+        let h = Harness::new();
+        let (a, _) = h.paired("a@example.org", "b@example.org").await;
+        // 09:30 UTC is 23:30 the day before in Honolulu.
+        h.couples()
+            .update_couple_profile(
+                &a,
+                crate::couples::CoupleProfilePatch {
+                    time_zone: Patch::Set("Pacific/Honolulu".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let m = h.memories().create(&a, new("Le soir", None)).await.unwrap();
+        let m = Memory {
+            happened_on: None,
+            ..m
+        };
+        assert_eq!(
+            m.timeline_day(),
+            NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+        );
+        assert_eq!(
+            m.created_at.date_naive(),
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+        );
     }
 }

@@ -70,6 +70,9 @@ pub struct Memory {
     pub description: Option<MemoryDescription>,
     /// The day it happened, when known.
     pub happened_on: Option<NaiveDate>,
+    /// The day it was recorded, in the couple's time zone (a memory recorded at 23:30 in Paris
+    /// belongs to that day, not to the next UTC day).
+    pub recorded_on: NaiveDate,
     /// Its photo.
     pub photo: Option<Photo>,
     /// Who created it.
@@ -83,8 +86,7 @@ pub struct Memory {
 impl Memory {
     /// Its place on the timeline: the day it happened, or else the day it was recorded.
     pub fn timeline_day(&self) -> NaiveDate {
-        self.happened_on
-            .unwrap_or_else(|| self.created_at.date_naive())
+        self.happened_on.unwrap_or(self.recorded_on)
     }
 
     /// What text search looks in: title and description, lower-cased so that search ignores
@@ -178,6 +180,7 @@ mod tests {
             title: MemoryTitle::parse(title).unwrap(),
             description: description.map(|d| MemoryDescription::parse(d).unwrap()),
             happened_on: None,
+            recorded_on: at.date_naive(),
             photo: None,
             created_by: UserId(Uuid::nil()),
             created_at: at,
