@@ -67,6 +67,9 @@ pub enum PasswordCheckError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Storage failed (reading the session of an account without a password).
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// An address change request.
@@ -350,8 +353,7 @@ impl IdentityService {
                 .ports
                 .store
                 .read(move |tx| tx.identity().session(sid))
-                .await
-                .map_err(|e| PasswordCheckError::Hash(HashError::Internal(e.to_string())))?;
+                .await?;
             let fresh = session.is_some_and(|s| {
                 self.ports.clock.now() - s.created_at <= chrono::Duration::minutes(10)
             });
@@ -398,6 +400,7 @@ macro_rules! from_password_check {
                     PasswordCheckError::ReauthenticationRequired => Self::ReauthenticationRequired,
                     PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
                     PasswordCheckError::Hash(h) => Self::Hash(h),
+                    PasswordCheckError::Store(s) => Self::Store(s),
                 }
             }
         }

@@ -194,6 +194,7 @@ impl From<PasswordCheckError> for OAuthLinkError {
             | PasswordCheckError::ReauthenticationRequired => Self::WrongPassword,
             PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
             PasswordCheckError::Hash(h) => Self::Hash(h),
+            PasswordCheckError::Store(s) => Self::Store(s),
         }
     }
 }
