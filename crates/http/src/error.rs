@@ -123,6 +123,11 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, code, "Unauthorized", detail)
     }
 
+    /// 404 `not_found`: no such object, or not one the caller may see.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
     /// 409.
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, "Conflict", detail)
@@ -228,11 +233,5 @@ impl ResponseError for ApiError {
 
 /// Answer for a path that no route serves.
 pub(crate) async fn not_found() -> HttpResponse {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Not found",
-        "no such resource",
-    )
-    .error_response()
+    ApiError::not_found("no such resource").error_response()
 }

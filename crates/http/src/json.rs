@@ -55,15 +55,8 @@ pub(crate) fn too_large(detail: impl Into<String>) -> ApiError {
 }
 
 pub(crate) fn path_config() -> PathConfig {
-    PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Not found",
-            err.to_string(),
-        )
-        .into()
-    })
+    PathConfig::default()
+        .error_handler(|err: PathError, _req| ApiError::not_found(err.to_string()).into())
 }
 
 pub(crate) fn query_config() -> QueryConfig {

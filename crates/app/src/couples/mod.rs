@@ -99,7 +99,10 @@ impl CouplesService {
 }
 
 /// The caller's active couple, inside the unit of work.
-fn my_couple(tx: &mut dyn Tx, me: UserId) -> Result<Result<Couple, NotInCouple>, StoreError> {
+pub(crate) fn my_couple(
+    tx: &mut dyn Tx,
+    me: UserId,
+) -> Result<Result<Couple, NotInCouple>, StoreError> {
     Ok(tx.couples().active_couple_of(me)?.ok_or(NotInCouple))
 }
 

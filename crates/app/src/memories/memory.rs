@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{MemoriesService, rendition_key};
-use crate::couples::NotInCouple;
+use crate::couples::{NotInCouple, my_couple};
 use crate::identity::{Patch, Principal};
 
 /// An uploaded photo: only its bytes count (the client's file name and type are ignored).
@@ -167,9 +167,7 @@ impl MemoriesService {
         let me = who.user.id;
         self.ports
             .store
-            .read(move |tx| -> Result<Couple, MemoryError> {
-                Ok(tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?)
-            })
+            .read(move |tx| -> Result<Couple, MemoryError> { Ok(my_couple(tx, me)??) })
             .await
     }
 
@@ -258,7 +256,7 @@ impl MemoriesService {
             .ports
             .store
             .write(move |tx| -> Result<(), MemoryError> {
-                let now_couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let now_couple = my_couple(tx, me)??;
                 if now_couple.id != m.couple_id {
                     return Err(NotInCouple.into());
                 }
@@ -284,7 +282,7 @@ impl MemoriesService {
         self.ports
             .store
             .read(move |tx| -> Result<Memory, MemoryError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 tx.memories()
                     .memory(couple.id, MemoryId(id))?
                     .ok_or(MemoryError::NotFound)
@@ -334,7 +332,7 @@ impl MemoriesService {
             .ports
             .store
             .write(move |tx| -> Result<(Memory, Option<Photo>), MemoryError> {
-                let c = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let c = my_couple(tx, me)??;
                 if c.id != couple {
                     return Err(MemoryError::NotFound);
                 }
@@ -384,7 +382,7 @@ impl MemoriesService {
             .store
             .write(
                 move |tx| -> Result<(CoupleId, Option<Photo>), MemoryError> {
-                    let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                    let couple = my_couple(tx, me)??;
                     let memory = tx
                         .memories()
                         .memory(couple.id, MemoryId(id))?
@@ -415,7 +413,7 @@ impl MemoriesService {
         self.ports
             .store
             .read(move |tx| -> Result<Timeline, MemoryError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 let items = tx.memories().timeline(couple.id, &query, limit + 1)?;
                 Ok(timeline_page(items, limit))
             })

@@ -6,7 +6,7 @@ use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::{StoreError, StoreExt};
 
 use super::MemoriesService;
-use crate::couples::NotInCouple;
+use crate::couples::{NotInCouple, my_couple};
 use crate::identity::Principal;
 
 /// A perspective slot: number 1 is partner A's, 2 is partner B's.
@@ -38,6 +38,17 @@ pub enum PerspectiveError {
     Store(#[from] StoreError),
 }
 
+/// Both slots, 1 then 2, from the perspectives stored for a couple.
+pub(super) fn slots(stored: Vec<Perspective>) -> Vec<PerspectiveView> {
+    [Side::A, Side::B]
+        .into_iter()
+        .map(|side| PerspectiveView {
+            number: number_of_side(side),
+            perspective: stored.iter().find(|p| p.side == side).cloned(),
+        })
+        .collect()
+}
+
 impl MemoriesService {
     /// Both slots of the caller's couple.
     ///
@@ -52,15 +63,8 @@ impl MemoriesService {
             .store
             .read(
                 move |tx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
-                    let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
-                    let stored = tx.memories().perspectives(couple.id)?;
-                    Ok([Side::A, Side::B]
-                        .into_iter()
-                        .map(|side| PerspectiveView {
-                            number: number_of_side(side),
-                            perspective: stored.iter().find(|p| p.side == side).cloned(),
-                        })
-                        .collect())
+                    let couple = my_couple(tx, me)??;
+                    Ok(slots(tx.memories().perspectives(couple.id)?))
                 },
             )
             .await
@@ -80,7 +84,7 @@ impl MemoriesService {
         self.ports
             .store
             .read(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 Ok(PerspectiveView {
                     number,
                     perspective: tx.memories().perspective(couple.id, side)?,
@@ -107,7 +111,7 @@ impl MemoriesService {
         self.ports
             .store
             .write(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 if couple.side_of(me) != Some(side) {
                     return Err(PerspectiveError::NotYours);
                 }

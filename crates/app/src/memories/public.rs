@@ -3,15 +3,14 @@
 //! revoked, expired, or its couple dissolved) answers the same "not found", so a link tells
 //! nothing about why it stopped working.
 
-use accueil_domain::couples::{CoupleProfile, Side, Together, together};
-use accueil_domain::memories::{
-    Memory, MemoryId, PhotoSize, Share, ShareScope, ShareState, number_of_side,
-};
+use accueil_domain::couples::{CoupleProfile, Together, together};
+use accueil_domain::memories::{Memory, MemoryId, PhotoSize, Share, ShareScope, ShareState};
 use accueil_domain::validation::ValidationErrors;
 use accueil_ports::{StoreError, StoreExt};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::perspectives::slots;
 use super::{
     MemoriesService, MemoryError, PerspectiveView, PhotoFile, Timeline, TimelineInput,
     timeline_page, timeline_query,
@@ -100,13 +99,7 @@ impl MemoriesService {
                     share,
                     together,
                     profile,
-                    perspectives: [Side::A, Side::B]
-                        .into_iter()
-                        .map(|side| PerspectiveView {
-                            number: number_of_side(side),
-                            perspective: stored.iter().find(|p| p.side == side).cloned(),
-                        })
-                        .collect(),
+                    perspectives: slots(stored),
                     memories: timeline_page(items, limit),
                 })
             })

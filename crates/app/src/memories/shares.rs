@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::MemoriesService;
-use crate::couples::NotInCouple;
+use crate::couples::{NotInCouple, my_couple};
 use crate::identity::Principal;
 
 /// A new share link.
@@ -79,7 +79,7 @@ impl MemoriesService {
             .ports
             .store
             .write(move |tx| -> Result<Share, ShareError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 // Locks the couple: concurrent creations count active shares one at a time.
                 tx.couples().couple(couple.id)?;
                 if let ShareScope::Only(ids) = &scope {
@@ -137,7 +137,7 @@ impl MemoriesService {
         self.ports
             .store
             .read(move |tx| -> Result<Vec<(Share, ShareState)>, ShareError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 Ok(tx
                     .memories()
                     .shares(couple.id)?
@@ -161,7 +161,7 @@ impl MemoriesService {
         self.ports
             .store
             .write(move |tx| -> Result<Share, ShareError> {
-                let couple = tx.couples().active_couple_of(me)?.ok_or(NotInCouple)?;
+                let couple = my_couple(tx, me)??;
                 tx.memories()
                     .revoke_share(couple.id, ShareId(id), now)?
                     .ok_or(ShareError::NotFound)

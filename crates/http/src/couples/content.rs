@@ -4,7 +4,6 @@ use accueil_app::couples::{
     ActionInput, ActionPatch, CheckInInput, ContentError, GoalInput, GoalPatch, GoalView,
 };
 use accueil_domain::couples::{CheckIn, GoalAction, Letter};
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,12 +21,7 @@ impl From<ContentError> for ApiError {
     fn from(e: ContentError) -> Self {
         match e {
             ContentError::NotInCouple(n) => not_in_couple(n),
-            ContentError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found",
-                "no such resource",
-            ),
+            ContentError::NotFound => ApiError::not_found("no such resource"),
             ContentError::Transition(t) => ApiError::conflict("invalid_transition", t.to_string()),
             ContentError::Invalid(v) => ApiError::validation(&v),
             ContentError::Store(e) => ApiError::store(&e),

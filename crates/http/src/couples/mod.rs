@@ -130,12 +130,7 @@ impl From<QnaError> for ApiError {
     fn from(e: QnaError) -> Self {
         match e {
             QnaError::NotInCouple(n) => not_in_couple(n),
-            QnaError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found",
-                "no such question",
-            ),
+            QnaError::NotFound => ApiError::not_found("no such question"),
             QnaError::NotAuthor => ApiError::forbidden(
                 "not_author",
                 "only the partner who asked may change or delete a question",

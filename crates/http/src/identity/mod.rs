@@ -114,12 +114,7 @@ impl From<ApiKeyError> for ApiError {
             ApiKeyError::SessionRequired(s) => s.into(),
             ApiKeyError::Invalid(v) => ApiError::validation(&v),
             e @ ApiKeyError::TooMany => ApiError::conflict("too_many_api_keys", e.to_string()),
-            ApiKeyError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found",
-                "no such API key of yours",
-            ),
+            ApiKeyError::NotFound => ApiError::not_found("no such API key of yours"),
             ApiKeyError::Store(e) => ApiError::store(&e),
         }
     }

@@ -141,12 +141,7 @@ impl From<UnlinkError> for ApiError {
     fn from(e: UnlinkError) -> Self {
         match e {
             UnlinkError::SessionRequired(s) => s.into(),
-            UnlinkError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "Not found",
-                "no such identity of yours",
-            ),
+            UnlinkError::NotFound => ApiError::not_found("no such identity of yours"),
             e @ UnlinkError::LastSignInMethod => {
                 ApiError::conflict("last_sign_in_method", e.to_string())
             }

@@ -43,16 +43,12 @@ fn invalid(v: &accueil_domain::validation::ValidationErrors) -> ApiError {
     }
 }
 
-fn not_found(detail: &'static str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
-}
-
 impl From<PerspectiveError> for ApiError {
     fn from(e: PerspectiveError) -> Self {
         match e {
             PerspectiveError::NotInCouple(n) => not_in_couple(n),
             PerspectiveError::NotFound => {
-                not_found("perspectives are numbered 1 (partner A) and 2 (partner B)")
+                ApiError::not_found("perspectives are numbered 1 (partner A) and 2 (partner B)")
             }
             PerspectiveError::NotYours => ApiError::forbidden(
                 "not_your_perspective",
@@ -68,7 +64,9 @@ impl From<MemoryError> for ApiError {
     fn from(e: MemoryError) -> Self {
         match e {
             MemoryError::NotInCouple(n) => not_in_couple(n),
-            MemoryError::NotFound => not_found("no such memory (or photo) in your couple"),
+            MemoryError::NotFound => {
+                ApiError::not_found("no such memory (or photo) in your couple")
+            }
             MemoryError::Invalid(v) => invalid(&v),
             MemoryError::UnsupportedImage => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -101,7 +99,7 @@ impl From<ShareError> for ApiError {
     fn from(e: ShareError) -> Self {
         match e {
             ShareError::NotInCouple(n) => not_in_couple(n),
-            ShareError::NotFound => not_found("no such share link in your couple"),
+            ShareError::NotFound => ApiError::not_found("no such share link in your couple"),
             ShareError::Invalid(v) => ApiError::validation(&v),
             e @ ShareError::TooMany { .. } => ApiError::conflict("too_many_shares", e.to_string()),
             ShareError::Store(e) => ApiError::store(&e),
@@ -112,7 +110,9 @@ impl From<ShareError> for ApiError {
 impl From<PublicError> for ApiError {
     fn from(e: PublicError) -> Self {
         match e {
-            PublicError::NotFound => not_found("this link does not exist or no longer works"),
+            PublicError::NotFound => {
+                ApiError::not_found("this link does not exist or no longer works")
+            }
             PublicError::Invalid(v) => invalid(&v),
             e @ PublicError::Media(_) => ApiError::internal(&e),
             PublicError::Store(e) => ApiError::store(&e),
