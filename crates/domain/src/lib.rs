@@ -10,4 +10,5 @@ pub mod identity;
 pub mod limits;
 pub mod memories;
 pub mod notify;
+pub mod queues;
 pub mod validation;

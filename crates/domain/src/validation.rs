@@ -82,3 +82,146 @@ pub fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String
     }
     Ok(s.to_owned())
 }
+
+/// Every field problem of one check: a [`FieldError`] or several.
+pub trait IntoFieldErrors {
+    /// The problems, as a list.
+    fn into_field_errors(self) -> Vec<FieldError>;
+}
+
+impl IntoFieldErrors for FieldError {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        vec![self]
+    }
+}
+
+impl IntoFieldErrors for ValidationErrors {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+}
+
+/// The outcomes of several independent field checks, as one: every value when all passed,
+/// otherwise every problem of every field at once (so a client fixes a form in one round
+/// trip), never a half-validated value.
+///
+/// `(Title::parse(&r.title), r.note.as_deref().map(Note::parse).transpose()).all()?`
+pub trait Fields {
+    /// The checked values.
+    type Output;
+    /// All values, or all problems.
+    ///
+    /// # Errors
+    /// [`ValidationErrors`] with the problems of every failed check, in order.
+    fn all(self) -> Result<Self::Output, ValidationErrors>;
+}
+
+macro_rules! fields_for_tuples {
+    ($( ($($t:ident $e:ident $v:ident),+) )+) => {$(
+        impl<$($t, $e: IntoFieldErrors),+> Fields for ($(Result<$t, $e>,)+) {
+            type Output = ($($t,)+);
+            fn all(self) -> Result<Self::Output, ValidationErrors> {
+                let ($($v,)+) = self;
+                let mut errors = Vec::new();
+                $(
+                    let $v = match $v {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            errors.extend(e.into_field_errors());
+                            None
+                        }
+                    };
+                )+
+                match ($($v,)+) {
+                    ($(Some($v),)+) => Ok(($($v,)+)),
+                    _ => Err(ValidationErrors(errors)),
+                }
+            }
+        }
+    )+};
+}
+
+fields_for_tuples! {
+    (A EA a)
+    (A EA a, B EB b)
+    (A EA a, B EB b, C EC c)
+    (A EA a, B EB b, C EC c, D ED d)
+    (A EA a, B EB b, C EC c, D ED d, F EF f)
+    (A EA a, B EB b, C EC c, D ED d, F EF f, G EG g)
+    (A EA a, B EB b, C EC c, D ED d, F EF f, G EG g, H EH h)
+    (A EA a, B EB b, C EC c, D ED d, F EF f, G EG g, H EH h, I EI i)
+}
+
+/// A field that may be absent from a partial update, set to a value, or cleared with `null`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Absent: keep the stored value.
+    #[default]
+    Keep,
+    /// `null`: remove it.
+    Clear,
+    /// A new value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// Applies the patch to an optional field.
+    pub fn apply_to(self, target: &mut Option<T>) {
+        match self {
+            Patch::Keep => {}
+            Patch::Clear => *target = None,
+            Patch::Set(v) => *target = Some(v),
+        }
+    }
+
+    /// Checks a set value with `parse`; `Keep` and `Clear` pass as they are.
+    ///
+    /// # Errors
+    /// `parse`'s error for a set value.
+    pub fn try_map<U, E>(self, parse: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
+        match self {
+            Patch::Keep => Ok(Patch::Keep),
+            Patch::Clear => Ok(Patch::Clear),
+            Patch::Set(v) => parse(v).map(Patch::Set),
+        }
+    }
+
+    /// Whether it changes anything.
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+}
+
+#[cfg(test)]
+mod fields_tests {
+    use super::*;
+
+    fn bad(field: &'static str) -> FieldError {
+        FieldError::new(field, "required", "must not be blank")
+    }
+
+    #[test]
+    fn all_values_or_every_problem() {
+        let ok: Result<(u8, &str), ValidationErrors> =
+            (Ok::<_, FieldError>(1u8), Ok::<_, FieldError>("x")).all();
+        assert_eq!(ok.unwrap(), (1, "x"));
+        let two = (
+            Err::<u8, _>(bad("a")),
+            Ok::<_, FieldError>(2u8),
+            Err::<u8, _>(bad("c")),
+        )
+            .all()
+            .unwrap_err();
+        assert_eq!(
+            two.0.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        let nested = (
+            Err::<u8, _>(ValidationErrors(vec![bad("x"), bad("y")])),
+            Err::<u8, _>(bad("z")),
+        )
+            .all()
+            .unwrap_err();
+        assert_eq!(nested.0.len(), 3);
+    }
+}

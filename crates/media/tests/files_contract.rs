@@ -5,5 +5,5 @@
 async fn the_local_file_store_meets_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let store = accueil_media::LocalFileStore::open(dir.path()).unwrap();
-    accueil_ports::contract::file_store_contract(&store).await;
+    accueil_ports::contract::media::file_store(&store).await;
 }

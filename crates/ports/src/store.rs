@@ -13,9 +13,9 @@ use std::future::Future;
 use async_trait::async_trait;
 
 use crate::admin::AuditRepo;
-use crate::couples::CouplesRepo;
-use crate::identity::IdentityRepo;
-use crate::memories::MemoriesRepo;
+use crate::couples::{CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo};
+use crate::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
+use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
 
 /// A storage failure that no use case can act on, except by answering "try again later".
@@ -42,18 +42,42 @@ pub enum Access {
     Write,
 }
 
-/// The repositories, all bound to one open transaction.
+/// The repositories, all bound to one open transaction: one per aggregate, named as its files
+/// are in every layer (`ports/src/<module>/<aggregate>.rs`, the stores' files, the contract
+/// suite's).
 pub trait Tx: Send {
-    /// Users, sessions and refresh tokens.
-    fn identity(&mut self) -> &mut dyn IdentityRepo;
-    /// The audit log.
+    /// Users (identity).
+    fn users(&mut self) -> &mut dyn UsersRepo;
+    /// Sessions and their refresh tokens (identity).
+    fn sessions(&mut self) -> &mut dyn SessionsRepo;
+    /// One-time tokens of mailed links (identity).
+    fn email_tokens(&mut self) -> &mut dyn EmailTokensRepo;
+    /// API keys (identity).
+    fn api_keys(&mut self) -> &mut dyn ApiKeysRepo;
+    /// External identities, sign-in flows and pending links (identity).
+    fn oauth(&mut self) -> &mut dyn OAuthRepo;
+    /// The audit log (admin).
     fn audit(&mut self) -> &mut dyn AuditRepo;
-    /// The mail outbox.
+    /// The mail outbox (notify).
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
-    /// Couples, their feed and their content.
-    fn couples(&mut self) -> &mut dyn CouplesRepo;
-    /// The memories site's content.
+    /// Couples, their profile and invites (couples).
+    fn pairing(&mut self) -> &mut dyn PairingRepo;
+    /// The couples' change feed (couples).
+    fn feed(&mut self) -> &mut dyn FeedRepo;
+    /// Questions and answers (couples).
+    fn qna(&mut self) -> &mut dyn QnaRepo;
+    /// Goals and their actions (couples).
+    fn goals(&mut self) -> &mut dyn GoalsRepo;
+    /// Daily check-ins (couples).
+    fn checkins(&mut self) -> &mut dyn CheckinsRepo;
+    /// Monthly letters (couples).
+    fn letters(&mut self) -> &mut dyn LettersRepo;
+    /// Memories and their photos (memories).
     fn memories(&mut self) -> &mut dyn MemoriesRepo;
+    /// The partners' perspectives (memories).
+    fn perspectives(&mut self) -> &mut dyn PerspectivesRepo;
+    /// Share links (memories).
+    fn shares(&mut self) -> &mut dyn SharesRepo;
 }
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.

@@ -183,9 +183,9 @@ async fn a_disabled_account_can_neither_log_in_nor_refresh() {
     s.store()
         .write(
             move |tx| -> Result<(), accueil_ports::identity::UserWriteError> {
-                let mut u = tx.identity().user_by_id(id)?.unwrap();
+                let mut u = tx.users().user_by_id(id)?.unwrap();
                 u.is_active = false;
-                tx.identity().update_user(&u)
+                tx.users().update_user(&u)
             },
         )
         .await

@@ -1,8 +1,11 @@
 //! Running one unit of work in one transaction, and the conversions every repository shares.
 
 use accueil_ports::admin::AuditRepo;
-use accueil_ports::couples::CouplesRepo;
-use accueil_ports::identity::IdentityRepo;
+use accueil_ports::couples::{
+    CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo,
+};
+use accueil_ports::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
+use accueil_ports::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use accueil_ports::notify::OutboxRepo;
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, StoreError, Tx};
@@ -58,7 +61,19 @@ impl DieselTx<'_> {
 }
 
 impl Tx for DieselTx<'_> {
-    fn identity(&mut self) -> &mut dyn IdentityRepo {
+    fn users(&mut self) -> &mut dyn UsersRepo {
+        self
+    }
+    fn sessions(&mut self) -> &mut dyn SessionsRepo {
+        self
+    }
+    fn email_tokens(&mut self) -> &mut dyn EmailTokensRepo {
+        self
+    }
+    fn api_keys(&mut self) -> &mut dyn ApiKeysRepo {
+        self
+    }
+    fn oauth(&mut self) -> &mut dyn OAuthRepo {
         self
     }
     fn audit(&mut self) -> &mut dyn AuditRepo {
@@ -67,10 +82,31 @@ impl Tx for DieselTx<'_> {
     fn outbox(&mut self) -> &mut dyn OutboxRepo {
         self
     }
-    fn couples(&mut self) -> &mut dyn CouplesRepo {
+    fn pairing(&mut self) -> &mut dyn PairingRepo {
         self
     }
-    fn memories(&mut self) -> &mut dyn accueil_ports::memories::MemoriesRepo {
+    fn feed(&mut self) -> &mut dyn FeedRepo {
+        self
+    }
+    fn qna(&mut self) -> &mut dyn QnaRepo {
+        self
+    }
+    fn goals(&mut self) -> &mut dyn GoalsRepo {
+        self
+    }
+    fn checkins(&mut self) -> &mut dyn CheckinsRepo {
+        self
+    }
+    fn letters(&mut self) -> &mut dyn LettersRepo {
+        self
+    }
+    fn memories(&mut self) -> &mut dyn MemoriesRepo {
+        self
+    }
+    fn perspectives(&mut self) -> &mut dyn PerspectivesRepo {
+        self
+    }
+    fn shares(&mut self) -> &mut dyn SharesRepo {
         self
     }
 }

@@ -2,6 +2,5 @@
 
 #[tokio::test]
 async fn the_memory_file_store_meets_the_contract() {
-    accueil_ports::contract::file_store_contract(&accueil_store_memory::MemoryFileStore::new())
-        .await;
+    accueil_ports::contract::media::file_store(&accueil_store_memory::MemoryFileStore::new()).await;
 }

@@ -161,7 +161,7 @@ impl CouplesService {
                     created_at: now,
                     updated_at: now,
                 };
-                tx.couples().insert_goal(&goal)?;
+                tx.goals().insert_goal(&goal)?;
                 changed(
                     tx,
                     couple.id,
@@ -194,14 +194,13 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<Page<GoalView>, ContentError> {
                 let couple = my_couple(tx, me)??;
-                let (goals, next) = paged(
-                    tx.couples().goals(couple.id, after, limit + 1)?,
-                    limit,
-                    |g| g.id,
-                );
+                let (goals, next) =
+                    paged(tx.goals().goals(couple.id, after, limit + 1)?, limit, |g| {
+                        g.id
+                    });
                 let mut items = Vec::with_capacity(goals.len());
                 for goal in goals {
-                    let actions = tx.couples().actions(couple.id, goal.id)?;
+                    let actions = tx.goals().actions(couple.id, goal.id)?;
                     items.push(GoalView { goal, actions });
                 }
                 Ok(Page { items, next })
@@ -220,10 +219,10 @@ impl CouplesService {
             .read(move |tx| -> Result<GoalView, ContentError> {
                 let couple = my_couple(tx, me)??;
                 let goal = tx
-                    .couples()
+                    .goals()
                     .goal(couple.id, id)?
                     .ok_or(ContentError::NotFound)?;
-                let actions = tx.couples().actions(couple.id, id)?;
+                let actions = tx.goals().actions(couple.id, id)?;
                 Ok(GoalView { goal, actions })
             })
             .await
@@ -260,7 +259,7 @@ impl CouplesService {
             .write(move |tx| -> Result<GoalView, ContentError> {
                 let couple = my_couple(tx, me)??;
                 let mut goal = tx
-                    .couples()
+                    .goals()
                     .goal(couple.id, id)?
                     .ok_or(ContentError::NotFound)?;
                 if let Some(t) = title {
@@ -272,7 +271,7 @@ impl CouplesService {
                     goal.set_status(to, now)?;
                 }
                 goal.updated_at = now;
-                tx.couples().update_goal(&goal)?;
+                tx.goals().update_goal(&goal)?;
                 changed(
                     tx,
                     couple.id,
@@ -281,7 +280,7 @@ impl CouplesService {
                     ChangeOp::Upsert,
                     now,
                 )?;
-                let actions = tx.couples().actions(couple.id, id)?;
+                let actions = tx.goals().actions(couple.id, id)?;
                 Ok(GoalView { goal, actions })
             })
             .await
@@ -299,7 +298,7 @@ impl CouplesService {
             .write(move |tx| -> Result<(), ContentError> {
                 let couple = my_couple(tx, me)??;
                 let actions = tx
-                    .couples()
+                    .goals()
                     .delete_goal(couple.id, id)?
                     .ok_or(ContentError::NotFound)?;
                 for a in actions {
@@ -342,7 +341,7 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<GoalAction, ContentError> {
                 let couple = my_couple(tx, me)??;
-                tx.couples()
+                tx.goals()
                     .goal(couple.id, goal)?
                     .ok_or(ContentError::NotFound)?;
                 let action = GoalAction {
@@ -357,7 +356,7 @@ impl CouplesService {
                     created_at: now,
                     updated_at: now,
                 };
-                tx.couples().insert_action(&action)?;
+                tx.goals().insert_action(&action)?;
                 changed(
                     tx,
                     couple.id,
@@ -385,10 +384,10 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<Vec<GoalAction>, ContentError> {
                 let couple = my_couple(tx, me)??;
-                tx.couples()
+                tx.goals()
                     .goal(couple.id, goal)?
                     .ok_or(ContentError::NotFound)?;
-                Ok(tx.couples().actions(couple.id, goal)?)
+                Ok(tx.goals().actions(couple.id, goal)?)
             })
             .await
     }
@@ -421,7 +420,7 @@ impl CouplesService {
             .write(move |tx| -> Result<GoalAction, ContentError> {
                 let couple = my_couple(tx, me)??;
                 let mut action = tx
-                    .couples()
+                    .goals()
                     .action(couple.id, goal, id)?
                     .ok_or(ContentError::NotFound)?;
                 if let Some(t) = title {
@@ -435,7 +434,7 @@ impl CouplesService {
                     action.set_done(done, now);
                 }
                 action.updated_at = now;
-                tx.couples().update_action(&action)?;
+                tx.goals().update_action(&action)?;
                 changed(
                     tx,
                     couple.id,
@@ -465,7 +464,7 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<(), ContentError> {
                 let couple = my_couple(tx, me)??;
-                if !tx.couples().delete_action(couple.id, goal, id)? {
+                if !tx.goals().delete_action(couple.id, goal, id)? {
                     return Err(ContentError::NotFound);
                 }
                 changed(
@@ -508,7 +507,7 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<CheckIn, ContentError> {
                 let couple = my_couple(tx, me)??;
-                let stored = tx.couples().upsert_checkin(&CheckIn {
+                let stored = tx.checkins().upsert_checkin(&CheckIn {
                     id,
                     couple_id: couple.id,
                     user_id: me,
@@ -552,7 +551,7 @@ impl CouplesService {
             .read(move |tx| -> Result<_, ContentError> {
                 let couple = my_couple(tx, me)??;
                 let (items, next) = paged(
-                    tx.couples()
+                    tx.checkins()
                         .checkins(couple.id, from, to, after, limit + 1)?,
                     limit,
                     |c| (c.day, c.id),
@@ -572,7 +571,7 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<CheckIn, ContentError> {
                 let couple = my_couple(tx, me)??;
-                tx.couples()
+                tx.checkins()
                     .checkin(couple.id, id)?
                     .ok_or(ContentError::NotFound)
             })
@@ -592,13 +591,13 @@ impl CouplesService {
             .write(move |tx| -> Result<(), ContentError> {
                 let couple = my_couple(tx, me)??;
                 let c = tx
-                    .couples()
+                    .checkins()
                     .checkin(couple.id, id)?
                     .ok_or(ContentError::NotFound)?;
                 if c.user_id != me {
                     return Err(ContentError::NotFound);
                 }
-                tx.couples().delete_checkin(couple.id, id)?;
+                tx.checkins().delete_checkin(couple.id, id)?;
                 changed(
                     tx,
                     couple.id,
@@ -633,12 +632,12 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<Letter, ContentError> {
                 let couple = my_couple(tx, me)??;
-                let letter = match tx.couples().letter_of_month(couple.id, month)? {
+                let letter = match tx.letters().letter_of_month(couple.id, month)? {
                     Some(mut existing) => {
                         existing.content = content;
                         existing.last_author = me;
                         existing.updated_at = now;
-                        tx.couples().update_letter(&existing)?;
+                        tx.letters().update_letter(&existing)?;
                         existing
                     }
                     None => {
@@ -651,7 +650,7 @@ impl CouplesService {
                             created_at: now,
                             updated_at: now,
                         };
-                        tx.couples().insert_letter(&letter)?;
+                        tx.letters().insert_letter(&letter)?;
                         letter
                     }
                 };
@@ -691,7 +690,7 @@ impl CouplesService {
                 let couple = my_couple(tx, me)??;
                 if let Some(m) = month {
                     return Ok((
-                        tx.couples()
+                        tx.letters()
                             .letter_of_month(couple.id, m)?
                             .into_iter()
                             .collect(),
@@ -699,7 +698,7 @@ impl CouplesService {
                     ));
                 }
                 let (items, next) = paged(
-                    tx.couples().letters(couple.id, after, limit + 1)?,
+                    tx.letters().letters(couple.id, after, limit + 1)?,
                     limit,
                     |l| l.month,
                 );
@@ -718,7 +717,7 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<Letter, ContentError> {
                 let couple = my_couple(tx, me)??;
-                tx.couples()
+                tx.letters()
                     .letter(couple.id, id)?
                     .ok_or(ContentError::NotFound)
             })

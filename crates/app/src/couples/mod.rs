@@ -103,7 +103,7 @@ pub(crate) fn my_couple(
     tx: &mut dyn Tx,
     me: UserId,
 ) -> Result<Result<Couple, NotInCouple>, StoreError> {
-    Ok(tx.couples().active_couple_of(me)?.ok_or(NotInCouple))
+    Ok(tx.pairing().active_couple_of(me)?.ok_or(NotInCouple))
 }
 
 /// Records a change of the couple's feed, inside the unit of work.
@@ -115,7 +115,7 @@ fn changed(
     op: ChangeOp,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.couples()
+    tx.feed()
         .record_change(couple, kind, id, op, at)
         .map(|_| ())
 }
@@ -128,13 +128,13 @@ pub(crate) fn dissolve_couple_of(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<Option<Couple>, StoreError> {
-    let Some(mut couple) = tx.couples().active_couple_of(user)? else {
+    let Some(mut couple) = tx.pairing().active_couple_of(user)? else {
         return Ok(None);
     };
     couple.dissolved_at = Some(now);
     couple.updated_at = now;
-    tx.couples().update_couple(&couple)?;
-    for id in tx.couples().revoke_invites(couple.id, now)? {
+    tx.pairing().update_couple(&couple)?;
+    for id in tx.pairing().revoke_invites(couple.id, now)? {
         changed(tx, couple.id, EntityKind::Invite, id, ChangeOp::Delete, now)?;
     }
     changed(
@@ -151,11 +151,11 @@ pub(crate) fn dissolve_couple_of(
 /// The users of a couple, for views.
 fn partners(tx: &mut dyn Tx, couple: &Couple) -> Result<(User, Option<User>), StoreError> {
     let a = tx
-        .identity()
+        .users()
         .user_by_id(couple.partner_a)?
         .ok_or_else(|| StoreError::Internal("partner A vanished".into()))?;
     let b = match couple.partner_b {
-        Some(id) => tx.identity().user_by_id(id)?,
+        Some(id) => tx.users().user_by_id(id)?,
         None => None,
     };
     Ok((a, b))

@@ -113,10 +113,10 @@ impl CouplesService {
         self.ports
             .store
             .write(move |tx| -> Result<CoupleView, PairingError> {
-                if tx.couples().active_couple_of(me.id)?.is_some() {
+                if tx.pairing().active_couple_of(me.id)?.is_some() {
                     return Err(PairingError::AlreadyInCouple);
                 }
-                tx.couples().insert_couple(&couple)?;
+                tx.pairing().insert_couple(&couple)?;
                 changed(
                     tx,
                     couple.id,
@@ -175,7 +175,7 @@ impl CouplesService {
                 if couple.is_full() {
                     return Err(InviteError::CoupleFull);
                 }
-                for revoked in tx.couples().revoke_invites(couple.id, now)? {
+                for revoked in tx.pairing().revoke_invites(couple.id, now)? {
                     changed(
                         tx,
                         couple.id,
@@ -189,7 +189,7 @@ impl CouplesService {
                 // so a few draws always find a free one.
                 let mut code = tokens.numeric_code(6);
                 for _ in 0..20 {
-                    if !tx.couples().live_code_exists(&code, now)? {
+                    if !tx.pairing().live_code_exists(&code, now)? {
                         break;
                     }
                     code = tokens.numeric_code(6);
@@ -204,7 +204,7 @@ impl CouplesService {
                     used_at: None,
                     revoked_at: None,
                 };
-                tx.couples().insert_invite(&invite)?;
+                tx.pairing().insert_invite(&invite)?;
                 changed(
                     tx,
                     couple.id,
@@ -250,22 +250,22 @@ impl CouplesService {
             .store
             .write(move |tx| -> Result<CoupleView, JoinError> {
                 let invite = tx
-                    .couples()
+                    .pairing()
                     .invite_by_code(&code)?
                     .ok_or(InviteProblem::Invalid)?;
                 let mut couple = tx
-                    .couples()
+                    .pairing()
                     .couple(invite.couple_id)?
                     .ok_or(InviteProblem::Invalid)?;
-                let in_couple = tx.couples().active_couple_of(me.id)?.is_some();
+                let in_couple = tx.pairing().active_couple_of(me.id)?.is_some();
                 can_join(&invite, &couple, me.id, in_couple, now)?;
-                if !tx.couples().use_invite(invite.id, now)? {
+                if !tx.pairing().use_invite(invite.id, now)? {
                     return Err(InviteProblem::Used.into());
                 }
                 couple.partner_b = Some(me.id);
                 couple.paired_at = Some(now);
                 couple.updated_at = now;
-                tx.couples().update_couple(&couple)?;
+                tx.pairing().update_couple(&couple)?;
                 changed(
                     tx,
                     couple.id,
@@ -321,7 +321,7 @@ impl CouplesService {
             .store
             .read(move |tx| -> Result<CoupleExport, PairingError> {
                 let couple = tx
-                    .couples()
+                    .pairing()
                     .latest_couple_of(me)?
                     .filter(|c| {
                         c.dissolved_at
@@ -332,10 +332,10 @@ impl CouplesService {
                 let mut questions = Vec::new();
                 let mut before = None;
                 loop {
-                    let page = tx.couples().questions(couple.id, before, 200)?;
+                    let page = tx.qna().questions(couple.id, before, 200)?;
                     let last = page.last().map(|q| q.id);
                     for q in page {
-                        let answers = tx.couples().answers(couple.id, q.id)?;
+                        let answers = tx.qna().answers(couple.id, q.id)?;
                         questions.push(view_of(q, answers, me));
                     }
                     match last {
@@ -346,12 +346,12 @@ impl CouplesService {
                 let mut goals = Vec::new();
                 let mut before = None;
                 loop {
-                    let page = tx.couples().goals(couple.id, before, 200)?;
+                    let page = tx.goals().goals(couple.id, before, 200)?;
                     let Some(last) = page.last().map(|g| g.id) else {
                         break;
                     };
                     for goal in page {
-                        let actions = tx.couples().actions(couple.id, goal.id)?;
+                        let actions = tx.goals().actions(couple.id, goal.id)?;
                         goals.push(GoalView { goal, actions });
                     }
                     before = Some(last);
@@ -359,7 +359,7 @@ impl CouplesService {
                 let mut checkins = Vec::new();
                 let mut after = None;
                 loop {
-                    let page = tx.couples().checkins(couple.id, None, None, after, 500)?;
+                    let page = tx.checkins().checkins(couple.id, None, None, after, 500)?;
                     let Some(last) = page.last().map(|c| (c.day, c.id)) else {
                         break;
                     };
@@ -369,7 +369,7 @@ impl CouplesService {
                 let mut letters = Vec::new();
                 let mut month = None;
                 loop {
-                    let page = tx.couples().letters(couple.id, month, 200)?;
+                    let page = tx.letters().letters(couple.id, month, 200)?;
                     let Some(last) = page.last().map(|l| l.month) else {
                         break;
                     };
@@ -400,7 +400,7 @@ impl CouplesService {
         let cutoff = self.now() - SHARED_CONTENT_RETENTION;
         self.ports
             .store
-            .write(move |tx| tx.couples().purge_dissolved_before(cutoff))
+            .write(move |tx| tx.pairing().purge_dissolved_before(cutoff))
             .await
     }
 }

@@ -84,7 +84,7 @@ impl CouplesService {
                 intro.apply_to(&mut couple.profile.intro_text);
                 zone.apply_to(&mut couple.profile.time_zone);
                 couple.updated_at = now;
-                tx.couples().update_couple(&couple)?;
+                tx.pairing().update_couple(&couple)?;
                 changed(
                     tx,
                     couple.id,

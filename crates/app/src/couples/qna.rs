@@ -139,7 +139,7 @@ impl CouplesService {
                     created_at: now,
                     updated_at: now,
                 };
-                tx.couples().insert_question(&q)?;
+                tx.qna().insert_question(&q)?;
                 changed(
                     tx,
                     couple.id,
@@ -170,13 +170,13 @@ impl CouplesService {
             .read(move |tx| -> Result<Page<QuestionView>, QnaError> {
                 let couple = my_couple(tx, me)??;
                 let (page, next) = paged(
-                    tx.couples().questions(couple.id, after, limit + 1)?,
+                    tx.qna().questions(couple.id, after, limit + 1)?,
                     limit,
                     |q| q.id,
                 );
                 let mut items = Vec::with_capacity(page.len());
                 for q in page {
-                    let answers = tx.couples().answers(couple.id, q.id)?;
+                    let answers = tx.qna().answers(couple.id, q.id)?;
                     items.push(view_of(q, answers, me));
                 }
                 Ok(Page { items, next })
@@ -195,10 +195,10 @@ impl CouplesService {
             .read(move |tx| -> Result<QuestionView, QnaError> {
                 let couple = my_couple(tx, me)??;
                 let q = tx
-                    .couples()
+                    .qna()
                     .question(couple.id, id)?
                     .ok_or(QnaError::NotFound)?;
-                let answers = tx.couples().answers(couple.id, id)?;
+                let answers = tx.qna().answers(couple.id, id)?;
                 Ok(view_of(q, answers, me))
             })
             .await
@@ -228,7 +228,7 @@ impl CouplesService {
             .write(move |tx| -> Result<QuestionView, QnaError> {
                 let couple = my_couple(tx, me)??;
                 let mut q = tx
-                    .couples()
+                    .qna()
                     .question(couple.id, id)?
                     .ok_or(QnaError::NotFound)?;
                 if q.author != me {
@@ -239,7 +239,7 @@ impl CouplesService {
                 }
                 theme_patch.apply_to(&mut q.theme);
                 q.updated_at = now;
-                tx.couples().update_question(&q)?;
+                tx.qna().update_question(&q)?;
                 changed(
                     tx,
                     couple.id,
@@ -248,7 +248,7 @@ impl CouplesService {
                     ChangeOp::Upsert,
                     now,
                 )?;
-                let answers = tx.couples().answers(couple.id, id)?;
+                let answers = tx.qna().answers(couple.id, id)?;
                 Ok(view_of(q, answers, me))
             })
             .await
@@ -266,13 +266,13 @@ impl CouplesService {
             .write(move |tx| -> Result<(), QnaError> {
                 let couple = my_couple(tx, me)??;
                 let q = tx
-                    .couples()
+                    .qna()
                     .question(couple.id, id)?
                     .ok_or(QnaError::NotFound)?;
                 if q.author != me {
                     return Err(QnaError::NotAuthor);
                 }
-                for a in tx.couples().answers(couple.id, id)? {
+                for a in tx.qna().answers(couple.id, id)? {
                     changed(
                         tx,
                         couple.id,
@@ -282,7 +282,7 @@ impl CouplesService {
                         now,
                     )?;
                 }
-                tx.couples().delete_question(couple.id, id)?;
+                tx.qna().delete_question(couple.id, id)?;
                 changed(
                     tx,
                     couple.id,
@@ -339,10 +339,10 @@ impl CouplesService {
             .write(move |tx| -> Result<QuestionView, QnaError> {
                 let couple = my_couple(tx, me)??;
                 let q = tx
-                    .couples()
+                    .qna()
                     .question(couple.id, question)?
                     .ok_or(QnaError::NotFound)?;
-                let stored = tx.couples().upsert_answer(&Answer {
+                let stored = tx.qna().upsert_answer(&Answer {
                     id,
                     question_id: q.id,
                     couple_id: couple.id,
@@ -361,7 +361,7 @@ impl CouplesService {
                     ChangeOp::Upsert,
                     now,
                 )?;
-                let answers = tx.couples().answers(couple.id, q.id)?;
+                let answers = tx.qna().answers(couple.id, q.id)?;
                 Ok(view_of(q, answers, me))
             })
             .await

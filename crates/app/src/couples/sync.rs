@@ -61,17 +61,12 @@ impl CouplesService {
                 let couple = my_couple(tx, me)??;
                 let (mut changes, start) = match request {
                     SyncRequest::After(seq) => {
-                        (tx.couples().changes_after(couple.id, seq, PAGE + 1)?, seq)
+                        (tx.feed().changes_after(couple.id, seq, PAGE + 1)?, seq)
                     }
-                    SyncRequest::Since(t) => {
-                        (tx.couples().changes_since(couple.id, t, PAGE + 1)?, 0)
-                    }
+                    SyncRequest::Since(t) => (tx.feed().changes_since(couple.id, t, PAGE + 1)?, 0),
                     SyncRequest::Default => (
-                        tx.couples().changes_since(
-                            couple.id,
-                            now - Duration::hours(24),
-                            PAGE + 1,
-                        )?,
+                        tx.feed()
+                            .changes_since(couple.id, now - Duration::hours(24), PAGE + 1)?,
                         0,
                     ),
                 };

@@ -72,27 +72,28 @@ impl IdentityService {
         self.ports
             .store
             .write(move |tx| -> Result<(), DeleteAccountError> {
-                let Some(mut user) = tx.identity().user_by_id(uid)? else {
+                let Some(mut user) = tx.users().user_by_id(uid)? else {
                     return Ok(());
                 };
                 user.anonymise(now);
-                tx.identity().update_user(&user)?;
+                tx.users().update_user(&user)?;
                 // The other partner is not left paired with an anonymous account.
                 crate::couples::dissolve_couple_of(tx, uid, now)?;
-                tx.identity()
+                tx.sessions()
                     .revoke_user_sessions(uid, now, "account_deleted")?;
-                tx.identity().revoke_api_keys_of(uid, now)?;
+                tx.api_keys().revoke_api_keys_of(uid, now)?;
                 // The provider identities (and their addresses) go now: the same provider
                 // account may make a new account at once.
-                for identity in tx.identity().identities_of(uid)? {
-                    tx.identity().delete_identity(uid, identity.id)?;
+                for identity in tx.oauth().identities_of(uid)? {
+                    tx.oauth().delete_identity(uid, identity.id)?;
                 }
                 for purpose in [
                     TokenPurpose::VerifyEmail,
                     TokenPurpose::ResetPassword,
                     TokenPurpose::ChangeEmail,
                 ] {
-                    tx.identity().supersede_email_tokens(uid, purpose, now)?;
+                    tx.email_tokens()
+                        .supersede_email_tokens(uid, purpose, now)?;
                 }
                 tx.audit().record(&event)?;
                 Ok(())
@@ -111,7 +112,7 @@ impl IdentityService {
         let cutoff = self.ports.clock.now() - self.settings.deletion_grace;
         self.ports
             .store
-            .write(move |tx| tx.identity().purge_sessions_before(cutoff))
+            .write(move |tx| tx.sessions().purge_sessions_before(cutoff))
             .await
     }
 
@@ -124,7 +125,7 @@ impl IdentityService {
         let n = self
             .ports
             .store
-            .write(move |tx| tx.identity().purge_deleted_before(cutoff))
+            .write(move |tx| tx.users().purge_deleted_before(cutoff))
             .await?;
         tracing::info!(purged = n, %cutoff, "deleted accounts purged");
         Ok(n)
@@ -140,12 +141,12 @@ impl IdentityService {
             .store
             .read(move |tx| -> Result<AccountExport, StoreError> {
                 let user = tx
-                    .identity()
+                    .users()
                     .user_by_id(uid)?
                     .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
                 Ok(AccountExport {
                     user,
-                    sessions: tx.identity().sessions_of(uid)?,
+                    sessions: tx.sessions().sessions_of(uid)?,
                     audit: tx.audit().about(uid)?,
                 })
             })

@@ -85,7 +85,7 @@ impl IdentityService {
         let existing = self
             .ports
             .store
-            .read(move |tx| tx.identity().user_by_email(&key))
+            .read(move |tx| tx.users().user_by_email(&key))
             .await?;
         let password = match (&input.password, &existing) {
             (None, None) => return Err(CreateAdminError::PasswordRequired),
@@ -121,7 +121,7 @@ impl IdentityService {
                 self.ports
                     .store
                     .write(move |tx| -> Result<(), CreateAdminError> {
-                        tx.identity().insert_user(&stored)?;
+                        tx.users().insert_user(&stored)?;
                         tx.audit().record(&event)?;
                         Ok(())
                     })
@@ -160,7 +160,7 @@ impl IdentityService {
                         // Apply the change to the row as it is now (locked), not to the copy
                         // read before hashing: a concurrent profile edit must not be undone.
                         let mut stored = tx
-                            .identity()
+                            .users()
                             .user_by_id(uid)?
                             .ok_or(CreateAdminError::Conflict)?;
                         stored.role = role;
@@ -168,10 +168,10 @@ impl IdentityService {
                             stored.password_hash = hash;
                         }
                         stored.updated_at = now;
-                        tx.identity().update_user(&stored)?;
+                        tx.users().update_user(&stored)?;
                         if new_password {
                             // Whoever held the old password loses the sessions it opened.
-                            tx.identity()
+                            tx.sessions()
                                 .revoke_user_sessions(stored.id, now, "password_reset")?;
                         }
                         for e in &events {
@@ -227,11 +227,11 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<User, SetActiveError> {
                 let found = tx
-                    .identity()
+                    .users()
                     .user_by_email(&email)?
                     .ok_or(SetActiveError::NotFound)?;
                 let mut user = tx
-                    .identity()
+                    .users()
                     .user_by_id(found.id)?
                     .ok_or(SetActiveError::NotFound)?;
                 if user.is_deleted() {
@@ -240,7 +240,7 @@ impl IdentityService {
                 if user.is_active != active {
                     user.is_active = active;
                     user.updated_at = now;
-                    tx.identity().update_user(&user)?;
+                    tx.users().update_user(&user)?;
                     let action = if active {
                         AuditAction::UserEnabled
                     } else {
@@ -250,7 +250,7 @@ impl IdentityService {
                         .record(&this.audit_event(now, action, None, user.id, "cli"))?;
                 }
                 if !active {
-                    tx.identity()
+                    tx.sessions()
                         .revoke_user_sessions(user.id, now, "account_disabled")?;
                 }
                 Ok(user)

@@ -115,7 +115,7 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), ApiKeyError> {
                 let live = tx
-                    .identity()
+                    .api_keys()
                     .api_keys_of(k.user_id)?
                     .iter()
                     .filter(|existing| existing.is_live(now))
@@ -123,7 +123,7 @@ impl IdentityService {
                 if live >= MAX_API_KEYS {
                     return Err(ApiKeyError::TooMany);
                 }
-                tx.identity().insert_api_key(&k)?;
+                tx.api_keys().insert_api_key(&k)?;
                 tx.audit().record(&event)?;
                 Ok(())
             })
@@ -145,7 +145,7 @@ impl IdentityService {
         let keys = self
             .ports
             .store
-            .read(move |tx| tx.identity().api_keys_of(uid))
+            .read(move |tx| tx.api_keys().api_keys_of(uid))
             .await?;
         Ok(keys
             .into_iter()
@@ -175,7 +175,7 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), ApiKeyError> {
                 let key = tx
-                    .identity()
+                    .api_keys()
                     .revoke_api_key(uid, ApiKeyId(id), now)?
                     .ok_or(ApiKeyError::NotFound)?;
                 if key.revoked_at == Some(now) {
@@ -206,10 +206,10 @@ impl IdentityService {
             .ports
             .store
             .read(move |tx| -> Result<_, StoreError> {
-                let Some(key) = tx.identity().api_key_by_digest(&digest)? else {
+                let Some(key) = tx.api_keys().api_key_by_digest(&digest)? else {
                     return Ok(None);
                 };
-                let user = tx.identity().user_by_id(key.user_id)?;
+                let user = tx.users().user_by_id(key.user_id)?;
                 Ok(user.map(|u| (key, u)))
             })
             .await?;
@@ -231,7 +231,7 @@ impl IdentityService {
             if let Err(e) = self
                 .ports
                 .store
-                .write(move |tx| tx.identity().touch_api_key(id, now))
+                .write(move |tx| tx.api_keys().touch_api_key(id, now))
                 .await
             {
                 tracing::warn!(key = %id.0, error = %e, "API key use not recorded");

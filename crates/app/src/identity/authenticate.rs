@@ -104,7 +104,7 @@ impl IdentityService {
             .ports
             .store
             .read(move |tx| -> Result<_, StoreError> {
-                Ok((tx.identity().user_by_id(uid)?, tx.identity().session(sid)?))
+                Ok((tx.users().user_by_id(uid)?, tx.sessions().session(sid)?))
             })
             .await?;
         let (Some(user), Some(session)) = (user, session) else {

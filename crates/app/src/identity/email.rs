@@ -141,14 +141,14 @@ impl IdentityService {
                         user.email = new_email;
                         user.email_verified = true;
                         user.updated_at = now;
-                        tx.identity().update_user(&user)?;
+                        tx.users().update_user(&user)?;
                         // Links to the old address must not verify the new one.
-                        tx.identity().supersede_email_tokens(
+                        tx.email_tokens().supersede_email_tokens(
                             user.id,
                             TokenPurpose::VerifyEmail,
                             now,
                         )?;
-                        tx.identity().supersede_email_tokens(
+                        tx.email_tokens().supersede_email_tokens(
                             user.id,
                             TokenPurpose::ChangeEmail,
                             now,
@@ -173,7 +173,7 @@ impl IdentityService {
                         if !user.email_verified {
                             user.email_verified = true;
                             user.updated_at = now;
-                            tx.identity().update_user(&user)?;
+                            tx.users().update_user(&user)?;
                             tx.outbox().enqueue(&this.mail(
                                 &user,
                                 None,
@@ -189,7 +189,7 @@ impl IdentityService {
                                 "",
                             ))?;
                         }
-                        tx.identity().supersede_email_tokens(
+                        tx.email_tokens().supersede_email_tokens(
                             user.id,
                             TokenPurpose::VerifyEmail,
                             now,
@@ -244,16 +244,16 @@ impl IdentityService {
         self.ports
             .store
             .write(move |tx| -> Result<(), StoreError> {
-                let Some(user) = tx.identity().user_by_email(&email)? else {
+                let Some(user) = tx.users().user_by_email(&email)? else {
                     return Ok(());
                 };
                 if user.is_deleted() || !user.is_active || !wanted(&user) {
                     return Ok(());
                 }
-                tx.identity()
+                tx.email_tokens()
                     .supersede_email_tokens(user.id, purpose, now)?;
                 let (secret, token) = this.email_token(user.id, purpose, None, now);
-                tx.identity().insert_email_token(&token)?;
+                tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(page, Some(&secret));
                 tx.outbox()
                     .enqueue(&this.mail(&user, None, template, &[("link", link)], now))
@@ -295,12 +295,15 @@ impl IdentityService {
         self.ports
             .store
             .write(move |tx| -> Result<(), StoreError> {
-                let Some(user) = tx.identity().user_by_id(uid)? else {
+                let Some(user) = tx.users().user_by_id(uid)? else {
                     return Ok(());
                 };
-                tx.identity()
-                    .supersede_email_tokens(user.id, TokenPurpose::ChangeEmail, now)?;
-                if tx.identity().user_by_email(&new_email)?.is_some() {
+                tx.email_tokens().supersede_email_tokens(
+                    user.id,
+                    TokenPurpose::ChangeEmail,
+                    now,
+                )?;
+                if tx.users().user_by_email(&new_email)?.is_some() {
                     return Ok(());
                 }
                 let (secret, token) = this.email_token(
@@ -309,7 +312,7 @@ impl IdentityService {
                     Some(new_email.clone()),
                     now,
                 );
-                tx.identity().insert_email_token(&token)?;
+                tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(LinkPage::VerifyEmail, Some(&secret));
                 tx.outbox().enqueue(&this.mail(
                     &user,
@@ -352,7 +355,7 @@ impl IdentityService {
             let session = self
                 .ports
                 .store
-                .read(move |tx| tx.identity().session(sid))
+                .read(move |tx| tx.sessions().session(sid))
                 .await?;
             let fresh = session.is_some_and(|s| {
                 self.ports.clock.now() - s.created_at <= chrono::Duration::minutes(10)

@@ -95,8 +95,8 @@ impl IdentityService {
             .ports
             .store
             .read(move |tx| match lookup {
-                Lookup::Email(e) => tx.identity().user_by_email(&e),
-                Lookup::Username(u) => tx.identity().user_by_username(&u),
+                Lookup::Email(e) => tx.users().user_by_email(&e),
+                Lookup::Username(u) => tx.users().user_by_username(&u),
                 Lookup::Nothing => Ok(None),
             })
             .await?;
@@ -139,15 +139,15 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), StoreError> {
                 if let Some(hash) = rehashed
-                    && let Some(mut fresh) = tx.identity().user_by_id(uid)?
+                    && let Some(mut fresh) = tx.users().user_by_id(uid)?
                 {
                     fresh.password_hash = Some(hash);
-                    tx.identity()
+                    tx.users()
                         .update_user(&fresh)
                         .map_err(|e| StoreError::Internal(e.to_string()))?;
                 }
-                tx.identity().insert_session(&session)?;
-                tx.identity().insert_refresh_token(&token)
+                tx.sessions().insert_session(&session)?;
+                tx.sessions().insert_refresh_token(&token)
             })
             .await?;
         tracing::info!(user_id = %user.id, session_id = %session_id, "login");
@@ -239,7 +239,7 @@ mod tests {
         let mut stored = h.user(user.id).await.unwrap();
         stored.password_hash = Some(accueil_domain::identity::PasswordHash::new("legacy".into()));
         h.store
-            .write(move |tx| tx.identity().update_user(&stored))
+            .write(move |tx| tx.users().update_user(&stored))
             .await
             .unwrap();
         let mut hasher = MockPasswordHasher::new();

@@ -26,7 +26,7 @@ impl IdentityService {
         let sid = who.session_id()?;
         self.ports
             .store
-            .write(move |tx| tx.identity().revoke_session(sid, now, "logout"))
+            .write(move |tx| tx.sessions().revoke_session(sid, now, "logout"))
             .await?;
         Ok(())
     }
@@ -43,10 +43,10 @@ impl IdentityService {
         self.ports
             .store
             .write(move |tx| -> Result<(), StoreError> {
-                if let Some(token) = tx.identity().refresh_token_by_digest(&digest)?
+                if let Some(token) = tx.sessions().refresh_token_by_digest(&digest)?
                     && token.used_at.is_none()
                 {
-                    tx.identity()
+                    tx.sessions()
                         .revoke_session(token.session_id, now, "logout")?;
                 }
                 Ok(())
@@ -68,7 +68,7 @@ impl IdentityService {
             .ports
             .store
             .write(move |tx| -> Result<u64, StoreError> {
-                let n = tx.identity().revoke_user_sessions(uid, now, "logout_all")?;
+                let n = tx.sessions().revoke_user_sessions(uid, now, "logout_all")?;
                 tx.audit().record(&event)?;
                 Ok(n)
             })

@@ -327,7 +327,7 @@ fn redeem(
     purposes: &[TokenPurpose],
     now: DateTime<Utc>,
 ) -> Result<Result<(EmailToken, User), TokenProblem>, StoreError> {
-    let Some(token) = tx.identity().email_token_by_digest(digest)? else {
+    let Some(token) = tx.email_tokens().email_token_by_digest(digest)? else {
         return Ok(Err(TokenProblem::Invalid));
     };
     if !purposes.contains(&token.purpose) {
@@ -336,11 +336,11 @@ fn redeem(
     if let Err(p) = token.check(token.purpose, now) {
         return Ok(Err(p));
     }
-    let user = match tx.identity().user_by_id(token.user_id)? {
+    let user = match tx.users().user_by_id(token.user_id)? {
         Some(u) if !u.is_deleted() && u.is_active => u,
         _ => return Ok(Err(TokenProblem::Invalid)),
     };
-    if !tx.identity().use_email_token(token.id, now)? {
+    if !tx.email_tokens().use_email_token(token.id, now)? {
         return Ok(Err(TokenProblem::Used));
     }
     Ok(Ok((token, user)))
@@ -353,7 +353,7 @@ fn revoke_family(
     session: SessionId,
     reason: &str,
 ) -> Result<(), StoreError> {
-    if tx.identity().revoke_session(session, event.at, reason)? {
+    if tx.sessions().revoke_session(session, event.at, reason)? {
         tx.audit().record(&event)?;
     }
     Ok(())

@@ -288,8 +288,8 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), StoreError> {
                 // Expired flows go as new ones come, so the table stays small without a cron.
-                tx.identity().purge_oauth_before(now)?;
-                tx.identity().insert_oauth_flow(&flow)
+                tx.oauth().purge_oauth_before(now)?;
+                tx.oauth().insert_oauth_flow(&flow)
             })
             .await?;
         Ok(StartedFlow {
@@ -324,7 +324,7 @@ impl IdentityService {
         let flow = self
             .ports
             .store
-            .write(move |tx| tx.identity().take_oauth_flow(&digest))
+            .write(move |tx| tx.oauth().take_oauth_flow(&digest))
             .await?
             .ok_or(OAuthFlowError::InvalidState)?;
         let binding_ok = input
@@ -410,8 +410,8 @@ impl IdentityService {
                         expires_at: now + refresh_ttl,
                         used_at: None,
                     };
-                    tx.identity().insert_session(&session)?;
-                    tx.identity().insert_refresh_token(&token)?;
+                    tx.sessions().insert_session(&session)?;
+                    tx.sessions().insert_refresh_token(&token)?;
                     Ok::<_, StoreError>(Decision::SignIn {
                         user,
                         session,
@@ -419,13 +419,13 @@ impl IdentityService {
                     })
                 };
                 let known = tx
-                    .identity()
+                    .oauth()
                     .identity_by_subject(&identity.provider, &identity.subject)?;
                 if let Some(target) = flow.link_to {
                     // The user may have been disabled or deleted, or the session that started
                     // the flow ended (logout everywhere after a stolen token), since the start.
                     let usable = tx
-                        .identity()
+                        .users()
                         .user_by_id(target)?
                         .is_some_and(|u| u.is_active && u.deleted_at.is_none());
                     if !usable {
@@ -433,7 +433,7 @@ impl IdentityService {
                     }
                     let live = match flow.link_session {
                         Some(sid) => tx
-                            .identity()
+                            .sessions()
                             .session(sid)?
                             .is_some_and(|s| s.user_id == target && s.is_live()),
                         None => false,
@@ -450,14 +450,14 @@ impl IdentityService {
                                 last_used_at: None,
                                 ..identity
                             };
-                            tx.identity().insert_identity(&linked)?;
+                            tx.oauth().insert_identity(&linked)?;
                             tx.audit().record(&linked_event)?;
                             Ok(Decision::Linked(linked))
                         }
                     };
                 }
                 if let Some(k) = known {
-                    let Some(user) = tx.identity().user_by_id(k.user_id)? else {
+                    let Some(user) = tx.users().user_by_id(k.user_id)? else {
                         return Ok(Decision::Refused(OAuthFlowError::InvalidState));
                     };
                     if !user.is_active || user.deleted_at.is_some() {
@@ -466,17 +466,17 @@ impl IdentityService {
                     if require_verified && !user.email_verified {
                         return Ok(Decision::Refused(OAuthFlowError::EmailNotVerified));
                     }
-                    tx.identity().touch_identity(k.id, now)?;
+                    tx.oauth().touch_identity(k.id, now)?;
                     return start(tx, user, false);
                 }
                 let Some(email) = email else {
                     return Ok(Decision::Refused(OAuthFlowError::EmailRequired));
                 };
-                let existing = tx.identity().user_by_email(&email)?.map(|u| u.id);
+                let existing = tx.users().user_by_email(&email)?.map(|u| u.id);
                 match unmatched(existing, verified) {
                     Unmatched::SignInToLink => Ok(Decision::Refused(OAuthFlowError::SignInToLink)),
                     Unmatched::LinkWithProof(user_id) => {
-                        tx.identity().insert_pending_link(&PendingLink {
+                        tx.oauth().insert_pending_link(&PendingLink {
                             digest: link_digest,
                             user_id,
                             provider: identity.provider.clone(),
@@ -505,10 +505,10 @@ impl IdentityService {
                             created_at: now,
                             updated_at: now,
                         };
-                        tx.identity()
+                        tx.users()
                             .insert_user(&user)
                             .map_err(|e| StoreError::Conflict(e.to_string()))?;
-                        tx.identity().insert_identity(&ExternalIdentity {
+                        tx.oauth().insert_identity(&ExternalIdentity {
                             user_id: user.id,
                             proven: verified,
                             ..identity
@@ -557,10 +557,10 @@ impl IdentityService {
             .store
             .write(
                 move |tx| -> Result<Option<(PendingLink, Option<User>)>, StoreError> {
-                    let Some(link) = tx.identity().take_pending_link(&digest)? else {
+                    let Some(link) = tx.oauth().take_pending_link(&digest)? else {
                         return Ok(None);
                     };
-                    let user = tx.identity().user_by_id(link.user_id)?;
+                    let user = tx.users().user_by_id(link.user_id)?;
                     Ok(Some((link, user)))
                 },
             )
@@ -601,16 +601,16 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), OAuthLinkError> {
                 if tx
-                    .identity()
+                    .oauth()
                     .identity_by_subject(&identity.provider, &identity.subject)?
                     .is_some()
                 {
                     return Err(OAuthLinkError::IdentityTaken);
                 }
-                tx.identity().insert_identity(&identity)?;
+                tx.oauth().insert_identity(&identity)?;
                 tx.audit().record(&event)?;
-                tx.identity().insert_session(&session)?;
-                tx.identity().insert_refresh_token(&token)?;
+                tx.sessions().insert_session(&session)?;
+                tx.sessions().insert_refresh_token(&token)?;
                 Ok(())
             })
             .await?;
@@ -625,7 +625,7 @@ impl IdentityService {
         let uid = who.user.id;
         self.ports
             .store
-            .read(move |tx| tx.identity().identities_of(uid))
+            .read(move |tx| tx.oauth().identities_of(uid))
             .await
     }
 
@@ -651,11 +651,8 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), UnlinkError> {
                 // Locks the user: two concurrent unlinks cannot each leave the other's last.
-                let user = tx
-                    .identity()
-                    .user_by_id(uid)?
-                    .ok_or(UnlinkError::NotFound)?;
-                let mine = tx.identity().identities_of(uid)?;
+                let user = tx.users().user_by_id(uid)?.ok_or(UnlinkError::NotFound)?;
+                let mine = tx.oauth().identities_of(uid)?;
                 if !mine.iter().any(|i| i.id.0 == id) {
                     return Err(UnlinkError::NotFound);
                 }
@@ -668,7 +665,7 @@ impl IdentityService {
                 if others == 0 && !has_password {
                     return Err(UnlinkError::LastSignInMethod);
                 }
-                tx.identity().delete_identity(uid, IdentityId(id))?;
+                tx.oauth().delete_identity(uid, IdentityId(id))?;
                 tx.audit().record(&event)?;
                 Ok(())
             })
@@ -683,7 +680,7 @@ impl IdentityService {
         let now = self.ports.clock.now();
         self.ports
             .store
-            .write(move |tx| tx.identity().purge_oauth_before(now))
+            .write(move |tx| tx.oauth().purge_oauth_before(now))
             .await
     }
 }

@@ -177,14 +177,14 @@ impl IdentityService {
             .ports
             .store
             .read(move |tx| -> Result<_, StoreError> {
-                let Some(token) = tx.identity().email_token_by_digest(&d)? else {
+                let Some(token) = tx.email_tokens().email_token_by_digest(&d)? else {
                     return Ok(Err(TokenProblem::Invalid));
                 };
                 if let Err(p) = token.check(TokenPurpose::ResetPassword, now) {
                     return Ok(Err(p));
                 }
                 Ok(tx
-                    .identity()
+                    .users()
                     .user_by_id(token.user_id)?
                     .ok_or(TokenProblem::Invalid))
             })
@@ -198,19 +198,22 @@ impl IdentityService {
                 let (_, mut user) = redeem(tx, &digest, &[TokenPurpose::ResetPassword], now)??;
                 // The address's owner is here: identities that made or joined this account
                 // without anyone vouching for the address go (whoever claimed it first).
-                for identity in tx.identity().identities_of(user.id)? {
+                for identity in tx.oauth().identities_of(user.id)? {
                     if !identity.proven {
-                        tx.identity().delete_identity(user.id, identity.id)?;
+                        tx.oauth().delete_identity(user.id, identity.id)?;
                     }
                 }
                 user.password_hash = Some(hash);
                 user.email_verified = true;
                 user.updated_at = now;
-                tx.identity().update_user(&user)?;
-                tx.identity()
+                tx.users().update_user(&user)?;
+                tx.sessions()
                     .revoke_user_sessions(user.id, now, "password_reset")?;
-                tx.identity()
-                    .supersede_email_tokens(user.id, TokenPurpose::ResetPassword, now)?;
+                tx.email_tokens().supersede_email_tokens(
+                    user.id,
+                    TokenPurpose::ResetPassword,
+                    now,
+                )?;
                 let link = this.link(LinkPage::ForgotPassword, None);
                 tx.outbox().enqueue(&this.mail(
                     &user,
@@ -253,15 +256,15 @@ impl IdentityService {
         self.ports
             .store
             .write(move |tx| -> Result<(), ChangePasswordError> {
-                let Some(mut user) = tx.identity().user_by_id(uid)? else {
+                let Some(mut user) = tx.users().user_by_id(uid)? else {
                     return Err(StoreError::Internal("user vanished".into()).into());
                 };
                 user.password_hash = Some(hash);
                 user.updated_at = now;
-                tx.identity().update_user(&user)?;
-                for s in tx.identity().sessions_of(uid)? {
+                tx.users().update_user(&user)?;
+                for s in tx.sessions().sessions_of(uid)? {
                     if s.id != current && s.is_live() {
-                        tx.identity()
+                        tx.sessions()
                             .revoke_session(s.id, now, "password_changed")?;
                     }
                 }

@@ -133,7 +133,7 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<User, UpdateProfileError> {
                 let mut user = tx
-                    .identity()
+                    .users()
                     .user_by_id(uid)?
                     .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
                 display_name.apply_to(&mut user.display_name);
@@ -149,7 +149,7 @@ impl IdentityService {
                     user.notifications.push = n.push.unwrap_or(user.notifications.push);
                 }
                 user.updated_at = now;
-                tx.identity().update_user(&user)?;
+                tx.users().update_user(&user)?;
                 Ok(user)
             })
             .await

@@ -59,10 +59,10 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(String, Outcome), StoreError> {
                 let refused = |e| Ok((String::new(), Outcome::Refused(e)));
-                let Some(token) = tx.identity().refresh_token_by_digest(&digest)? else {
+                let Some(token) = tx.sessions().refresh_token_by_digest(&digest)? else {
                     return refused(RefreshError::Invalid);
                 };
-                let Some(session) = tx.identity().session(token.session_id)? else {
+                let Some(session) = tx.sessions().session(token.session_id)? else {
                     return Err(StoreError::Internal("refresh token without session".into()));
                 };
                 let reuse = |tx: &mut dyn accueil_ports::Tx| {
@@ -85,21 +85,21 @@ impl IdentityService {
                     RefreshVerdict::Usable => {}
                 }
                 let user = tx
-                    .identity()
+                    .users()
                     .user_by_id(token.user_id)?
                     .ok_or_else(|| StoreError::Internal("refresh token without user".into()))?;
                 if !user.is_active {
-                    tx.identity()
+                    tx.sessions()
                         .revoke_session(session.id, now, "account_disabled")?;
                     return refused(RefreshError::AccountDisabled);
                 }
-                if !tx.identity().mark_refresh_token_used(token.id, now)? {
+                if !tx.sessions().mark_refresh_token_used(token.id, now)? {
                     // Another refresh with this very token committed first.
                     reuse(tx)?;
                     return refused(RefreshError::Reused);
                 }
                 let (secret, next) = this.new_refresh_token(&session, now);
-                tx.identity().insert_refresh_token(&next)?;
+                tx.sessions().insert_refresh_token(&next)?;
                 Ok((
                     secret,
                     Outcome::Rotated {

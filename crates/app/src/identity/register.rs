@@ -185,11 +185,11 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<bool, Conflict> {
                 if let Some(name) = &stored.username
-                    && tx.identity().user_by_username(name)?.is_some()
+                    && tx.users().user_by_username(name)?.is_some()
                 {
                     return Err(Conflict::Register(RegisterError::UsernameTaken));
                 }
-                if let Some(owner) = tx.identity().user_by_email(&stored.email)? {
+                if let Some(owner) = tx.users().user_by_email(&stored.email)? {
                     let notice = this.mail(
                         &owner,
                         None,
@@ -200,8 +200,8 @@ impl IdentityService {
                     tx.outbox().enqueue(&notice)?;
                     return Ok(false);
                 }
-                tx.identity().insert_user(&stored)?;
-                tx.identity().insert_email_token(&token)?;
+                tx.users().insert_user(&stored)?;
+                tx.email_tokens().insert_email_token(&token)?;
                 tx.outbox().enqueue(&verify)?;
                 tx.audit().record(&event)?;
                 Ok(true)

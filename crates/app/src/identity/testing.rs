@@ -395,7 +395,7 @@ impl Harness {
 
     pub async fn user(&self, id: UserId) -> Option<User> {
         self.store
-            .read(move |tx| tx.identity().user_by_id(id))
+            .read(move |tx| tx.users().user_by_id(id))
             .await
             .unwrap()
     }
@@ -404,7 +404,7 @@ impl Harness {
         let mut user = self.user(id).await.unwrap();
         user.is_active = false;
         self.store
-            .write(move |tx| tx.identity().update_user(&user))
+            .write(move |tx| tx.users().update_user(&user))
             .await
             .unwrap();
     }

@@ -64,7 +64,7 @@ impl MemoriesService {
             .read(
                 move |tx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
                     let couple = my_couple(tx, me)??;
-                    Ok(slots(tx.memories().perspectives(couple.id)?))
+                    Ok(slots(tx.perspectives().perspectives(couple.id)?))
                 },
             )
             .await
@@ -87,7 +87,7 @@ impl MemoriesService {
                 let couple = my_couple(tx, me)??;
                 Ok(PerspectiveView {
                     number,
-                    perspective: tx.memories().perspective(couple.id, side)?,
+                    perspective: tx.perspectives().perspective(couple.id, side)?,
                 })
             })
             .await
@@ -115,7 +115,7 @@ impl MemoriesService {
                 if couple.side_of(me) != Some(side) {
                     return Err(PerspectiveError::NotYours);
                 }
-                let stored = tx.memories().put_perspective(&Perspective {
+                let stored = tx.perspectives().put_perspective(&Perspective {
                     couple_id: couple.id,
                     side,
                     author: me,

@@ -57,12 +57,12 @@ impl MemoriesService {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(Share, accueil_domain::couples::Couple), PublicError> {
         let share = tx
-            .memories()
+            .shares()
             .share_by_digest(digest)?
             .filter(|s| s.state(now) == ShareState::Active)
             .ok_or(PublicError::NotFound)?;
         let couple = tx
-            .couples()
+            .pairing()
             .couple(share.couple_id)?
             .filter(|c| c.dissolved_at.is_none())
             .ok_or(PublicError::NotFound)?;
@@ -90,7 +90,7 @@ impl MemoriesService {
                     query.share = Some(share.id);
                 }
                 let items = tx.memories().timeline(couple.id, &query, limit + 1)?;
-                let stored = tx.memories().perspectives(couple.id)?;
+                let stored = tx.perspectives().perspectives(couple.id)?;
                 let profile = couple.profile.clone();
                 let together = profile
                     .start_date

@@ -81,7 +81,7 @@ impl MemoriesService {
             .write(move |tx| -> Result<Share, ShareError> {
                 let couple = my_couple(tx, me)??;
                 // Locks the couple: concurrent creations count active shares one at a time.
-                tx.couples().couple(couple.id)?;
+                tx.pairing().couple(couple.id)?;
                 if let ShareScope::Only(ids) = &scope {
                     let found = tx.memories().existing_memories(couple.id, ids)?;
                     if found.len() != ids.len() {
@@ -99,7 +99,7 @@ impl MemoriesService {
                     }
                 }
                 let active = tx
-                    .memories()
+                    .shares()
                     .shares(couple.id)?
                     .iter()
                     .filter(|s| s.state(now) == ShareState::Active)
@@ -117,7 +117,7 @@ impl MemoriesService {
                     created_by: me,
                     created_at: now,
                 };
-                tx.memories().insert_share(&share)?;
+                tx.shares().insert_share(&share)?;
                 Ok(share)
             })
             .await?;
@@ -139,7 +139,7 @@ impl MemoriesService {
             .read(move |tx| -> Result<Vec<(Share, ShareState)>, ShareError> {
                 let couple = my_couple(tx, me)??;
                 Ok(tx
-                    .memories()
+                    .shares()
                     .shares(couple.id)?
                     .into_iter()
                     .map(|s| {
@@ -162,7 +162,7 @@ impl MemoriesService {
             .store
             .write(move |tx| -> Result<Share, ShareError> {
                 let couple = my_couple(tx, me)??;
-                tx.memories()
+                tx.shares()
                     .revoke_share(couple.id, ShareId(id), now)?
                     .ok_or(ShareError::NotFound)
             })

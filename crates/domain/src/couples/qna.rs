@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::UserId;
-use crate::validation::FieldError;
+use crate::validation::{FieldError, Fields, Patch, ValidationErrors};
 
 use crate::validation::bounded_text as text;
 
@@ -182,6 +182,101 @@ pub fn reveal(mine: Option<&Answer>, partners: Option<&Answer>) -> Reveal {
         (true, false) => Reveal::WaitingForPartner,
         (false, true) => Reveal::WaitingForYou,
         (false, false) => Reveal::NotAnswered,
+    }
+}
+
+/// A question to ask, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuestion {
+    /// Text.
+    pub text: QuestionText,
+    /// Optional theme.
+    pub theme: Option<Theme>,
+}
+
+impl NewQuestion {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem: `text` and `theme` as their types say.
+    pub fn parse(text: &str, theme: Option<&str>) -> Result<Self, ValidationErrors> {
+        let (text, theme) = (
+            QuestionText::parse(text),
+            theme.map(Theme::parse).transpose(),
+        )
+            .all()?;
+        Ok(Self { text, theme })
+    }
+}
+
+/// Changes to a question, checked: absent fields are kept; the theme may be cleared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuestionChanges {
+    /// New text.
+    pub text: Option<QuestionText>,
+    /// New theme, or clear it.
+    pub theme: Patch<Theme>,
+}
+
+impl QuestionChanges {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem, as for [`NewQuestion::parse`].
+    pub fn parse(text: Option<&str>, theme: Patch<String>) -> Result<Self, ValidationErrors> {
+        let (text, theme) = (
+            text.map(QuestionText::parse).transpose(),
+            theme.try_map(|t| Theme::parse(&t)),
+        )
+            .all()?;
+        Ok(Self { text, theme })
+    }
+
+    /// Applies the changes to `question` at `now`.
+    pub fn apply_to(self, question: &mut Question, now: DateTime<Utc>) {
+        if let Some(t) = self.text {
+            question.text = t;
+        }
+        self.theme.apply_to(&mut question.theme);
+        question.updated_at = now;
+    }
+}
+
+/// An answer to give, checked: `ANSWERED` needs its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerDraft {
+    /// Status.
+    pub status: AnswerStatus,
+    /// Text.
+    pub text: Option<AnswerText>,
+}
+
+impl AnswerDraft {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// `status` `invalid_status`; `text` as [`AnswerText::parse`] says, or `required` with
+    /// `ANSWERED`.
+    pub fn parse(status: &str, text: Option<&str>) -> Result<Self, ValidationErrors> {
+        let parsed = AnswerStatus::parse(status).ok_or_else(|| {
+            FieldError::new(
+                "status",
+                "invalid_status",
+                "ANSWERED, NEEDS_TIME or CLARIFY",
+            )
+        });
+        let needs_text = matches!(parsed, Ok(AnswerStatus::Answered)) && text.is_none();
+        let text = match text {
+            Some(t) => AnswerText::parse(t).map(Some),
+            None if needs_text => Err(FieldError::new(
+                "text",
+                "required",
+                "an answer needs its text",
+            )),
+            None => Ok(None),
+        };
+        let (status, text) = (parsed, text).all()?;
+        Ok(Self { status, text })
     }
 }
 

@@ -1,21 +1,21 @@
 //! Identity: users, their credentials and their sessions.
 
-mod api_key;
+mod api_keys;
 mod email;
-mod email_token;
-mod external;
+mod email_tokens;
+mod oauth;
 mod password;
 mod profile;
-mod session;
-mod user;
+mod sessions;
 mod username;
+mod users;
 
-pub use api_key::{
+pub use api_keys::{
     API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS,
 };
 pub use email::Email;
-pub use email_token::{EmailToken, TokenProblem, TokenPurpose};
-pub use external::{
+pub use email_tokens::{EmailToken, TokenProblem, TokenPurpose};
+pub use oauth::{
     ExternalIdentity, FLOW_TTL, FlowResponse, IdentityId, OAuthFlow, PENDING_LINK_TTL, PendingLink,
     ProviderName, Unmatched, unmatched,
 };
@@ -23,6 +23,6 @@ pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Password, PasswordContext, PasswordHash,
 };
 pub use profile::{AvatarUrl, Bio, Language, NotificationPrefs, TimeZone};
-pub use session::{RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest};
-pub use user::{DisplayName, NewUser, Role, User, UserId};
+pub use sessions::{RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest};
 pub use username::Username;
+pub use users::{DisplayName, NewUser, Role, User, UserId};

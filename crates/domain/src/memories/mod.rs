@@ -4,9 +4,9 @@
 mod memory;
 mod perspectives;
 mod photo;
-mod share;
+mod shares;
 
 pub use memory::*;
 pub use perspectives::*;
 pub use photo::*;
-pub use share::*;
+pub use shares::*;

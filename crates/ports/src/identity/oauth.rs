@@ -1,4 +1,6 @@
-//! OAuth 2.0 / OpenID Connect providers: building the authorization URL and turning a callback's
+//! Sign-in with external providers. [`OAuthRepo`] stores the external identities linked to
+//! accounts, the flows in progress and the pending links; [`OAuthProvider`] is the provider
+//! port (OAuth 2.0 / OpenID Connect): building the authorization URL and turning a callback's
 //! code into a verified profile. The application owns the flow (state, nonce and PKCE verifier
 //! are made, stored and checked by it); a provider adapter owns the protocol (discovery, token
 //! exchange, ID-token verification, user-info calls).
@@ -6,7 +8,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::StoreError;
+use accueil_domain::identity::{
+    ExternalIdentity, IdentityId, OAuthFlow, PendingLink, ProviderName, TokenDigest, UserId,
+};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 /// The secrets of one authorization request, made and kept by the application.
 #[derive(Clone, Copy)]
@@ -119,4 +126,79 @@ impl std::fmt::Debug for OAuthProviders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.0.keys()).finish()
     }
+}
+
+/// External identities, flows and pending links, inside one transaction.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OAuthRepo: Send {
+    /// Links an external identity.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when (provider, subject) or the id is already linked;
+    /// `StoreError::Internal` when the user does not exist or on failure.
+    fn insert_identity(&mut self, identity: &ExternalIdentity) -> Result<(), StoreError>;
+
+    /// The identity with this provider and subject.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn identity_by_subject(
+        &mut self,
+        provider: &ProviderName,
+        subject: &str,
+    ) -> Result<Option<ExternalIdentity>, StoreError>;
+
+    /// A user's identities, oldest first.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn identities_of(&mut self, user: UserId) -> Result<Vec<ExternalIdentity>, StoreError>;
+
+    /// Records a sign-in with an identity.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn touch_identity(&mut self, id: IdentityId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Unlinks one of the user's identities; returns whether it existed.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_identity(&mut self, user: UserId, id: IdentityId) -> Result<bool, StoreError>;
+
+    /// Stores a flow in progress.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when its state digest exists; `StoreError::Internal` otherwise.
+    fn insert_oauth_flow(&mut self, flow: &OAuthFlow) -> Result<(), StoreError>;
+
+    /// Takes (returns and deletes) the flow with this state digest, so that it works once.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn take_oauth_flow(
+        &mut self,
+        state_digest: &TokenDigest,
+    ) -> Result<Option<OAuthFlow>, StoreError>;
+
+    /// Stores a pending link.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when its digest exists; `StoreError::Internal` otherwise.
+    fn insert_pending_link(&mut self, link: &PendingLink) -> Result<(), StoreError>;
+
+    /// Takes (returns and deletes) the pending link with this digest.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn take_pending_link(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PendingLink>, StoreError>;
+
+    /// Deletes the flows and pending links that expired before `cutoff`; returns how many.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_oauth_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

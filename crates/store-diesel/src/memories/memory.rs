@@ -1,20 +1,19 @@
-//! The memories site's content in SQL.
+//! Memories and their timeline in SQL.
 //!
 //! A memory's photo is spread over columns (one group per rendition) rather than a table of
 //! its own: a memory has at most one photo and its renditions are always read together.
 
-use accueil_domain::couples::{CoupleId, Side};
+use accueil_domain::couples::CoupleId;
 use accueil_domain::identity::UserId;
 use accueil_domain::memories::{
-    ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Perspective, PerspectiveText,
-    Photo, Rendition, Share, ShareId, ShareScope,
+    ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Photo, Rendition,
 };
 use accueil_ports::StoreError;
 use accueil_ports::memories::{MemoriesRepo, TimelineQuery};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::schema::{memories, perspectives, share_memories, shares};
+use crate::schema::{memories, share_memories};
 use crate::tx::{DieselTx, all, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -148,193 +147,7 @@ impl TryFrom<MemoryRow> for Memory {
     }
 }
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = shares)]
-struct ShareRow {
-    id: String,
-    couple_id: String,
-    token_digest: String,
-    all_memories: bool,
-    expires_at: Option<NaiveDateTime>,
-    revoked_at: Option<NaiveDateTime>,
-    created_by: String,
-    created_at: NaiveDateTime,
-}
-
-impl ShareRow {
-    fn into_share(self, listed: Vec<MemoryId>) -> Result<Share, StoreError> {
-        let mut listed = listed;
-        listed.sort();
-        Ok(Share {
-            id: ShareId(uuid(&self.id)?),
-            couple_id: CoupleId(uuid(&self.couple_id)?),
-            token_digest: self.token_digest,
-            scope: if self.all_memories {
-                ShareScope::All
-            } else {
-                ShareScope::Only(listed)
-            },
-            expires_at: self.expires_at.map(utc),
-            revoked_at: self.revoked_at.map(utc),
-            created_by: UserId(uuid(&self.created_by)?),
-            created_at: utc(self.created_at),
-        })
-    }
-}
-
-impl DieselTx<'_> {
-    /// Loads each share's memory list and builds the shares.
-    fn complete_shares(&mut self, rows: Vec<ShareRow>) -> Result<Vec<Share>, StoreError> {
-        let partial: Vec<String> = rows
-            .iter()
-            .filter(|r| !r.all_memories)
-            .map(|r| r.id.clone())
-            .collect();
-        let links: Vec<(String, String)> = if partial.is_empty() {
-            Vec::new()
-        } else {
-            share_memories::table
-                .filter(share_memories::share_id.eq_any(&partial))
-                .select((share_memories::share_id, share_memories::memory_id))
-                .load(self.conn)
-                .map_err(store_error)?
-        };
-        rows.into_iter()
-            .map(|r| {
-                let listed = links
-                    .iter()
-                    .filter(|(s, _)| *s == r.id)
-                    .map(|(_, m)| uuid(m).map(MemoryId))
-                    .collect::<Result<Vec<_>, _>>()?;
-                r.into_share(listed)
-            })
-            .collect()
-    }
-
-    fn share_where(
-        &mut self,
-        filter: Box<
-            dyn BoxableExpression<
-                    shares::table,
-                    <crate::connection::AnyConnection as diesel::Connection>::Backend,
-                    SqlType = diesel::sql_types::Bool,
-                >,
-        >,
-    ) -> Result<Vec<Share>, StoreError> {
-        let rows = shares::table
-            .filter(filter)
-            .order((shares::created_at.asc(), shares::id.asc()))
-            .select(ShareRow::as_select())
-            .load(self.conn)
-            .map_err(store_error)?;
-        self.complete_shares(rows)
-    }
-}
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = perspectives)]
-struct PerspectiveRow {
-    couple_id: String,
-    side: String,
-    author_id: String,
-    content: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::A => "A",
-        Side::B => "B",
-    }
-}
-
-impl TryFrom<PerspectiveRow> for Perspective {
-    type Error = StoreError;
-    fn try_from(r: PerspectiveRow) -> Result<Self, StoreError> {
-        Ok(Perspective {
-            couple_id: CoupleId(uuid(&r.couple_id)?),
-            side: match r.side.as_str() {
-                "A" => Side::A,
-                "B" => Side::B,
-                other => return Err(StoreError::Internal(format!("corrupt side {other:?}"))),
-            },
-            author: UserId(uuid(&r.author_id)?),
-            content: PerspectiveText::from_trusted(r.content),
-            created_at: utc(r.created_at),
-            updated_at: utc(r.updated_at),
-        })
-    }
-}
-
 impl MemoriesRepo for DieselTx<'_> {
-    fn perspectives(&mut self, couple: CoupleId) -> Result<Vec<Perspective>, StoreError> {
-        perspectives::table
-            .filter(perspectives::couple_id.eq(couple.to_string()))
-            .order(perspectives::side.asc())
-            .select(PerspectiveRow::as_select())
-            .load(self.conn)
-            .map_err(store_error)?
-            .into_iter()
-            .map(Perspective::try_from)
-            .collect()
-    }
-
-    fn put_perspective(&mut self, p: &Perspective) -> Result<Perspective, StoreError> {
-        self.writable()?;
-        let existing = self.perspective(p.couple_id, p.side)?;
-        match existing {
-            Some(old) => {
-                diesel::update(
-                    perspectives::table
-                        .filter(perspectives::couple_id.eq(p.couple_id.to_string()))
-                        .filter(perspectives::side.eq(side_name(p.side))),
-                )
-                .set((
-                    perspectives::author_id.eq(p.author.to_string()),
-                    perspectives::content.eq(p.content.as_str()),
-                    perspectives::updated_at.eq(naive(p.updated_at)),
-                ))
-                .execute(self.conn)
-                .map_err(store_error)?;
-                Ok(Perspective {
-                    created_at: old.created_at,
-                    ..p.clone()
-                })
-            }
-            None => {
-                diesel::insert_into(perspectives::table)
-                    .values(PerspectiveRow {
-                        couple_id: p.couple_id.to_string(),
-                        side: side_name(p.side).to_owned(),
-                        author_id: p.author.to_string(),
-                        content: p.content.as_str().to_owned(),
-                        created_at: naive(p.created_at),
-                        updated_at: naive(p.updated_at),
-                    })
-                    .execute(self.conn)
-                    .map_err(store_error)?;
-                Ok(p.clone())
-            }
-        }
-    }
-
-    fn perspective(
-        &mut self,
-        couple: CoupleId,
-        side: Side,
-    ) -> Result<Option<Perspective>, StoreError> {
-        perspectives::table
-            .filter(perspectives::couple_id.eq(couple.to_string()))
-            .filter(perspectives::side.eq(side_name(side)))
-            .select(PerspectiveRow::as_select())
-            .first(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(Perspective::try_from)
-            .transpose()
-    }
-
     fn insert_memory(&mut self, memory: &Memory) -> Result<(), StoreError> {
         self.writable()?;
         diesel::insert_into(memories::table)
@@ -471,69 +284,5 @@ impl MemoriesRepo for DieselTx<'_> {
             }
         }
         Ok(found)
-    }
-
-    fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
-        self.writable()?;
-        let id = share.id.0.to_string();
-        diesel::insert_into(shares::table)
-            .values(ShareRow {
-                id: id.clone(),
-                couple_id: share.couple_id.to_string(),
-                token_digest: share.token_digest.clone(),
-                all_memories: matches!(share.scope, ShareScope::All),
-                expires_at: share.expires_at.map(naive),
-                revoked_at: share.revoked_at.map(naive),
-                created_by: share.created_by.to_string(),
-                created_at: naive(share.created_at),
-            })
-            .execute(self.conn)
-            .map_err(store_error)?;
-        if let ShareScope::Only(ids) = &share.scope {
-            for memory in ids {
-                diesel::insert_into(share_memories::table)
-                    .values((
-                        share_memories::share_id.eq(&id),
-                        share_memories::memory_id.eq(memory.0.to_string()),
-                    ))
-                    .execute(self.conn)
-                    .map_err(store_error)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn shares(&mut self, couple: CoupleId) -> Result<Vec<Share>, StoreError> {
-        self.share_where(Box::new(shares::couple_id.eq(couple.to_string())))
-    }
-
-    fn share_by_digest(&mut self, digest: &str) -> Result<Option<Share>, StoreError> {
-        Ok(self
-            .share_where(Box::new(shares::token_digest.eq(digest.to_owned())))?
-            .pop())
-    }
-
-    fn revoke_share(
-        &mut self,
-        couple: CoupleId,
-        id: ShareId,
-        at: DateTime<Utc>,
-    ) -> Result<Option<Share>, StoreError> {
-        self.writable()?;
-        let (id, couple) = (id.0.to_string(), couple.to_string());
-        diesel::update(
-            shares::table
-                .filter(shares::id.eq(&id))
-                .filter(shares::couple_id.eq(&couple))
-                .filter(shares::revoked_at.is_null()),
-        )
-        .set(shares::revoked_at.eq(naive(at)))
-        .execute(self.conn)
-        .map_err(store_error)?;
-        Ok(self
-            .share_where(Box::new(
-                shares::id.eq(id).and(shares::couple_id.eq(couple)),
-            ))?
-            .pop())
     }
 }

@@ -1,49 +1,13 @@
-//! The memories site's content in memory.
+//! Memories and their timeline in memory.
 
-use accueil_domain::couples::{CoupleId, Side};
-use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId, ShareScope};
+use accueil_domain::couples::CoupleId;
+use accueil_domain::memories::{Memory, MemoryId, ShareScope};
 use accueil_ports::StoreError;
 use accueil_ports::memories::{MemoriesRepo, TimelineQuery};
-use chrono::{DateTime, Utc};
 
 use crate::MemTx;
 
 impl MemoriesRepo for MemTx<'_> {
-    fn perspectives(&mut self, couple: CoupleId) -> Result<Vec<Perspective>, StoreError> {
-        Ok([Side::A, Side::B]
-            .into_iter()
-            .filter_map(|side| self.state.perspectives.get(&(couple, side)).cloned())
-            .collect())
-    }
-
-    fn put_perspective(&mut self, p: &Perspective) -> Result<Perspective, StoreError> {
-        self.writable()?;
-        if !self.state.couples.contains_key(&p.couple_id) {
-            return Err(StoreError::Internal(
-                "perspective for an unknown couple".into(),
-            ));
-        }
-        let stored = match self.state.perspectives.get(&(p.couple_id, p.side)) {
-            Some(old) => Perspective {
-                created_at: old.created_at,
-                ..p.clone()
-            },
-            None => p.clone(),
-        };
-        self.state
-            .perspectives
-            .insert((p.couple_id, p.side), stored.clone());
-        Ok(stored)
-    }
-
-    fn perspective(
-        &mut self,
-        couple: CoupleId,
-        side: Side,
-    ) -> Result<Option<Perspective>, StoreError> {
-        Ok(self.state.perspectives.get(&(couple, side)).cloned())
-    }
-
     fn insert_memory(&mut self, memory: &Memory) -> Result<(), StoreError> {
         self.writable()?;
         if !self.state.couples.contains_key(&memory.couple_id) {
@@ -141,65 +105,5 @@ impl MemoriesRepo for MemTx<'_> {
                     .is_some_and(|m| m.couple_id == couple)
             })
             .collect())
-    }
-
-    fn insert_share(&mut self, share: &Share) -> Result<(), StoreError> {
-        self.writable()?;
-        if !self.state.couples.contains_key(&share.couple_id) {
-            return Err(StoreError::Internal("no such couple".into()));
-        }
-        if let ShareScope::Only(ids) = &share.scope
-            && ids.iter().any(|id| !self.state.memories.contains_key(id))
-        {
-            return Err(StoreError::Internal("no such memory".into()));
-        }
-        if self.state.shares.contains_key(&share.id)
-            || self
-                .state
-                .shares
-                .values()
-                .any(|s| s.token_digest == share.token_digest)
-        {
-            return Err(StoreError::Conflict("share".into()));
-        }
-        self.state.shares.insert(share.id, share.clone());
-        Ok(())
-    }
-
-    fn shares(&mut self, couple: CoupleId) -> Result<Vec<Share>, StoreError> {
-        let mut all: Vec<Share> = self
-            .state
-            .shares
-            .values()
-            .filter(|s| s.couple_id == couple)
-            .cloned()
-            .collect();
-        all.sort_by_key(|s| (s.created_at, s.id));
-        Ok(all)
-    }
-
-    fn share_by_digest(&mut self, digest: &str) -> Result<Option<Share>, StoreError> {
-        Ok(self
-            .state
-            .shares
-            .values()
-            .find(|s| s.token_digest == digest)
-            .cloned())
-    }
-
-    fn revoke_share(
-        &mut self,
-        couple: CoupleId,
-        id: ShareId,
-        at: DateTime<Utc>,
-    ) -> Result<Option<Share>, StoreError> {
-        self.writable()?;
-        match self.state.shares.get_mut(&id) {
-            Some(s) if s.couple_id == couple => {
-                s.revoked_at.get_or_insert(at);
-                Ok(Some(s.clone()))
-            }
-            _ => Ok(None),
-        }
     }
 }

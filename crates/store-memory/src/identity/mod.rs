@@ -1,0 +1,7 @@
+//! The identity repositories in memory, one file per aggregate as in the ports.
+
+mod api_keys;
+mod email_tokens;
+mod oauth;
+mod sessions;
+mod users;
