@@ -91,6 +91,35 @@ fn migrate_applies_and_lists() {
     assert!(dir.path().join("accueil.db").exists());
 }
 
+#[test]
+fn the_config_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("from-file");
+    let config = dir.path().join("accueil.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "password_auth = true\n[general]\ndata_dir = {:?}\n[oauth.google]\nclient_id = \"g\"\nclient_secret = \"s\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let path = config.display().to_string();
+    let out = accueil(&["migrate", "--config", &path], &[], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(data.join("accueil.db").exists());
+
+    std::fs::write(&config, "[http]\nbnid = \"0.0.0.0:1\"\n").unwrap();
+    let out = accueil(&["migrate"], &[("ACCUEIL_CONFIG", &path)], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("http.bnid"), "{err}");
+}
+
 #[tokio::test]
 async fn create_admin_creates_then_promotes() {
     let s = TestServer::start().await;
