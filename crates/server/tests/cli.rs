@@ -74,6 +74,34 @@ fn production_refuses_a_missing_or_weak_secret() {
 }
 
 #[test]
+fn production_refuses_a_missing_public_url_or_smtp_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let base = [
+        ("ACCUEIL_ENV", "production"),
+        ("ACCUEIL_DATA_DIR", data.as_str()),
+        ("ACCUEIL_JWT_SECRET", common::SECRET),
+    ];
+    for (missing, extra) in [
+        (
+            "ACCUEIL_PUBLIC_URL",
+            ("ACCUEIL_SMTP_URL", "smtp://127.0.0.1:1"),
+        ),
+        (
+            "ACCUEIL_SMTP_URL",
+            ("ACCUEIL_PUBLIC_URL", "https://app.test"),
+        ),
+    ] {
+        let mut env = base.to_vec();
+        env.push(extra);
+        let out = accueil(&["migrate"], &env, "");
+        assert_eq!(out.status.code(), Some(2), "{missing}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(missing), "{err}");
+    }
+}
+
+#[test]
 fn migrate_applies_and_lists() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().display().to_string();

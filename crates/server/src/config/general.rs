@@ -47,8 +47,8 @@ impl Value for LogFormat {
 section! {
     /// The mode, the data directory, the logs.
     pub struct General in "general" () {
-        /// `development` or `production`; `production` refuses a missing or weak JWT secret and
-        /// a bcrypt cost under 10
+        /// `development` or `production`; `production` refuses a missing or weak JWT secret, a
+        /// bcrypt cost under 10, and a missing public URL or SMTP server
         env: Environment = "development", env "ACCUEIL_ENV", sample "production";
         /// data directory: the SQLite database, photos, mail written as files and the
         /// development JWT secret

@@ -167,6 +167,21 @@ impl Settings {
                 "production requires at least 10",
             ));
         }
+        // The default, http://<bind>, is the listen address: links built on it would point
+        // users at an address they cannot reach.
+        if !self.is_configured("ACCUEIL_PUBLIC_URL") {
+            return Err(invalid(
+                "ACCUEIL_PUBLIC_URL",
+                "required in production (the address users reach, e.g. https://app.example)",
+            ));
+        }
+        // Without SMTP, verification and reset mail would only be written to files.
+        if self.mail.smtp_url.is_none() {
+            return Err(invalid(
+                "ACCUEIL_SMTP_URL",
+                "required in production (mail would only be written to files)",
+            ));
+        }
         Ok(())
     }
 }

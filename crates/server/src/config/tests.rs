@@ -64,10 +64,12 @@ fn declared() -> impl Iterator<Item = (&'static declare::Section, &'static decla
 /// TOML key and once in its section, resolves to the same value, and not to the default.
 #[test]
 fn every_setting_reads_the_same_from_the_environment_and_the_file() {
-    // What some samples need to be valid: production needs a good secret, OAuth-only mode a
-    // provider. The setting under test is left out of it, so the file is not overridden.
+    // What some samples need to be valid: production needs a good secret, a public URL and an
+    // SMTP server, OAuth-only mode a provider. The setting under test is left out of it, so the file is not overridden.
     let base = [
         ("ACCUEIL_JWT_SECRET", GOOD_SECRET),
+        ("ACCUEIL_PUBLIC_URL", "https://base.example"),
+        ("ACCUEIL_SMTP_URL", "smtp://mail.base.example:25"),
         ("ACCUEIL_OAUTH_GOOGLE_CLIENT_ID", "g-id"),
         ("ACCUEIL_OAUTH_GOOGLE_CLIENT_SECRET", "g-secret"),
     ];
@@ -577,8 +579,25 @@ fn production_refuses_weak_settings() {
         "low entropy"
     );
     let good = ("ACCUEIL_JWT_SECRET", GOOD_SECRET);
-    assert!(load(&[prod, good], None).is_ok());
-    assert!(load(&[prod, good, ("ACCUEIL_BCRYPT_COST", "8")], None).is_err());
+    let url = ("ACCUEIL_PUBLIC_URL", "https://app.example");
+    let smtp = ("ACCUEIL_SMTP_URL", "smtp://mail.example:25");
+    assert!(load(&[prod, good, url, smtp], None).is_ok());
+    assert!(load(&[prod, good, url, smtp, ("ACCUEIL_BCRYPT_COST", "8")], None).is_err());
+    for (missing, vars) in [
+        ("ACCUEIL_PUBLIC_URL", [prod, good, smtp]),
+        ("ACCUEIL_SMTP_URL", [prod, good, url]),
+    ] {
+        let err = load(&vars, None).unwrap_err();
+        assert!(err.to_string().starts_with(missing), "{err}");
+    }
+    assert!(
+        load_toml(
+            &[prod, good],
+            "public_url = \"https://app.example\"\n[mail]\nsmtp_url = \"smtp://mail.example\"\n"
+        )
+        .is_ok(),
+        "the file may give them"
+    );
     assert!(load(&[("ACCUEIL_ENV", "staging")], None).is_err());
     assert!(load(&[("ACCUEIL_BCRYPT_COST", "3")], None).is_err());
     assert!(load(&[("ACCUEIL_BCRYPT_COST", "32")], None).is_err());
