@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use accueil_app::identity::{AdminOutcome, CreateAdminError, CreateAdminInput};
 use clap::{Parser, Subcommand};
 
-use crate::config::{SETTINGS_HELP, Settings};
+use crate::config::{Settings, settings_help};
 
 /// Accueil: one backend for five apps on a shared identity core.
 #[derive(Debug, Parser)]
-#[command(name = "accueil", version, after_help = SETTINGS_HELP)]
+#[command(name = "accueil", version, after_help = settings_help())]
 pub struct Cli {
     /// TOML settings file (environment variables override it).
     #[arg(long, global = true, value_name = "FILE")]
@@ -93,7 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(settings.log_format);
+    crate::telemetry::init(settings.general.log_format);
     let result = actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(&settings).await,

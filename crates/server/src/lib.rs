@@ -74,9 +74,9 @@ pub struct Running {
 /// # Errors
 /// [`StartError::Database`].
 pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> {
-    let url = settings.database_url.clone();
+    let url = settings.database.url.clone();
     let options = PoolOptions {
-        max_connections: settings.db_max_connections,
+        max_connections: settings.database.max_connections,
         ..PoolOptions::default()
     };
     let store = tokio::task::spawn_blocking(move || DieselStore::connect(&url, options))
@@ -92,21 +92,22 @@ pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> 
 /// [`StartError::Mailer`].
 pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
     let renderer = Renderer::new("Accueil");
-    let mailer: Arc<dyn Mailer> = match &settings.smtp_url {
+    let mailer: Arc<dyn Mailer> = match &settings.mail.smtp_url {
         Some(url) => Arc::new(SmtpMailer::new(
             &SmtpSettings {
                 url: url.clone(),
-                from: settings.mail_from.clone(),
+                from: settings.mail.from.clone(),
                 timeout: settings
-                    .smtp_timeout
+                    .mail
+                    .timeout
                     .to_std()
                     .unwrap_or(std::time::Duration::from_secs(10)),
             },
             renderer,
         )?),
         None => Arc::new(FileMailer::new(
-            settings.data_dir.join("mail"),
-            &settings.mail_from,
+            settings.general.data_dir.join("mail"),
+            &settings.mail.from,
             renderer,
         )?),
     };
@@ -117,8 +118,11 @@ pub fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartError> {
 fn oauth_providers(settings: &Settings) -> Result<OAuthProviders, StartError> {
     use accueil_oauth::{FacebookConfig, FacebookProvider, OidcConfig, OidcProvider};
     let mut providers = OAuthProviders::none();
-    for p in &settings.oauth {
-        let redirect_url = format!("{}/api/v1/auth/{}/callback", settings.public_url, p.name);
+    for p in &settings.oauth.providers {
+        let redirect_url = format!(
+            "{}/api/v1/auth/{}/callback",
+            settings.http.public_url, p.name
+        );
         let provider: Arc<dyn accueil_ports::identity::oauth::OAuthProvider> = match &p.kind {
             OAuthKind::Oidc { issuer } => Arc::new(
                 OidcProvider::new(OidcConfig {
@@ -162,12 +166,12 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
     let secret = secret::jwt_secret(settings).map_err(StartError::Secret)?;
     let signer = JwtSigner::new(JwtConfig {
         secret,
-        issuer: settings.jwt_issuer.clone(),
-        audience: settings.jwt_audience.clone(),
-        ttl: settings.access_ttl,
+        issuer: settings.auth.jwt_issuer.clone(),
+        audience: settings.auth.jwt_audience.clone(),
+        ttl: settings.auth.access_ttl,
     })
     .map_err(|e| StartError::Secret(e.to_string()))?;
-    let cost = settings.bcrypt_cost;
+    let cost = settings.auth.bcrypt_cost;
     // One hash at a time per core: more would only make each one slower.
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost, cores))
@@ -184,11 +188,11 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         mailer: mailer(settings)?,
         limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
         files: Arc::new(
-            LocalFileStore::open(settings.data_dir.join("media"))
+            LocalFileStore::open(settings.general.data_dir.join("media"))
                 .map_err(|e| StartError::Task(format!("cannot open the media directory: {e}")))?,
         ),
         images: Arc::new(ImageCodec::new(ImageSettings {
-            max_pixels: settings.max_photo_pixels,
+            max_pixels: settings.memories.max_photo_pixels,
             concurrency: cores,
             ..ImageSettings::default()
         })),
@@ -197,15 +201,15 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
     Ok(App::new(
         ports,
         IdentitySettings {
-            refresh_ttl: settings.refresh_ttl,
-            public_url: settings.public_url.clone(),
-            require_verified_email: settings.require_verified_email,
-            deletion_grace: settings.deletion_grace,
-            limits: settings.limits,
-            password_auth: settings.password_auth,
+            refresh_ttl: settings.auth.refresh_ttl,
+            public_url: settings.http.public_url.clone(),
+            require_verified_email: settings.auth.require_verified_email,
+            deletion_grace: settings.auth.deletion_grace,
+            limits: settings.limits.identity(),
+            password_auth: settings.auth.password_auth,
         },
-        settings.couples,
-        settings.memories.clone(),
+        settings.limits.couples(),
+        settings.memories.app(),
     ))
 }
 
@@ -215,10 +219,11 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
 /// # Errors
 /// See [`StartError`].
 pub async fn start(settings: &Settings) -> Result<Running, StartError> {
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+    let data_dir = &settings.general.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
         StartError::Task(format!(
             "cannot create data directory {}: {e}",
-            settings.data_dir.display()
+            data_dir.display()
         ))
     })?;
     let store = open_store(settings).await?;
@@ -226,25 +231,26 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     let worker = spawn_mail_worker(
         app.notify
             .clone()
-            .with_retry_base(settings.outbox_retry_base),
-        settings.outbox_poll,
+            .with_retry_base(settings.mail.outbox_retry_base),
+        settings.mail.outbox_poll,
     );
     let app = web::Data::new(app);
     let http = HttpSettings {
-        cors_origins: settings.cors_origins.clone(),
-        json_limit: settings.json_limit,
-        trusted_proxies: settings.trusted_proxies.clone(),
-        upload_concurrency: settings.upload_concurrency,
-        password_auth: settings.password_auth,
-        oauth_redirect_url: settings.oauth_redirect_url.clone(),
-        secure_cookies: settings.public_url.starts_with("https://"),
+        cors_origins: settings.http.cors_origins.clone(),
+        json_limit: settings.http.json_limit,
+        trusted_proxies: settings.http.trusted_proxies.clone(),
+        upload_concurrency: settings.http.upload_concurrency,
+        password_auth: settings.auth.password_auth,
+        oauth_redirect_url: settings.oauth.redirect_url.clone(),
+        secure_cookies: settings.http.public_url.starts_with("https://"),
     };
-    let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
-        addr: settings.bind.clone(),
+    let bind = &settings.http.bind;
+    let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind {
+        addr: bind.clone(),
         source,
     })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: settings.bind.clone(),
+        addr: bind.clone(),
         source,
     })?;
     let mut server = HttpServer::new(move || accueil_http::build_app(app.clone(), http.clone()))
@@ -253,7 +259,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
             addr: addr.to_string(),
             source,
         })?;
-    if let Some(n) = settings.workers {
+    if let Some(n) = settings.http.workers {
         server = server.workers(n.max(1));
     }
     let server = server.run();
@@ -261,8 +267,8 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     tracing::info!(mail = %mailer_description(settings), "mail transport");
     tracing::info!(
         %addr,
-        env = ?settings.env,
-        bcrypt_cost = settings.bcrypt_cost,
+        env = ?settings.general.env,
+        bcrypt_cost = settings.auth.bcrypt_cost,
         docs = %format!("http://{addr}/api/docs/"),
         "accueil listening"
     );

@@ -12,13 +12,13 @@ use crate::config::{Environment, Settings};
 const FILE: &str = "jwt-secret";
 
 pub(crate) fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, String> {
-    if let Some(s) = &settings.jwt_secret {
+    if let Some(s) = &settings.auth.jwt_secret {
         return Ok(s.as_bytes().to_vec());
     }
-    if settings.env == Environment::Production {
+    if settings.general.env == Environment::Production {
         return Err("required in production".into());
     }
-    let path = settings.data_dir.join(FILE);
+    let path = settings.general.data_dir.join(FILE);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if !existing.is_empty() {

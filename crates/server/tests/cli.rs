@@ -74,6 +74,34 @@ fn production_refuses_a_missing_or_weak_secret() {
 }
 
 #[test]
+fn production_refuses_a_missing_public_url_or_smtp_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let base = [
+        ("ACCUEIL_ENV", "production"),
+        ("ACCUEIL_DATA_DIR", data.as_str()),
+        ("ACCUEIL_JWT_SECRET", common::SECRET),
+    ];
+    for (missing, extra) in [
+        (
+            "ACCUEIL_PUBLIC_URL",
+            ("ACCUEIL_SMTP_URL", "smtp://127.0.0.1:1"),
+        ),
+        (
+            "ACCUEIL_SMTP_URL",
+            ("ACCUEIL_PUBLIC_URL", "https://app.test"),
+        ),
+    ] {
+        let mut env = base.to_vec();
+        env.push(extra);
+        let out = accueil(&["migrate"], &env, "");
+        assert_eq!(out.status.code(), Some(2), "{missing}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(missing), "{err}");
+    }
+}
+
+#[test]
 fn migrate_applies_and_lists() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().display().to_string();
@@ -89,6 +117,35 @@ fn migrate_applies_and_lists() {
             .contains("20261123000001")
     );
     assert!(dir.path().join("accueil.db").exists());
+}
+
+#[test]
+fn the_config_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("from-file");
+    let config = dir.path().join("accueil.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "password_auth = true\n[general]\ndata_dir = {:?}\n[oauth.google]\nclient_id = \"g\"\nclient_secret = \"s\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let path = config.display().to_string();
+    let out = accueil(&["migrate", "--config", &path], &[], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(data.join("accueil.db").exists());
+
+    std::fs::write(&config, "[http]\nbnid = \"0.0.0.0:1\"\n").unwrap();
+    let out = accueil(&["migrate"], &[("ACCUEIL_CONFIG", &path)], "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("http.bnid"), "{err}");
 }
 
 #[tokio::test]

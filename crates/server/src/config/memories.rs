@@ -1,0 +1,26 @@
+//! The memories site: how large a photo may be, and how many share links a couple may keep.
+
+use super::declare::section;
+
+section! {
+    /// Photos and share links.
+    pub struct Memories in "memories" () {
+        /// largest photo upload in bytes; a larger body is refused with 413 while it streams in
+        max_photo_bytes: usize = "16777216", env "ACCUEIL_MAX_PHOTO_BYTES", sample "8388608";
+        /// largest photo in pixels, checked from the header before decoding
+        max_photo_pixels: u64 = "40000000", env "ACCUEIL_MAX_PHOTO_PIXELS", sample "20000000";
+        /// share links a couple may have active at once
+        max_active_shares: usize = "50", env "ACCUEIL_MAX_ACTIVE_SHARES", sample "10";
+    }
+}
+
+impl Memories {
+    /// The memories use cases' settings.
+    #[must_use]
+    pub fn app(&self) -> accueil_app::memories::MemoriesSettings {
+        accueil_app::memories::MemoriesSettings {
+            max_photo_bytes: self.max_photo_bytes,
+            max_active_shares: self.max_active_shares,
+        }
+    }
+}
