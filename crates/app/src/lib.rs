@@ -5,10 +5,16 @@
 //! the change and every row it causes (audit, later outbox and change feed) commit together.
 //! Errors are typed per use case, so the HTTP layer maps each case to a stable code.
 
+pub mod admin;
 pub mod couples;
 pub mod identity;
+pub mod lifecycle;
 pub mod memories;
 pub mod notify;
+pub mod scope;
+
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use accueil_ports::StoreError;
 
@@ -67,38 +73,58 @@ pub struct PurgeReport {
 pub struct App {
     /// Accounts, login and sessions.
     pub identity: identity::IdentityService,
+    /// Users and accounts administration.
+    pub admin: admin::AdminService,
     /// Couples: pairing, Q&A, change feed.
     pub couples: couples::CouplesService,
     /// The memories site.
     pub memories: memories::MemoriesService,
     /// Mail delivery from the outbox.
     pub notify: notify::NotifyService,
+    hooks: lifecycle::Hooks,
+    ports: Ports,
 }
 
 impl App {
-    /// Builds every service.
+    /// Builds every service, and registers every module's lifecycle hooks (in the order they
+    /// run: a module's purge sees what the modules before it purged).
     pub fn new(
         ports: Ports,
         identity: identity::IdentitySettings,
         couples: couples::CouplesSettings,
         memories: memories::MemoriesSettings,
     ) -> Self {
+        let memories = memories::MemoriesService::new(ports.clone(), memories);
+        let hooks = lifecycle::Hooks::new(vec![
+            std::sync::Arc::new(couples::Lifecycle {
+                ports: ports.clone(),
+            }),
+            std::sync::Arc::new(memories::Lifecycle {
+                service: memories.clone(),
+            }),
+        ]);
         Self {
             notify: notify::NotifyService::new(ports.clone()),
-            couples: couples::CouplesService::new(ports.clone(), couples),
-            memories: memories::MemoriesService::new(ports.clone(), memories),
-            identity: identity::IdentityService::new(ports, identity),
+            couples: couples::CouplesService::new(ports.clone(), couples, hooks.clone()),
+            memories,
+            admin: admin::AdminService::new(ports.clone(), identity.clone()),
+            identity: identity::IdentityService::new(ports.clone(), identity, hooks.clone()),
+            hooks,
+            ports,
         }
     }
 
-    /// Removes what has outlived its retention: accounts deleted past their grace period,
-    /// ended sessions, couples dissolved more than 30 days ago, and those couples' files.
+    /// Removes what has outlived its retention: every module's old data (couples dissolved
+    /// more than 30 days ago with their files, ...), then accounts deleted past their grace
+    /// period and ended sessions. Modules go first: an account is removed after the couples
+    /// it belonged to, so a partner's export window is never cut short.
     ///
     /// # Errors
-    /// The first failure of the database steps; what was purged before it stays purged. A
-    /// couple's files that cannot be deleted are logged and counted in the report, and the
-    /// other couples' files are still deleted.
+    /// The first failure; what was purged before it stays purged. A couple's files that
+    /// cannot be deleted are logged and counted in the report, and the other couples' files
+    /// are still deleted.
     pub async fn purge(&self) -> Result<PurgeReport, String> {
+        let log = self.hooks.purge(self.ports.clock.now()).await?;
         let accounts = self
             .identity
             .purge_deleted()
@@ -114,23 +140,11 @@ impl App {
                 .purge_oauth()
                 .await
                 .map_err(|e| e.to_string())?;
-        let couples = self
-            .couples
-            .purge_dissolved()
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut file_failures = 0;
-        for couple in &couples {
-            if let Err(e) = self.memories.delete_couple_files(*couple).await {
-                tracing::error!(%couple, error = %e, "files of a purged couple not deleted");
-                file_failures += 1;
-            }
-        }
         Ok(PurgeReport {
             accounts,
             sessions,
-            couples: couples.len() as u64,
-            file_failures,
+            couples: log.couples.len() as u64,
+            file_failures: log.file_failures,
         })
     }
 
@@ -139,6 +153,12 @@ impl App {
     /// # Errors
     /// The store's error when it does not.
     pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {
-        self.identity.ports().store.ping().await
+        self.ports.store.ping().await
+    }
+
+    /// The application's clock, for request parsing that depends on "now" (an expiry must be
+    /// in the future).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.ports.clock.now()
     }
 }

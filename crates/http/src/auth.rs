@@ -1,47 +1,53 @@
 //! The authentication extractor: `Authorization: Bearer <access token>` or
-//! `X-API-Key: <key>`. A read-only key is refused on any request that is not safe (anything
-//! but `GET`, `HEAD` and `OPTIONS`), whatever the route.
+//! `X-API-Key: <key>`, checked without I/O here and resolved inside the use case's unit of
+//! work. A read-only key is refused on any request that is not safe (anything but `GET`, `HEAD`
+//! and `OPTIONS`), whatever the route; the problems every authenticated operation can answer
+//! with are declared here, once.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
-use accueil_app::identity::{AuthError, Principal};
+use accueil_app::identity::{AuthError, Caller, SessionRequired};
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::error::ApiError;
+use crate::problems::Spec;
 
-/// The authenticated caller. A handler that takes it requires a valid access token whose
-/// session is live, or a live API key whose scope allows the request; and an active user.
+/// What the request authenticates with, checked without I/O (the access token's signature and
+/// claims; the API key's shape and whether the request would change data). The handler passes
+/// it to the use case, which resolves it against storage inside its own unit of work: one
+/// transaction per request (see `accueil_app::scope`).
 #[derive(Debug, Clone)]
-pub struct Auth(pub Principal);
+pub struct Auth(pub Caller);
 
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::InvalidToken => {
-                ApiError::unauthorized("invalid_token", "the access token is invalid")
-            }
-            AuthError::TokenExpired => {
-                ApiError::unauthorized("token_expired", "the access token has expired; refresh it")
-            }
-            AuthError::SessionRevoked => {
-                ApiError::unauthorized("session_revoked", "this session has ended; log in again")
-            }
-            AuthError::AccountDisabled => {
-                ApiError::forbidden("account_disabled", "this account is disabled")
-            }
-            AuthError::InvalidApiKey => ApiError::unauthorized(
-                "invalid_api_key",
-                "the API key is unknown, revoked or expired",
-            ),
-            AuthError::ReadOnlyKey => ApiError::forbidden(
-                "api_key_read_only",
-                "this API key may only read; use a read_write key to change data",
-            ),
-            AuthError::Store(e) => ApiError::store(&e),
-        }
+crate::problems!(AuthError {
+    via Store(accueil_app::StoreError);
+    Missing => Spec::new(401, "unauthorized", "no credential: send `Authorization: Bearer <access token>` or `X-API-Key`"),
+    InvalidToken => Spec::new(401, "invalid_token", "the access token is malformed, badly signed, or a claim is wrong"),
+    TokenExpired => Spec::new(401, "token_expired", "the access token expired: refresh it"),
+    SessionRevoked => Spec::new(401, "session_revoked", "the token's session ended (logout, logout-all, reuse, password reset)"),
+    InvalidApiKey => Spec::new(401, "invalid_api_key", "the `X-API-Key` is unknown, revoked or expired (or its account deleted)"),
+    AccountDisabled => Spec::new(403, "account_disabled", "the account is disabled"),
+    ReadOnlyKey => Spec::new(403, "api_key_read_only", "a `read` API key on a request that is not `GET`, `HEAD` or `OPTIONS`"),
+});
+
+/// 403 `session_required`: an API key on an operation that manages credentials.
+pub(crate) const SESSION_REQUIRED: Spec = Spec::new(
+    403,
+    "session_required",
+    "an API key on a route that manages credentials (logout, password, address, account deletion, API keys, sign-in methods)",
+);
+
+impl From<SessionRequired> for ApiError {
+    fn from(e: SessionRequired) -> Self {
+        SESSION_REQUIRED.answer(e.to_string())
+    }
+}
+
+impl crate::problems::Problems for SessionRequired {
+    fn specs() -> Vec<Spec> {
+        vec![SESSION_REQUIRED]
     }
 }
 
@@ -54,10 +60,7 @@ enum Presented {
 }
 
 fn missing() -> ApiError {
-    ApiError::unauthorized(
-        "unauthorized",
-        "send an access token as Authorization: Bearer <token>, or an API key as X-API-Key",
-    )
+    ApiError::from(AuthError::Missing)
 }
 
 fn presented(req: &HttpRequest) -> Result<Presented, ApiError> {
@@ -85,21 +88,21 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 
 impl FromRequest for Auth {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let presented = presented(req);
-        let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let app = req.app_data::<web::Data<accueil_app::App>>().cloned();
-        Box::pin(async move {
-            let presented = presented?;
-            let app = app.ok_or_else(|| {
-                ApiError::internal(&std::io::Error::other("application state missing"))
-            })?;
-            Ok(Auth(match presented {
-                Presented::Bearer(token) => app.identity.authenticate(&token).await?,
-                Presented::ApiKey(key) => app.identity.authenticate_api_key(&key, writes).await?,
-            }))
-        })
+        ready(caller(req).map(Auth))
     }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let presented = presented(req)?;
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let app = req
+        .app_data::<web::Data<accueil_app::App>>()
+        .ok_or_else(|| ApiError::internal(&std::io::Error::other("application state missing")))?;
+    Ok(match presented {
+        Presented::Bearer(token) => app.identity.caller_from_bearer(&token)?,
+        Presented::ApiKey(key) => app.identity.caller_from_api_key(&key, writes)?,
+    })
 }

@@ -231,7 +231,66 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Answer for a path that no route serves.
-pub(crate) async fn not_found() -> HttpResponse {
-    ApiError::not_found("no such resource").error_response()
+/// 405 with `Allow`: a known path asked with a method it does not serve.
+pub(crate) const METHOD_NOT_ALLOWED: crate::problems::Spec = crate::problems::Spec::new(
+    405,
+    "method_not_allowed",
+    "the path exists but does not serve this method; `Allow` lists the ones it does",
+);
+
+/// The methods each documented path serves, for the answer to a wrong method.
+pub(crate) struct Routes(Vec<(actix_web::dev::ResourceDef, String)>);
+
+impl Routes {
+    /// The paths and methods of the document (the routes that are served: a route cannot be
+    /// served without being documented).
+    pub(crate) fn of(doc: &utoipa::openapi::OpenApi) -> Self {
+        Self(
+            doc.paths
+                .paths
+                .iter()
+                .map(|(path, item)| {
+                    let methods: Vec<&str> = [
+                        ("GET", item.get.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(m, served)| served.then_some(m))
+                    .collect();
+                    (
+                        actix_web::dev::ResourceDef::new(path.as_str()),
+                        methods.join(", "),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Answer for a request no route serves: 405 with `Allow` when the path is known (its method
+/// is not), else 404.
+pub(crate) async fn fallback(
+    req: actix_web::HttpRequest,
+    routes: Option<actix_web::web::Data<Routes>>,
+) -> HttpResponse {
+    let allowed = routes.as_deref().and_then(|r| {
+        r.0.iter()
+            .find(|(def, _)| def.is_match(req.path()))
+            .map(|(_, allow)| allow.clone())
+    });
+    match allowed {
+        Some(allow) => {
+            let mut res = METHOD_NOT_ALLOWED
+                .answer(format!("{} is not served here; use {allow}", req.method()))
+                .error_response();
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            res
+        }
+        None => ApiError::not_found("no such resource").error_response(),
+    }
 }

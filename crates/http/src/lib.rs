@@ -15,6 +15,7 @@ mod json;
 pub mod memories;
 mod middleware;
 mod openapi;
+pub mod problems;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -110,6 +111,7 @@ pub fn build_app(
     >,
 > {
     let doc = openapi_for(settings.password_auth);
+    let known = web::Data::new(error::Routes::of(&doc));
     let password_auth = settings.password_auth;
     // The document's own routes come first: `/api/v1/openapi.json` would otherwise fall into
     // the `/api/v1` scope, which answers 404 for any path it does not know.
@@ -122,6 +124,7 @@ pub fn build_app(
         })
         .into_utoipa_app()
         .app_data(app)
+        .app_data(known)
         .app_data(web::Data::new(TrustedProxies(
             settings.trusted_proxies.clone(),
         )))
@@ -137,7 +140,7 @@ pub fn build_app(
         .configure(api_routes(password_auth))
         .split_for_parts();
     routes
-        .default_service(web::to(error::not_found))
+        .default_service(web::to(error::fallback))
         .wrap(from_fn(middleware::request_context))
         .wrap(Condition::new(
             !settings.cors_origins.is_empty(),

@@ -49,6 +49,8 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
             ("delete", &mut item.delete),
         ] {
             let Some(op) = op.as_mut() else { continue };
+            let extra = transport_problems(path, op);
+            crate::problems::merge_into(&mut op.responses, &extra);
             let session_only = crate::identity::SESSION_ONLY
                 .iter()
                 .any(|(m, p)| *m == method && *p == path.as_str());
@@ -81,6 +83,36 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
         ))),
     );
     doc
+}
+
+/// The problems the server can answer an operation with before or around its use case: a body
+/// it cannot read, a malformed query parameter, a path parameter of the wrong form, a
+/// database that is down. Derived from the operation's shape, so no handler can forget one.
+fn transport_problems(
+    path: &str,
+    op: &utoipa::openapi::path::Operation,
+) -> Vec<crate::problems::Spec> {
+    use utoipa::openapi::path::ParameterIn;
+    let mut specs = Vec::new();
+    if op.request_body.is_some() {
+        specs.extend(crate::json::body_specs());
+    }
+    let located = |place: fn(&ParameterIn) -> bool| {
+        op.parameters.iter().flatten().any(|p| match p {
+            utoipa::openapi::RefOr::T(p) => place(&p.parameter_in),
+            utoipa::openapi::RefOr::Ref(_) => false,
+        })
+    };
+    if located(|p| matches!(p, ParameterIn::Query)) {
+        specs.push(crate::problems::INVALID_QUERY);
+    }
+    if located(|p| matches!(p, ParameterIn::Path)) {
+        specs.push(crate::problems::NOT_FOUND);
+    }
+    if path.starts_with("/api/") {
+        specs.push(crate::problems::UNAVAILABLE);
+    }
+    specs
 }
 
 /// The document at `/api/v1/openapi.json` and the Swagger UI at `/api/docs/`.

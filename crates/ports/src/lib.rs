@@ -14,6 +14,7 @@ pub mod identity;
 pub mod media;
 pub mod memories;
 pub mod notify;
+pub mod scope;
 pub mod store;
 pub mod system;
 

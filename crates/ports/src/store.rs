@@ -17,6 +17,9 @@ use crate::couples::{CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo
 use crate::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
 use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
+use crate::scope::{OwnerTx, TenantTx};
+use accueil_domain::identity::UserId;
+use accueil_domain::queues::TenantId;
 
 /// A storage failure that no use case can act on, except by answering "try again later".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +81,70 @@ pub trait Tx: Send {
     fn perspectives(&mut self) -> &mut dyn PerspectivesRepo;
     /// Share links (memories).
     fn shares(&mut self) -> &mut dyn SharesRepo;
+
+    /// The repositories of `tenant`, bound to it by the adapter: no query through them can
+    /// reach another tenant's rows (see [`crate::scope`]).
+    fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_>;
+
+    /// The repositories of `owner`'s own data, bound to it by the adapter.
+    fn as_owner(&mut self, owner: UserId) -> Box<dyn OwnerTx + '_>;
+}
+
+/// The [`Tx`] accessors of an adapter whose transaction type implements every repository
+/// itself: `impl Tx for MyTx<'_> { accueil_ports::repositories_by_self!(); fn in_tenant... }`.
+/// A new repository is one more line here, not one more in every adapter.
+#[macro_export]
+macro_rules! repositories_by_self {
+    () => {
+        fn users(&mut self) -> &mut dyn $crate::identity::UsersRepo {
+            self
+        }
+        fn sessions(&mut self) -> &mut dyn $crate::identity::SessionsRepo {
+            self
+        }
+        fn email_tokens(&mut self) -> &mut dyn $crate::identity::EmailTokensRepo {
+            self
+        }
+        fn api_keys(&mut self) -> &mut dyn $crate::identity::ApiKeysRepo {
+            self
+        }
+        fn oauth(&mut self) -> &mut dyn $crate::identity::OAuthRepo {
+            self
+        }
+        fn audit(&mut self) -> &mut dyn $crate::admin::AuditRepo {
+            self
+        }
+        fn outbox(&mut self) -> &mut dyn $crate::notify::OutboxRepo {
+            self
+        }
+        fn pairing(&mut self) -> &mut dyn $crate::couples::PairingRepo {
+            self
+        }
+        fn feed(&mut self) -> &mut dyn $crate::couples::FeedRepo {
+            self
+        }
+        fn qna(&mut self) -> &mut dyn $crate::couples::QnaRepo {
+            self
+        }
+        fn goals(&mut self) -> &mut dyn $crate::couples::GoalsRepo {
+            self
+        }
+        fn checkins(&mut self) -> &mut dyn $crate::couples::CheckinsRepo {
+            self
+        }
+        fn letters(&mut self) -> &mut dyn $crate::couples::LettersRepo {
+            self
+        }
+        fn memories(&mut self) -> &mut dyn $crate::memories::MemoriesRepo {
+            self
+        }
+        fn perspectives(&mut self) -> &mut dyn $crate::memories::PerspectivesRepo {
+            self
+        }
+        fn shares(&mut self) -> &mut dyn $crate::memories::SharesRepo {
+            self
+        }
+    };
 }
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.

@@ -4,7 +4,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use accueil_app::identity::{AdminOutcome, CreateAdminError, CreateAdminInput};
+use accueil_app::admin::{AdminOutcome, CreateAdminError};
+use accueil_domain::identity::Email;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Settings, settings_help};
@@ -179,9 +180,10 @@ async fn create_admin(
     let app = crate::build_app(settings, store)
         .await
         .map_err(|e| e.to_string())?;
+    let email = Email::parse(&email).map_err(|e| e.to_string())?;
     let outcome = app
-        .identity
-        .create_or_promote_admin(CreateAdminInput { email, password })
+        .admin
+        .create_or_promote_admin(email, password.as_deref())
         .await
         .map_err(|e| match e {
             CreateAdminError::Invalid(v) => v.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
@@ -276,8 +278,9 @@ async fn purge_deleted(settings: &Settings) -> Result<(), String> {
 
 async fn set_active(settings: &Settings, email: &str, active: bool) -> Result<(), String> {
     let app = app(settings).await?;
+    let email = Email::parse(email).map_err(|e| e.to_string())?;
     let user = app
-        .identity
+        .admin
         .set_active(email, active)
         .await
         .map_err(|e| e.to_string())?;

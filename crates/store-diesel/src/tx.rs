@@ -1,12 +1,8 @@
 //! Running one unit of work in one transaction, and the conversions every repository shares.
 
-use accueil_ports::admin::AuditRepo;
-use accueil_ports::couples::{
-    CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo,
-};
-use accueil_ports::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
-use accueil_ports::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
-use accueil_ports::notify::OutboxRepo;
+use accueil_domain::identity::UserId;
+use accueil_domain::queues::TenantId;
+use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, StoreError, Tx};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -36,78 +32,68 @@ impl DieselTx<'_> {
     }
 }
 
-impl DieselTx<'_> {
-    /// In a PostgreSQL write unit, locks the row `id` of `table` until commit, so a
-    /// read-modify-write cannot lose a concurrent one (READ COMMITTED would let both read the
-    /// old row and the second write undo the first). SQLite and memory already run write units
-    /// one at a time. `table` is one of our table names, never input.
-    pub(crate) fn lock_for_update(
-        &mut self,
-        table: &'static str,
-        id: &str,
-    ) -> Result<(), StoreError> {
-        if self.read_only {
-            return Ok(());
+/// `$query.first(conn).optional()`, with `FOR UPDATE` on PostgreSQL in a write unit: one
+/// statement reads the row and locks it until commit, so a read-modify-write cannot lose a
+/// concurrent one (READ COMMITTED would let both read the old row and the second write undo
+/// the first). SQLite and memory already run write units one at a time. The query is written
+/// once and built for each backend, since only PostgreSQL's has a locking clause.
+macro_rules! first_for_update {
+    ($tx:expr, $query:expr) => {{
+        match (&mut *$tx.conn, $tx.read_only) {
+            ($crate::connection::AnyConnection::Postgresql(pg), false) => {
+                $query.for_update().first(pg).optional()
+            }
+            (conn, _) => $query.first(conn).optional(),
         }
-        if let AnyConnection::Postgresql(pg) = &mut *self.conn {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
-                .bind::<diesel::sql_types::Text, _>(id)
-                .execute(pg)
-                .map_err(store_error)?;
-        }
-        Ok(())
+    }};
+}
+pub(crate) use first_for_update;
+
+impl Tx for DieselTx<'_> {
+    accueil_ports::repositories_by_self!();
+
+    fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
+        Box::new(TenantView {
+            _conn: &mut *self.conn,
+            _read_only: self.read_only,
+            tenant,
+        })
+    }
+
+    fn as_owner(&mut self, owner: UserId) -> Box<dyn OwnerTx + '_> {
+        Box::new(OwnerView {
+            _conn: &mut *self.conn,
+            _read_only: self.read_only,
+            owner,
+        })
     }
 }
 
-impl Tx for DieselTx<'_> {
-    fn users(&mut self) -> &mut dyn UsersRepo {
-        self
+/// One tenant's view of the transaction: its repositories add `tenant_id = tenant` to every
+/// statement they run (and, for row-level security, set it on the connection).
+struct TenantView<'a> {
+    _conn: &'a mut AnyConnection,
+    _read_only: bool,
+    tenant: TenantId,
+}
+
+impl TenantTx for TenantView<'_> {
+    fn tenant(&self) -> TenantId {
+        self.tenant
     }
-    fn sessions(&mut self) -> &mut dyn SessionsRepo {
-        self
-    }
-    fn email_tokens(&mut self) -> &mut dyn EmailTokensRepo {
-        self
-    }
-    fn api_keys(&mut self) -> &mut dyn ApiKeysRepo {
-        self
-    }
-    fn oauth(&mut self) -> &mut dyn OAuthRepo {
-        self
-    }
-    fn audit(&mut self) -> &mut dyn AuditRepo {
-        self
-    }
-    fn outbox(&mut self) -> &mut dyn OutboxRepo {
-        self
-    }
-    fn pairing(&mut self) -> &mut dyn PairingRepo {
-        self
-    }
-    fn feed(&mut self) -> &mut dyn FeedRepo {
-        self
-    }
-    fn qna(&mut self) -> &mut dyn QnaRepo {
-        self
-    }
-    fn goals(&mut self) -> &mut dyn GoalsRepo {
-        self
-    }
-    fn checkins(&mut self) -> &mut dyn CheckinsRepo {
-        self
-    }
-    fn letters(&mut self) -> &mut dyn LettersRepo {
-        self
-    }
-    fn memories(&mut self) -> &mut dyn MemoriesRepo {
-        self
-    }
-    fn perspectives(&mut self) -> &mut dyn PerspectivesRepo {
-        self
-    }
-    fn shares(&mut self) -> &mut dyn SharesRepo {
-        self
+}
+
+/// One user's view of their own data: its repositories add `owner_id = owner` to every
+/// statement they run.
+struct OwnerView<'a> {
+    _conn: &'a mut AnyConnection,
+    _read_only: bool,
+    owner: UserId,
+}
+
+impl OwnerTx for OwnerView<'_> {
+    fn owner(&self) -> UserId {
+        self.owner
     }
 }
 

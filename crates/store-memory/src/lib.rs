@@ -31,13 +31,8 @@ use accueil_domain::identity::{
 };
 use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId};
 use accueil_domain::notify::OutboxEntry;
-use accueil_ports::admin::AuditRepo;
-use accueil_ports::couples::{
-    CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo,
-};
-use accueil_ports::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
-use accueil_ports::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
-use accueil_ports::notify::OutboxRepo;
+use accueil_domain::queues::TenantId;
+use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Store, StoreError, Tx};
 use async_trait::async_trait;
@@ -125,52 +120,47 @@ impl MemTx<'_> {
 }
 
 impl Tx for MemTx<'_> {
-    fn users(&mut self) -> &mut dyn UsersRepo {
-        self
+    accueil_ports::repositories_by_self!();
+
+    fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
+        Box::new(MemTenantTx {
+            _state: &mut *self.state,
+            _read_only: self.read_only,
+            tenant,
+        })
     }
-    fn sessions(&mut self) -> &mut dyn SessionsRepo {
-        self
+
+    fn as_owner(&mut self, owner: UserId) -> Box<dyn OwnerTx + '_> {
+        Box::new(MemOwnerTx {
+            _state: &mut *self.state,
+            _read_only: self.read_only,
+            owner,
+        })
     }
-    fn email_tokens(&mut self) -> &mut dyn EmailTokensRepo {
-        self
+}
+
+/// One tenant's view of the transaction: its repositories filter every row by `tenant`.
+struct MemTenantTx<'a> {
+    _state: &'a mut State,
+    _read_only: bool,
+    tenant: TenantId,
+}
+
+impl TenantTx for MemTenantTx<'_> {
+    fn tenant(&self) -> TenantId {
+        self.tenant
     }
-    fn api_keys(&mut self) -> &mut dyn ApiKeysRepo {
-        self
-    }
-    fn oauth(&mut self) -> &mut dyn OAuthRepo {
-        self
-    }
-    fn audit(&mut self) -> &mut dyn AuditRepo {
-        self
-    }
-    fn outbox(&mut self) -> &mut dyn OutboxRepo {
-        self
-    }
-    fn pairing(&mut self) -> &mut dyn PairingRepo {
-        self
-    }
-    fn feed(&mut self) -> &mut dyn FeedRepo {
-        self
-    }
-    fn qna(&mut self) -> &mut dyn QnaRepo {
-        self
-    }
-    fn goals(&mut self) -> &mut dyn GoalsRepo {
-        self
-    }
-    fn checkins(&mut self) -> &mut dyn CheckinsRepo {
-        self
-    }
-    fn letters(&mut self) -> &mut dyn LettersRepo {
-        self
-    }
-    fn memories(&mut self) -> &mut dyn MemoriesRepo {
-        self
-    }
-    fn perspectives(&mut self) -> &mut dyn PerspectivesRepo {
-        self
-    }
-    fn shares(&mut self) -> &mut dyn SharesRepo {
-        self
+}
+
+/// One user's view of their own data: its repositories filter every row by `owner`.
+struct MemOwnerTx<'a> {
+    _state: &'a mut State,
+    _read_only: bool,
+    owner: UserId,
+}
+
+impl OwnerTx for MemOwnerTx<'_> {
+    fn owner(&self) -> UserId {
+        self.owner
     }
 }

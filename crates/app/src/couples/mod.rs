@@ -1,33 +1,41 @@
-//! Couples use cases: pairing, Q&A with mutual reveal, goals and actions, check-ins, letters,
-//! the change feed, export.
+//! Couples use cases: pairing, the couple's profile, Q&A with mutual reveal, goals and
+//! actions, check-ins, letters, the change feed, export.
 //!
-//! Every use case starts from the caller's active couple, found in the same unit of work, and
-//! every query below takes that couple's id: another couple's objects are simply not found.
-//! Every change records an entry in the couple's feed in the same transaction.
+//! Every use case runs in the caller's couple scope ([`crate::scope`]): one unit of work that
+//! authenticates the caller, finds their active couple (locked in a write unit, so the couple's
+//! writers run one at a time) and hands it to the use case, which passes its id to every query
+//! (another couple's objects are simply not found) and records each change in the couple's
+//! feed through `cx.changed` in the same transaction.
 
-mod content;
+mod checkins;
+mod export;
+mod feed;
+mod goals;
+mod letters;
 mod pairing;
 mod profile;
 mod qna;
-mod sync;
 
-use accueil_domain::couples::{ChangeOp, Couple, CoupleId, EntityKind};
+use accueil_domain::couples::{ChangeOp, Couple, EntityKind};
 use accueil_domain::identity::{User, UserId};
 use accueil_domain::limits::Rate;
-use accueil_ports::{StoreError, Tx};
+use accueil_ports::{StoreError, StoreExt, Tx};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::Ports;
 
-pub use content::{
-    ActionInput, ActionPatch, CheckInInput, ContentError, GoalInput, GoalPatch, GoalView,
-};
-pub use pairing::{CoupleExport, CoupleView, InviteError, JoinError, JoinInput, PairingError};
-pub use profile::{CoupleProfilePatch, ProfileError};
-pub use qna::{AnswerInput, QnaError, QuestionInput, QuestionPatch, QuestionView};
-pub use sync::{SyncError, SyncPage, SyncRequest};
-// NotInCouple and Page are defined below.
+pub use crate::lifecycle::CoupleExport;
+pub use checkins::CheckInError;
+pub use export::ExportError;
+pub use feed::{FeedError, SyncPage, SyncRequest};
+pub use goals::{GoalError, GoalView};
+pub use letters::LetterError;
+pub use pairing::{CoupleView, InviteError, JoinError, PairingError};
+pub use profile::ProfileError;
+pub use qna::{QnaError, QuestionView};
+// Page is defined below; the couple scope's types are the scope module's.
+pub use crate::scope::{CoupleDenied, NotInCouple};
 
 /// Couples settings.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +66,7 @@ impl Default for CouplesSettings {
 pub struct CouplesService {
     ports: Ports,
     settings: CouplesSettings,
+    hooks: crate::lifecycle::Hooks,
 }
 
 /// A page of results and the cursor of the next one.
@@ -82,42 +91,21 @@ pub(crate) fn paged<T, K>(
     (items, next)
 }
 
-/// The caller is in no couple (every couple endpoint says so the same way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("not in a couple")]
-pub struct NotInCouple;
+/// A page size from a request: 1 to 200.
+pub(crate) fn page_size(limit: u32) -> u32 {
+    limit.clamp(1, 200)
+}
 
 impl CouplesService {
-    /// A service over these ports.
-    pub fn new(ports: Ports, settings: CouplesSettings) -> Self {
-        Self { ports, settings }
+    /// A service over these ports; `hooks` are the modules that hold couple content (for the
+    /// couple export).
+    pub fn new(ports: Ports, settings: CouplesSettings, hooks: crate::lifecycle::Hooks) -> Self {
+        Self {
+            ports,
+            settings,
+            hooks,
+        }
     }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.ports.clock.now()
-    }
-}
-
-/// The caller's active couple, inside the unit of work.
-pub(crate) fn my_couple(
-    tx: &mut dyn Tx,
-    me: UserId,
-) -> Result<Result<Couple, NotInCouple>, StoreError> {
-    Ok(tx.pairing().active_couple_of(me)?.ok_or(NotInCouple))
-}
-
-/// Records a change of the couple's feed, inside the unit of work.
-fn changed(
-    tx: &mut dyn Tx,
-    couple: CoupleId,
-    kind: EntityKind,
-    id: Uuid,
-    op: ChangeOp,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.feed()
-        .record_change(couple, kind, id, op, at)
-        .map(|_| ())
 }
 
 /// Dissolves `user`'s active couple, if any, inside the caller's unit of work: used when a
@@ -128,17 +116,17 @@ pub(crate) fn dissolve_couple_of(
     user: UserId,
     now: DateTime<Utc>,
 ) -> Result<Option<Couple>, StoreError> {
-    let Some(mut couple) = tx.pairing().active_couple_of(user)? else {
+    let Some(mut couple) = tx.pairing().active_couple_of_for_update(user)? else {
         return Ok(None);
     };
     couple.dissolved_at = Some(now);
     couple.updated_at = now;
     tx.pairing().update_couple(&couple)?;
     for id in tx.pairing().revoke_invites(couple.id, now)? {
-        changed(tx, couple.id, EntityKind::Invite, id, ChangeOp::Delete, now)?;
+        tx.feed()
+            .record_change(couple.id, EntityKind::Invite, id, ChangeOp::Delete, now)?;
     }
-    changed(
-        tx,
+    tx.feed().record_change(
         couple.id,
         EntityKind::Couple,
         couple.id.0,
@@ -149,7 +137,10 @@ pub(crate) fn dissolve_couple_of(
 }
 
 /// The users of a couple, for views.
-fn partners(tx: &mut dyn Tx, couple: &Couple) -> Result<(User, Option<User>), StoreError> {
+pub(crate) fn partners(
+    tx: &mut dyn Tx,
+    couple: &Couple,
+) -> Result<(User, Option<User>), StoreError> {
     let a = tx
         .users()
         .user_by_id(couple.partner_a)?
@@ -161,15 +152,62 @@ fn partners(tx: &mut dyn Tx, couple: &Couple) -> Result<(User, Option<User>), St
     Ok((a, b))
 }
 
+/// What the couples module does when an account's lifecycle needs it: dissolve the couple of
+/// a deleted account, export it, purge dissolved couples.
+pub(crate) struct Lifecycle {
+    pub(crate) ports: Ports,
+}
+
+impl crate::lifecycle::Lifecycle for Lifecycle {
+    fn name(&self) -> &'static str {
+        "couples"
+    }
+
+    fn account_deleted(
+        &self,
+        tx: &mut dyn Tx,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dissolve_couple_of(tx, user, now).map(|_| ())
+    }
+
+    fn export_couple(
+        &self,
+        tx: &mut dyn Tx,
+        viewer: UserId,
+        into: &mut crate::lifecycle::CoupleExport,
+    ) -> Result<(), StoreError> {
+        export::content(tx, viewer, into)
+    }
+
+    fn purge<'a>(
+        &'a self,
+        now: DateTime<Utc>,
+        log: &'a mut crate::lifecycle::PurgeLog,
+    ) -> crate::lifecycle::PurgeFuture<'a> {
+        Box::pin(async move {
+            let cutoff = now - accueil_domain::couples::SHARED_CONTENT_RETENTION;
+            let gone = self
+                .ports
+                .store
+                .write(move |tx| tx.pairing().purge_dissolved_before(cutoff))
+                .await
+                .map_err(|e| e.to_string())?;
+            log.couples.extend(gone);
+            Ok(())
+        })
+    }
+}
 #[cfg(test)]
 mod tests {
-    use accueil_domain::couples::{InviteProblem, JoinProblem, Reveal};
+    use accueil_domain::couples::{AnswerDraft, InviteProblem, JoinProblem, NewQuestion, Reveal};
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::{Harness, TestUser, ttl};
 
-    async fn pair(h: &Harness) -> (crate::identity::Principal, crate::identity::Principal) {
+    async fn pair(h: &Harness) -> (TestUser, TestUser) {
         h.paired("a@example.org", "b@example.org").await
     }
 
@@ -186,7 +224,7 @@ mod tests {
             Err(PairingError::AlreadyInCouple)
         ));
         assert!(matches!(
-            c.invite(&a, None).await,
+            c.invite(&a, ttl(None)).await,
             Err(InviteError::CoupleFull)
         ));
     }
@@ -206,16 +244,11 @@ mod tests {
         );
         let c = h.couples();
         c.create(&a).await.unwrap();
-        let first = c.invite(&a, Some(1)).await.unwrap();
-        let second = c.invite(&a, None).await.unwrap();
+        let first = c.invite(&a, ttl(Some(1))).await.unwrap();
+        let second = c.invite(&a, ttl(None)).await.unwrap();
         let join = |who, code: &str| {
-            c.join(
-                who,
-                JoinInput {
-                    code: code.into(),
-                    client_ip: None,
-                },
-            )
+            let (c, code) = (c.clone(), code.to_owned());
+            async move { c.join(who, &code, None).await }
         };
         assert!(
             matches!(
@@ -244,7 +277,7 @@ mod tests {
                 InviteProblem::Expired
             )))
         ));
-        let third = c.invite(&a, None).await.unwrap();
+        let third = c.invite(&a, ttl(None)).await.unwrap();
         join(&b, &third.code).await.unwrap();
         assert!(matches!(
             join(&c2, &third.code).await,
@@ -260,18 +293,12 @@ mod tests {
         let q = c
             .ask(
                 &a,
-                QuestionInput {
-                    text: "Where next?".into(),
-                    theme: Some("voyages".into()),
-                },
+                NewQuestion::parse("Where next?", Some("voyages")).unwrap(),
             )
             .await
             .unwrap()
             .question;
-        let answer = |status: &str, text: &str| AnswerInput {
-            status: status.into(),
-            text: Some(text.into()),
-        };
+        let answer = |status: &str, text: &str| AnswerDraft::parse(status, Some(text)).unwrap();
         let va = c
             .answer(&a, q.id, answer("ANSWERED", "Lisbon"))
             .await
@@ -313,7 +340,7 @@ mod tests {
         let solo = h.principal("solo@example.org").await;
         assert!(matches!(
             c.questions(&solo, None, 50).await,
-            Err(QnaError::NotInCouple(_))
+            Err(QnaError::Denied(CoupleDenied::NotInCouple(_)))
         ));
     }
 
@@ -324,26 +351,13 @@ mod tests {
         let c = h.couples();
         let start = c.changes(&a, SyncRequest::After(0)).await.unwrap();
         let q = c
-            .ask(
-                &a,
-                QuestionInput {
-                    text: "Q?".into(),
-                    theme: None,
-                },
-            )
+            .ask(&a, NewQuestion::parse("Q?", None).unwrap())
             .await
             .unwrap()
             .question;
-        c.answer(
-            &b,
-            q.id,
-            AnswerInput {
-                status: "NEEDS_TIME".into(),
-                text: None,
-            },
-        )
-        .await
-        .unwrap();
+        c.answer(&b, q.id, AnswerDraft::parse("NEEDS_TIME", None).unwrap())
+            .await
+            .unwrap();
         c.delete_question(&a, q.id).await.unwrap();
         let page = c
             .changes(&b, SyncRequest::After(start.next_cursor))
@@ -375,21 +389,18 @@ mod tests {
         let h = Harness::new();
         let (a, b) = pair(&h).await;
         let c = h.couples();
-        c.ask(
-            &a,
-            QuestionInput {
-                text: "Q?".into(),
-                theme: None,
-            },
-        )
-        .await
-        .unwrap();
+        c.ask(&a, NewQuestion::parse("Q?", None).unwrap())
+            .await
+            .unwrap();
         c.leave(&b).await.unwrap();
-        assert!(matches!(c.get(&a).await, Err(PairingError::NotInCouple(_))));
+        assert!(matches!(
+            c.get(&a).await,
+            Err(PairingError::Denied(CoupleDenied::NotInCouple(_)))
+        ));
         let export = c.export(&a).await.unwrap();
         assert_eq!(export.questions.len(), 1);
         c.create(&a).await.unwrap();
         h.advance(Duration::days(31));
-        assert_eq!(c.purge_dissolved().await.unwrap().len(), 1);
+        assert_eq!(h.whole_app().purge().await.unwrap().couples, 1);
     }
 }

@@ -1,41 +1,24 @@
 //! The couple's profile and the "together for" counter.
 
 use accueil_domain::couples::{
-    ChangeOp, CoupleProfile, EntityKind, HomeMessage, IntroText, Together, together,
+    ChangeOp, CoupleProfile, CoupleProfileChanges, EntityKind, Together, together,
 };
-use accueil_domain::identity::TimeZone;
-use accueil_domain::validation::ValidationErrors;
-use accueil_ports::{StoreError, StoreExt};
+use accueil_ports::StoreError;
 use chrono::NaiveDate;
 
-use super::{CouplesService, NotInCouple, changed, my_couple};
-use crate::identity::{Patch, Principal};
-
-/// Profile changes: `Keep`, `Clear` or `Set` each field.
-#[derive(Debug, Clone, Default)]
-pub struct CoupleProfilePatch {
-    /// When they got together.
-    pub start_date: Patch<NaiveDate>,
-    /// Home page message.
-    pub home_message: Patch<String>,
-    /// Their story.
-    pub intro_text: Patch<String>,
-    /// IANA time zone of the counter.
-    pub time_zone: Patch<String>,
-}
+use super::CouplesService;
+use crate::identity::Caller;
+use crate::scope::CoupleDenied;
 
 /// Why a profile request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// No couple.
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// The counter needs a start date.
-    #[error("the couple has no start date yet")]
+    #[error("the couple has no start date yet; set one in the profile")]
     NoStartDate,
-    /// Invalid input.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -46,12 +29,10 @@ impl CouplesService {
     ///
     /// # Errors
     /// See [`ProfileError`].
-    pub async fn couple_profile(&self, who: &Principal) -> Result<CoupleProfile, ProfileError> {
-        let me = who.user.id;
+    pub async fn couple_profile(&self, caller: &Caller) -> Result<CoupleProfile, ProfileError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<CoupleProfile, ProfileError> {
-                Ok(my_couple(tx, me)??.profile)
+            .read_in_couple(caller, |cx| -> Result<CoupleProfile, ProfileError> {
+                Ok(cx.couple.profile.clone())
             })
             .await
     }
@@ -62,52 +43,40 @@ impl CouplesService {
     /// See [`ProfileError`].
     pub async fn update_couple_profile(
         &self,
-        who: &Principal,
-        patch: CoupleProfilePatch,
+        caller: &Caller,
+        changes: CoupleProfileChanges,
     ) -> Result<CoupleProfile, ProfileError> {
-        let mut errors = Vec::new();
-        let home = patch
-            .home_message
-            .parse(|v| HomeMessage::parse(v), &mut errors);
-        let intro = patch.intro_text.parse(|v| IntroText::parse(v), &mut errors);
-        let zone = patch.time_zone.parse(|v| TimeZone::parse(v), &mut errors);
-        ValidationErrors::collect(errors)?;
-        let now = self.now();
-        let me = who.user.id;
-        let start = patch.start_date;
         self.ports
-            .store
-            .write(move |tx| -> Result<CoupleProfile, ProfileError> {
-                let mut couple = my_couple(tx, me)??;
-                start.apply_to(&mut couple.profile.start_date);
-                home.apply_to(&mut couple.profile.home_message);
-                intro.apply_to(&mut couple.profile.intro_text);
-                zone.apply_to(&mut couple.profile.time_zone);
-                couple.updated_at = now;
-                tx.pairing().update_couple(&couple)?;
-                changed(
-                    tx,
-                    couple.id,
-                    EntityKind::Couple,
-                    couple.id.0,
-                    ChangeOp::Upsert,
-                    now,
-                )?;
+            .write_in_couple(caller, move |cx| -> Result<CoupleProfile, ProfileError> {
+                let mut couple = cx.couple.clone();
+                changes.apply_to(&mut couple.profile);
+                couple.updated_at = cx.now;
+                cx.tx.pairing().update_couple(&couple)?;
+                cx.changed(EntityKind::Couple, couple.id.0, ChangeOp::Upsert)?;
                 Ok(couple.profile)
             })
             .await
     }
 
-    /// How long the couple has been together, in the couple's time zone.
+    /// How long the couple has been together, in the couple's time zone, with the profile it
+    /// is counted from.
     ///
     /// # Errors
     /// See [`ProfileError`].
-    pub async fn together(&self, who: &Principal) -> Result<(NaiveDate, Together), ProfileError> {
-        let profile = self.couple_profile(who).await?;
-        let start = profile.start_date.ok_or(ProfileError::NoStartDate)?;
-        Ok((
-            start,
-            together(start, self.now(), profile.time_zone.as_ref()),
-        ))
+    pub async fn together(
+        &self,
+        caller: &Caller,
+    ) -> Result<(CoupleProfile, NaiveDate, Together), ProfileError> {
+        self.ports
+            .read_in_couple(
+                caller,
+                |cx| -> Result<(CoupleProfile, NaiveDate, Together), ProfileError> {
+                    let profile = cx.couple.profile.clone();
+                    let start = profile.start_date.ok_or(ProfileError::NoStartDate)?;
+                    let t = together(start, cx.now, profile.time_zone.as_ref());
+                    Ok((profile, start, t))
+                },
+            )
+            .await
     }
 }

@@ -2,16 +2,16 @@
 //! mutual reveal.
 
 use accueil_domain::couples::{
-    Answer, AnswerStatus, AnswerText, ChangeOp, EntityKind, Question, QuestionText, Reveal, Theme,
+    Answer, AnswerDraft, ChangeOp, EntityKind, NewQuestion, Question, QuestionChanges, Reveal,
     reveal,
 };
 use accueil_domain::identity::UserId;
-use accueil_domain::validation::{FieldError, ValidationErrors};
-use accueil_ports::{StoreError, StoreExt};
+use accueil_ports::StoreError;
 use uuid::Uuid;
 
-use super::{CouplesService, NotInCouple, Page, changed, my_couple, paged};
-use crate::identity::{Patch, Principal};
+use super::{CouplesService, Page, page_size, paged};
+use crate::identity::Caller;
+use crate::scope::{CoupleCx, CoupleDenied};
 
 /// A question as one partner may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,55 +52,40 @@ pub(crate) fn view_of(question: Question, answers: Vec<Answer>, viewer: UserId) 
     }
 }
 
-/// A new question.
-#[derive(Debug, Clone)]
-pub struct QuestionInput {
-    /// Text.
-    pub text: String,
-    /// Optional theme.
-    pub theme: Option<String>,
-}
-
-/// Changes to a question.
-#[derive(Debug, Clone, Default)]
-pub struct QuestionPatch {
-    /// New text.
-    pub text: Option<String>,
-    /// New theme, or clear it.
-    pub theme: Patch<String>,
-}
-
-/// An answer.
-#[derive(Debug, Clone)]
-pub struct AnswerInput {
-    /// `ANSWERED`, `NEEDS_TIME` or `CLARIFY`.
-    pub status: String,
-    /// Text (required with `ANSWERED`).
-    pub text: Option<String>,
-}
-
 /// Why a Q&A request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QnaError {
-    /// No couple.
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// No such question in the caller's couple.
-    #[error("question not found")]
+    #[error("no such question")]
     NotFound,
     /// Only the author may edit or delete a question.
-    #[error("not the author")]
+    #[error("only the partner who asked may change or delete a question")]
     NotAuthor,
-    /// Invalid input.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-fn theme(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Theme> {
-    raw.and_then(|t| Theme::parse(t).map_err(|e| errors.push(e)).ok())
+/// A question of the couple and its answers, as the caller may see them.
+fn seen(cx: &mut CoupleCx<'_>, q: Question) -> Result<QuestionView, StoreError> {
+    let answers = cx.tx.qna().answers(cx.couple.id, q.id)?;
+    Ok(view_of(q, answers, cx.me.user.id))
+}
+
+/// A question of the couple that the caller asked.
+fn own_question(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Question, QnaError> {
+    let q = cx
+        .tx
+        .qna()
+        .question(cx.couple.id, id)?
+        .ok_or(QnaError::NotFound)?;
+    if q.author != cx.me.user.id {
+        return Err(QnaError::NotAuthor);
+    }
+    Ok(q)
 }
 
 impl CouplesService {
@@ -108,47 +93,22 @@ impl CouplesService {
     ///
     /// # Errors
     /// See [`QnaError`].
-    pub async fn ask(
-        &self,
-        who: &Principal,
-        input: QuestionInput,
-    ) -> Result<QuestionView, QnaError> {
-        let mut errors = Vec::new();
-        let text = QuestionText::parse(&input.text)
-            .map_err(|e| errors.push(e))
-            .ok();
-        let theme = theme(input.theme.as_deref(), &mut errors);
-        ValidationErrors::collect(errors)?;
-        let Some(text) = text else {
-            return Err(QnaError::Store(StoreError::Internal(
-                "validated text missing".into(),
-            )));
-        };
-        let now = self.now();
-        let (me, id) = (who.user.id, self.ports.ids.new_id());
+    pub async fn ask(&self, caller: &Caller, new: NewQuestion) -> Result<QuestionView, QnaError> {
+        let id = self.ports.ids.new_id();
         self.ports
-            .store
-            .write(move |tx| -> Result<QuestionView, QnaError> {
-                let couple = my_couple(tx, me)??;
+            .write_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
                 let q = Question {
                     id,
-                    couple_id: couple.id,
-                    author: me,
-                    text,
-                    theme,
-                    created_at: now,
-                    updated_at: now,
+                    couple_id: cx.couple.id,
+                    author: cx.me.user.id,
+                    text: new.text,
+                    theme: new.theme,
+                    created_at: cx.now,
+                    updated_at: cx.now,
                 };
-                tx.qna().insert_question(&q)?;
-                changed(
-                    tx,
-                    couple.id,
-                    EntityKind::Question,
-                    q.id,
-                    ChangeOp::Upsert,
-                    now,
-                )?;
-                Ok(view_of(q, Vec::new(), me))
+                cx.tx.qna().insert_question(&q)?;
+                cx.changed(EntityKind::Question, q.id, ChangeOp::Upsert)?;
+                Ok(view_of(q, Vec::new(), cx.me.user.id))
             })
             .await
     }
@@ -159,26 +119,22 @@ impl CouplesService {
     /// See [`QnaError`].
     pub async fn questions(
         &self,
-        who: &Principal,
+        caller: &Caller,
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Page<QuestionView>, QnaError> {
-        let me = who.user.id;
-        let limit = limit.clamp(1, 200);
+        let limit = page_size(limit);
         self.ports
-            .store
-            .read(move |tx| -> Result<Page<QuestionView>, QnaError> {
-                let couple = my_couple(tx, me)??;
+            .read_in_couple(caller, move |cx| -> Result<Page<QuestionView>, QnaError> {
                 let (page, next) = paged(
-                    tx.qna().questions(couple.id, after, limit + 1)?,
+                    cx.tx.qna().questions(cx.couple.id, after, limit + 1)?,
                     limit,
                     |q| q.id,
                 );
-                let mut items = Vec::with_capacity(page.len());
-                for q in page {
-                    let answers = tx.qna().answers(couple.id, q.id)?;
-                    items.push(view_of(q, answers, me));
-                }
+                let items = page
+                    .into_iter()
+                    .map(|q| seen(cx, q))
+                    .collect::<Result<_, _>>()?;
                 Ok(Page { items, next })
             })
             .await
@@ -188,18 +144,15 @@ impl CouplesService {
     ///
     /// # Errors
     /// See [`QnaError`].
-    pub async fn question(&self, who: &Principal, id: Uuid) -> Result<QuestionView, QnaError> {
-        let me = who.user.id;
+    pub async fn question(&self, caller: &Caller, id: Uuid) -> Result<QuestionView, QnaError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<QuestionView, QnaError> {
-                let couple = my_couple(tx, me)??;
-                let q = tx
+            .read_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
+                let q = cx
+                    .tx
                     .qna()
-                    .question(couple.id, id)?
+                    .question(cx.couple.id, id)?
                     .ok_or(QnaError::NotFound)?;
-                let answers = tx.qna().answers(couple.id, id)?;
-                Ok(view_of(q, answers, me))
+                Ok(seen(cx, q)?)
             })
             .await
     }
@@ -210,46 +163,17 @@ impl CouplesService {
     /// See [`QnaError`].
     pub async fn edit_question(
         &self,
-        who: &Principal,
+        caller: &Caller,
         id: Uuid,
-        patch: QuestionPatch,
+        changes: QuestionChanges,
     ) -> Result<QuestionView, QnaError> {
-        let mut errors = Vec::new();
-        let text = patch
-            .text
-            .as_deref()
-            .and_then(|t| QuestionText::parse(t).map_err(|e| errors.push(e)).ok());
-        let theme_patch = patch.theme.parse(|t| Theme::parse(t), &mut errors);
-        ValidationErrors::collect(errors)?;
-        let now = self.now();
-        let me = who.user.id;
         self.ports
-            .store
-            .write(move |tx| -> Result<QuestionView, QnaError> {
-                let couple = my_couple(tx, me)??;
-                let mut q = tx
-                    .qna()
-                    .question(couple.id, id)?
-                    .ok_or(QnaError::NotFound)?;
-                if q.author != me {
-                    return Err(QnaError::NotAuthor);
-                }
-                if let Some(t) = text {
-                    q.text = t;
-                }
-                theme_patch.apply_to(&mut q.theme);
-                q.updated_at = now;
-                tx.qna().update_question(&q)?;
-                changed(
-                    tx,
-                    couple.id,
-                    EntityKind::Question,
-                    q.id,
-                    ChangeOp::Upsert,
-                    now,
-                )?;
-                let answers = tx.qna().answers(couple.id, id)?;
-                Ok(view_of(q, answers, me))
+            .write_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
+                let mut q = own_question(cx, id)?;
+                changes.apply_to(&mut q, cx.now);
+                cx.tx.qna().update_question(&q)?;
+                cx.changed(EntityKind::Question, q.id, ChangeOp::Upsert)?;
+                Ok(seen(cx, q)?)
             })
             .await
     }
@@ -258,39 +182,15 @@ impl CouplesService {
     ///
     /// # Errors
     /// See [`QnaError`].
-    pub async fn delete_question(&self, who: &Principal, id: Uuid) -> Result<(), QnaError> {
-        let now = self.now();
-        let me = who.user.id;
+    pub async fn delete_question(&self, caller: &Caller, id: Uuid) -> Result<(), QnaError> {
         self.ports
-            .store
-            .write(move |tx| -> Result<(), QnaError> {
-                let couple = my_couple(tx, me)??;
-                let q = tx
-                    .qna()
-                    .question(couple.id, id)?
-                    .ok_or(QnaError::NotFound)?;
-                if q.author != me {
-                    return Err(QnaError::NotAuthor);
+            .write_in_couple(caller, move |cx| -> Result<(), QnaError> {
+                own_question(cx, id)?;
+                for a in cx.tx.qna().answers(cx.couple.id, id)? {
+                    cx.changed(EntityKind::Answer, a.id, ChangeOp::Delete)?;
                 }
-                for a in tx.qna().answers(couple.id, id)? {
-                    changed(
-                        tx,
-                        couple.id,
-                        EntityKind::Answer,
-                        a.id,
-                        ChangeOp::Delete,
-                        now,
-                    )?;
-                }
-                tx.qna().delete_question(couple.id, id)?;
-                changed(
-                    tx,
-                    couple.id,
-                    EntityKind::Question,
-                    id,
-                    ChangeOp::Delete,
-                    now,
-                )?;
+                cx.tx.qna().delete_question(cx.couple.id, id)?;
+                cx.changed(EntityKind::Question, id, ChangeOp::Delete)?;
                 Ok(())
             })
             .await
@@ -302,67 +202,31 @@ impl CouplesService {
     /// See [`QnaError`].
     pub async fn answer(
         &self,
-        who: &Principal,
+        caller: &Caller,
         question: Uuid,
-        input: AnswerInput,
+        draft: AnswerDraft,
     ) -> Result<QuestionView, QnaError> {
-        let mut errors = Vec::new();
-        let status = AnswerStatus::parse(&input.status);
-        if status.is_none() {
-            errors.push(FieldError::new(
-                "status",
-                "invalid_status",
-                "ANSWERED, NEEDS_TIME or CLARIFY",
-            ));
-        }
-        let text = input
-            .text
-            .as_deref()
-            .and_then(|t| AnswerText::parse(t).map_err(|e| errors.push(e)).ok());
-        if status == Some(AnswerStatus::Answered) && text.is_none() && input.text.is_none() {
-            errors.push(FieldError::new(
-                "text",
-                "required",
-                "an answer needs its text",
-            ));
-        }
-        ValidationErrors::collect(errors)?;
-        let Some(status) = status else {
-            return Err(QnaError::Store(StoreError::Internal(
-                "validated status missing".into(),
-            )));
-        };
-        let now = self.now();
-        let (me, id) = (who.user.id, self.ports.ids.new_id());
+        let id = self.ports.ids.new_id();
         self.ports
-            .store
-            .write(move |tx| -> Result<QuestionView, QnaError> {
-                let couple = my_couple(tx, me)??;
-                let q = tx
+            .write_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
+                let q = cx
+                    .tx
                     .qna()
-                    .question(couple.id, question)?
+                    .question(cx.couple.id, question)?
                     .ok_or(QnaError::NotFound)?;
-                let stored = tx.qna().upsert_answer(&Answer {
+                let stored = cx.tx.qna().upsert_answer(&Answer {
                     id,
                     question_id: q.id,
-                    couple_id: couple.id,
-                    author: me,
-                    status,
-                    text,
-                    created_at: now,
-                    updated_at: now,
+                    couple_id: cx.couple.id,
+                    author: cx.me.user.id,
+                    status: draft.status,
+                    text: draft.text,
+                    created_at: cx.now,
+                    updated_at: cx.now,
                 })?;
                 // The feed names the answer, never its words: nothing leaks before the reveal.
-                changed(
-                    tx,
-                    couple.id,
-                    EntityKind::Answer,
-                    stored.id,
-                    ChangeOp::Upsert,
-                    now,
-                )?;
-                let answers = tx.qna().answers(couple.id, q.id)?;
-                Ok(view_of(q, answers, me))
+                cx.changed(EntityKind::Answer, stored.id, ChangeOp::Upsert)?;
+                Ok(seen(cx, q)?)
             })
             .await
     }

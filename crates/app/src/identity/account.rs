@@ -1,16 +1,21 @@
-//! The account as a whole: deletion (soft, anonymised, then purged) and export.
+//! The account as a whole: deletion (soft, anonymised, then purged) and export. Every
+//! registered module takes part in both ([`crate::lifecycle`]).
 
-use accueil_domain::admin::{AuditAction, AuditEvent};
-use accueil_domain::identity::{Session, TokenPurpose, User};
+use accueil_domain::admin::AuditAction;
+use accueil_domain::identity::TokenPurpose;
 use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, Principal};
+use super::{AuthError, Caller, IdentityService};
+use crate::lifecycle::AccountExport;
 
 /// Why a deletion was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteAccountError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The account has no password and its session is not recent: sign in again.
     #[error("sign in again (within ten minutes) to confirm this")]
     ReauthenticationRequired,
@@ -18,7 +23,7 @@ pub enum DeleteAccountError {
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
     /// The password is wrong.
-    #[error("wrong password")]
+    #[error("the password is not right")]
     WrongPassword,
     /// Too many password checks for this account.
     #[error(transparent)]
@@ -40,62 +45,78 @@ impl From<UserWriteError> for DeleteAccountError {
     }
 }
 
-/// Everything stored about a user.
-#[derive(Debug, Clone)]
-pub struct AccountExport {
-    /// The account.
-    pub user: User,
-    /// Every session (login), live or ended.
-    pub sessions: Vec<Session>,
-    /// Security events about the account.
-    pub audit: Vec<AuditEvent>,
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl IdentityService {
     /// Deletes the caller's account: it is anonymised at once (address, names, picture, bio,
-    /// password gone; sign-in impossible; every session ended), recorded in the audit log, and
-    /// removed for good by `purge_deleted` after the grace period.
+    /// password gone; sign-in impossible; every session and key ended), every module removes
+    /// or detaches its data (the couple is dissolved, keeping the partner's export window),
+    /// it is recorded in the audit log, and it is removed for good by `purge_deleted` after
+    /// the grace period.
     ///
     /// # Errors
     /// See [`DeleteAccountError`].
     pub async fn delete_account(
         &self,
-        who: &Principal,
+        caller: &Caller,
         password: &str,
     ) -> Result<(), DeleteAccountError> {
-        if !self.check_password(who, password).await? {
+        // Two units: the password is checked against the stored hash outside any transaction
+        // (bcrypt must not hold the writer), then the deletion runs.
+        let me = self.me(caller).await?;
+        if !self.check_password(&me, password).await? {
             return Err(DeleteAccountError::WrongPassword);
         }
-        let now = self.ports.clock.now();
-        let uid = who.user.id;
-        let event = self.audit_event(now, AuditAction::UserDeleted, Some(uid), uid, "");
+        let uid = me.user.id;
+        let hooks = self.hooks.clone();
+        let event_id = self.ports.ids.new_id();
         self.ports
-            .store
-            .write(move |tx| -> Result<(), DeleteAccountError> {
-                let Some(mut user) = tx.users().user_by_id(uid)? else {
+            .write_as(caller, move |cx| -> Result<(), DeleteAccountError> {
+                let now = cx.now;
+                let Some(mut user) = cx.tx.users().user_for_update(uid)? else {
                     return Ok(());
                 };
                 user.anonymise(now);
-                tx.users().update_user(&user)?;
-                // The other partner is not left paired with an anonymous account.
-                crate::couples::dissolve_couple_of(tx, uid, now)?;
-                tx.sessions()
+                cx.tx.users().update_user(&user)?;
+                // Every module removes or detaches what it holds (the couples module dissolves
+                // the couple, so the other partner is not left paired with an anonymous
+                // account).
+                hooks.account_deleted(cx.tx, uid, now)?;
+                cx.tx
+                    .sessions()
                     .revoke_user_sessions(uid, now, "account_deleted")?;
-                tx.api_keys().revoke_api_keys_of(uid, now)?;
+                cx.tx.api_keys().revoke_api_keys_of(uid, now)?;
                 // The provider identities (and their addresses) go now: the same provider
                 // account may make a new account at once.
-                for identity in tx.oauth().identities_of(uid)? {
-                    tx.oauth().delete_identity(uid, identity.id)?;
+                for identity in cx.tx.oauth().identities_of(uid)? {
+                    cx.tx.oauth().delete_identity(uid, identity.id)?;
                 }
                 for purpose in [
                     TokenPurpose::VerifyEmail,
                     TokenPurpose::ResetPassword,
                     TokenPurpose::ChangeEmail,
                 ] {
-                    tx.email_tokens()
+                    cx.tx
+                        .email_tokens()
                         .supersede_email_tokens(uid, purpose, now)?;
                 }
-                tx.audit().record(&event)?;
+                cx.tx.audit().record(&accueil_domain::admin::AuditEvent {
+                    id: event_id,
+                    at: now,
+                    actor: Some(uid),
+                    action: AuditAction::UserDeleted,
+                    subject: Some(uid),
+                    detail: String::new(),
+                })?;
                 Ok(())
             })
             .await?;
@@ -131,24 +152,27 @@ impl IdentityService {
         Ok(n)
     }
 
-    /// Everything stored about the caller.
+    /// Everything stored about the caller: the account, its sessions, audit trail, linked
+    /// identities and API keys (never a secret), and every module's part (the couple and its
+    /// content).
     ///
     /// # Errors
-    /// A [`StoreError`].
-    pub async fn export(&self, who: &Principal) -> Result<AccountExport, StoreError> {
-        let uid = who.user.id;
+    /// See [`ExportError`].
+    pub async fn export(&self, caller: &Caller) -> Result<AccountExport, ExportError> {
+        let hooks = self.hooks.clone();
         self.ports
-            .store
-            .read(move |tx| -> Result<AccountExport, StoreError> {
-                let user = tx
-                    .users()
-                    .user_by_id(uid)?
-                    .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
-                Ok(AccountExport {
-                    user,
-                    sessions: tx.sessions().sessions_of(uid)?,
-                    audit: tx.audit().about(uid)?,
-                })
+            .read_as(caller, move |cx| -> Result<AccountExport, ExportError> {
+                let uid = cx.me.user.id;
+                let mut export = AccountExport {
+                    user: cx.me.user.clone(),
+                    sessions: cx.tx.sessions().sessions_of(uid)?,
+                    audit: cx.tx.audit().about(uid)?,
+                    identities: cx.tx.oauth().identities_of(uid)?,
+                    api_keys: cx.tx.api_keys().api_keys_of(uid)?,
+                    couple: None,
+                };
+                hooks.export_account(cx.tx, &cx.me.user, cx.now, &mut export)?;
+                Ok(export)
             })
             .await
     }
@@ -159,15 +183,15 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
-    use crate::identity::{LoginError, LoginInput};
+    use crate::identity::LoginError;
+    use crate::testing::Harness;
 
     #[tokio::test]
     async fn deletion_anonymises_ends_sessions_and_blocks_login_then_purges() {
         let h = Harness::new();
         let user = h.registered("ann@example.org", Some("ann")).await;
         let pair = h.login("ann@example.org").await;
-        let who = h.app.authenticate(&pair.access_token).await.unwrap();
+        let who = h.signed_in(&pair).await;
         assert!(matches!(
             h.app.delete_account(&who, "wrong password!").await,
             Err(DeleteAccountError::WrongPassword)
@@ -179,11 +203,7 @@ mod tests {
         assert!(h.app.refresh(&pair.refresh_token).await.is_err());
         let login = h
             .app
-            .login(LoginInput {
-                login: "ann@example.org".into(),
-                password: Harness::PASSWORD.into(),
-                client_ip: None,
-            })
+            .login("ann@example.org", Harness::PASSWORD, None)
             .await;
         assert!(matches!(login, Err(LoginError::InvalidCredentials)));
         assert!(h.audit(user.id).await.contains(&AuditAction::UserDeleted));
@@ -210,5 +230,7 @@ mod tests {
         assert_eq!(export.user.id, user.id);
         assert_eq!(export.sessions.len(), 2);
         assert_eq!(export.audit[0].action, AuditAction::UserRegistered);
+        assert!(export.identities.is_empty() && export.api_keys.is_empty());
+        assert!(export.couple.is_none(), "no couple yet");
     }
 }

@@ -3,25 +3,12 @@
 
 use accueil_domain::admin::AuditAction;
 use accueil_domain::identity::{
-    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS,
+    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyState, MAX_API_KEYS, NewApiKey,
 };
-use accueil_domain::validation::{FieldError, ValidationErrors};
-use accueil_ports::{StoreError, StoreExt};
-use chrono::{DateTime, Utc};
+use accueil_ports::StoreError;
 use uuid::Uuid;
 
-use super::{AuthError, Credential, IdentityService, Principal, SessionRequired};
-
-/// A key to make.
-#[derive(Debug, Clone)]
-pub struct NewApiKey {
-    /// Its label (1 to 100 characters).
-    pub name: String,
-    /// `read` or `read_write`.
-    pub scope: String,
-    /// When it stops working (in the future); `None`: when revoked.
-    pub expires_at: Option<DateTime<Utc>>,
-}
+use super::{AuthError, Caller, IdentityService, SessionRequired};
 
 /// A key just made, with its secret: the only time the secret is seen.
 #[derive(Clone)]
@@ -44,12 +31,12 @@ impl std::fmt::Debug for CreatedApiKey {
 /// Why an API-key request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Keys are managed from a signed-in session.
     #[error(transparent)]
     SessionRequired(#[from] SessionRequired),
-    /// Invalid name, scope or expiry.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// The user has as many live keys as allowed.
     #[error("at most {MAX_API_KEYS} live API keys")]
     TooMany,
@@ -68,64 +55,55 @@ impl IdentityService {
     /// See [`ApiKeyError`].
     pub async fn create_api_key(
         &self,
-        who: &Principal,
-        input: NewApiKey,
+        caller: &Caller,
+        new: NewApiKey,
     ) -> Result<CreatedApiKey, ApiKeyError> {
-        who.session_id()?;
-        let now = self.ports.clock.now();
-        let mut errors = Vec::new();
-        let name = ApiKeyName::parse(&input.name).map_err(|e| errors.push(e));
-        let scope = ApiKeyScope::parse(&input.scope).map_err(|e| errors.push(e));
-        if input.expires_at.is_some_and(|at| at <= now) {
-            errors.push(FieldError::new(
-                "expires_at",
-                "in_past",
-                "must be in the future",
-            ));
-        }
-        ValidationErrors::collect(errors)?;
-        let (Ok(name), Ok(scope)) = (name, scope) else {
-            return Err(ValidationErrors(Vec::new()).into());
-        };
         let secret = format!(
             "{API_KEY_PREFIX}{}",
             self.ports.opaque_tokens.generate().secret
         );
-        let key = ApiKey {
-            id: ApiKeyId(self.ports.ids.new_id()),
-            user_id: who.user.id,
-            name,
-            hint: secret.chars().take(API_KEY_PREFIX.len() + 6).collect(),
-            digest: self.ports.opaque_tokens.digest(&secret),
-            scope,
-            expires_at: input.expires_at,
-            revoked_at: None,
-            last_used_at: None,
-            created_at: now,
-        };
-        let event = self.audit_event(
-            now,
-            AuditAction::ApiKeyCreated,
-            Some(who.user.id),
-            who.user.id,
-            format!("{} {}", key.id.0, scope.as_str()),
+        let (id, digest) = (
+            ApiKeyId(self.ports.ids.new_id()),
+            self.ports.opaque_tokens.digest(&secret),
         );
-        let k = key.clone();
-        self.ports
-            .store
-            .write(move |tx| -> Result<(), ApiKeyError> {
-                let live = tx
+        let hint: String = secret.chars().take(API_KEY_PREFIX.len() + 6).collect();
+        let this = self.clone();
+        let key = self
+            .ports
+            .write_as(caller, move |cx| -> Result<ApiKey, ApiKeyError> {
+                cx.me.session_id()?;
+                let (uid, now) = (cx.me.user.id, cx.now);
+                let key = ApiKey {
+                    id,
+                    user_id: uid,
+                    name: new.name,
+                    hint,
+                    digest,
+                    scope: new.scope,
+                    expires_at: new.expires_at,
+                    revoked_at: None,
+                    last_used_at: None,
+                    created_at: now,
+                };
+                let live = cx
+                    .tx
                     .api_keys()
-                    .api_keys_of(k.user_id)?
+                    .api_keys_of(uid)?
                     .iter()
                     .filter(|existing| existing.is_live(now))
                     .count();
                 if live >= MAX_API_KEYS {
                     return Err(ApiKeyError::TooMany);
                 }
-                tx.api_keys().insert_api_key(&k)?;
-                tx.audit().record(&event)?;
-                Ok(())
+                cx.tx.api_keys().insert_api_key(&key)?;
+                cx.tx.audit().record(&this.audit_event(
+                    now,
+                    AuditAction::ApiKeyCreated,
+                    Some(uid),
+                    uid,
+                    format!("{} {}", key.id.0, key.scope.as_str()),
+                ))?;
+                Ok(key)
             })
             .await?;
         Ok(CreatedApiKey { key, secret })
@@ -137,113 +115,56 @@ impl IdentityService {
     /// See [`ApiKeyError`].
     pub async fn api_keys(
         &self,
-        who: &Principal,
+        caller: &Caller,
     ) -> Result<Vec<(ApiKey, ApiKeyState)>, ApiKeyError> {
-        who.session_id()?;
-        let uid = who.user.id;
-        let now = self.ports.clock.now();
-        let keys = self
-            .ports
-            .store
-            .read(move |tx| tx.api_keys().api_keys_of(uid))
-            .await?;
-        Ok(keys
-            .into_iter()
-            .map(|k| {
-                let state = k.state(now);
-                (k, state)
-            })
-            .collect())
+        self.ports
+            .read_as(
+                caller,
+                |cx| -> Result<Vec<(ApiKey, ApiKeyState)>, ApiKeyError> {
+                    cx.me.session_id()?;
+                    let now = cx.now;
+                    Ok(cx
+                        .tx
+                        .api_keys()
+                        .api_keys_of(cx.me.user.id)?
+                        .into_iter()
+                        .map(|k| {
+                            let state = k.state(now);
+                            (k, state)
+                        })
+                        .collect())
+                },
+            )
+            .await
     }
 
     /// Revokes one of the caller's keys at once; revoking it again changes nothing.
     ///
     /// # Errors
     /// See [`ApiKeyError`].
-    pub async fn revoke_api_key(&self, who: &Principal, id: Uuid) -> Result<(), ApiKeyError> {
-        who.session_id()?;
-        let now = self.ports.clock.now();
-        let uid = who.user.id;
-        let event = self.audit_event(
-            now,
-            AuditAction::ApiKeyRevoked,
-            Some(uid),
-            uid,
-            id.to_string(),
-        );
+    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), ApiKeyError> {
+        let this = self.clone();
         self.ports
-            .store
-            .write(move |tx| -> Result<(), ApiKeyError> {
-                let key = tx
+            .write_as(caller, move |cx| -> Result<(), ApiKeyError> {
+                cx.me.session_id()?;
+                let (uid, now) = (cx.me.user.id, cx.now);
+                let key = cx
+                    .tx
                     .api_keys()
                     .revoke_api_key(uid, ApiKeyId(id), now)?
                     .ok_or(ApiKeyError::NotFound)?;
                 if key.revoked_at == Some(now) {
-                    tx.audit().record(&event)?;
+                    cx.tx.audit().record(&this.audit_event(
+                        now,
+                        AuditAction::ApiKeyRevoked,
+                        Some(uid),
+                        uid,
+                        id.to_string(),
+                    ))?;
                 }
                 Ok(())
             })
             .await
-    }
-
-    /// Resolves an `X-API-Key` to the caller. `write` says whether the request would change
-    /// data; a read-only key is refused such requests.
-    ///
-    /// # Errors
-    /// [`AuthError::InvalidApiKey`] for an unknown, revoked or expired key or a deleted
-    /// account (alike), [`AuthError::AccountDisabled`], [`AuthError::ReadOnlyKey`].
-    pub async fn authenticate_api_key(
-        &self,
-        presented: &str,
-        write: bool,
-    ) -> Result<Principal, AuthError> {
-        if !presented.starts_with(API_KEY_PREFIX) {
-            return Err(AuthError::InvalidApiKey);
-        }
-        let digest = self.ports.opaque_tokens.digest(presented);
-        let now = self.ports.clock.now();
-        let found = self
-            .ports
-            .store
-            .read(move |tx| -> Result<_, StoreError> {
-                let Some(key) = tx.api_keys().api_key_by_digest(&digest)? else {
-                    return Ok(None);
-                };
-                let user = tx.users().user_by_id(key.user_id)?;
-                Ok(user.map(|u| (key, u)))
-            })
-            .await?;
-        let Some((key, user)) = found else {
-            return Err(AuthError::InvalidApiKey);
-        };
-        if !key.is_live(now) || user.deleted_at.is_some() {
-            return Err(AuthError::InvalidApiKey);
-        }
-        if !user.is_active {
-            return Err(AuthError::AccountDisabled);
-        }
-        if write && !key.scope.allows_writes() {
-            return Err(AuthError::ReadOnlyKey);
-        }
-        if key.use_is_news(now) {
-            let id = key.id;
-            // Bookkeeping only: the request goes on whatever happens here.
-            if let Err(e) = self
-                .ports
-                .store
-                .write(move |tx| tx.api_keys().touch_api_key(id, now))
-                .await
-            {
-                tracing::warn!(key = %id.0, error = %e, "API key use not recorded");
-            }
-        }
-        Ok(Principal {
-            user,
-            credential: Credential::ApiKey {
-                id: key.id,
-                scope: key.scope,
-            },
-        })
     }
 }
 
@@ -252,14 +173,10 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     fn input(scope: &str) -> NewApiKey {
-        NewApiKey {
-            name: "backup".into(),
-            scope: scope.into(),
-            expires_at: None,
-        }
+        NewApiKey::parse("backup", scope, None, chrono::Utc::now()).unwrap()
     }
 
     #[tokio::test]
@@ -292,11 +209,12 @@ mod tests {
             Err(AuthError::InvalidApiKey)
         ));
         // A key cannot manage keys, nor end sessions.
+        let key = h.app.caller_from_api_key(&rw.secret, true).unwrap();
         assert!(matches!(
-            h.app.create_api_key(&who, input("read_write")).await,
+            h.app.create_api_key(&key, input("read_write")).await,
             Err(ApiKeyError::SessionRequired(_))
         ));
-        assert!(h.app.logout_all(&who).await.is_err());
+        assert!(h.app.logout_all(&key).await.is_err());
 
         h.app.revoke_api_key(&ann, read.key.id.0).await.unwrap();
         h.app.revoke_api_key(&ann, read.key.id.0).await.unwrap();
@@ -336,16 +254,8 @@ mod tests {
             Err(AuthError::InvalidApiKey)
         ));
         assert!(matches!(
-            h.app
-                .create_api_key(
-                    &ann,
-                    NewApiKey {
-                        expires_at: Some(now),
-                        ..input("admin")
-                    }
-                )
-                .await,
-            Err(ApiKeyError::Invalid(v)) if v.0.len() == 2
+            NewApiKey::parse("backup", "admin", Some(now), now),
+            Err(v) if v.0.len() == 2
         ));
         for _ in 0..MAX_API_KEYS {
             h.app.create_api_key(&ann, input("read")).await.unwrap();

@@ -8,7 +8,7 @@ use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, LinkPage, Principal, RateLimited, ip_key, redeem};
+use super::{AuthError, Caller, IdentityService, LinkPage, RateLimited, ip_key, redeem};
 
 /// Why a verification link was refused.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +41,6 @@ pub enum ResendError {
     /// Password sign-in is off.
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
-    /// The address is malformed.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// Too many requests from this client or for this address.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
@@ -72,31 +69,12 @@ pub enum PasswordCheckError {
     Store(#[from] StoreError),
 }
 
-/// An address change request.
-#[derive(Clone)]
-pub struct ChangeEmailInput {
-    /// The current password, as proof.
-    pub current_password: String,
-    /// The address to switch to.
-    pub new_email: String,
-    /// The client's address, for rate limits.
-    pub client_ip: Option<std::net::IpAddr>,
-}
-
-impl std::fmt::Debug for ChangeEmailInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("ChangeEmailInput")
-            .field("new_email", &self.new_email)
-            .field("client_ip", &self.client_ip)
-            .field("current_password", &"<redacted>")
-            .finish()
-    }
-}
-
 /// Why an address change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeEmailError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The account has no password and its session is not recent: sign in again.
     #[error("sign in again (within ten minutes) to confirm this")]
     ReauthenticationRequired,
@@ -107,7 +85,7 @@ pub enum ChangeEmailError {
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     /// The current password is wrong.
-    #[error("wrong password")]
+    #[error("the password is not right")]
     WrongPassword,
     /// Too many requests from this client or for this account.
     #[error(transparent)]
@@ -208,7 +186,7 @@ impl IdentityService {
     /// See [`ResendError`].
     pub async fn resend_verification(
         &self,
-        email: &str,
+        email: Email,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ResendError> {
         self.mail_link(
@@ -227,13 +205,12 @@ impl IdentityService {
     /// answer the same.
     pub(super) async fn mail_link(
         &self,
-        email: &str,
+        email: Email,
         client_ip: Option<std::net::IpAddr>,
         purpose: TokenPurpose,
         template: MailTemplate,
         wanted: fn(&User) -> bool,
     ) -> Result<(), ResendError> {
-        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
         self.limit_mail(client_ip, &email.canonical())?;
         let page = match purpose {
             TokenPurpose::ResetPassword => LinkPage::ResetPassword,
@@ -270,13 +247,13 @@ impl IdentityService {
     /// See [`ChangeEmailError`].
     pub async fn change_email(
         &self,
-        who: &Principal,
-        input: ChangeEmailInput,
+        caller: &Caller,
+        new_email: Email,
+        current_password: &str,
     ) -> Result<(), ChangeEmailError> {
-        let new_email = Email::parse(&input.new_email).map_err(|mut e| {
-            e.field = "new_email";
-            ValidationErrors(vec![e])
-        })?;
+        // Two units: the password is checked outside any transaction (bcrypt must not hold
+        // the writer), between reading the account and changing it.
+        let who = &self.me(caller).await?;
         if new_email.canonical() == who.user.email.canonical() {
             return Err(ValidationErrors(vec![FieldError::new(
                 "new_email",
@@ -285,19 +262,14 @@ impl IdentityService {
             )])
             .into());
         }
-        self.check_password(who, &input.current_password)
+        self.check_password(who, current_password)
             .await?
             .then_some(())
             .ok_or(ChangeEmailError::WrongPassword)?;
-        let now = self.ports.clock.now();
         let this = self.clone();
-        let uid = who.user.id;
         self.ports
-            .store
-            .write(move |tx| -> Result<(), StoreError> {
-                let Some(user) = tx.users().user_by_id(uid)? else {
-                    return Ok(());
-                };
+            .write_as(caller, move |cx| -> Result<(), ChangeEmailError> {
+                let (tx, now, user) = (&mut *cx.tx, cx.now, cx.me.user.clone());
                 tx.email_tokens().supersede_email_tokens(
                     user.id,
                     TokenPurpose::ChangeEmail,
@@ -320,10 +292,10 @@ impl IdentityService {
                     MailTemplate::ConfirmEmailChange,
                     &[("link", link)],
                     now,
-                ))
+                ))?;
+                Ok(())
             })
-            .await?;
-        Ok(())
+            .await
     }
 
     /// The limits of every request that sends mail: per client and per address (or account).
@@ -348,18 +320,11 @@ impl IdentityService {
         who: &super::Principal,
         typed: &str,
     ) -> Result<bool, PasswordCheckError> {
-        let sid = who.session_id()?;
+        let started = who.session_started_at()?;
         if who.user.password_hash.is_none() {
             // An account that signs in with providers only has no password to type: a session
             // opened in the last ten minutes is the proof instead.
-            let session = self
-                .ports
-                .store
-                .read(move |tx| tx.sessions().session(sid))
-                .await?;
-            let fresh = session.is_some_and(|s| {
-                self.ports.clock.now() - s.created_at <= chrono::Duration::minutes(10)
-            });
+            let fresh = self.ports.clock.now() - started <= chrono::Duration::minutes(10);
             return if fresh {
                 Ok(true)
             } else {
@@ -422,7 +387,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::{Harness, email};
 
     fn token_of(link: &str) -> String {
         link.split("token=").nth(1).unwrap().to_owned()
@@ -452,7 +417,7 @@ mod tests {
         let user = h.registered("ann@example.org", None).await;
         let first = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
         h.app
-            .resend_verification("ANN@example.org", None)
+            .resend_verification(email("ANN@example.org"), None)
             .await
             .unwrap();
         let second = h.last_mail(MailTemplate::VerifyEmail).await.mail.vars["link"].clone();
@@ -470,7 +435,7 @@ mod tests {
         // Unknown addresses answer the same and send nothing.
         let before = h.outbox().await.len();
         h.app
-            .resend_verification("nobody@example.org", None)
+            .resend_verification(email("nobody@example.org"), None)
             .await
             .unwrap();
         assert_eq!(h.outbox().await.len(), before);
@@ -483,25 +448,11 @@ mod tests {
         let who = h.principal("old@example.org").await;
         let wrong = h
             .app
-            .change_email(
-                &who,
-                ChangeEmailInput {
-                    current_password: "nope nope".into(),
-                    new_email: "new@example.org".into(),
-                    client_ip: None,
-                },
-            )
+            .change_email(&who, email("new@example.org"), "nope nope")
             .await;
         assert!(matches!(wrong, Err(ChangeEmailError::WrongPassword)));
         h.app
-            .change_email(
-                &who,
-                ChangeEmailInput {
-                    current_password: Harness::PASSWORD.into(),
-                    new_email: "new@example.org".into(),
-                    client_ip: None,
-                },
-            )
+            .change_email(&who, email("new@example.org"), Harness::PASSWORD)
             .await
             .unwrap();
         let confirm = h.last_mail(MailTemplate::ConfirmEmailChange).await;
@@ -536,27 +487,13 @@ mod tests {
         let who = h.principal("a@example.org").await;
         let before = h.outbox().await.len();
         h.app
-            .change_email(
-                &who,
-                ChangeEmailInput {
-                    current_password: Harness::PASSWORD.into(),
-                    new_email: "B@example.org".into(),
-                    client_ip: None,
-                },
-            )
+            .change_email(&who, email("B@example.org"), Harness::PASSWORD)
             .await
             .unwrap();
         assert_eq!(h.outbox().await.len(), before);
         let same = h
             .app
-            .change_email(
-                &who,
-                ChangeEmailInput {
-                    current_password: Harness::PASSWORD.into(),
-                    new_email: "A@example.org".into(),
-                    client_ip: None,
-                },
-            )
+            .change_email(&who, email("A@example.org"), Harness::PASSWORD)
             .await;
         assert!(matches!(same, Err(ChangeEmailError::Invalid(_))));
     }

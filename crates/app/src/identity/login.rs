@@ -6,28 +6,6 @@ use accueil_ports::{StoreError, StoreExt};
 
 use super::{IdentityService, RateLimited, TokenPair, ip_key};
 
-/// What a client sends to log in.
-#[derive(Clone)]
-pub struct LoginInput {
-    /// E-mail address or username.
-    pub login: String,
-    /// Password.
-    pub password: String,
-    /// The client's address, for rate limits (`None` from trusted callers).
-    pub client_ip: Option<std::net::IpAddr>,
-}
-
-impl std::fmt::Debug for LoginInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("LoginInput")
-            .field("login", &self.login)
-            .field("client_ip", &self.client_ip)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
 /// Why login failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -35,13 +13,15 @@ pub enum LoginError {
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// Unknown account or wrong password; the two are indistinguishable on purpose.
-    #[error("invalid credentials")]
+    #[error("wrong login or password")]
     InvalidCredentials,
     /// The password was right but the account is disabled.
-    #[error("account disabled")]
+    #[error("this account is disabled")]
     AccountDisabled,
     /// The password was right but this deployment requires a verified address first.
-    #[error("e-mail address not verified")]
+    #[error(
+        "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link"
+    )]
     EmailNotVerified,
     /// Too many attempts from this address or for this account.
     #[error(transparent)]
@@ -80,17 +60,22 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`LoginError`].
-    pub async fn login(&self, input: LoginInput) -> Result<TokenPair, LoginError> {
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<TokenPair, LoginError> {
         self.passwords_on()?;
         let limits = self.settings.limits;
-        let account = input.login.trim().to_lowercase();
-        let ip = ip_key(input.client_ip);
+        let account = login.trim().to_lowercase();
+        let ip = ip_key(client_ip);
         self.limit(&[
             ("login:ip", ip.as_deref(), limits.login_ip),
             ("login:account", Some(&account), limits.login_account),
         ])?;
-        let lookup = Lookup::parse(&input.login);
-        let password = Password::unchecked(&input.password);
+        let lookup = Lookup::parse(login);
+        let password = Password::unchecked(password);
         let user: Option<User> = self
             .ports
             .store
@@ -139,7 +124,7 @@ impl IdentityService {
             .store
             .write(move |tx| -> Result<(), StoreError> {
                 if let Some(hash) = rehashed
-                    && let Some(mut fresh) = tx.users().user_by_id(uid)?
+                    && let Some(mut fresh) = tx.users().user_for_update(uid)?
                 {
                     fresh.password_hash = Some(hash);
                     tx.users()
@@ -164,22 +149,14 @@ mod tests {
     use accueil_ports::system::MockPasswordHasher;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     #[tokio::test]
     async fn logs_in_by_email_or_username_in_any_case() {
         let h = Harness::new();
         let user = h.registered("ann@example.org", Some("ann")).await;
         for login in ["ann@example.org", " ANN@Example.org ", "ann", "Ann"] {
-            let pair = h
-                .app
-                .login(LoginInput {
-                    login: login.into(),
-                    password: Harness::PASSWORD.into(),
-                    client_ip: None,
-                })
-                .await
-                .unwrap();
+            let pair = h.app.login(login, Harness::PASSWORD, None).await.unwrap();
             assert_eq!(pair.user_id, user.id, "{login}");
             assert_eq!(pair.expires_in, 900);
             assert!(!pair.refresh_token.is_empty());
@@ -195,15 +172,7 @@ mod tests {
             ("nobody@example.org", Harness::PASSWORD),
             ("not a login", Harness::PASSWORD),
         ] {
-            let err = h
-                .app
-                .login(LoginInput {
-                    login: login.into(),
-                    password: password.into(),
-                    client_ip: None,
-                })
-                .await
-                .unwrap_err();
+            let err = h.app.login(login, password, None).await.unwrap_err();
             assert!(
                 matches!(err, LoginError::InvalidCredentials),
                 "{login}: {err:?}"
@@ -222,11 +191,7 @@ mod tests {
             .returning(|_, _| Ok(false));
         let app = h.with_hasher(Arc::new(hasher));
         let err = app
-            .login(LoginInput {
-                login: "ghost@example.org".into(),
-                password: "whatever-it-is".into(),
-                client_ip: None,
-            })
+            .login("ghost@example.org", "whatever-it-is", None)
             .await
             .unwrap_err();
         assert!(matches!(err, LoginError::InvalidCredentials));
@@ -252,13 +217,9 @@ mod tests {
             .times(1)
             .returning(|_| Ok(accueil_domain::identity::PasswordHash::new("fresh".into())));
         let app = h.with_hasher(Arc::new(hasher));
-        app.login(LoginInput {
-            login: "ann@example.org".into(),
-            password: Harness::PASSWORD.into(),
-            client_ip: None,
-        })
-        .await
-        .unwrap();
+        app.login("ann@example.org", Harness::PASSWORD, None)
+            .await
+            .unwrap();
         assert_eq!(
             h.user(user.id)
                 .await
@@ -277,11 +238,7 @@ mod tests {
         h.disable(user.id).await;
         let err = h
             .app
-            .login(LoginInput {
-                login: "ann@example.org".into(),
-                password: Harness::PASSWORD.into(),
-                client_ip: None,
-            })
+            .login("ann@example.org", Harness::PASSWORD, None)
             .await
             .unwrap_err();
         assert!(matches!(err, LoginError::AccountDisabled));
@@ -306,21 +263,11 @@ mod tests {
         });
         for login in ["ann@example.org", "ghost@example.org"] {
             for _ in 0..2 {
-                let r = app
-                    .login(LoginInput {
-                        login: login.into(),
-                        password: "wrong guess!".into(),
-                        client_ip: None,
-                    })
-                    .await;
+                let r = app.login(login, "wrong guess!", None).await;
                 assert!(matches!(r, Err(LoginError::InvalidCredentials)), "{login}");
             }
             let r = app
-                .login(LoginInput {
-                    login: login.to_uppercase(),
-                    password: Harness::PASSWORD.into(),
-                    client_ip: None,
-                })
+                .login(&login.to_uppercase(), Harness::PASSWORD, None)
                 .await;
             let Err(LoginError::RateLimited(limited)) = r else {
                 panic!("{login}: {r:?}")
@@ -328,13 +275,9 @@ mod tests {
             assert_eq!(limited.retry_after, Duration::seconds(30));
         }
         h.advance(Duration::seconds(30));
-        app.login(LoginInput {
-            login: "ann@example.org".into(),
-            password: Harness::PASSWORD.into(),
-            client_ip: None,
-        })
-        .await
-        .unwrap();
+        app.login("ann@example.org", Harness::PASSWORD, None)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -354,31 +297,13 @@ mod tests {
         });
         let ip = Some("203.0.113.7".parse().unwrap());
         for n in 0..3 {
-            let r = app
-                .login(LoginInput {
-                    login: format!("user{n}"),
-                    password: "x".repeat(9),
-                    client_ip: ip,
-                })
-                .await;
+            let r = app.login(&format!("user{n}"), &"x".repeat(9), ip).await;
             assert!(matches!(r, Err(LoginError::InvalidCredentials)));
         }
-        let r = app
-            .login(LoginInput {
-                login: "user9".into(),
-                password: "x".repeat(9),
-                client_ip: ip,
-            })
-            .await;
+        let r = app.login("user9", &"x".repeat(9), ip).await;
         assert!(matches!(r, Err(LoginError::RateLimited(_))));
         let other = Some("203.0.113.8".parse().unwrap());
-        let r = app
-            .login(LoginInput {
-                login: "user9".into(),
-                password: "x".repeat(9),
-                client_ip: other,
-            })
-            .await;
+        let r = app.login("user9", &"x".repeat(9), other).await;
         assert!(
             matches!(r, Err(LoginError::InvalidCredentials)),
             "another client is not affected"

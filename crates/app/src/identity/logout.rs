@@ -3,11 +3,14 @@
 use accueil_domain::admin::AuditAction;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, Principal};
+use super::{AuthError, Caller, IdentityService};
 
 /// Why logout failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LogoutError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The caller came with an API key, which has no session to end.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -21,14 +24,14 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`LogoutError`].
-    pub async fn logout(&self, who: &Principal) -> Result<(), LogoutError> {
-        let now = self.ports.clock.now();
-        let sid = who.session_id()?;
+    pub async fn logout(&self, caller: &Caller) -> Result<(), LogoutError> {
         self.ports
-            .store
-            .write(move |tx| tx.sessions().revoke_session(sid, now, "logout"))
-            .await?;
-        Ok(())
+            .write_as(caller, |cx| -> Result<(), LogoutError> {
+                let sid = cx.me.session_id()?;
+                cx.tx.sessions().revoke_session(sid, cx.now, "logout")?;
+                Ok(())
+            })
+            .await
     }
 
     /// Ends the session a refresh token belongs to: for a client whose access token expired.
@@ -59,20 +62,21 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`LogoutError`].
-    pub async fn logout_all(&self, who: &Principal) -> Result<u64, LogoutError> {
-        who.session_id()?;
-        let now = self.ports.clock.now();
-        let uid = who.user.id;
-        let event = self.audit_event(now, AuditAction::AllSessionsRevoked, Some(uid), uid, "");
-        let n = self
-            .ports
-            .store
-            .write(move |tx| -> Result<u64, StoreError> {
-                let n = tx.sessions().revoke_user_sessions(uid, now, "logout_all")?;
-                tx.audit().record(&event)?;
+    pub async fn logout_all(&self, caller: &Caller) -> Result<u64, LogoutError> {
+        let this = self.clone();
+        self.ports
+            .write_as(caller, move |cx| -> Result<u64, LogoutError> {
+                cx.me.session_id()?;
+                let uid = cx.me.user.id;
+                let n = cx
+                    .tx
+                    .sessions()
+                    .revoke_user_sessions(uid, cx.now, "logout_all")?;
+                let event =
+                    this.audit_event(cx.now, AuditAction::AllSessionsRevoked, Some(uid), uid, "");
+                cx.tx.audit().record(&event)?;
                 Ok(n)
             })
-            .await?;
-        Ok(n)
+            .await
     }
 }

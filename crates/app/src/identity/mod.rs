@@ -2,7 +2,6 @@
 //! authentication of access tokens, and administrator creation.
 
 mod account;
-mod admin;
 mod api_keys;
 mod authenticate;
 mod email;
@@ -28,27 +27,24 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::Ports;
 
-pub use account::{AccountExport, DeleteAccountError};
+pub use crate::lifecycle::AccountExport;
+pub use account::{DeleteAccountError, ExportError};
 // RateLimits and RateLimited are defined below.
 pub use accueil_ports::identity::oauth::OAuthError;
-pub use admin::{AdminOutcome, CreateAdminError, CreateAdminInput, SetActiveError};
-pub use api_keys::{ApiKeyError, CreatedApiKey, NewApiKey};
-pub use authenticate::{AuthError, Credential, Principal, SessionRequired};
-pub use email::{
-    ChangeEmailError, ChangeEmailInput, PasswordCheckError, ResendError, VerifyEmailError,
-};
-pub use login::{LoginError, LoginInput};
+pub use api_keys::{ApiKeyError, CreatedApiKey};
+pub use authenticate::{AuthError, Caller, Credential, Principal, SessionRequired};
+pub(crate) use authenticate::{KeyToTouch, authenticate_in};
+pub use email::{ChangeEmailError, PasswordCheckError, ResendError, VerifyEmailError};
+pub use login::LoginError;
 pub use logout::LogoutError;
 pub use oauth::{
-    CallbackInput, CallbackOutcome, LinkInput, LinkToken, OAuthFlowError, OAuthLinkError,
-    StartedFlow, UnlinkError,
+    CallbackOutcome, LinkToken, OAuthFlowError, OAuthLinkError, ProviderCallback, StartedFlow,
+    UnlinkError,
 };
-pub use password::{
-    ChangePasswordError, ChangePasswordInput, ResetPasswordError, ResetPasswordInput,
-};
-pub use profile::{NotificationsPatch, Patch, ProfilePatch, UpdateProfileError};
+pub use password::{ChangePasswordError, ResetPasswordError};
+pub use profile::UpdateProfileError;
 pub use refresh::RefreshError;
-pub use register::{RegisterError, RegisterInput};
+pub use register::RegisterError;
 
 /// Rate limits of the operations that guess credentials or send mail. Every rule applies to
 /// known and unknown accounts alike, so a refusal reveals nothing.
@@ -164,16 +160,18 @@ impl std::fmt::Debug for TokenPair {
 pub struct IdentityService {
     ports: Ports,
     settings: IdentitySettings,
+    hooks: crate::lifecycle::Hooks,
 }
 
 impl IdentityService {
-    /// A service over these ports.
-    pub fn new(ports: Ports, settings: IdentitySettings) -> Self {
-        Self { ports, settings }
-    }
-
-    pub(crate) fn ports(&self) -> &Ports {
-        &self.ports
+    /// A service over these ports; `hooks` are the modules that take part in an account's
+    /// export and deletion.
+    pub fn new(ports: Ports, settings: IdentitySettings, hooks: crate::lifecycle::Hooks) -> Self {
+        Self {
+            ports,
+            settings,
+            hooks,
+        }
     }
 
     /// A fresh refresh token for `session`, to be inserted in the caller's unit of work.
@@ -219,14 +217,7 @@ impl IdentityService {
         subject: UserId,
         detail: impl Into<String>,
     ) -> AuditEvent {
-        AuditEvent {
-            id: self.ports.ids.new_id(),
-            at,
-            actor,
-            action,
-            subject: Some(subject),
-            detail: detail.into(),
-        }
+        crate::admin::audit_event(&self.ports, at, action, actor, subject, detail)
     }
 }
 
@@ -336,7 +327,7 @@ fn redeem(
     if let Err(p) = token.check(token.purpose, now) {
         return Ok(Err(p));
     }
-    let user = match tx.users().user_by_id(token.user_id)? {
+    let user = match tx.users().user_for_update(token.user_id)? {
         Some(u) if !u.is_deleted() && u.is_active => u,
         _ => return Ok(Err(TokenProblem::Invalid)),
     };
@@ -358,6 +349,3 @@ fn revoke_family(
     }
     Ok(())
 }
-
-#[cfg(test)]
-pub(crate) mod testing;

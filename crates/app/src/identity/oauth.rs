@@ -23,7 +23,7 @@ use accueil_ports::{StoreError, StoreExt, Tx};
 use uuid::Uuid;
 
 use super::{
-    IdentityService, PasswordCheckError, Principal, RateLimited, SessionRequired, TokenPair,
+    AuthError, Caller, IdentityService, PasswordCheckError, RateLimited, SessionRequired, TokenPair,
 };
 
 /// A flow just started.
@@ -44,7 +44,7 @@ impl std::fmt::Debug for StartedFlow {
 
 /// What the provider sent back to the callback, and the binding cookie.
 #[derive(Clone, Default)]
-pub struct CallbackInput {
+pub struct ProviderCallback {
     /// `code`.
     pub code: Option<String>,
     /// `state`.
@@ -55,9 +55,9 @@ pub struct CallbackInput {
     pub binding: Option<String>,
 }
 
-impl std::fmt::Debug for CallbackInput {
+impl std::fmt::Debug for ProviderCallback {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallbackInput")
+        f.debug_struct("ProviderCallback")
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
@@ -80,6 +80,9 @@ pub enum CallbackOutcome {
 /// Why a flow failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthFlowError {
+    /// Not authenticated (linking from the settings).
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// No provider of that name is configured.
     #[error("no such sign-in provider")]
     UnknownProvider,
@@ -115,11 +118,13 @@ pub enum OAuthFlowError {
     #[error("this identity is linked to another account")]
     IdentityTaken,
     /// The account is disabled.
-    #[error("account disabled")]
+    #[error("this account is disabled")]
     AccountDisabled,
     /// Sign-in needs a verified address (`require_verified_email`) and this one is not; a
     /// verification mail can be requested.
-    #[error("e-mail address not verified")]
+    #[error(
+        "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link"
+    )]
     EmailNotVerified,
     /// Too many sign-ins from this client.
     #[error(transparent)]
@@ -142,21 +147,6 @@ impl std::fmt::Debug for LinkToken {
     }
 }
 
-/// Proof for a pending link.
-#[derive(Clone)]
-pub struct LinkInput {
-    /// From the 409 answer of the callback.
-    pub link_token: String,
-    /// The existing account's password.
-    pub password: String,
-}
-
-impl std::fmt::Debug for LinkInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkInput { <redacted> }")
-    }
-}
-
 /// Why a pending link was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthLinkError {
@@ -164,7 +154,7 @@ pub enum OAuthLinkError {
     #[error("invalid or expired link token")]
     InvalidLinkToken,
     /// The password is wrong (the link token is spent; sign in with the provider again).
-    #[error("wrong password")]
+    #[error("the password is not right")]
     WrongPassword,
     /// Too many password checks for this account.
     #[error(transparent)]
@@ -173,7 +163,7 @@ pub enum OAuthLinkError {
     #[error("this identity is linked to another account")]
     IdentityTaken,
     /// The account is disabled.
-    #[error("account disabled")]
+    #[error("this account is disabled")]
     AccountDisabled,
     /// Hashing failed.
     #[error(transparent)]
@@ -202,6 +192,9 @@ impl From<PasswordCheckError> for OAuthLinkError {
 /// Why an identity could not be unlinked.
 #[derive(Debug, thiserror::Error)]
 pub enum UnlinkError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Managing sign-in methods needs a session.
     #[error(transparent)]
     SessionRequired(#[from] SessionRequired),
@@ -242,7 +235,7 @@ impl IdentityService {
         &self,
         provider: &str,
         response: FlowResponse,
-        link_as: Option<&Principal>,
+        link_as: Option<&Caller>,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<StartedFlow, OAuthFlowError> {
         let ip = client_ip.map(|ip| ip.to_string());
@@ -253,10 +246,6 @@ impl IdentityService {
             .get(provider)
             .ok_or(OAuthFlowError::UnknownProvider)?;
         let name = ProviderName::parse(provider).map_err(|_| OAuthFlowError::UnknownProvider)?;
-        let (link_to, link_session) = match link_as {
-            Some(who) => (Some(who.user.id), Some(who.session_id()?)),
-            None => (None, None),
-        };
         let tokens = &self.ports.opaque_tokens;
         let (state, nonce, verifier, binding) = (
             tokens.generate(),
@@ -272,26 +261,41 @@ impl IdentityService {
             })
             .await?;
         let now = self.ports.clock.now();
-        let flow = OAuthFlow {
+        let mut flow = OAuthFlow {
             state_digest: state.digest,
             provider: name,
             nonce,
             pkce_verifier: verifier,
             binding_digest: binding.digest,
             response,
-            link_to,
-            link_session,
+            link_to: None,
+            link_session: None,
             expires_at: now + FLOW_TTL,
             created_at: now,
         };
-        self.ports
-            .store
-            .write(move |tx| -> Result<(), StoreError> {
-                // Expired flows go as new ones come, so the table stays small without a cron.
-                tx.oauth().purge_oauth_before(now)?;
-                tx.oauth().insert_oauth_flow(&flow)
-            })
-            .await?;
+        // Expired flows go as new ones come, so the table stays small without a cron.
+        match link_as {
+            Some(caller) => {
+                self.ports
+                    .write_as(caller, move |cx| -> Result<(), OAuthFlowError> {
+                        flow.link_to = Some(cx.me.user.id);
+                        flow.link_session = Some(cx.me.session_id()?);
+                        cx.tx.oauth().purge_oauth_before(now)?;
+                        cx.tx.oauth().insert_oauth_flow(&flow)?;
+                        Ok(())
+                    })
+                    .await?
+            }
+            None => {
+                self.ports
+                    .store
+                    .write(move |tx| -> Result<(), StoreError> {
+                        tx.oauth().purge_oauth_before(now)?;
+                        tx.oauth().insert_oauth_flow(&flow)
+                    })
+                    .await?
+            }
+        }
         Ok(StartedFlow {
             authorization_url,
             binding: binding.secret,
@@ -306,7 +310,7 @@ impl IdentityService {
     pub async fn oauth_callback(
         &self,
         provider: &str,
-        input: CallbackInput,
+        input: ProviderCallback,
     ) -> Result<(FlowResponse, Result<CallbackOutcome, OAuthFlowError>), OAuthFlowError> {
         let adapter = self
             .ports
@@ -548,8 +552,12 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`OAuthLinkError`].
-    pub async fn oauth_link(&self, input: LinkInput) -> Result<TokenPair, OAuthLinkError> {
-        let digest = self.ports.opaque_tokens.digest(&input.link_token);
+    pub async fn oauth_link(
+        &self,
+        link_token: &str,
+        password: &str,
+    ) -> Result<TokenPair, OAuthLinkError> {
+        let digest = self.ports.opaque_tokens.digest(link_token);
         let now = self.ports.clock.now();
         // Taken at once: a link token allows one password guess.
         let pending = self
@@ -571,7 +579,7 @@ impl IdentityService {
         if link.expires_at <= now {
             return Err(OAuthLinkError::InvalidLinkToken);
         }
-        if !self.verify_typed_password(&user, &input.password).await? {
+        if !self.verify_typed_password(&user, password).await? {
             return Err(OAuthLinkError::WrongPassword);
         }
         if !user.is_active || user.deleted_at.is_some() {
@@ -621,11 +629,11 @@ impl IdentityService {
     ///
     /// # Errors
     /// A [`StoreError`].
-    pub async fn identities(&self, who: &Principal) -> Result<Vec<ExternalIdentity>, StoreError> {
-        let uid = who.user.id;
+    pub async fn identities(&self, caller: &Caller) -> Result<Vec<ExternalIdentity>, AuthError> {
         self.ports
-            .store
-            .read(move |tx| tx.oauth().identities_of(uid))
+            .read_as(caller, |cx| -> Result<Vec<ExternalIdentity>, AuthError> {
+                Ok(cx.tx.oauth().identities_of(cx.me.user.id)?)
+            })
             .await
     }
 
@@ -634,24 +642,26 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`UnlinkError`].
-    pub async fn unlink_identity(&self, who: &Principal, id: Uuid) -> Result<(), UnlinkError> {
-        who.session_id()?;
-        let uid = who.user.id;
+    pub async fn unlink_identity(&self, caller: &Caller, id: Uuid) -> Result<(), UnlinkError> {
         let password_counts = self.settings.password_auth;
         let providers = self.ports.oauth.clone();
-        let now = self.ports.clock.now();
-        let event = self.audit_event(
-            now,
-            AuditAction::IdentityUnlinked,
-            Some(uid),
-            uid,
-            id.to_string(),
-        );
+        let this = self.clone();
         self.ports
-            .store
-            .write(move |tx| -> Result<(), UnlinkError> {
+            .write_as(caller, move |cx| -> Result<(), UnlinkError> {
+                cx.me.session_id()?;
+                let (uid, now, tx) = (cx.me.user.id, cx.now, &mut *cx.tx);
+                let event = this.audit_event(
+                    now,
+                    AuditAction::IdentityUnlinked,
+                    Some(uid),
+                    uid,
+                    id.to_string(),
+                );
                 // Locks the user: two concurrent unlinks cannot each leave the other's last.
-                let user = tx.users().user_by_id(uid)?.ok_or(UnlinkError::NotFound)?;
+                let user = tx
+                    .users()
+                    .user_for_update(uid)?
+                    .ok_or(UnlinkError::NotFound)?;
                 let mine = tx.oauth().identities_of(uid)?;
                 if !mine.iter().any(|i| i.id.0 == id) {
                     return Err(UnlinkError::NotFound);
@@ -688,7 +698,7 @@ impl IdentityService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::testing::{Harness, idp_code};
+    use crate::testing::{Harness, idp_code};
 
     /// Runs a whole flow: start, the provider's answer, the callback.
     async fn sign_in(
@@ -696,7 +706,7 @@ mod tests {
         subject: &str,
         email: &str,
         verified: bool,
-        link_as: Option<&Principal>,
+        link_as: Option<&Caller>,
     ) -> Result<CallbackOutcome, OAuthFlowError> {
         let started = h
             .app
@@ -708,7 +718,7 @@ mod tests {
             .app
             .oauth_callback(
                 "idp",
-                CallbackInput {
+                ProviderCallback {
                     code: Some(code),
                     state: Some(state),
                     error: None,
@@ -749,7 +759,7 @@ mod tests {
             "(provider, subject) finds the account, whatever the address says now"
         );
         assert_eq!(first.user_id, again.user_id);
-        let who = h.app.authenticate(&again.access_token).await.unwrap();
+        let who = h.signed_in(&again).await;
         assert!(who.user.password_hash.is_none(), "no password is stored");
         assert!(who.user.email_verified);
         assert_eq!(h.app.identities(&who).await.unwrap().len(), 1);
@@ -773,7 +783,7 @@ mod tests {
         let call = |binding: Option<String>, state: Option<String>| {
             h.app.oauth_callback(
                 "idp",
-                CallbackInput {
+                ProviderCallback {
                     code: Some(code.clone()),
                     state,
                     error: None,
@@ -813,7 +823,7 @@ mod tests {
             h.app
                 .oauth_callback(
                     "idp",
-                    CallbackInput {
+                    ProviderCallback {
                         code: Some(code),
                         state: Some(state),
                         error: None,
@@ -841,18 +851,16 @@ mod tests {
         else {
             panic!("expected a link token")
         };
-        let link = |token: &str, password: &str| {
-            h.app.oauth_link(LinkInput {
-                link_token: token.into(),
-                password: password.into(),
-            })
+        let link = |token: String, password: &'static str| {
+            let app = h.app.clone();
+            async move { app.oauth_link(&token, password).await }
         };
         assert!(matches!(
-            link(&link_token, "wrong").await,
+            link(link_token.clone(), "wrong").await,
             Err(OAuthLinkError::WrongPassword)
         ));
         assert!(matches!(
-            link(&link_token, Harness::PASSWORD).await,
+            link(link_token.clone(), Harness::PASSWORD).await,
             Err(OAuthLinkError::InvalidLinkToken)
         ));
         let Err(OAuthFlowError::LinkRequired {
@@ -861,7 +869,7 @@ mod tests {
         else {
             panic!("expected a link token")
         };
-        let tokens = link(&link_token, Harness::PASSWORD).await.unwrap();
+        let tokens = link(link_token.clone(), Harness::PASSWORD).await.unwrap();
         assert_eq!(tokens.user_id, owner.id);
         let (tokens, new) = signed_in(
             sign_in(&h, "s-1", "ann@example.org", true, None)
@@ -933,7 +941,7 @@ mod tests {
         assert!(new);
         // The address's owner resets the password of "their" account.
         h.app
-            .forgot_password("victim@example.org", None)
+            .forgot_password(crate::testing::email("victim@example.org"), None)
             .await
             .unwrap();
         let mail = h.last_mail(MailTemplate::PasswordReset).await;
@@ -943,10 +951,7 @@ mod tests {
             .unwrap()
             .to_owned();
         h.app
-            .reset_password(crate::identity::ResetPasswordInput {
-                token,
-                password: "a long new passphrase".into(),
-            })
+            .reset_password(&token, "a long new passphrase")
             .await
             .unwrap();
         // The squatter's provider identity no longer leads to the account.
@@ -964,7 +969,7 @@ mod tests {
                 .await
                 .unwrap(),
         );
-        let who = h.app.authenticate(&tokens.access_token).await.unwrap();
+        let who = h.signed_in(&tokens).await;
         h.advance(chrono::Duration::minutes(11));
         assert!(matches!(
             h.app.delete_account(&who, "").await,
@@ -975,7 +980,7 @@ mod tests {
                 .await
                 .unwrap(),
         );
-        let fresh = h.app.authenticate(&tokens.access_token).await.unwrap();
+        let fresh = h.signed_in(&tokens).await;
         h.app.delete_account(&fresh, "").await.unwrap();
         // Its identities went with it: the same provider account starts afresh.
         let (_, new) = signed_in(
@@ -995,16 +1000,12 @@ mod tests {
             ..Default::default()
         });
         assert!(matches!(
-            app.login(crate::identity::LoginInput {
-                login: "ann@example.org".into(),
-                password: Harness::PASSWORD.into(),
-                client_ip: None,
-            })
-            .await,
+            app.login("ann@example.org", Harness::PASSWORD, None).await,
             Err(crate::identity::LoginError::PasswordAuthDisabled(_))
         ));
         assert!(matches!(
-            app.forgot_password("ann@example.org", None).await,
+            app.forgot_password(crate::testing::email("ann@example.org"), None)
+                .await,
             Err(crate::identity::ResendError::PasswordAuthDisabled(_))
         ));
     }
@@ -1025,7 +1026,7 @@ mod tests {
             .app
             .oauth_callback(
                 "idp",
-                CallbackInput {
+                ProviderCallback {
                     code: Some(code),
                     state: Some(state),
                     error: None,
@@ -1035,6 +1036,7 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(outcome, Err(OAuthFlowError::InvalidState)));
-        assert!(h.app.identities(&ann).await.unwrap().is_empty());
+        let again = h.principal("ann@example.org").await;
+        assert!(h.app.identities(&again).await.unwrap().is_empty());
     }
 }

@@ -1,34 +1,15 @@
 //! Passwords: forgotten (a mailed link), reset, and changed by their owner.
 
 use accueil_domain::admin::AuditAction;
-use accueil_domain::identity::{Password, PasswordContext, TokenProblem, TokenPurpose};
+use accueil_domain::identity::{Email, Password, PasswordContext, TokenProblem, TokenPurpose};
 use accueil_domain::notify::MailTemplate;
 use accueil_domain::validation::ValidationErrors;
 use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, LinkPage, Principal, redeem};
+use super::{AuthError, Caller, IdentityService, LinkPage, redeem};
 use crate::identity::ResendError;
-
-/// A reset with the token from the mail.
-#[derive(Clone)]
-pub struct ResetPasswordInput {
-    /// The token from the link.
-    pub token: String,
-    /// The new password.
-    pub password: String,
-}
-
-impl std::fmt::Debug for ResetPasswordInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("ResetPasswordInput")
-            .field("token", &"<redacted>")
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
 
 /// Why a reset was refused.
 #[derive(Debug, thiserror::Error)]
@@ -59,28 +40,12 @@ impl From<UserWriteError> for ResetPasswordError {
     }
 }
 
-/// A change by the signed-in owner.
-#[derive(Clone)]
-pub struct ChangePasswordInput {
-    /// The current password.
-    pub current_password: String,
-    /// The new password.
-    pub new_password: String,
-}
-
-impl std::fmt::Debug for ChangePasswordInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("ChangePasswordInput")
-            .field("current_password", &"<redacted>")
-            .field("new_password", &"<redacted>")
-            .finish()
-    }
-}
-
 /// Why a change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Password sign-in is off.
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
@@ -91,7 +56,7 @@ pub enum ChangePasswordError {
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
     /// The current password is wrong.
-    #[error("wrong password")]
+    #[error("the password is not right")]
     WrongPassword,
     /// Too many password checks for this account.
     #[error(transparent)]
@@ -144,7 +109,7 @@ impl IdentityService {
     /// See [`ResendError`] (a malformed address is the only refusal).
     pub async fn forgot_password(
         &self,
-        email: &str,
+        email: Email,
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<(), ResendError> {
         self.passwords_on()?;
@@ -165,10 +130,11 @@ impl IdentityService {
     /// See [`ResetPasswordError`].
     pub async fn reset_password(
         &self,
-        input: ResetPasswordInput,
+        token: &str,
+        new_password: &str,
     ) -> Result<(), ResetPasswordError> {
         self.passwords_on()?;
-        let digest = self.ports.opaque_tokens.digest(&input.token);
+        let digest = self.ports.opaque_tokens.digest(token);
         let now = self.ports.clock.now();
         // Look first (read), so the policy can use the account's data and the hash runs
         // outside the write lock; the write below redeems the token for real.
@@ -189,7 +155,7 @@ impl IdentityService {
                     .ok_or(TokenProblem::Invalid))
             })
             .await??;
-        let password = policy(&input.password, &peek, "password")?;
+        let password = policy(new_password, &peek, "password")?;
         let hash = self.ports.hasher.hash(&password).await?;
         let this = self.clone();
         self.ports
@@ -241,22 +207,25 @@ impl IdentityService {
     /// See [`ChangePasswordError`].
     pub async fn change_password(
         &self,
-        who: &Principal,
-        input: ChangePasswordInput,
+        caller: &Caller,
+        current_password: &str,
+        new_password: &str,
     ) -> Result<(), ChangePasswordError> {
         self.passwords_on()?;
-        if !self.check_password(who, &input.current_password).await? {
+        // Two units: the password is checked and the new one hashed outside any transaction
+        // (bcrypt must not hold the writer), between reading the account and changing it.
+        let who = self.me(caller).await?;
+        if !self.check_password(&who, current_password).await? {
             return Err(ChangePasswordError::WrongPassword);
         }
-        let password = policy(&input.new_password, &who.user, "new_password")?;
+        let password = policy(new_password, &who.user, "new_password")?;
         let hash = self.ports.hasher.hash(&password).await?;
-        let now = self.ports.clock.now();
         let (uid, current) = (who.user.id, who.session_id()?);
         let this = self.clone();
         self.ports
-            .store
-            .write(move |tx| -> Result<(), ChangePasswordError> {
-                let Some(mut user) = tx.users().user_by_id(uid)? else {
+            .write_as(caller, move |cx| -> Result<(), ChangePasswordError> {
+                let (tx, now) = (&mut *cx.tx, cx.now);
+                let Some(mut user) = tx.users().user_for_update(uid)? else {
                     return Err(StoreError::Internal("user vanished".into()).into());
                 };
                 user.password_hash = Some(hash);
@@ -294,7 +263,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::{Harness, email};
 
     fn token_of(link: &str) -> String {
         link.split("token=").nth(1).unwrap().to_owned()
@@ -306,28 +275,19 @@ mod tests {
         let user = h.registered("ann@example.org", None).await;
         let old = h.login("ann@example.org").await;
         h.app
-            .forgot_password("ann@example.org", None)
+            .forgot_password(email("ann@example.org"), None)
             .await
             .unwrap();
         let mail = h.last_mail(MailTemplate::PasswordReset).await;
         assert!(mail.mail.vars["link"].starts_with("http://127.0.0.1:8080/reset-password?token="));
         let token = token_of(&mail.mail.vars["link"]);
-        let weak = h
-            .app
-            .reset_password(ResetPasswordInput {
-                token: token.clone(),
-                password: "password".into(),
-            })
-            .await;
+        let weak = h.app.reset_password(&token, "password").await;
         assert!(
             matches!(weak, Err(ResetPasswordError::Invalid(_))),
             "the policy applies"
         );
         h.app
-            .reset_password(ResetPasswordInput {
-                token: token.clone(),
-                password: "a brand new passphrase".into(),
-            })
+            .reset_password(&token, "a brand new passphrase")
             .await
             .unwrap();
         assert!(
@@ -340,13 +300,7 @@ mod tests {
             h.last_mail(MailTemplate::PasswordChanged).await.mail.to,
             user.email
         );
-        let again = h
-            .app
-            .reset_password(ResetPasswordInput {
-                token,
-                password: "yet another passphrase".into(),
-            })
-            .await;
+        let again = h.app.reset_password(&token, "yet another passphrase").await;
         assert!(matches!(
             again,
             Err(ResetPasswordError::Token(TokenProblem::Used))
@@ -359,25 +313,19 @@ mod tests {
         let h = Harness::new();
         h.registered("ann@example.org", None).await;
         h.app
-            .forgot_password("ann@example.org", None)
+            .forgot_password(email("ann@example.org"), None)
             .await
             .unwrap();
         let token = token_of(&h.last_mail(MailTemplate::PasswordReset).await.mail.vars["link"]);
         h.advance(Duration::minutes(60));
-        let late = h
-            .app
-            .reset_password(ResetPasswordInput {
-                token,
-                password: "a brand new passphrase".into(),
-            })
-            .await;
+        let late = h.app.reset_password(&token, "a brand new passphrase").await;
         assert!(matches!(
             late,
             Err(ResetPasswordError::Token(TokenProblem::Expired))
         ));
         let before = h.outbox().await.len();
         h.app
-            .forgot_password("nobody@example.org", None)
+            .forgot_password(email("nobody@example.org"), None)
             .await
             .unwrap();
         assert_eq!(h.outbox().await.len(), before);
@@ -389,40 +337,22 @@ mod tests {
         h.registered("ann@example.org", None).await;
         let other = h.login("ann@example.org").await;
         let this = h.login("ann@example.org").await;
-        let who = h.app.authenticate(&this.access_token).await.unwrap();
+        let who = h.signed_in(&this).await;
         let wrong = h
             .app
-            .change_password(
-                &who,
-                ChangePasswordInput {
-                    current_password: "not it at all".into(),
-                    new_password: "a brand new passphrase".into(),
-                },
-            )
+            .change_password(&who, "not it at all", "a brand new passphrase")
             .await;
         assert!(matches!(wrong, Err(ChangePasswordError::WrongPassword)));
         let weak = h
             .app
-            .change_password(
-                &who,
-                ChangePasswordInput {
-                    current_password: Harness::PASSWORD.into(),
-                    new_password: "short".into(),
-                },
-            )
+            .change_password(&who, Harness::PASSWORD, "short")
             .await;
         let Err(ChangePasswordError::Invalid(v)) = weak else {
             panic!("{weak:?}")
         };
         assert_eq!(v.0[0].field, "new_password");
         h.app
-            .change_password(
-                &who,
-                ChangePasswordInput {
-                    current_password: Harness::PASSWORD.into(),
-                    new_password: "a brand new passphrase".into(),
-                },
-            )
+            .change_password(&who, Harness::PASSWORD, "a brand new passphrase")
             .await
             .unwrap();
         assert!(

@@ -1,59 +1,18 @@
-//! The caller's profile: partial updates with every field validated.
+//! The caller's profile: partial updates, every field checked at the edge
+//! ([`ProfileChanges`]).
 
-use accueil_domain::identity::{AvatarUrl, Bio, DisplayName, Language, TimeZone, User, Username};
-use accueil_domain::validation::{FieldError, ValidationErrors};
+use accueil_domain::identity::{ProfileChanges, User};
+use accueil_ports::StoreError;
 use accueil_ports::identity::UserWriteError;
-use accueil_ports::{StoreError, StoreExt};
 
-use super::{IdentityService, Principal};
-
-/// One field of a partial update: absent (keep), `null` (clear) or a value (set).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Patch<T> {
-    /// Leave as it is.
-    #[default]
-    Keep,
-    /// Remove the value.
-    Clear,
-    /// Set this value.
-    Set(T),
-}
-
-/// Notification preference changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NotificationsPatch {
-    /// Product e-mails.
-    pub email: Option<bool>,
-    /// Push notifications.
-    pub push: Option<bool>,
-}
-
-/// What the owner may change about themselves. Roles, verification, ids and times are not
-/// here: they cannot be set this way.
-#[derive(Debug, Clone, Default)]
-pub struct ProfilePatch {
-    /// Display name.
-    pub display_name: Patch<String>,
-    /// Username.
-    pub username: Patch<String>,
-    /// Avatar URL.
-    pub avatar_url: Patch<String>,
-    /// Bio.
-    pub bio: Patch<String>,
-    /// Language (cannot be cleared).
-    pub language: Option<String>,
-    /// IANA time zone.
-    pub time_zone: Patch<String>,
-    /// Notification preferences.
-    pub notifications: Option<NotificationsPatch>,
-}
+use super::{AuthError, Caller, IdentityService};
 
 /// Why an update was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateProfileError {
-    /// Invalid fields; nothing changed.
+    /// Not authenticated.
     #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
+    Auth(#[from] AuthError),
     /// The username is taken.
     #[error("username already taken")]
     UsernameTaken,
@@ -72,37 +31,6 @@ impl From<UserWriteError> for UpdateProfileError {
     }
 }
 
-impl<T> Patch<T> {
-    /// Applies the patch to an optional field.
-    pub fn apply_to(self, target: &mut Option<T>) {
-        match self {
-            Patch::Keep => {}
-            Patch::Clear => *target = None,
-            Patch::Set(v) => *target = Some(v),
-        }
-    }
-
-    /// Validates a `Set` value with `parse`; a failure is pushed to `errors` and the field is
-    /// kept, so every invalid field is reported at once.
-    pub fn parse<U>(
-        &self,
-        parse: impl Fn(&T) -> Result<U, FieldError>,
-        errors: &mut Vec<FieldError>,
-    ) -> Patch<U> {
-        match self {
-            Patch::Keep => Patch::Keep,
-            Patch::Clear => Patch::Clear,
-            Patch::Set(v) => parse(v).map_or_else(
-                |e| {
-                    errors.push(e);
-                    Patch::Keep
-                },
-                Patch::Set,
-            ),
-        }
-    }
-}
-
 impl IdentityService {
     /// Applies a partial update to the caller's profile and returns the account.
     ///
@@ -110,46 +38,18 @@ impl IdentityService {
     /// See [`UpdateProfileError`].
     pub async fn update_profile(
         &self,
-        who: &Principal,
-        patch: ProfilePatch,
+        caller: &Caller,
+        changes: ProfileChanges,
     ) -> Result<User, UpdateProfileError> {
-        let mut errors = Vec::new();
-        let display_name = patch
-            .display_name
-            .parse(|v| DisplayName::parse(v), &mut errors);
-        let username = patch.username.parse(|v| Username::parse(v), &mut errors);
-        let avatar_url = patch.avatar_url.parse(|v| AvatarUrl::parse(v), &mut errors);
-        let bio = patch.bio.parse(|v| Bio::parse(v), &mut errors);
-        let time_zone = patch.time_zone.parse(|v| TimeZone::parse(v), &mut errors);
-        let language = patch
-            .language
-            .as_deref()
-            .and_then(|l| Language::parse_field(l).map_err(|e| errors.push(e)).ok());
-        ValidationErrors::collect(errors)?;
-        let now = self.ports.clock.now();
-        let uid = who.user.id;
-        let notifications = patch.notifications;
         self.ports
-            .store
-            .write(move |tx| -> Result<User, UpdateProfileError> {
-                let mut user = tx
+            .write_as(caller, move |cx| -> Result<User, UpdateProfileError> {
+                let mut user = cx
+                    .tx
                     .users()
-                    .user_by_id(uid)?
+                    .user_for_update(cx.me.user.id)?
                     .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
-                display_name.apply_to(&mut user.display_name);
-                username.apply_to(&mut user.username);
-                avatar_url.apply_to(&mut user.avatar_url);
-                bio.apply_to(&mut user.bio);
-                time_zone.apply_to(&mut user.time_zone);
-                if let Some(l) = language {
-                    user.language = l;
-                }
-                if let Some(n) = notifications {
-                    user.notifications.email = n.email.unwrap_or(user.notifications.email);
-                    user.notifications.push = n.push.unwrap_or(user.notifications.push);
-                }
-                user.updated_at = now;
-                tx.users().update_user(&user)?;
+                changes.apply_to(&mut user, cx.now);
+                cx.tx.users().update_user(&user)?;
                 Ok(user)
             })
             .await
@@ -158,8 +58,11 @@ impl IdentityService {
 
 #[cfg(test)]
 mod tests {
+    use accueil_domain::identity::{Bio, DisplayName, Language, TimeZone, Username};
+    use accueil_domain::validation::Patch;
+
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     #[tokio::test]
     async fn sets_clears_and_keeps() {
@@ -170,17 +73,14 @@ mod tests {
             .app
             .update_profile(
                 &who,
-                ProfilePatch {
-                    display_name: Patch::Set("Ann Lee".into()),
+                ProfileChanges {
+                    display_name: Patch::Set(DisplayName::parse("Ann Lee").unwrap()),
                     username: Patch::Clear,
-                    bio: Patch::Set("hello".into()),
-                    language: Some("fr".into()),
-                    time_zone: Patch::Set("Europe/Paris".into()),
-                    notifications: Some(NotificationsPatch {
-                        email: Some(false),
-                        push: None,
-                    }),
-                    ..ProfilePatch::default()
+                    bio: Patch::Set(Bio::parse("hello").unwrap()),
+                    language: Some(Language::Fr),
+                    time_zone: Patch::Set(TimeZone::parse("Europe/Paris").unwrap()),
+                    email_notifications: Some(false),
+                    ..ProfileChanges::default()
                 },
             )
             .await
@@ -191,41 +91,7 @@ mod tests {
         assert_eq!(user.time_zone.unwrap().as_str(), "Europe/Paris");
         assert!(!user.notifications.email && user.notifications.push);
         assert_eq!(user.bio.unwrap().as_str(), "hello");
-    }
-
-    #[tokio::test]
-    async fn invalid_fields_change_nothing() {
-        let h = Harness::new();
-        let before = h.registered("ann@example.org", Some("ann")).await;
-        let who = h.principal("ann@example.org").await;
-        let err = h
-            .app
-            .update_profile(
-                &who,
-                ProfilePatch {
-                    display_name: Patch::Set("Fine".into()),
-                    time_zone: Patch::Set("Mars/Olympus".into()),
-                    avatar_url: Patch::Set("javascript:alert(1)".into()),
-                    ..ProfilePatch::default()
-                },
-            )
-            .await
-            .unwrap_err();
-        let UpdateProfileError::Invalid(v) = err else {
-            panic!("{err:?}")
-        };
-        let codes: Vec<_> = v.0.iter().map(|f| (f.field, f.code)).collect();
-        assert_eq!(
-            codes,
-            vec![
-                ("avatar_url", "invalid_url"),
-                ("time_zone", "unknown_time_zone")
-            ]
-        );
-        assert_eq!(
-            h.user(before.id).await.unwrap().display_name,
-            before.display_name
-        );
+        assert_eq!(h.user(who.user.id).await.unwrap().language, Language::Fr);
     }
 
     #[tokio::test]
@@ -238,9 +104,9 @@ mod tests {
             .app
             .update_profile(
                 &who,
-                ProfilePatch {
-                    username: Patch::Set("ANN".into()),
-                    ..ProfilePatch::default()
+                ProfileChanges {
+                    username: Patch::Set(Username::parse("ANN").unwrap()),
+                    ..ProfileChanges::default()
                 },
             )
             .await

@@ -20,16 +20,18 @@ pub enum RefreshError {
     #[error("unknown refresh token")]
     Invalid,
     /// The token is past its validity.
-    #[error("refresh token expired")]
+    #[error("the refresh token has expired; log in again")]
     Expired,
     /// The token's session was ended (logout, reuse, account disabled).
-    #[error("session revoked")]
+    #[error("this session has ended; log in again")]
     SessionRevoked,
     /// The token was used before: its whole family has just been revoked.
-    #[error("refresh token reused; session revoked")]
+    #[error(
+        "this refresh token was already used; the session has been ended for safety; log in again"
+    )]
     Reused,
     /// The account is disabled; its session has been revoked.
-    #[error("account disabled")]
+    #[error("this account is disabled")]
     AccountDisabled,
     /// Signing failed.
     #[error(transparent)]
@@ -127,7 +129,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     #[tokio::test]
     async fn rotation_invalidates_the_old_token() {

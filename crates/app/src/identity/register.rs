@@ -1,48 +1,13 @@
 //! Registration with e-mail and password.
 
 use accueil_domain::admin::AuditAction;
-use accueil_domain::identity::{
-    DisplayName, Email, Language, NewUser, Password, PasswordContext, Role, TokenPurpose, User,
-    UserId, Username,
-};
+use accueil_domain::identity::{NewUser, Registration, Role, TokenPurpose, User, UserId};
 use accueil_domain::notify::MailTemplate;
-use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
 use super::{IdentityService, LinkPage, RateLimited, ip_key};
-
-/// What a client sends to register.
-#[derive(Clone)]
-pub struct RegisterInput {
-    /// E-mail address.
-    pub email: String,
-    /// Chosen password.
-    pub password: String,
-    /// Optional username.
-    pub username: Option<String>,
-    /// Optional display name.
-    pub display_name: Option<String>,
-    /// Optional language (`fr`, `en`; default `en`).
-    pub language: Option<String>,
-    /// The client's address, for rate limits.
-    pub client_ip: Option<std::net::IpAddr>,
-}
-
-impl std::fmt::Debug for RegisterInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("RegisterInput")
-            .field("email", &self.email)
-            .field("username", &self.username)
-            .field("display_name", &self.display_name)
-            .field("language", &self.language)
-            .field("client_ip", &self.client_ip)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
 
 /// Why registration failed. An address that has an account is *not* an error: the answer is
 /// the same as for a new account, and the owner gets a notice by mail instead.
@@ -51,9 +16,6 @@ pub enum RegisterError {
     /// Password sign-in is off.
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
-    /// One or more fields are invalid; nothing was written.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// The username is taken (usernames are public, so saying so reveals nothing).
     #[error("username already taken")]
     UsernameTaken,
@@ -93,49 +55,6 @@ impl From<UserWriteError> for Conflict {
     }
 }
 
-type Valid = (
-    Email,
-    Option<Username>,
-    Option<DisplayName>,
-    Password,
-    Language,
-);
-
-/// Every field of a registration, validated together so all problems are reported at once.
-fn validate(input: &RegisterInput) -> Result<Valid, ValidationErrors> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    let email = Email::parse(&input.email).map_err(|e| errors.push(e)).ok();
-    let username = match input.username.as_deref() {
-        Some(u) => Username::parse(u)
-            .map(Some)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => Some(None),
-    };
-    let display_name = match input.display_name.as_deref() {
-        Some(d) => DisplayName::parse(d)
-            .map(Some)
-            .map_err(|e| errors.push(e))
-            .ok(),
-        None => Some(None),
-    };
-    let language = match input.language.as_deref() {
-        Some(l) => Language::parse_field(l).map_err(|e| errors.push(e)).ok(),
-        None => Some(Language::default()),
-    };
-    let ctx = PasswordContext {
-        username: username.as_ref().and_then(Option::as_ref),
-        email: email.as_ref(),
-    };
-    let password = Password::new(&input.password, ctx)
-        .map_err(|e| errors.extend(e.0))
-        .ok();
-    match (email, username, display_name, password, language) {
-        (Some(e), Some(u), Some(d), Some(p), Some(l)) if errors.is_empty() => Ok((e, u, d, p, l)),
-        _ => Err(ValidationErrors(errors)),
-    }
-}
-
 impl IdentityService {
     /// Creates an account and mails a verification link. When the address already has an
     /// account, nothing is created, the owner is told by mail, and the answer is the same as
@@ -143,12 +62,22 @@ impl IdentityService {
     ///
     /// # Errors
     /// See [`RegisterError`].
-    pub async fn register(&self, input: RegisterInput) -> Result<User, RegisterError> {
+    pub async fn register(
+        &self,
+        registration: Registration,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<User, RegisterError> {
         self.passwords_on()?;
         let limits = self.settings.limits;
-        let ip = ip_key(input.client_ip);
+        let ip = ip_key(client_ip);
         self.limit(&[("register:ip", ip.as_deref(), limits.register_ip)])?;
-        let (email, username, display_name, password, language) = validate(&input)?;
+        let Registration {
+            email,
+            username,
+            display_name,
+            password,
+            language,
+        } = registration;
         // Registration mails the address (a link, or a notice to its owner): the same limit as
         // every mail-sending request, per client and per address.
         let canonical = email.canonical();
@@ -223,18 +152,21 @@ impl IdentityService {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::identity::testing::Harness;
+    use accueil_domain::identity::Language;
 
-    fn input(email: &str, password: &str, username: Option<&str>) -> RegisterInput {
-        RegisterInput {
-            email: email.into(),
-            password: password.into(),
-            username: username.map(Into::into),
-            display_name: Some("  Zoé ".into()),
-            language: Some("fr".into()),
-            client_ip: None,
-        }
+    use super::*;
+    use crate::testing::Harness;
+
+    fn parsed(
+        email: &str,
+        password: &str,
+        username: Option<&str>,
+    ) -> Result<Registration, accueil_domain::validation::ValidationErrors> {
+        Registration::parse(email, password, username, Some("  Zoé "), Some("fr"))
+    }
+
+    fn input(email: &str, password: &str, username: Option<&str>) -> Registration {
+        parsed(email, password, username).unwrap()
     }
 
     #[tokio::test]
@@ -242,11 +174,10 @@ mod tests {
         let h = Harness::new();
         let user = h
             .app
-            .register(input(
-                " Zoe@Example.ORG",
-                "correct horse battery",
-                Some("Zoe"),
-            ))
+            .register(
+                input(" Zoe@Example.ORG", "correct horse battery", Some("Zoe")),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(user.email.as_str(), "Zoe@example.org");
@@ -269,21 +200,9 @@ mod tests {
     #[tokio::test]
     async fn reports_every_invalid_field_and_writes_nothing() {
         let h = Harness::new();
-        let err = h
-            .app
-            .register(RegisterInput {
-                email: "not-an-email".into(),
-                password: "short".into(),
-                username: Some("x".into()),
-                display_name: Some(" ".into()),
-                language: Some("de".into()),
-                client_ip: None,
-            })
-            .await
+        // Checked at the edge, before the use case runs: nothing is hashed or written.
+        let v = Registration::parse("not-an-email", "short", Some("x"), Some(" "), Some("de"))
             .unwrap_err();
-        let RegisterError::Invalid(v) = err else {
-            panic!("{err:?}")
-        };
         let fields: Vec<_> = v.0.iter().map(|f| (f.field, f.code)).collect();
         assert_eq!(
             fields,
@@ -296,33 +215,22 @@ mod tests {
             ]
         );
         assert_eq!(h.hasher_calls(), 0, "nothing hashed for an invalid request");
+        assert!(h.outbox().await.is_empty());
     }
 
     #[tokio::test]
     async fn password_may_not_contain_the_username_or_email() {
         let h = Harness::new();
-        let err = h
-            .app
-            .register(input(
-                "marcel.proust@example.org",
-                "Marcel.Proust-1871",
-                Some("swann"),
-            ))
-            .await
-            .unwrap_err();
-        let RegisterError::Invalid(v) = err else {
-            panic!()
-        };
+        let v = parsed(
+            "marcel.proust@example.org",
+            "Marcel.Proust-1871",
+            Some("swann"),
+        )
+        .unwrap_err();
         assert_eq!(v.0[0].code, "contains_email");
-        let err = h
-            .app
-            .register(input("mp@example.org", "i-am-Swann-1913", Some("swann")))
-            .await
-            .unwrap_err();
-        let RegisterError::Invalid(v) = err else {
-            panic!()
-        };
+        let v = parsed("mp@example.org", "i-am-Swann-1913", Some("swann")).unwrap_err();
         assert_eq!(v.0[0].code, "contains_username");
+        assert_eq!(h.hasher_calls(), 0);
     }
 
     #[tokio::test]
@@ -330,12 +238,18 @@ mod tests {
         let h = Harness::new();
         let owner = h
             .app
-            .register(input("a@example.org", "correct horse battery", Some("ann")))
+            .register(
+                input("a@example.org", "correct horse battery", Some("ann")),
+                None,
+            )
             .await
             .unwrap();
         let twin = h
             .app
-            .register(input("A@EXAMPLE.org", "another good passphrase", None))
+            .register(
+                input("A@EXAMPLE.org", "another good passphrase", None),
+                None,
+            )
             .await
             .unwrap();
         assert_ne!(twin.id, owner.id, "a user that exists nowhere");
@@ -358,12 +272,18 @@ mod tests {
     async fn a_taken_username_is_refused() {
         let h = Harness::new();
         h.app
-            .register(input("a@example.org", "correct horse battery", Some("ann")))
+            .register(
+                input("a@example.org", "correct horse battery", Some("ann")),
+                None,
+            )
             .await
             .unwrap();
         let err = h
             .app
-            .register(input("b@example.org", "correct horse battery", Some("ANN")))
+            .register(
+                input("b@example.org", "correct horse battery", Some("ANN")),
+                None,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, RegisterError::UsernameTaken), "{err:?}");

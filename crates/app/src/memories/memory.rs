@@ -1,56 +1,20 @@
-//! Memories: create, read, update, delete, the timeline with search, and serving photos.
+//! Memories: create, read, update, delete, the timeline with search, and serving photos. Every
+//! change is recorded in the couple's feed (`memory` entries; a deletion is a tombstone).
 
-use accueil_domain::couples::{Couple, CoupleId, local_day};
+use accueil_domain::couples::{ChangeOp, CoupleId, EntityKind, local_day};
 use accueil_domain::memories::{
-    ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Photo, PhotoSize, SearchTerm,
-    TimelineCursor,
+    ImageFormat, Memory, MemoryChanges, MemoryId, NewMemory, Photo, PhotoSize, PhotoUpload,
+    TimelinePage,
 };
-use accueil_domain::validation::ValidationErrors;
+use accueil_domain::validation::Patch;
+use accueil_ports::StoreError;
 use accueil_ports::media::{FileError, FileRead, ImageError, ProcessedImage};
 use accueil_ports::memories::TimelineQuery;
-use accueil_ports::{StoreError, StoreExt};
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{MemoriesService, rendition_key};
-use crate::couples::{NotInCouple, my_couple};
-use crate::identity::{Patch, Principal};
-
-/// An uploaded photo: only its bytes count (the client's file name and type are ignored).
-#[derive(Clone, PartialEq, Eq)]
-pub struct PhotoUpload(pub Vec<u8>);
-
-impl std::fmt::Debug for PhotoUpload {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PhotoUpload({} bytes)", self.0.len())
-    }
-}
-
-/// A new memory.
-#[derive(Debug, Clone, Default)]
-pub struct NewMemory {
-    /// 1 to 200 characters.
-    pub title: String,
-    /// Up to 10,000 characters.
-    pub description: Option<String>,
-    /// The day it happened.
-    pub happened_on: Option<NaiveDate>,
-    /// Its photo.
-    pub photo: Option<PhotoUpload>,
-}
-
-/// A partial update of a memory.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryPatch {
-    /// A new title.
-    pub title: Option<String>,
-    /// Set or clear the description.
-    pub description: Patch<String>,
-    /// Set or clear the day.
-    pub happened_on: Patch<NaiveDate>,
-    /// Replace or remove the photo.
-    pub photo: Patch<PhotoUpload>,
-}
+use crate::identity::Caller;
+use crate::scope::{CoupleCx, CoupleDenied, NotInCouple};
 
 /// A page of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,26 +23,6 @@ pub struct Timeline {
     pub items: Vec<Memory>,
     /// The cursor of the next page, if there is one.
     pub next: Option<String>,
-}
-
-/// Which page of the timeline.
-#[derive(Debug, Clone, Default)]
-pub struct TimelineInput {
-    /// A cursor from a previous page.
-    pub cursor: Option<String>,
-    /// Text to search titles and descriptions for.
-    pub q: Option<String>,
-    /// Page size (1 to 100; 0 means the default, 20).
-    pub limit: u32,
-}
-
-impl TimelineInput {
-    pub(super) fn page_size(&self) -> u32 {
-        match self.limit {
-            0 => 20,
-            n => n.min(100),
-        }
-    }
 }
 
 /// A photo rendition to send, or the news that the client's copy is current.
@@ -96,17 +40,14 @@ pub struct PhotoFile {
 /// Why a memory request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
-    /// No couple.
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// No such memory in the caller's couple (or no photo, for a photo request).
     #[error("no such memory")]
     NotFound,
-    /// Invalid fields.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// The photo is not JPEG, PNG or WebP.
-    #[error("unsupported image type")]
+    #[error("the photo is not a JPEG, PNG or WebP image")]
     UnsupportedImage,
     /// The photo is larger than allowed.
     #[error("photo larger than {max} bytes")]
@@ -160,17 +101,21 @@ impl From<ImageError> for MemoryError {
     }
 }
 
-impl MemoriesService {
-    /// The caller's couple, read in its own unit of work: checked before slow work (image
-    /// processing), and checked again where it matters, inside the writing unit of work.
-    async fn couple_of(&self, who: &Principal) -> Result<Couple, MemoryError> {
-        let me = who.user.id;
-        self.ports
-            .store
-            .read(move |tx| -> Result<Couple, MemoryError> { Ok(my_couple(tx, me)??) })
-            .await
+impl From<crate::identity::AuthError> for MemoryError {
+    fn from(e: crate::identity::AuthError) -> Self {
+        Self::Denied(e.into())
     }
+}
 
+/// A memory of the couple.
+fn memory_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Memory, MemoryError> {
+    cx.tx
+        .memories()
+        .memory(cx.couple.id, MemoryId(id))?
+        .ok_or(MemoryError::NotFound)
+}
+
+impl MemoriesService {
     /// Checks an upload, makes its renditions and stores them. The returned photo's files
     /// exist; the caller removes them if its unit of work fails.
     async fn store_photo(
@@ -213,80 +158,73 @@ impl MemoriesService {
         Ok(photo)
     }
 
+    /// The caller's couple, checked in a unit of its own before an upload is processed (image
+    /// work is slow and needs no lock), and checked again where it matters, in the unit of
+    /// work that stores the memory. Requests without a photo run one unit only.
+    async fn couple_for_upload(&self, caller: &Caller) -> Result<CoupleId, MemoryError> {
+        self.ports
+            .read_in_couple(caller, |cx| -> Result<CoupleId, MemoryError> {
+                Ok(cx.couple.id)
+            })
+            .await
+    }
+
     /// Creates a memory in the caller's couple.
     ///
     /// # Errors
     /// See [`MemoryError`].
-    pub async fn create(&self, who: &Principal, input: NewMemory) -> Result<Memory, MemoryError> {
-        let mut errors = Vec::new();
-        let title = MemoryTitle::parse(&input.title).map_err(|e| errors.push(e));
-        let description = input
-            .description
-            .as_deref()
-            .map(MemoryDescription::parse)
-            .transpose()
-            .map_err(|e| errors.push(e));
-        ValidationErrors::collect(errors)?;
-        let (Ok(title), Ok(description)) = (title, description) else {
-            return Err(MemoryError::Invalid(ValidationErrors(Vec::new())));
-        };
-        let found = self.couple_of(who).await?;
-        let couple = found.id;
-        let photo = match input.photo {
-            Some(upload) => Some(self.store_photo(couple, upload).await?),
+    pub async fn create(&self, caller: &Caller, new: NewMemory) -> Result<Memory, MemoryError> {
+        let photo = match new.photo {
+            Some(upload) => {
+                let couple = self.couple_for_upload(caller).await?;
+                Some((couple, self.store_photo(couple, upload).await?))
+            }
             None => None,
         };
-        let now = self.now();
-        let recorded_on = local_day(now, found.profile.time_zone.as_ref());
-        let memory = Memory {
-            id: MemoryId(self.ports.ids.new_id()),
-            couple_id: couple,
-            title,
-            description,
-            happened_on: input.happened_on,
-            recorded_on,
-            photo,
-            created_by: who.user.id,
-            created_at: now,
-            updated_at: now,
-        };
-        let me = who.user.id;
-        let m = memory.clone();
+        let id = MemoryId(self.ports.ids.new_id());
+        let (title, description, happened_on) = (new.title, new.description, new.happened_on);
+        let kept = photo.map(|(_, p)| p);
         let saved = self
             .ports
-            .store
-            .write(move |tx| -> Result<(), MemoryError> {
-                let now_couple = my_couple(tx, me)??;
-                if now_couple.id != m.couple_id {
-                    return Err(NotInCouple.into());
+            .write_in_couple(caller, move |cx| -> Result<Memory, MemoryError> {
+                if let Some(uploaded_for) = photo.map(|(c, _)| c)
+                    && uploaded_for != cx.couple.id
+                {
+                    // The caller changed couples while the photo was processed.
+                    return Err(CoupleDenied::NotInCouple(NotInCouple).into());
                 }
-                tx.memories().insert_memory(&m)?;
-                Ok(())
+                let memory = Memory {
+                    id,
+                    couple_id: cx.couple.id,
+                    title,
+                    description,
+                    happened_on,
+                    recorded_on: local_day(cx.now, cx.couple.profile.time_zone.as_ref()),
+                    photo: kept,
+                    created_by: cx.me.user.id,
+                    created_at: cx.now,
+                    updated_at: cx.now,
+                };
+                cx.tx.memories().insert_memory(&memory)?;
+                cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
+                Ok(memory)
             })
             .await;
-        if let Err(e) = saved {
-            if let Some(photo) = &memory.photo {
-                self.forget_photo(couple, photo).await;
-            }
-            return Err(e);
+        if saved.is_err()
+            && let Some((couple, photo)) = photo
+        {
+            self.forget_photo(couple, &photo).await;
         }
-        Ok(memory)
+        saved
     }
 
     /// One memory of the caller's couple.
     ///
     /// # Errors
     /// See [`MemoryError`].
-    pub async fn get(&self, who: &Principal, id: Uuid) -> Result<Memory, MemoryError> {
-        let me = who.user.id;
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<Memory, MemoryError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<Memory, MemoryError> {
-                let couple = my_couple(tx, me)??;
-                tx.memories()
-                    .memory(couple.id, MemoryId(id))?
-                    .ok_or(MemoryError::NotFound)
-            })
+            .read_in_couple(caller, move |cx| memory_of(cx, id))
             .await
     }
 
@@ -297,73 +235,62 @@ impl MemoriesService {
     /// See [`MemoryError`].
     pub async fn update(
         &self,
-        who: &Principal,
+        caller: &Caller,
         id: Uuid,
-        patch: MemoryPatch,
+        changes: MemoryChanges,
     ) -> Result<Memory, MemoryError> {
-        let mut errors = Vec::new();
-        let title = patch
-            .title
-            .as_deref()
-            .map(MemoryTitle::parse)
-            .transpose()
-            .map_err(|e| errors.push(e));
-        let description = patch
-            .description
-            .parse(|v| MemoryDescription::parse(v), &mut errors);
-        ValidationErrors::collect(errors)?;
-        let Ok(title) = title else {
-            return Err(MemoryError::Invalid(ValidationErrors(Vec::new())));
-        };
-        // 404 before any image work.
-        let couple = self.get(who, id).await?.couple_id;
-        let (photo_patch, new_photo) = match patch.photo {
+        let MemoryChanges {
+            title,
+            description,
+            happened_on,
+            photo,
+        } = changes;
+        let (photo_patch, new_photo) = match photo {
             Patch::Set(upload) => {
+                // 404 before any image work.
+                let couple = self.get(caller, id).await?.couple_id;
                 let photo = self.store_photo(couple, upload).await?;
-                (Patch::Set(photo), Some(photo))
+                (Patch::Set(photo), Some((couple, photo)))
             }
             Patch::Clear => (Patch::Clear, None),
             Patch::Keep => (Patch::Keep, None),
         };
-        let now = self.now();
-        let me = who.user.id;
-        let happened_on = patch.happened_on;
         let saved = self
             .ports
-            .store
-            .write(move |tx| -> Result<(Memory, Option<Photo>), MemoryError> {
-                let c = my_couple(tx, me)??;
-                if c.id != couple {
-                    return Err(MemoryError::NotFound);
-                }
-                let mut memory = tx
-                    .memories()
-                    .memory(couple, MemoryId(id))?
-                    .ok_or(MemoryError::NotFound)?;
-                let old_photo = memory.photo;
-                if let Some(title) = title {
-                    memory.title = title;
-                }
-                description.apply_to(&mut memory.description);
-                happened_on.apply_to(&mut memory.happened_on);
-                photo_patch.apply_to(&mut memory.photo);
-                memory.updated_at = now;
-                if !tx.memories().update_memory(&memory)? {
-                    return Err(MemoryError::NotFound);
-                }
-                let dropped = old_photo.filter(|old| memory.photo.map(|p| p.id) != Some(old.id));
-                Ok((memory, dropped))
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<(Memory, Option<Photo>), MemoryError> {
+                    if new_photo.is_some_and(|(c, _)| c != cx.couple.id) {
+                        return Err(MemoryError::NotFound);
+                    }
+                    let mut memory = memory_of(cx, id)?;
+                    let old_photo = memory.photo;
+                    if let Some(title) = title {
+                        memory.title = title;
+                    }
+                    description.apply_to(&mut memory.description);
+                    happened_on.apply_to(&mut memory.happened_on);
+                    photo_patch.apply_to(&mut memory.photo);
+                    memory.updated_at = cx.now;
+                    if !cx.tx.memories().update_memory(&memory)? {
+                        return Err(MemoryError::NotFound);
+                    }
+                    cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
+                    let dropped =
+                        old_photo.filter(|old| memory.photo.map(|p| p.id) != Some(old.id));
+                    Ok((memory, dropped))
+                },
+            )
             .await;
         match saved {
             Ok((memory, dropped)) => {
                 if let Some(old) = dropped {
-                    self.forget_photo(couple, &old).await;
+                    self.forget_photo(memory.couple_id, &old).await;
                 }
                 Ok(memory)
             }
             Err(e) => {
-                if let Some(photo) = new_photo {
+                if let Some((couple, photo)) = new_photo {
                     self.forget_photo(couple, &photo).await;
                 }
                 Err(e)
@@ -375,20 +302,16 @@ impl MemoriesService {
     ///
     /// # Errors
     /// See [`MemoryError`].
-    pub async fn delete(&self, who: &Principal, id: Uuid) -> Result<(), MemoryError> {
-        let me = who.user.id;
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> Result<(), MemoryError> {
         let (couple, photo) = self
             .ports
-            .store
-            .write(
-                move |tx| -> Result<(CoupleId, Option<Photo>), MemoryError> {
-                    let couple = my_couple(tx, me)??;
-                    let memory = tx
-                        .memories()
-                        .memory(couple.id, MemoryId(id))?
-                        .ok_or(MemoryError::NotFound)?;
-                    tx.memories().delete_memory(couple.id, memory.id)?;
-                    Ok((couple.id, memory.photo))
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<(CoupleId, Option<Photo>), MemoryError> {
+                    let memory = memory_of(cx, id)?;
+                    cx.tx.memories().delete_memory(cx.couple.id, memory.id)?;
+                    cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Delete)?;
+                    Ok((cx.couple.id, memory.photo))
                 },
             )
             .await?;
@@ -404,18 +327,21 @@ impl MemoriesService {
     /// See [`MemoryError`].
     pub async fn timeline(
         &self,
-        who: &Principal,
-        input: TimelineInput,
+        caller: &Caller,
+        page: TimelinePage,
     ) -> Result<Timeline, MemoryError> {
-        let query = timeline_query(&input)?;
-        let me = who.user.id;
-        let limit = input.page_size();
         self.ports
-            .store
-            .read(move |tx| -> Result<Timeline, MemoryError> {
-                let couple = my_couple(tx, me)??;
-                let items = tx.memories().timeline(couple.id, &query, limit + 1)?;
-                Ok(timeline_page(items, limit))
+            .read_in_couple(caller, move |cx| -> Result<Timeline, MemoryError> {
+                let query = TimelineQuery {
+                    after: page.after,
+                    search: page.search,
+                    share: None,
+                };
+                let items = cx
+                    .tx
+                    .memories()
+                    .timeline(cx.couple.id, &query, page.limit + 1)?;
+                Ok(timeline_page(items, page.limit))
             })
             .await
     }
@@ -426,12 +352,39 @@ impl MemoriesService {
     /// See [`MemoryError`]; `NotFound` when the memory has no photo.
     pub async fn photo(
         &self,
-        who: &Principal,
+        caller: &Caller,
         id: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
     ) -> Result<PhotoFile, MemoryError> {
-        let memory = self.get(who, id).await?;
+        let memory = self.get(caller, id).await?;
+        self.photo_file(&memory, size, if_none_match).await
+    }
+
+    /// A rendition of a photo of the couple the caller may export (the active one, or the
+    /// last one left less than 30 days ago): the export's photo links, which keep working as
+    /// long as the export does.
+    ///
+    /// # Errors
+    /// See [`MemoryError`]; `Denied(NotInCouple)` when there is no couple to export.
+    pub async fn export_photo(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        size: PhotoSize,
+        if_none_match: Option<&str>,
+    ) -> Result<PhotoFile, MemoryError> {
+        let memory = self
+            .ports
+            .read_as(caller, move |cx| -> Result<Memory, MemoryError> {
+                let couple = crate::lifecycle::exportable_couple(cx.tx, cx.me.user.id, cx.now)?
+                    .ok_or(CoupleDenied::NotInCouple(NotInCouple))?;
+                cx.tx
+                    .memories()
+                    .memory(couple.id, MemoryId(id))?
+                    .ok_or(MemoryError::NotFound)
+            })
+            .await?;
         self.photo_file(&memory, size, if_none_match).await
     }
 
@@ -466,29 +419,6 @@ impl MemoriesService {
     }
 }
 
-/// Parses a timeline request.
-pub(super) fn timeline_query(input: &TimelineInput) -> Result<TimelineQuery, ValidationErrors> {
-    let mut errors = Vec::new();
-    let after = input
-        .cursor
-        .as_deref()
-        .map(TimelineCursor::parse)
-        .transpose()
-        .map_err(|e| errors.push(e));
-    let search = input
-        .q
-        .as_deref()
-        .map(SearchTerm::parse)
-        .transpose()
-        .map_err(|e| errors.push(e));
-    ValidationErrors::collect(errors)?;
-    Ok(TimelineQuery {
-        after: after.ok().flatten(),
-        search: search.ok().flatten().flatten(),
-        share: None,
-    })
-}
-
 /// Cuts `limit + 1` memories to a page and its next cursor.
 pub(super) fn timeline_page(items: Vec<Memory>, limit: u32) -> Timeline {
     let (items, next) = crate::couples::paged(items, limit, |m| m.cursor().encode());
@@ -505,8 +435,10 @@ fn etag_matches(header: &str, etag: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
 
@@ -522,12 +454,17 @@ mod tests {
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-new";
 
     fn new(title: &str, photo: Option<&[u8]>) -> NewMemory {
-        NewMemory {
-            title: title.into(),
-            description: Some("Au bord du lac".into()),
-            happened_on: NaiveDate::from_ymd_opt(2024, 6, 1),
-            photo: photo.map(|p| PhotoUpload(p.to_vec())),
-        }
+        NewMemory::parse(
+            title,
+            Some("Au bord du lac"),
+            NaiveDate::from_ymd_opt(2024, 6, 1),
+            photo.map(|p| PhotoUpload(p.to_vec())),
+        )
+        .unwrap()
+    }
+
+    fn page(cursor: Option<&str>, q: Option<&str>, limit: u32) -> TimelinePage {
+        TimelinePage::parse(cursor, q, Some(limit)).unwrap()
     }
 
     #[tokio::test]
@@ -580,12 +517,12 @@ mod tests {
             m.create(&a, new("x", Some(b"<html>photo.jpg"))).await,
             Err(MemoryError::UnsupportedImage)
         ));
-        assert!(matches!(
-            m.create(&a, new(" ", Some(JPEG))).await,
-            Err(MemoryError::Invalid(_))
-        ));
+        assert!(
+            NewMemory::parse(" ", None, None, Some(PhotoUpload(JPEG.to_vec()))).is_err(),
+            "refused at the edge, before any image work"
+        );
         assert!(h.files.keys().is_empty());
-        let page = m.timeline(&a, TimelineInput::default()).await.unwrap();
+        let page = m.timeline(&a, page(None, None, 0)).await.unwrap();
         assert!(page.items.is_empty());
     }
 
@@ -600,7 +537,7 @@ mod tests {
             .update(
                 &a,
                 memory.id.0,
-                MemoryPatch {
+                MemoryChanges {
                     photo: Patch::Set(PhotoUpload(PNG.to_vec())),
                     description: Patch::Clear,
                     ..Default::default()
@@ -617,7 +554,7 @@ mod tests {
             .update(
                 &a,
                 memory.id.0,
-                MemoryPatch {
+                MemoryChanges {
                     photo: Patch::Clear,
                     ..Default::default()
                 },
@@ -649,7 +586,7 @@ mod tests {
             m.update(
                 &y,
                 id,
-                MemoryPatch {
+                MemoryChanges {
                     photo: Patch::Set(PhotoUpload(PNG.to_vec())),
                     ..Default::default()
                 }
@@ -660,7 +597,7 @@ mod tests {
         assert!(matches!(m.delete(&y, id).await, Err(MemoryError::NotFound)));
         assert_eq!(h.files.keys().len(), 3, "nothing stored, nothing deleted");
         assert!(
-            m.timeline(&y, TimelineInput::default())
+            m.timeline(&y, page(None, None, 0))
                 .await
                 .unwrap()
                 .items
@@ -676,25 +613,18 @@ mod tests {
         for (i, title) in ["Un", "Deux", "Trois"].into_iter().enumerate() {
             m.create(
                 &a,
-                NewMemory {
-                    title: title.into(),
-                    happened_on: NaiveDate::from_ymd_opt(2020, 1, 1 + i as u32),
-                    ..Default::default()
-                },
+                NewMemory::parse(
+                    title,
+                    None,
+                    NaiveDate::from_ymd_opt(2020, 1, 1 + i as u32),
+                    None,
+                )
+                .unwrap(),
             )
             .await
             .unwrap();
         }
-        let first = m
-            .timeline(
-                &a,
-                TimelineInput {
-                    limit: 2,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let first = m.timeline(&a, page(None, None, 2)).await.unwrap();
         let titles = |t: &Timeline| {
             t.items
                 .iter()
@@ -703,41 +633,17 @@ mod tests {
         };
         assert_eq!(titles(&first), ["Trois", "Deux"]);
         let rest = m
-            .timeline(
-                &a,
-                TimelineInput {
-                    limit: 2,
-                    cursor: first.next.clone(),
-                    ..Default::default()
-                },
-            )
+            .timeline(&a, page(first.next.as_deref(), None, 2))
             .await
             .unwrap();
         assert_eq!(titles(&rest), ["Un"]);
         assert_eq!(rest.next, None);
-        let found = m
-            .timeline(
-                &a,
-                TimelineInput {
-                    q: Some("DEUX".into()),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let found = m.timeline(&a, page(None, Some("DEUX"), 10)).await.unwrap();
         assert_eq!(titles(&found), ["Deux"]);
-        assert!(matches!(
-            m.timeline(
-                &a,
-                TimelineInput {
-                    cursor: Some("nope".into()),
-                    ..Default::default()
-                }
-            )
-            .await,
-            Err(MemoryError::Invalid(_))
-        ));
+        assert!(
+            TimelinePage::parse(Some("nope"), None, None).is_err(),
+            "a cursor this API did not make is refused at the edge"
+        );
     }
 
     #[tokio::test]
@@ -772,8 +678,10 @@ mod tests {
         h.couples()
             .update_couple_profile(
                 &a,
-                crate::couples::CoupleProfilePatch {
-                    time_zone: Patch::Set("Pacific/Honolulu".into()),
+                accueil_domain::couples::CoupleProfileChanges {
+                    time_zone: Patch::Set(
+                        accueil_domain::identity::TimeZone::parse("Pacific/Honolulu").unwrap(),
+                    ),
                     ..Default::default()
                 },
             )

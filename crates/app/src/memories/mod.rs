@@ -1,8 +1,9 @@
 //! The couple memories site's use cases: memories and their photos, the partners'
 //! perspectives, and share links that make part of a couple's site public.
 //!
-//! The couple is always the caller's active couple, found inside the same unit of work as
-//! what it guards, so another couple's memory, photo or share is simply not found.
+//! Every use case runs in the caller's couple scope ([`crate::scope`]): the couple is found in
+//! the same unit of work as what it guards, so another couple's memory, photo or share is
+//! simply not found, and every change is recorded in the couple's feed.
 //!
 //! Photos live in the file store, outside the database's transactions. New files are written
 //! before the unit of work that references them and removed again if it fails; files a unit of
@@ -93,6 +94,58 @@ impl MemoriesService {
             .files
             .delete_prefix(&couple_folder(couple)?)
             .await
+    }
+}
+
+/// What the memories module does when an account's lifecycle needs it: its content of a
+/// couple export, and the files of purged couples.
+pub(crate) struct Lifecycle {
+    pub(crate) service: MemoriesService,
+}
+
+impl crate::lifecycle::Lifecycle for Lifecycle {
+    fn name(&self) -> &'static str {
+        "memories"
+    }
+
+    fn export_couple(
+        &self,
+        tx: &mut dyn accueil_ports::Tx,
+        _viewer: accueil_domain::identity::UserId,
+        into: &mut crate::lifecycle::CoupleExport,
+    ) -> Result<(), accueil_ports::StoreError> {
+        let couple = into.couple.couple.id;
+        let mut query = accueil_ports::memories::TimelineQuery::default();
+        loop {
+            let page = tx.memories().timeline(couple, &query, 200)?;
+            let Some(last) = page.last().map(accueil_domain::memories::Memory::cursor) else {
+                break;
+            };
+            into.memories.extend(page);
+            query.after = Some(last);
+        }
+        into.perspectives = perspectives::slots(tx.perspectives().perspectives(couple)?);
+        into.shares = tx.shares().shares(couple)?;
+        Ok(())
+    }
+
+    fn purge<'a>(
+        &'a self,
+        _now: DateTime<Utc>,
+        log: &'a mut crate::lifecycle::PurgeLog,
+    ) -> crate::lifecycle::PurgeFuture<'a> {
+        Box::pin(async move {
+            // Rows went with their couple (foreign keys cascade); files are not in the
+            // database, so they go now. A failure is counted: the folder stays for an
+            // operator, the purge goes on.
+            for couple in log.couples.clone() {
+                if let Err(e) = self.service.delete_couple_files(couple).await {
+                    tracing::error!(%couple, error = %e, "files of a purged couple not deleted");
+                    log.file_failures += 1;
+                }
+            }
+            Ok(())
+        })
     }
 }
 

@@ -1,13 +1,14 @@
-//! Each partner's perspective: both read both, each writes only their own.
+//! Each partner's perspective: both read both, each writes only their own. A change is
+//! recorded in the couple's feed as a `perspective` entry whose id is the perspective's number
+//! ([`perspective_feed_id`]).
 
-use accueil_domain::couples::Side;
+use accueil_domain::couples::{ChangeOp, EntityKind, Side, perspective_feed_id};
 use accueil_domain::memories::{Perspective, PerspectiveText, number_of_side, side_of_number};
-use accueil_domain::validation::{FieldError, ValidationErrors};
-use accueil_ports::{StoreError, StoreExt};
+use accueil_ports::StoreError;
 
 use super::MemoriesService;
-use crate::couples::{NotInCouple, my_couple};
-use crate::identity::Principal;
+use crate::identity::Caller;
+use crate::scope::CoupleDenied;
 
 /// A perspective slot: number 1 is partner A's, 2 is partner B's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,18 +22,15 @@ pub struct PerspectiveView {
 /// Why a perspective request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PerspectiveError {
-    /// No couple.
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// Not 1 or 2.
-    #[error("no such perspective")]
+    #[error("no such perspective: numbers are 1 (partner A) and 2 (partner B)")]
     NotFound,
     /// A partner writes only their own perspective.
-    #[error("not your perspective")]
+    #[error("a partner writes only their own perspective")]
     NotYours,
-    /// Invalid content.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -56,15 +54,13 @@ impl MemoriesService {
     /// See [`PerspectiveError`].
     pub async fn perspectives(
         &self,
-        who: &Principal,
+        caller: &Caller,
     ) -> Result<Vec<PerspectiveView>, PerspectiveError> {
-        let me = who.user.id;
         self.ports
-            .store
-            .read(
-                move |tx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
-                    let couple = my_couple(tx, me)??;
-                    Ok(slots(tx.perspectives().perspectives(couple.id)?))
+            .read_in_couple(
+                caller,
+                |cx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
+                    Ok(slots(cx.tx.perspectives().perspectives(cx.couple.id)?))
                 },
             )
             .await
@@ -76,20 +72,20 @@ impl MemoriesService {
     /// See [`PerspectiveError`].
     pub async fn perspective(
         &self,
-        who: &Principal,
+        caller: &Caller,
         number: u8,
     ) -> Result<PerspectiveView, PerspectiveError> {
         let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
-        let me = who.user.id;
         self.ports
-            .store
-            .read(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = my_couple(tx, me)??;
-                Ok(PerspectiveView {
-                    number,
-                    perspective: tx.perspectives().perspective(couple.id, side)?,
-                })
-            })
+            .read_in_couple(
+                caller,
+                move |cx| -> Result<PerspectiveView, PerspectiveError> {
+                    Ok(PerspectiveView {
+                        number,
+                        perspective: cx.tx.perspectives().perspective(cx.couple.id, side)?,
+                    })
+                },
+            )
             .await
     }
 
@@ -99,35 +95,37 @@ impl MemoriesService {
     /// See [`PerspectiveError`].
     pub async fn write_perspective(
         &self,
-        who: &Principal,
+        caller: &Caller,
         number: u8,
-        content: &str,
+        content: PerspectiveText,
     ) -> Result<PerspectiveView, PerspectiveError> {
         let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
-        let content =
-            PerspectiveText::parse(content).map_err(|e: FieldError| ValidationErrors(vec![e]))?;
-        let now = self.now();
-        let me = who.user.id;
         self.ports
-            .store
-            .write(move |tx| -> Result<PerspectiveView, PerspectiveError> {
-                let couple = my_couple(tx, me)??;
-                if couple.side_of(me) != Some(side) {
-                    return Err(PerspectiveError::NotYours);
-                }
-                let stored = tx.perspectives().put_perspective(&Perspective {
-                    couple_id: couple.id,
-                    side,
-                    author: me,
-                    content,
-                    created_at: now,
-                    updated_at: now,
-                })?;
-                Ok(PerspectiveView {
-                    number,
-                    perspective: Some(stored),
-                })
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<PerspectiveView, PerspectiveError> {
+                    if cx.couple.side_of(cx.me.user.id) != Some(side) {
+                        return Err(PerspectiveError::NotYours);
+                    }
+                    let stored = cx.tx.perspectives().put_perspective(&Perspective {
+                        couple_id: cx.couple.id,
+                        side,
+                        author: cx.me.user.id,
+                        content,
+                        created_at: cx.now,
+                        updated_at: cx.now,
+                    })?;
+                    cx.changed(
+                        EntityKind::Perspective,
+                        perspective_feed_id(number),
+                        ChangeOp::Upsert,
+                    )?;
+                    Ok(PerspectiveView {
+                        number,
+                        perspective: Some(stored),
+                    })
+                },
+            )
             .await
     }
 }
@@ -135,23 +133,29 @@ impl MemoriesService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
+
+    fn text(s: &str) -> PerspectiveText {
+        PerspectiveText::parse(s).unwrap()
+    }
 
     #[tokio::test]
     async fn each_partner_writes_their_own() {
         let h = Harness::new();
         let (a, b) = h.paired("a@example.org", "b@example.org").await;
         let m = h.memories();
-        m.write_perspective(&a, 1, "Le mien").await.unwrap();
+        m.write_perspective(&a, 1, text("Le mien")).await.unwrap();
         assert!(matches!(
-            m.write_perspective(&a, 2, "Le sien").await,
+            m.write_perspective(&a, 2, text("Le sien")).await,
             Err(PerspectiveError::NotYours)
         ));
         assert!(matches!(
-            m.write_perspective(&b, 3, "x").await,
+            m.write_perspective(&b, 3, text("x")).await,
             Err(PerspectiveError::NotFound)
         ));
-        m.write_perspective(&b, 2, "Le mien aussi").await.unwrap();
+        m.write_perspective(&b, 2, text("Le mien aussi"))
+            .await
+            .unwrap();
         let both = m.perspectives(&b).await.unwrap();
         assert_eq!(
             both[0].perspective.as_ref().unwrap().content.as_str(),

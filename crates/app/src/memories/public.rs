@@ -4,17 +4,16 @@
 //! nothing about why it stopped working.
 
 use accueil_domain::couples::{CoupleProfile, Together, together};
-use accueil_domain::memories::{Memory, MemoryId, PhotoSize, Share, ShareScope, ShareState};
-use accueil_domain::validation::ValidationErrors;
+use accueil_domain::memories::{
+    Memory, MemoryId, PhotoSize, Share, ShareScope, ShareState, TimelinePage,
+};
+use accueil_ports::memories::TimelineQuery;
 use accueil_ports::{StoreError, StoreExt};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::perspectives::slots;
-use super::{
-    MemoriesService, MemoryError, PerspectiveView, PhotoFile, Timeline, TimelineInput,
-    timeline_page, timeline_query,
-};
+use super::{MemoriesService, MemoryError, PerspectiveView, PhotoFile, Timeline, timeline_page};
 
 /// The public view of a couple's site through a share link.
 #[derive(Debug, Clone)]
@@ -36,11 +35,8 @@ pub struct PublicSite {
 pub enum PublicError {
     /// Unknown, revoked or expired link, dissolved couple, or a memory or photo the link
     /// does not show.
-    #[error("not found")]
+    #[error("no such share link, or not one that shows this")]
     NotFound,
-    /// Invalid paging or search.
-    #[error(transparent)]
-    Invalid(#[from] ValidationErrors),
     /// The file store failed.
     #[error("media failure: {0}")]
     Media(String),
@@ -76,12 +72,16 @@ impl MemoriesService {
     pub async fn public_site(
         &self,
         token: &str,
-        input: TimelineInput,
+        page: TimelinePage,
     ) -> Result<PublicSite, PublicError> {
-        let mut query = timeline_query(&input)?;
+        let mut query = TimelineQuery {
+            after: page.after,
+            search: page.search,
+            share: None,
+        };
         let digest = self.ports.opaque_tokens.digest(token).0;
         let now = self.now();
-        let limit = input.page_size();
+        let limit = page.limit;
         self.ports
             .store
             .read(move |tx| -> Result<PublicSite, PublicError> {
@@ -147,8 +147,10 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
-    use crate::memories::{NewMemory, PhotoUpload, ShareError, ShareInput};
+    use crate::testing::Harness;
+    use accueil_domain::memories::{NewMemory, NewShare, PhotoUpload, TimelinePage};
+
+    use crate::memories::ShareError;
 
     const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 9];
 
@@ -160,38 +162,38 @@ mod tests {
         let shown = m
             .create(
                 &a,
-                NewMemory {
-                    title: "Montrée".into(),
-                    photo: Some(PhotoUpload(JPEG.to_vec())),
-                    ..Default::default()
-                },
+                NewMemory::parse("Montrée", None, None, Some(PhotoUpload(JPEG.to_vec()))).unwrap(),
             )
             .await
             .unwrap();
         let hidden = m
             .create(
                 &a,
-                NewMemory {
-                    title: "Cachée".into(),
-                    photo: Some(PhotoUpload(JPEG.to_vec())),
-                    ..Default::default()
-                },
+                NewMemory::parse("Cachée", None, None, Some(PhotoUpload(JPEG.to_vec()))).unwrap(),
             )
             .await
             .unwrap();
         let listed = m
             .create_share(
                 &b,
-                ShareInput {
-                    memory_ids: Some(vec![shown.id.0]),
-                    expires_at: Some(h.clock.now() + Duration::days(1)),
-                },
+                NewShare::parse(
+                    Some(h.clock.now() + Duration::days(1)),
+                    Some(vec![shown.id.0]),
+                    h.clock.now(),
+                )
+                .unwrap(),
             )
             .await
             .unwrap();
-        let everything = m.create_share(&a, ShareInput::default()).await.unwrap();
+        let everything = m
+            .create_share(&a, NewShare::parse(None, None, h.clock.now()).unwrap())
+            .await
+            .unwrap();
         let site = m
-            .public_site(&listed.token, TimelineInput::default())
+            .public_site(
+                &listed.token,
+                TimelinePage::parse(None, None, None).unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(site.memories.items.len(), 1);
@@ -208,24 +210,34 @@ mod tests {
             Err(PublicError::NotFound)
         ));
         assert_eq!(
-            m.public_site(&everything.token, TimelineInput::default())
-                .await
-                .unwrap()
-                .memories
-                .items
-                .len(),
+            m.public_site(
+                &everything.token,
+                TimelinePage::parse(None, None, None).unwrap()
+            )
+            .await
+            .unwrap()
+            .memories
+            .items
+            .len(),
             2
         );
 
         h.advance(Duration::days(1));
         assert!(matches!(
-            m.public_site(&listed.token, TimelineInput::default()).await,
+            m.public_site(
+                &listed.token,
+                TimelinePage::parse(None, None, None).unwrap()
+            )
+            .await,
             Err(PublicError::NotFound)
         ));
         m.revoke_share(&b, everything.share.id.0).await.unwrap();
         assert!(matches!(
-            m.public_site(&everything.token, TimelineInput::default())
-                .await,
+            m.public_site(
+                &everything.token,
+                TimelinePage::parse(None, None, None).unwrap()
+            )
+            .await,
             Err(PublicError::NotFound)
         ));
         assert!(matches!(
@@ -234,7 +246,8 @@ mod tests {
             Err(PublicError::NotFound)
         ));
         assert!(matches!(
-            m.public_site("garbage", TimelineInput::default()).await,
+            m.public_site("garbage", TimelinePage::parse(None, None, None).unwrap())
+                .await,
             Err(PublicError::NotFound)
         ));
         let states: Vec<_> = m.shares(&a).await.unwrap().iter().map(|s| s.1).collect();
@@ -248,38 +261,22 @@ mod tests {
         let (y, _) = h.paired("y@example.org", "z@example.org").await;
         let m = h.memories();
         let theirs = m
-            .create(
-                &y,
-                NewMemory {
-                    title: "À eux".into(),
-                    ..Default::default()
-                },
-            )
+            .create(&y, NewMemory::parse("À eux", None, None, None).unwrap())
             .await
             .unwrap();
         assert!(matches!(
             m.create_share(
                 &a,
-                ShareInput {
-                    memory_ids: Some(vec![theirs.id.0]),
-                    ..Default::default()
-                }
+                NewShare::parse(None, Some(vec![theirs.id.0]), h.clock.now()).unwrap()
             )
             .await,
             Err(ShareError::Invalid(_))
         ));
-        assert!(matches!(
-            m.create_share(
-                &a,
-                ShareInput {
-                    expires_at: Some(h.clock.now()),
-                    ..Default::default()
-                }
-            )
-            .await,
-            Err(ShareError::Invalid(_))
-        ));
-        let mine = m.create_share(&a, ShareInput::default()).await.unwrap();
+        assert!(NewShare::parse(Some(h.clock.now()), None, h.clock.now()).is_err());
+        let mine = m
+            .create_share(&a, NewShare::parse(None, None, h.clock.now()).unwrap())
+            .await
+            .unwrap();
         assert!(matches!(
             m.revoke_share(&y, mine.share.id.0).await,
             Err(ShareError::NotFound)

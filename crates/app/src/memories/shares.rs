@@ -1,24 +1,16 @@
 //! Share links: a partner makes a link that shows the couple's site, or chosen memories of it,
-//! read-only to anyone holding it, until it expires or a partner revokes it.
+//! read-only to anyone holding it, until it expires or a partner revokes it. Making and
+//! revoking one is recorded in the couple's feed (`share` entries; never the token).
 
-use accueil_domain::memories::{MemoryId, Share, ShareId, ShareScope, ShareState, share_expiry};
+use accueil_domain::couples::{ChangeOp, EntityKind};
+use accueil_domain::memories::{MemoryId, NewShare, Share, ShareId, ShareScope, ShareState};
 use accueil_domain::validation::{FieldError, ValidationErrors};
-use accueil_ports::{StoreError, StoreExt};
-use chrono::{DateTime, Utc};
+use accueil_ports::StoreError;
 use uuid::Uuid;
 
 use super::MemoriesService;
-use crate::couples::{NotInCouple, my_couple};
-use crate::identity::Principal;
-
-/// A new share link.
-#[derive(Debug, Clone, Default)]
-pub struct ShareInput {
-    /// When it stops working; `None`: when revoked.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The memories it shows; `None`: all of them, including later ones.
-    pub memory_ids: Option<Vec<Uuid>>,
-}
+use crate::identity::Caller;
+use crate::scope::CoupleDenied;
 
 /// A share just made, with its token: the only time the token is seen.
 #[derive(Debug, Clone)]
@@ -32,13 +24,13 @@ pub struct CreatedShare {
 /// Why a share request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
-    /// No couple.
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// No such share in the caller's couple.
     #[error("no such share")]
     NotFound,
-    /// Invalid fields (including memories that are not the couple's).
+    /// Listed memories that are not the couple's.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     /// The couple has as many active shares as allowed.
@@ -59,31 +51,20 @@ impl MemoriesService {
     /// See [`ShareError`].
     pub async fn create_share(
         &self,
-        who: &Principal,
-        input: ShareInput,
+        caller: &Caller,
+        new: NewShare,
     ) -> Result<CreatedShare, ShareError> {
-        let now = self.now();
-        let mut errors = Vec::new();
-        let expires_at = share_expiry(input.expires_at, now).map_err(|e| errors.push(e));
-        let scope = ShareScope::parse(input.memory_ids).map_err(|e| errors.push(e));
-        ValidationErrors::collect(errors)?;
-        let (Ok(expires_at), Ok(scope)) = (expires_at, scope) else {
-            return Err(ShareError::Invalid(ValidationErrors(Vec::new())));
-        };
         let token = self.ports.opaque_tokens.generate();
         let id = ShareId(self.ports.ids.new_id());
-        let me = who.user.id;
         let max = self.settings.max_active_shares;
         let digest = token.digest.0.clone();
         let share = self
             .ports
-            .store
-            .write(move |tx| -> Result<Share, ShareError> {
-                let couple = my_couple(tx, me)??;
-                // Locks the couple: concurrent creations count active shares one at a time.
-                tx.pairing().couple(couple.id)?;
-                if let ShareScope::Only(ids) = &scope {
-                    let found = tx.memories().existing_memories(couple.id, ids)?;
+            .write_in_couple(caller, move |cx| -> Result<Share, ShareError> {
+                // The couple is locked: concurrent creations count active shares one at a
+                // time.
+                if let ShareScope::Only(ids) = &new.scope {
+                    let found = cx.tx.memories().existing_memories(cx.couple.id, ids)?;
                     if found.len() != ids.len() {
                         let unknown: Vec<String> = ids
                             .iter()
@@ -98,26 +79,28 @@ impl MemoriesService {
                         .into());
                     }
                 }
-                let active = tx
+                let active = cx
+                    .tx
                     .shares()
-                    .shares(couple.id)?
+                    .shares(cx.couple.id)?
                     .iter()
-                    .filter(|s| s.state(now) == ShareState::Active)
+                    .filter(|s| s.state(cx.now) == ShareState::Active)
                     .count();
                 if active >= max {
                     return Err(ShareError::TooMany { max });
                 }
                 let share = Share {
                     id,
-                    couple_id: couple.id,
+                    couple_id: cx.couple.id,
                     token_digest: digest,
-                    scope,
-                    expires_at,
+                    scope: new.scope,
+                    expires_at: new.expires_at,
                     revoked_at: None,
-                    created_by: me,
-                    created_at: now,
+                    created_by: cx.me.user.id,
+                    created_at: cx.now,
                 };
-                tx.shares().insert_share(&share)?;
+                cx.tx.shares().insert_share(&share)?;
+                cx.changed(EntityKind::Share, share.id.0, ChangeOp::Upsert)?;
                 Ok(share)
             })
             .await?;
@@ -131,23 +114,24 @@ impl MemoriesService {
     ///
     /// # Errors
     /// See [`ShareError`].
-    pub async fn shares(&self, who: &Principal) -> Result<Vec<(Share, ShareState)>, ShareError> {
-        let me = who.user.id;
-        let now = self.now();
+    pub async fn shares(&self, caller: &Caller) -> Result<Vec<(Share, ShareState)>, ShareError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<Vec<(Share, ShareState)>, ShareError> {
-                let couple = my_couple(tx, me)??;
-                Ok(tx
-                    .shares()
-                    .shares(couple.id)?
-                    .into_iter()
-                    .map(|s| {
-                        let state = s.state(now);
-                        (s, state)
-                    })
-                    .collect())
-            })
+            .read_in_couple(
+                caller,
+                |cx| -> Result<Vec<(Share, ShareState)>, ShareError> {
+                    let now = cx.now;
+                    Ok(cx
+                        .tx
+                        .shares()
+                        .shares(cx.couple.id)?
+                        .into_iter()
+                        .map(|s| {
+                            let state = s.state(now);
+                            (s, state)
+                        })
+                        .collect())
+                },
+            )
             .await
     }
 
@@ -155,16 +139,18 @@ impl MemoriesService {
     ///
     /// # Errors
     /// See [`ShareError`].
-    pub async fn revoke_share(&self, who: &Principal, id: Uuid) -> Result<Share, ShareError> {
-        let me = who.user.id;
-        let now = self.now();
+    pub async fn revoke_share(&self, caller: &Caller, id: Uuid) -> Result<Share, ShareError> {
         self.ports
-            .store
-            .write(move |tx| -> Result<Share, ShareError> {
-                let couple = my_couple(tx, me)??;
-                tx.shares()
-                    .revoke_share(couple.id, ShareId(id), now)?
-                    .ok_or(ShareError::NotFound)
+            .write_in_couple(caller, move |cx| -> Result<Share, ShareError> {
+                let share = cx
+                    .tx
+                    .shares()
+                    .revoke_share(cx.couple.id, ShareId(id), cx.now)?
+                    .ok_or(ShareError::NotFound)?;
+                if share.revoked_at == Some(cx.now) {
+                    cx.changed(EntityKind::Share, share.id.0, ChangeOp::Upsert)?;
+                }
+                Ok(share)
             })
             .await
     }

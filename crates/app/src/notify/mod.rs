@@ -141,7 +141,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::identity::testing::Harness;
+    use crate::testing::Harness;
 
     async fn one_pending(h: &Harness) -> Uuid {
         h.registered("ann@example.org", None).await;

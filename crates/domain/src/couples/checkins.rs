@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::{TimeZone, UserId};
-use crate::validation::{FieldError, bounded_text};
+use crate::validation::{FieldError, Fields, ValidationErrors, bounded_text};
 
 /// A 1-to-10 score (mood, stress, energy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,6 +85,46 @@ pub struct CheckIn {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A day's check-in to record, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInDraft {
+    /// Mood.
+    pub mood: Score,
+    /// Stress.
+    pub stress: Score,
+    /// Energy.
+    pub energy: Score,
+    /// Note.
+    pub note: Option<Note>,
+}
+
+impl CheckInDraft {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// `mood`, `stress`, `energy` `out_of_range`; `note` as [`Note::parse`] says.
+    pub fn parse(
+        mood: i64,
+        stress: i64,
+        energy: i64,
+        note: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let (mood, stress, energy, note) = (
+            Score::parse("mood", mood),
+            Score::parse("stress", stress),
+            Score::parse("energy", energy),
+            note.map(Note::parse).transpose(),
+        )
+            .all()?;
+        Ok(Self {
+            mood,
+            stress,
+            energy,
+            note,
+        })
+    }
 }
 
 #[cfg(test)]

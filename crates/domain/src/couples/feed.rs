@@ -27,6 +27,35 @@ pub enum EntityKind {
     CheckIn,
     /// A monthly letter.
     Letter,
+    /// A memory of the memories site (its photo included).
+    Memory,
+    /// A partner's perspective. Its `id` is the perspective's number (1 or 2) as a UUID
+    /// ([`perspective_feed_id`]): perspectives are addressed by number, not by id.
+    Perspective,
+    /// A share link (its token never appears anywhere after creation).
+    Share,
+}
+
+impl EntityKind {
+    /// Every kind, in a stable order (for documentation and parsing).
+    pub const ALL: [Self; 11] = [
+        Self::Couple,
+        Self::Invite,
+        Self::Question,
+        Self::Answer,
+        Self::Goal,
+        Self::GoalAction,
+        Self::CheckIn,
+        Self::Letter,
+        Self::Memory,
+        Self::Perspective,
+        Self::Share,
+    ];
+}
+
+/// The feed id of perspective `number` (1 or 2): `00000000-0000-0000-0000-00000000000N`.
+pub fn perspective_feed_id(number: u8) -> Uuid {
+    Uuid::from_u128(u128::from(number))
 }
 
 impl EntityKind {
@@ -41,23 +70,15 @@ impl EntityKind {
             Self::GoalAction => "goal_action",
             Self::CheckIn => "checkin",
             Self::Letter => "letter",
+            Self::Memory => "memory",
+            Self::Perspective => "perspective",
+            Self::Share => "share",
         }
     }
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Couple,
-            Self::Invite,
-            Self::Question,
-            Self::Answer,
-            Self::Goal,
-            Self::GoalAction,
-            Self::CheckIn,
-            Self::Letter,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::UserId;
-use crate::validation::FieldError;
+use crate::validation::{FieldError, Fields, Patch, ValidationErrors};
 
 use crate::validation::bounded_text as text;
 
@@ -219,6 +219,209 @@ impl GoalAction {
             self.done = done;
             self.completed_at = done.then_some(now);
         }
+    }
+}
+
+impl GoalStatus {
+    /// Reads a status field.
+    ///
+    /// # Errors
+    /// `status` `invalid_status`.
+    pub fn parse_field(raw: &str) -> Result<Self, FieldError> {
+        Self::parse(raw)
+            .ok_or_else(|| FieldError::new("status", "invalid_status", "ACTIVE, DONE or PAUSED"))
+    }
+}
+
+impl ActionOwner {
+    /// Reads an owner field.
+    ///
+    /// # Errors
+    /// `owner` `invalid_owner`.
+    pub fn parse_field(raw: &str) -> Result<Self, FieldError> {
+        Self::parse(raw).ok_or_else(|| FieldError::new("owner", "invalid_owner", "A, B or BOTH"))
+    }
+}
+
+/// A goal to create, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGoal {
+    /// Title.
+    pub title: Title,
+    /// Description.
+    pub description: Option<Description>,
+    /// Target date.
+    pub target_date: Option<NaiveDate>,
+    /// Initial status.
+    pub status: GoalStatus,
+}
+
+impl NewGoal {
+    /// Checks every field (the status defaults to `ACTIVE`).
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: &str,
+        description: Option<&str>,
+        target_date: Option<NaiveDate>,
+        status: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, description, status) = (
+            Title::parse(title),
+            description.map(Description::parse).transpose(),
+            status.map_or(Ok(GoalStatus::Active), GoalStatus::parse_field),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            description,
+            target_date,
+            status,
+        })
+    }
+}
+
+/// Changes to a goal, checked; a status change follows the transition rules when applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoalChanges {
+    /// Title.
+    pub title: Option<Title>,
+    /// Description.
+    pub description: Patch<Description>,
+    /// Target date.
+    pub target_date: Patch<NaiveDate>,
+    /// Status.
+    pub status: Option<GoalStatus>,
+}
+
+impl GoalChanges {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: Option<&str>,
+        description: Patch<String>,
+        target_date: Patch<NaiveDate>,
+        status: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, description, status) = (
+            title.map(Title::parse).transpose(),
+            description.try_map(|d| Description::parse(&d)),
+            status.map(GoalStatus::parse_field).transpose(),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            description,
+            target_date,
+            status,
+        })
+    }
+
+    /// Applies the changes to `goal` at `now`.
+    ///
+    /// # Errors
+    /// [`TransitionRefused`] when the status change is not allowed (nothing is changed).
+    pub fn apply_to(self, goal: &mut Goal, now: DateTime<Utc>) -> Result<(), TransitionRefused> {
+        if let Some(to) = self.status {
+            goal.set_status(to, now)?;
+        }
+        if let Some(t) = self.title {
+            goal.title = t;
+        }
+        self.description.apply_to(&mut goal.description);
+        self.target_date.apply_to(&mut goal.target_date);
+        goal.updated_at = now;
+        Ok(())
+    }
+}
+
+/// An action to add, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    /// Title.
+    pub title: Title,
+    /// Whose it is.
+    pub owner: ActionOwner,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+}
+
+impl NewAction {
+    /// Checks every field (the owner defaults to `BOTH`).
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: &str,
+        owner: Option<&str>,
+        due_date: Option<NaiveDate>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, owner) = (
+            Title::parse(title),
+            owner.map_or(Ok(ActionOwner::Both), ActionOwner::parse_field),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            owner,
+            due_date,
+        })
+    }
+}
+
+/// Changes to an action, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionChanges {
+    /// Title.
+    pub title: Option<Title>,
+    /// Owner.
+    pub owner: Option<ActionOwner>,
+    /// Due date.
+    pub due_date: Patch<NaiveDate>,
+    /// Done (marking it done sets `completed_at`).
+    pub done: Option<bool>,
+}
+
+impl ActionChanges {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: Option<&str>,
+        owner: Option<&str>,
+        due_date: Patch<NaiveDate>,
+        done: Option<bool>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, owner) = (
+            title.map(Title::parse).transpose(),
+            owner.map(ActionOwner::parse_field).transpose(),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            owner,
+            due_date,
+            done,
+        })
+    }
+
+    /// Applies the changes to `action` at `now`.
+    pub fn apply_to(self, action: &mut GoalAction, now: DateTime<Utc>) {
+        if let Some(t) = self.title {
+            action.title = t;
+        }
+        if let Some(o) = self.owner {
+            action.owner = o;
+        }
+        self.due_date.apply_to(&mut action.due_date);
+        if let Some(done) = self.done {
+            action.set_done(done, now);
+        }
+        action.updated_at = now;
     }
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::CoupleId;
 use crate::identity::UserId;
-use crate::validation::{FieldError, bounded_text};
+use crate::validation::{FieldError, Fields, ValidationErrors, bounded_text};
 
 /// A calendar month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,6 +87,27 @@ pub struct Letter {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// A month's letter to write, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterDraft {
+    /// Its month.
+    pub month: Month,
+    /// Its text.
+    pub content: LetterContent,
+}
+
+impl LetterDraft {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// `month` `invalid_month`; `content` as [`LetterContent::parse`] says.
+    pub fn parse(month: &str, content: &str) -> Result<Self, ValidationErrors> {
+        let (month, content) =
+            (Month::parse("month", month), LetterContent::parse(content)).all()?;
+        Ok(Self { month, content })
+    }
 }
 
 #[cfg(test)]

@@ -9,15 +9,20 @@ mod pairing;
 mod profile;
 mod qna;
 
-pub use checkins::{CheckIn, Note, Score, local_day};
-pub use feed::{Change, ChangeOp, EntityKind};
-pub use goals::{ActionOwner, Description, Goal, GoalAction, GoalStatus, Title, TransitionRefused};
-pub use letters::{Letter, LetterContent, Month};
+pub use checkins::{CheckIn, CheckInDraft, Note, Score, local_day};
+pub use feed::{Change, ChangeOp, EntityKind, perspective_feed_id};
+pub use goals::{
+    ActionChanges, ActionOwner, Description, Goal, GoalAction, GoalChanges, GoalStatus, NewAction,
+    NewGoal, Title, TransitionRefused,
+};
+pub use letters::{Letter, LetterContent, LetterDraft, Month};
 pub use pairing::{
     Couple, CoupleId, DEFAULT_INVITE_TTL, Invite, InviteProblem, InviteTtl, JoinProblem,
     SHARED_CONTENT_RETENTION, Side, can_join,
 };
-pub use profile::{CoupleProfile, HomeMessage, IntroText, Together, together};
+pub use profile::{
+    CoupleProfile, CoupleProfileChanges, HomeMessage, IntroText, Together, together,
+};
 pub use qna::{
     Answer, AnswerDraft, AnswerStatus, AnswerText, NewQuestion, Question, QuestionChanges,
     QuestionText, Reveal, Theme, reveal,

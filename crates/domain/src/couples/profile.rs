@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 
 use crate::identity::TimeZone;
-use crate::validation::{FieldError, bounded_text};
+use crate::validation::{FieldError, Fields, Patch, ValidationErrors, bounded_text};
 
 /// The message on the couple's home page: 1 to 500 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +115,53 @@ pub fn together(start: NaiveDate, now: DateTime<Utc>, zone: Option<&TimeZone>) -
         hours: u32::try_from(hours).unwrap_or(0),
         total_days: (local_now.date() - start).num_days(),
         started: true,
+    }
+}
+
+/// Changes to a couple's profile, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoupleProfileChanges {
+    /// When they got together.
+    pub start_date: Patch<NaiveDate>,
+    /// Home page message.
+    pub home_message: Patch<HomeMessage>,
+    /// Their story.
+    pub intro_text: Patch<IntroText>,
+    /// IANA time zone of the counter.
+    pub time_zone: Patch<TimeZone>,
+}
+
+impl CoupleProfileChanges {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        start_date: Patch<NaiveDate>,
+        home_message: Patch<String>,
+        intro_text: Patch<String>,
+        time_zone: Patch<String>,
+    ) -> Result<Self, ValidationErrors> {
+        let (home_message, intro_text, time_zone) = (
+            home_message.try_map(|v| HomeMessage::parse(&v)),
+            intro_text.try_map(|v| IntroText::parse(&v)),
+            time_zone.try_map(|v| TimeZone::parse(&v)),
+        )
+            .all()?;
+        Ok(Self {
+            start_date,
+            home_message,
+            intro_text,
+            time_zone,
+        })
+    }
+
+    /// Applies the changes to `profile`.
+    pub fn apply_to(self, profile: &mut CoupleProfile) {
+        self.start_date.apply_to(&mut profile.start_date);
+        self.home_message.apply_to(&mut profile.home_message);
+        self.intro_text.apply_to(&mut profile.intro_text);
+        self.time_zone.apply_to(&mut profile.time_zone);
     }
 }
 

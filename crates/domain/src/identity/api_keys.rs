@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{TokenDigest, UserId};
-use crate::validation::{FieldError, bounded_text};
+use crate::validation::{FieldError, Fields, ValidationErrors, bounded_text};
 
 /// What every key starts with, so leaked keys are recognisable (secret scanners, logs).
 pub const API_KEY_PREFIX: &str = "acc_";
@@ -150,6 +150,46 @@ impl ApiKey {
     pub fn use_is_news(&self, now: DateTime<Utc>) -> bool {
         self.last_used_at
             .is_none_or(|at| now - at >= chrono::Duration::hours(1))
+    }
+}
+
+/// A key to make, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    /// Its label.
+    pub name: ApiKeyName,
+    /// What it may do.
+    pub scope: ApiKeyScope,
+    /// When it stops working; `None`: when revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewApiKey {
+    /// Checks every field; an expiry must be after `now`.
+    ///
+    /// # Errors
+    /// `name` and `scope` as their types say; `expires_at` `in_past`.
+    pub fn parse(
+        name: &str,
+        scope: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        let expiry = match expires_at {
+            Some(at) if at <= now => Err(FieldError::new(
+                "expires_at",
+                "in_past",
+                "must be in the future",
+            )),
+            other => Ok(other),
+        };
+        let (name, scope, expires_at) =
+            (ApiKeyName::parse(name), ApiKeyScope::parse(scope), expiry).all()?;
+        Ok(Self {
+            name,
+            scope,
+            expires_at,
+        })
     }
 }
 

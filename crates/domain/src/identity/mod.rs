@@ -11,7 +11,7 @@ mod username;
 mod users;
 
 pub use api_keys::{
-    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS,
+    API_KEY_PREFIX, ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, ApiKeyState, MAX_API_KEYS, NewApiKey,
 };
 pub use email::Email;
 pub use email_tokens::{EmailToken, TokenProblem, TokenPurpose};
@@ -25,4 +25,4 @@ pub use password::{
 pub use profile::{AvatarUrl, Bio, Language, NotificationPrefs, TimeZone};
 pub use sessions::{RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest};
 pub use username::Username;
-pub use users::{DisplayName, NewUser, Role, User, UserId};
+pub use users::{DisplayName, NewUser, ProfileChanges, Registration, Role, User, UserId};

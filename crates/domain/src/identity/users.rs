@@ -5,8 +5,11 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{AvatarUrl, Bio, Email, Language, NotificationPrefs, PasswordHash, TimeZone, Username};
-use crate::validation::{FieldError, has_control_chars};
+use super::{
+    AvatarUrl, Bio, Email, Language, NotificationPrefs, Password, PasswordContext, PasswordHash,
+    TimeZone, Username,
+};
+use crate::validation::{FieldError, Fields, Patch, ValidationErrors, has_control_chars};
 
 /// A user's id (UUIDv7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -214,6 +217,102 @@ impl NewUser {
             created_at: now,
             updated_at: now,
         }
+    }
+}
+
+/// A registration, checked: every field at once, the password against the policy with the
+/// address and username it must not contain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The address.
+    pub email: Email,
+    /// A username, if chosen.
+    pub username: Option<Username>,
+    /// A display name, if given.
+    pub display_name: Option<DisplayName>,
+    /// The password (passed the policy).
+    pub password: Password,
+    /// The language of mails and pages.
+    pub language: Language,
+}
+
+impl Registration {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem, as each type's `parse` and the password policy say.
+    pub fn parse(
+        email: &str,
+        password: &str,
+        username: Option<&str>,
+        display_name: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let email = Email::parse(email);
+        let username = username.map(Username::parse).transpose();
+        let ctx = PasswordContext {
+            username: username.as_ref().ok().and_then(Option::as_ref),
+            email: email.as_ref().ok(),
+        };
+        let password = Password::new(password, ctx);
+        let (email, username, display_name, language, password) = (
+            email,
+            username,
+            display_name.map(DisplayName::parse).transpose(),
+            language.map_or(Ok(Language::default()), Language::parse_field),
+            password,
+        )
+            .all()?;
+        Ok(Self {
+            email,
+            username,
+            display_name,
+            password,
+            language,
+        })
+    }
+}
+
+/// What the owner may change about themselves, checked. Roles, verification, ids and times
+/// are not here: they cannot be set this way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChanges {
+    /// Display name.
+    pub display_name: Patch<DisplayName>,
+    /// Username.
+    pub username: Patch<Username>,
+    /// Avatar URL.
+    pub avatar_url: Patch<AvatarUrl>,
+    /// Bio.
+    pub bio: Patch<Bio>,
+    /// Language (cannot be cleared).
+    pub language: Option<Language>,
+    /// IANA time zone.
+    pub time_zone: Patch<TimeZone>,
+    /// Notification preferences.
+    pub email_notifications: Option<bool>,
+    /// Push notifications.
+    pub push_notifications: Option<bool>,
+}
+
+impl ProfileChanges {
+    /// Applies the changes to `user` at `now`.
+    pub fn apply_to(self, user: &mut User, now: DateTime<Utc>) {
+        self.display_name.apply_to(&mut user.display_name);
+        self.username.apply_to(&mut user.username);
+        self.avatar_url.apply_to(&mut user.avatar_url);
+        self.bio.apply_to(&mut user.bio);
+        self.time_zone.apply_to(&mut user.time_zone);
+        if let Some(l) = self.language {
+            user.language = l;
+        }
+        if let Some(e) = self.email_notifications {
+            user.notifications.email = e;
+        }
+        if let Some(p) = self.push_notifications {
+            user.notifications.push = p;
+        }
+        user.updated_at = now;
     }
 }
 

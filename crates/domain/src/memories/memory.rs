@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::Photo;
 use crate::couples::CoupleId;
 use crate::identity::UserId;
-use crate::validation::{FieldError, bounded_text};
+use crate::validation::{FieldError, Fields, Patch, ValidationErrors, bounded_text};
 
 /// A memory's id (UUIDv7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -163,6 +163,133 @@ impl SearchTerm {
     /// Whether a memory matches.
     pub fn matches(&self, memory: &Memory) -> bool {
         memory.search_text().contains(&self.0)
+    }
+}
+
+/// An uploaded photo: only its bytes count (the client's file name and type are ignored; the
+/// type comes from the bytes).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhotoUpload(pub Vec<u8>);
+
+impl std::fmt::Debug for PhotoUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PhotoUpload({} bytes)", self.0.len())
+    }
+}
+
+/// A memory to record, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMemory {
+    /// Title.
+    pub title: MemoryTitle,
+    /// Description.
+    pub description: Option<MemoryDescription>,
+    /// The day it happened.
+    pub happened_on: Option<NaiveDate>,
+    /// Its photo.
+    pub photo: Option<PhotoUpload>,
+}
+
+impl NewMemory {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: &str,
+        description: Option<&str>,
+        happened_on: Option<NaiveDate>,
+        photo: Option<PhotoUpload>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, description) = (
+            MemoryTitle::parse(title),
+            description.map(MemoryDescription::parse).transpose(),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            description,
+            happened_on,
+            photo,
+        })
+    }
+}
+
+/// Changes to a memory, checked: text fields, the day, and the photo (replaced or removed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryChanges {
+    /// A new title.
+    pub title: Option<MemoryTitle>,
+    /// Set or clear the description.
+    pub description: Patch<MemoryDescription>,
+    /// Set or clear the day.
+    pub happened_on: Patch<NaiveDate>,
+    /// Replace or remove the photo.
+    pub photo: Patch<PhotoUpload>,
+}
+
+impl MemoryChanges {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// Every field's problem.
+    pub fn parse(
+        title: Option<&str>,
+        description: Patch<String>,
+        happened_on: Patch<NaiveDate>,
+        photo: Patch<PhotoUpload>,
+    ) -> Result<Self, ValidationErrors> {
+        let (title, description) = (
+            title.map(MemoryTitle::parse).transpose(),
+            description.try_map(|d| MemoryDescription::parse(&d)),
+        )
+            .all()?;
+        Ok(Self {
+            title,
+            description,
+            happened_on,
+            photo,
+        })
+    }
+}
+
+/// Which page of a timeline to read, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelinePage {
+    /// Start after this memory.
+    pub after: Option<TimelineCursor>,
+    /// Only memories whose text contains this.
+    pub search: Option<SearchTerm>,
+    /// How many (1 to 100).
+    pub limit: u32,
+}
+
+impl TimelinePage {
+    /// The default page size.
+    pub const DEFAULT_LIMIT: u32 = 20;
+
+    /// Checks every parameter; a missing or zero `limit` is the default, more than 100 is 100.
+    ///
+    /// # Errors
+    /// `cursor` and `q` as their types say.
+    pub fn parse(
+        cursor: Option<&str>,
+        q: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Self, ValidationErrors> {
+        let (after, search) = (
+            cursor.map(TimelineCursor::parse).transpose(),
+            q.map(SearchTerm::parse).transpose(),
+        )
+            .all()?;
+        Ok(Self {
+            after,
+            search: search.flatten(),
+            limit: match limit.unwrap_or(0) {
+                0 => Self::DEFAULT_LIMIT,
+                n => n.min(100),
+            },
+        })
     }
 }
 

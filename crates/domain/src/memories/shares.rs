@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::MemoryId;
 use crate::couples::CoupleId;
 use crate::identity::UserId;
-use crate::validation::FieldError;
+use crate::validation::{FieldError, Fields, ValidationErrors};
 
 /// A share's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -135,6 +135,31 @@ pub fn share_expiry(
             "must be in the future",
         )),
         other => Ok(other),
+    }
+}
+
+/// A share link to make, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewShare {
+    /// When it stops working; `None`: when revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// What it shows.
+    pub scope: ShareScope,
+}
+
+impl NewShare {
+    /// Checks every field; an expiry must be after `now`.
+    ///
+    /// # Errors
+    /// `expires_at` `in_past`; `memory_ids` as [`ShareScope::parse`] says.
+    pub fn parse(
+        expires_at: Option<DateTime<Utc>>,
+        memory_ids: Option<Vec<Uuid>>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        let (expires_at, scope) =
+            (share_expiry(expires_at, now), ShareScope::parse(memory_ids)).all()?;
+        Ok(Self { expires_at, scope })
     }
 }
 

@@ -1,151 +1,98 @@
-//! Couples routes: `/api/v1/couple*`, `/api/v1/qna/*`, `/api/v1/goals*`, `/api/v1/checkins*`,
-//! `/api/v1/letters*`, `/api/v1/sync/changes`.
+//! Couples routes, one file per aggregate: `/api/v1/couple*` (pairing, profile, export),
+//! `/api/v1/qna/*`, `/api/v1/goals*`, `/api/v1/checkins*`, `/api/v1/letters*`,
+//! `/api/v1/sync/changes` (feed). Each file holds its bodies, how its errors answer, and its
+//! handlers.
 
-mod content;
-mod dto;
-mod handlers;
+mod checkins;
+mod feed;
+mod goals;
+mod letters;
+mod pairing;
 pub(crate) mod profile;
+mod qna;
 
-use accueil_app::couples::{
-    InviteError, JoinError, NotInCouple, PairingError, QnaError, SyncError,
-};
-use accueil_domain::couples::{InviteProblem, JoinProblem};
-use actix_web::http::StatusCode;
+use accueil_app::couples::{CoupleDenied, NotInCouple};
+use accueil_app::identity::AuthError;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::json::FromQuery;
+use crate::problems::{INVALID_CURSOR, Problems, Spec};
+
+pub(crate) use pairing::CoupleExportBody;
 
 /// Registers the couples routes (inside `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::create_couple)
-        .service(handlers::get_couple)
-        .service(profile::get_profile)
-        .service(profile::update_profile)
-        .service(profile::together)
-        .service(handlers::invite)
-        .service(handlers::join)
-        .service(handlers::leave)
-        .service(handlers::export)
-        .service(handlers::list_questions)
-        .service(handlers::ask)
-        .service(handlers::get_question)
-        .service(handlers::edit_question)
-        .service(handlers::delete_question)
-        .service(handlers::answer)
-        .service(handlers::changes)
-        .service(content::list_goals)
-        .service(content::create_goal)
-        .service(content::get_goal)
-        .service(content::edit_goal)
-        .service(content::delete_goal)
-        .service(content::list_actions)
-        .service(content::add_action)
-        .service(content::edit_action)
-        .service(content::delete_action)
-        .service(content::list_checkins)
-        .service(content::check_in)
-        .service(content::get_checkin)
-        .service(content::delete_checkin)
-        .service(content::list_letters)
-        .service(content::write_letter)
-        .service(content::get_letter);
+    cfg.configure(pairing::configure)
+        .configure(profile::configure)
+        .configure(qna::configure)
+        .configure(goals::configure)
+        .configure(checkins::configure)
+        .configure(letters::configure)
+        .configure(feed::configure);
 }
 
-pub(crate) fn not_in_couple(_: NotInCouple) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_in_couple",
-        "Not found",
-        "you are not in a couple; create one or join with a code",
-    )
+/// 404 `not_in_couple`.
+pub(crate) const NOT_IN_COUPLE: Spec = Spec::new(
+    404,
+    "not_in_couple",
+    "the caller has no couple: create one, or join with a code",
+);
+
+impl From<NotInCouple> for ApiError {
+    fn from(_: NotInCouple) -> Self {
+        NOT_IN_COUPLE.answer("you are not in a couple; create one or join with a code")
+    }
+}
+
+impl Problems for NotInCouple {
+    fn specs() -> Vec<Spec> {
+        vec![NOT_IN_COUPLE]
+    }
+}
+
+crate::problems!(CoupleDenied {
+    via Auth(AuthError), NotInCouple(NotInCouple);
+});
+
+/// Page parameters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// A page position: after the item a previous page's `next_cursor` named, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging {
+    /// Where to start.
+    pub(crate) after: Option<Uuid>,
+    /// How many (the use case bounds it).
+    pub(crate) limit: u32,
+}
+
+impl FromQuery for Paging {
+    type Query = PageParams;
+
+    fn from_query(q: PageParams) -> Result<Self, ApiError> {
+        let after = match &q.cursor {
+            Some(c) => Some(Uuid::try_parse(c).map_err(|_| bad_cursor())?),
+            None => None,
+        };
+        Ok(Self {
+            after,
+            limit: q.limit.unwrap_or(50),
+        })
+    }
 }
 
 /// 400 for a list cursor this API did not make.
 pub(crate) fn bad_cursor() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_cursor",
-        "Bad request",
-        "this cursor did not come from this API",
-    )
-}
-
-impl From<PairingError> for ApiError {
-    fn from(e: PairingError) -> Self {
-        match e {
-            PairingError::NotInCouple(n) => not_in_couple(n),
-            PairingError::AlreadyInCouple => {
-                ApiError::conflict("already_in_couple", "you are in a couple already")
-            }
-            PairingError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
-
-impl From<InviteError> for ApiError {
-    fn from(e: InviteError) -> Self {
-        match e {
-            InviteError::NotInCouple(n) => not_in_couple(n),
-            InviteError::CoupleFull => {
-                ApiError::conflict("couple_full", "the couple has both partners")
-            }
-            InviteError::Invalid(v) => ApiError::validation(&v),
-            InviteError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
-
-impl From<JoinError> for ApiError {
-    fn from(e: JoinError) -> Self {
-        match e {
-            JoinError::Refused(JoinProblem::Invite(InviteProblem::Invalid)) => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_code",
-                "Bad request",
-                "this code is not valid",
-            ),
-            JoinError::Refused(JoinProblem::Invite(InviteProblem::Expired)) => ApiError::new(
-                StatusCode::GONE,
-                "code_expired",
-                "Gone",
-                "this code has expired; ask for a new one",
-            ),
-            JoinError::Refused(JoinProblem::Invite(InviteProblem::Used)) => {
-                ApiError::conflict("code_used", "this code was already used")
-            }
-            JoinError::Refused(JoinProblem::AlreadyInCouple) => ApiError::conflict(
-                "already_in_couple",
-                "you are in a couple already; leave it first",
-            ),
-            JoinError::Refused(JoinProblem::CoupleFull) => {
-                ApiError::conflict("couple_full", "this couple has both partners")
-            }
-            JoinError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            JoinError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
-
-impl From<QnaError> for ApiError {
-    fn from(e: QnaError) -> Self {
-        match e {
-            QnaError::NotInCouple(n) => not_in_couple(n),
-            QnaError::NotFound => ApiError::not_found("no such question"),
-            QnaError::NotAuthor => ApiError::forbidden(
-                "not_author",
-                "only the partner who asked may change or delete a question",
-            ),
-            QnaError::Invalid(v) => ApiError::validation(&v),
-            QnaError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
-
-impl From<SyncError> for ApiError {
-    fn from(e: SyncError) -> Self {
-        match e {
-            SyncError::NotInCouple(n) => not_in_couple(n),
-            SyncError::Store(e) => ApiError::store(&e),
-        }
-    }
+    INVALID_CURSOR.answer("this cursor did not come from this API")
 }

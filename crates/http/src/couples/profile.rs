@@ -1,32 +1,32 @@
-//! `/api/v1/couple/profile` and `/api/v1/couple/together`.
+//! The couple's profile and counter: `GET`/`PATCH /api/v1/couple/profile`,
+//! `GET /api/v1/couple/together`.
 
-use accueil_app::couples::{CoupleProfilePatch, ProfileError};
-use accueil_domain::couples::{CoupleProfile, Together};
+use accueil_app::couples::ProfileError;
+use accueil_domain::couples::{CoupleProfile, CoupleProfileChanges, Together};
+use accueil_domain::validation::ValidationErrors;
 use actix_web::{HttpResponse, get, patch, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::not_in_couple;
 use crate::auth::Auth;
-use crate::error::{ApiError, ProblemBody};
-use crate::json::patch_of;
+use crate::error::ApiError;
+use crate::json::{FromBody, Now, Valid, patch_of};
+use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
 
-impl From<ProfileError> for ApiError {
-    fn from(e: ProfileError) -> Self {
-        match e {
-            ProfileError::NotInCouple(n) => not_in_couple(n),
-            ProfileError::NoStartDate => ApiError::conflict(
-                "start_date_not_set",
-                "set the couple's start_date first (PATCH /api/v1/couple/profile)",
-            ),
-            ProfileError::Invalid(v) => ApiError::validation(&v),
-            ProfileError::Store(e) => ApiError::store(&e),
-        }
-    }
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_profile)
+        .service(update_profile)
+        .service(together);
 }
+
+crate::problems!(ProfileError {
+    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
+    NoStartDate => Spec::new(409, "start_date_not_set", "the counter needs the couple's `start_date`: set it with `PATCH /api/v1/couple/profile`"),
+});
 
 /// The couple's profile.
 #[derive(Serialize, ToSchema)]
@@ -95,43 +95,43 @@ pub struct TogetherBody {
     pub time_zone: String,
 }
 
+impl FromBody for CoupleProfileChanges {
+    type Body = CoupleProfilePatchRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        CoupleProfileChanges::parse(
+            patch_of(b.start_date),
+            patch_of(b.home_message),
+            patch_of(b.intro_text),
+            patch_of(b.time_zone),
+        )
+    }
+}
+
 /// The couple's profile (partners only).
 #[utoipa::path(tag = "couples", security(("bearer" = [])), responses(
     (status = 200, description = "The profile", body = CoupleProfileBody),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ProfileError>,
 ))]
 #[get("/couple/profile")]
-pub(super) async fn get_profile(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+async fn get_profile(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(CoupleProfileBody::from(
         &app.couples.couple_profile(&auth.0).await?,
     )))
 }
 
-/// Change the couple's profile (either partner).
+/// Change the couple's profile (either partner): absent fields are kept, `null` clears.
 #[utoipa::path(tag = "couples", security(("bearer" = [])), request_body = CoupleProfilePatchRequest, responses(
     (status = 200, description = "The profile", body = CoupleProfileBody),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: home_message, intro_text `required` `too_long`; time_zone `unknown_time_zone`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ProfileError>,
 ))]
 #[patch("/couple/profile")]
-pub(super) async fn update_profile(
+async fn update_profile(
     app: App,
     auth: Auth,
-    body: web::Json<CoupleProfilePatchRequest>,
+    Valid(changes): Valid<CoupleProfileChanges>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
-    let profile = app
-        .couples
-        .update_couple_profile(
-            &auth.0,
-            CoupleProfilePatch {
-                start_date: patch_of(b.start_date),
-                home_message: patch_of(b.home_message),
-                intro_text: patch_of(b.intro_text),
-                time_zone: patch_of(b.time_zone),
-            },
-        )
-        .await?;
+    let profile = app.couples.update_couple_profile(&auth.0, changes).await?;
     Ok(HttpResponse::Ok().json(CoupleProfileBody::from(&profile)))
 }
 
@@ -140,13 +140,11 @@ pub(super) async fn update_profile(
 /// and the total in days.
 #[utoipa::path(tag = "couples", security(("bearer" = [])), responses(
     (status = 200, description = "The counter", body = TogetherBody),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`start_date_not_set`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ProfileError>,
 ))]
 #[get("/couple/together")]
-pub(super) async fn together(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let profile = app.couples.couple_profile(&auth.0).await?;
-    let (since, t) = app.couples.together(&auth.0).await?;
+async fn together(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (profile, since, t) = app.couples.together(&auth.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TogetherBody::new(since, &t, &profile)))

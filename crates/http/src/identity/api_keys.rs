@@ -1,18 +1,27 @@
 //! `/api/v1/users/me/api-keys`: the caller's API keys. Managed from a signed-in session only.
 
-use accueil_app::identity::NewApiKey;
-use accueil_domain::identity::{ApiKey, ApiKeyState};
+use accueil_app::identity::ApiKeyError;
+use accueil_domain::identity::{ApiKey, ApiKeyState, NewApiKey};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ProblemBody};
+use crate::error::ApiError;
+use crate::json::Valid;
+use crate::problems::Errors;
 
 type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_api_key)
+        .service(list_api_keys)
+        .service(revoke_api_key);
+}
 
 /// An API key (never its secret, except once at creation).
 #[derive(Serialize, ToSchema)]
@@ -38,7 +47,7 @@ pub struct ApiKeyBody {
 }
 
 impl ApiKeyBody {
-    fn new(k: &ApiKey, state: ApiKeyState) -> Self {
+    pub(crate) fn of(k: &ApiKey, state: ApiKeyState) -> Self {
         Self {
             id: k.id.0,
             name: k.name.as_str().to_owned(),
@@ -79,32 +88,21 @@ pub struct ApiKeyRequest {
 /// except on the routes that manage credentials, which need a signed-in session.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = ApiKeyRequest, responses(
     (status = 201, description = "Created; the secret is shown only now", body = CreatedApiKeyBody),
-    (status = 403, description = "`session_required`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`too_many_api_keys`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: name `required` `too_long`; scope `invalid_scope`; expires_at `in_past`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ApiKeyError>,
+
+
 ))]
 #[post("/users/me/api-keys")]
-pub(super) async fn create_api_key(
+async fn create_api_key(
     app: App,
     auth: Auth,
-    body: web::Json<ApiKeyRequest>,
+    Valid(new): Valid<NewApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
-    let created = app
-        .identity
-        .create_api_key(
-            &auth.0,
-            NewApiKey {
-                name: b.name,
-                scope: b.scope,
-                expires_at: b.expires_at,
-            },
-        )
-        .await?;
+    let created = app.identity.create_api_key(&auth.0, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CreatedApiKeyBody {
-            key: ApiKeyBody::new(&created.key, ApiKeyState::Active),
+            key: ApiKeyBody::of(&created.key, ApiKeyState::Active),
             secret: created.secret,
         }))
 }
@@ -112,14 +110,14 @@ pub(super) async fn create_api_key(
 /// The caller's API keys in every state, oldest first.
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, description = "The keys", body = [ApiKeyBody]),
-    (status = 403, description = "`session_required`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ApiKeyError>,
 ))]
 #[get("/users/me/api-keys")]
-pub(super) async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let keys = app.identity.api_keys(&auth.0).await?;
     Ok(HttpResponse::Ok().json(
         keys.iter()
-            .map(|(k, state)| ApiKeyBody::new(k, *state))
+            .map(|(k, state)| ApiKeyBody::of(k, *state))
             .collect::<Vec<_>>(),
     ))
 }
@@ -127,11 +125,11 @@ pub(super) async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, 
 /// Revoke an API key at once (revoking it again changes nothing).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Revoked"),
-    (status = 403, description = "`session_required`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ApiKeyError>,
+
 ))]
 #[delete("/users/me/api-keys/{id}")]
-pub(super) async fn revoke_api_key(
+async fn revoke_api_key(
     app: App,
     auth: Auth,
     id: web::Path<Uuid>,

@@ -2,7 +2,11 @@
 //! client cannot set what the endpoint does not offer (roles, verification, ids).
 
 use accueil_app::identity::TokenPair;
-use accueil_domain::identity::User;
+use accueil_domain::identity::{
+    AvatarUrl, Bio, DisplayName, Email, Language, NewApiKey, ProfileChanges, Registration,
+    TimeZone, User, Username,
+};
+use accueil_domain::validation::{Fields, ValidationErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -272,6 +276,13 @@ pub struct AccountExportResponse {
     pub sessions: Vec<SessionExport>,
     /// Security events about the account.
     pub audit: Vec<AuditExport>,
+    /// The sign-in providers linked to the account.
+    pub identities: Vec<super::oauth::IdentityBody>,
+    /// The account's API keys (names, scopes, dates; never a secret).
+    pub api_keys: Vec<super::api_keys::ApiKeyBody>,
+    /// The caller's couple and its content (the same as `GET /api/v1/couple/export`), while
+    /// they are in it or for 30 days after leaving it.
+    pub couple: Option<crate::couples::CoupleExportBody>,
     /// When this export was made.
     pub exported_at: DateTime<Utc>,
 }
@@ -283,4 +294,110 @@ pub struct LogoutRequest {
     /// Ends the session of this refresh token instead of the bearer's (for a client whose
     /// access token has expired).
     pub refresh_token: Option<String>,
+}
+
+impl crate::json::FromBody for Registration {
+    type Body = RegisterRequest;
+
+    fn from_body(b: Self::Body, _: crate::json::Now) -> Result<Self, ValidationErrors> {
+        Registration::parse(
+            &b.email,
+            &b.password,
+            b.username.as_deref(),
+            b.display_name.as_deref(),
+            b.language.as_deref(),
+        )
+    }
+}
+
+impl crate::json::FromBody for ProfileChanges {
+    type Body = ProfilePatchRequest;
+
+    fn from_body(b: Self::Body, _: crate::json::Now) -> Result<Self, ValidationErrors> {
+        use crate::json::patch_of;
+        let (display_name, username, avatar_url, bio, language, time_zone) = (
+            patch_of(b.display_name).try_map(|v| DisplayName::parse(&v)),
+            patch_of(b.username).try_map(|v| Username::parse(&v)),
+            patch_of(b.avatar_url).try_map(|v| AvatarUrl::parse(&v)),
+            patch_of(b.bio).try_map(|v| Bio::parse(&v)),
+            b.language.as_deref().map(Language::parse_field).transpose(),
+            patch_of(b.time_zone).try_map(|v| TimeZone::parse(&v)),
+        )
+            .all()?;
+        Ok(ProfileChanges {
+            display_name,
+            username,
+            avatar_url,
+            bio,
+            language,
+            time_zone,
+            email_notifications: b.notifications.as_ref().and_then(|n| n.email),
+            push_notifications: b.notifications.as_ref().and_then(|n| n.push),
+        })
+    }
+}
+
+impl crate::json::FromBody for Email {
+    type Body = EmailRequest;
+
+    fn from_body(b: Self::Body, _: crate::json::Now) -> Result<Self, ValidationErrors> {
+        Email::parse(&b.email).map_err(|e| ValidationErrors(vec![e]))
+    }
+}
+
+impl crate::json::FromBody for NewApiKey {
+    type Body = super::api_keys::ApiKeyRequest;
+
+    fn from_body(b: Self::Body, now: crate::json::Now) -> Result<Self, ValidationErrors> {
+        NewApiKey::parse(&b.name, &b.scope, b.expires_at, now)
+    }
+}
+
+/// An address change, with its new address checked.
+pub(crate) struct EmailChange {
+    /// The password typed to confirm.
+    pub(crate) current_password: String,
+    /// Where to switch.
+    pub(crate) new_email: Email,
+}
+
+impl crate::json::FromBody for EmailChange {
+    type Body = ChangeEmailRequest;
+
+    fn from_body(b: Self::Body, _: crate::json::Now) -> Result<Self, ValidationErrors> {
+        let new_email = Email::parse(&b.new_email).map_err(|mut e| {
+            e.field = "new_email";
+            ValidationErrors(vec![e])
+        })?;
+        Ok(Self {
+            current_password: b.current_password,
+            new_email,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::json::FromBody;
+
+    #[test]
+    fn a_profile_change_reports_every_invalid_field() {
+        let body: ProfilePatchRequest = serde_json::from_value(serde_json::json!({
+            "display_name": "Fine",
+            "time_zone": "Mars/Olympus",
+            "avatar_url": "javascript:alert(1)",
+        }))
+        .unwrap();
+        let v = ProfileChanges::from_body(body, chrono::Utc::now()).unwrap_err();
+        let codes: Vec<_> = v.0.iter().map(|f| (f.field, f.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("avatar_url", "invalid_url"),
+                ("time_zone", "unknown_time_zone")
+            ]
+        );
+    }
 }

@@ -1,58 +1,39 @@
 //! Identity routes: `/api/v1/auth/*` and `/api/v1/users/me`.
 
-mod account;
 mod api_keys;
 mod dto;
-mod handlers;
+mod email_tokens;
 mod oauth;
+mod sessions;
+mod users;
 
 pub(crate) use oauth::OAuthWeb;
 
+use accueil_app::StoreError;
 use accueil_app::identity::{
-    ApiKeyError, ChangeEmailError, ChangePasswordError, DeleteAccountError, LoginError,
-    LogoutError, PasswordAuthDisabled, RefreshError, RegisterError, ResendError,
-    ResetPasswordError, SessionRequired, UpdateProfileError, VerifyEmailError,
+    ApiKeyError, AuthError, ChangeEmailError, ChangePasswordError, DeleteAccountError, ExportError,
+    LoginError, LogoutError, PasswordAuthDisabled, RateLimited, RefreshError, RegisterError,
+    ResendError, ResetPasswordError, SessionRequired, UpdateProfileError, VerifyEmailError,
 };
 use accueil_domain::identity::TokenProblem;
+use accueil_domain::validation::ValidationErrors;
 use actix_web::ResponseError;
-use actix_web::http::StatusCode;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use dto::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, UserResponse};
 
 use crate::error::ApiError;
+use crate::problems::{INTERNAL, NOT_FOUND, Problems, Spec};
 
 /// Registers the identity routes (inside `/api/v1`). Without password sign-in (OAuth-only
 /// mode), the password routes are left out here, so the OpenAPI document does not show them;
 /// [`password_routes_disabled`] answers them instead.
 pub fn configure(cfg: &mut ServiceConfig, password_auth: bool) {
-    if password_auth {
-        cfg.service(handlers::register)
-            .service(handlers::login)
-            .service(handlers::forgot_password)
-            .service(handlers::reset_password)
-            .service(account::change_password);
-    }
-    cfg.service(handlers::refresh)
-        .service(handlers::logout)
-        .service(handlers::logout_all)
-        .service(handlers::verify_email)
-        .service(handlers::resend_verification)
-        .service(handlers::auth_me)
-        .service(handlers::users_me)
-        .service(account::update_me)
-        .service(account::change_email)
-        .service(account::delete_me)
-        .service(account::export_me)
-        .service(api_keys::create_api_key)
-        .service(api_keys::list_api_keys)
-        .service(api_keys::revoke_api_key)
-        .service(oauth::oauth_start)
-        .service(oauth::oauth_callback)
-        .service(oauth::link_identity)
-        .service(oauth::start_link)
-        .service(oauth::list_identities)
-        .service(oauth::unlink_identity);
+    cfg.configure(|c| users::configure(c, password_auth))
+        .configure(|c| sessions::configure(c, password_auth))
+        .configure(|c| email_tokens::configure(c, password_auth))
+        .configure(api_keys::configure)
+        .configure(oauth::configure);
 }
 
 /// The password routes in OAuth-only mode: each answers 403 `password_auth_disabled`.
@@ -69,7 +50,8 @@ pub(crate) fn password_routes_disabled(cfg: &mut actix_web::web::ServiceConfig) 
     for (_, path) in PASSWORD_ROUTES {
         cfg.route(
             path,
-            actix_web::web::post().to(|| async { password_auth_disabled().error_response() }),
+            actix_web::web::post()
+                .to(|| async { ApiError::from(PasswordAuthDisabled).error_response() }),
         );
     }
 }
@@ -89,221 +71,144 @@ pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
     ("delete", "/api/v1/users/me/identities/{id}"),
 ];
 
+const PASSWORD_AUTH_DISABLED: Spec = Spec::new(
+    403,
+    "password_auth_disabled",
+    "this server signs in with providers only (`/api/v1/auth/{provider}/start`); the password routes are off",
+);
+
 impl From<PasswordAuthDisabled> for ApiError {
     fn from(_: PasswordAuthDisabled) -> Self {
-        password_auth_disabled()
+        PASSWORD_AUTH_DISABLED
+            .answer("this server signs in with providers only (/api/v1/auth/{provider}/start)")
     }
 }
 
-fn password_auth_disabled() -> ApiError {
-    ApiError::forbidden(
-        "password_auth_disabled",
-        "this server signs in with providers only (/api/v1/auth/{provider}/start)",
-    )
-}
-
-impl From<SessionRequired> for ApiError {
-    fn from(e: SessionRequired) -> Self {
-        ApiError::forbidden("session_required", e.to_string())
+impl Problems for PasswordAuthDisabled {
+    fn specs() -> Vec<Spec> {
+        vec![PASSWORD_AUTH_DISABLED]
     }
 }
 
-impl From<ApiKeyError> for ApiError {
-    fn from(e: ApiKeyError) -> Self {
-        match e {
-            ApiKeyError::SessionRequired(s) => s.into(),
-            ApiKeyError::Invalid(v) => ApiError::validation(&v),
-            e @ ApiKeyError::TooMany => ApiError::conflict("too_many_api_keys", e.to_string()),
-            ApiKeyError::NotFound => ApiError::not_found("no such API key of yours"),
-            ApiKeyError::Store(e) => ApiError::store(&e),
-        }
+/// 429 with `Retry-After`.
+const RATE_LIMITED: Spec = Spec::new(
+    429,
+    "rate_limited",
+    "too many requests (per client, per account or per address); `Retry-After` says how many seconds to wait",
+);
+
+impl From<RateLimited> for ApiError {
+    fn from(r: RateLimited) -> Self {
+        ApiError::rate_limited(r.retry_after)
     }
 }
 
-impl From<RegisterError> for ApiError {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::PasswordAuthDisabled(d) => d.into(),
-            RegisterError::Invalid(v) => ApiError::validation(&v),
-            RegisterError::UsernameTaken => {
-                ApiError::conflict("username_taken", "this username is taken")
-            }
-            RegisterError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            RegisterError::Hash(e) => ApiError::internal(&e),
-            RegisterError::Store(e) => ApiError::store(&e),
-        }
+impl Problems for RateLimited {
+    fn specs() -> Vec<Spec> {
+        vec![RATE_LIMITED]
     }
 }
 
-impl From<LoginError> for ApiError {
-    fn from(e: LoginError) -> Self {
-        match e {
-            LoginError::PasswordAuthDisabled(d) => d.into(),
-            LoginError::InvalidCredentials => {
-                ApiError::unauthorized("invalid_credentials", "wrong login or password")
-            }
-            LoginError::AccountDisabled => {
-                ApiError::forbidden("account_disabled", "this account is disabled")
-            }
-            LoginError::EmailNotVerified => ApiError::forbidden(
-                "email_not_verified",
-                "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link",
-            ),
-            LoginError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            LoginError::Hash(e) => ApiError::internal(&e),
-            LoginError::Token(e) => ApiError::internal(&e),
-            LoginError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(TokenProblem {
+    via ;
+    Invalid => Spec::new(400, "link_invalid", "the mailed link is not valid"),
+    Expired => Spec::new(400, "link_expired", "the mailed link has expired: ask for a new one"),
+    Used => Spec::new(400, "link_used", "the mailed link was already used, or a newer one was sent"),
+});
 
-impl From<RefreshError> for ApiError {
-    fn from(e: RefreshError) -> Self {
-        match e {
-            RefreshError::Invalid => {
-                ApiError::unauthorized("invalid_refresh_token", "unknown refresh token")
-            }
-            RefreshError::Expired => ApiError::unauthorized(
-                "refresh_token_expired",
-                "the refresh token has expired; log in again",
-            ),
-            RefreshError::SessionRevoked => {
-                ApiError::unauthorized("session_revoked", "this session has ended; log in again")
-            }
-            RefreshError::Reused => ApiError::unauthorized(
-                "refresh_token_reused",
-                "this refresh token was already used; the session has been ended for safety; log in again",
-            ),
-            RefreshError::AccountDisabled => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "account_disabled",
-                "Forbidden",
-                "this account is disabled",
-            ),
-            RefreshError::Token(e) => ApiError::internal(&e),
-            RefreshError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+const USERNAME_TAKEN: Spec = Spec::new(409, "username_taken", "the username is taken");
+const WRONG_PASSWORD: Spec = Spec::new(
+    403,
+    "wrong_password",
+    "the password typed to confirm is not right",
+);
+const REAUTHENTICATE: Spec = Spec::new(
+    403,
+    "reauthentication_required",
+    "the account has no password: sign in again with its provider, then retry within ten minutes",
+);
+const ACCOUNT_DISABLED: Spec = Spec::new(403, "account_disabled", "the account is disabled");
+const EMAIL_NOT_VERIFIED: Spec = Spec::new(
+    403,
+    "email_not_verified",
+    "the deployment requires a verified address first (only after a correct password)",
+);
 
-impl From<LogoutError> for ApiError {
-    fn from(e: LogoutError) -> Self {
-        match e {
-            LogoutError::SessionRequired(s) => s.into(),
-            LogoutError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(ApiKeyError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
+    TooMany => Spec::new(409, "too_many_api_keys", "the account has as many live API keys as allowed (20)"),
+    NotFound => NOT_FOUND,
+});
 
-fn link_problem(p: TokenProblem) -> ApiError {
-    let (code, detail) = match p {
-        TokenProblem::Invalid => ("link_invalid", "this link is not valid"),
-        TokenProblem::Expired => ("link_expired", "this link has expired; ask for a new one"),
-        TokenProblem::Used => (
-            "link_used",
-            "this link was already used, or a newer one was sent",
-        ),
-    };
-    ApiError::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
-}
+crate::problems!(RegisterError {
+    via PasswordAuthDisabled(PasswordAuthDisabled), RateLimited(RateLimited), Store(StoreError);
+    UsernameTaken => USERNAME_TAKEN,
+    Hash(_) => INTERNAL,
+});
 
-fn reauthenticate() -> ApiError {
-    ApiError::forbidden(
-        "reauthentication_required",
-        "this account has no password: sign in again with your provider, then retry within ten minutes",
-    )
-}
+crate::problems!(LoginError {
+    via PasswordAuthDisabled(PasswordAuthDisabled), RateLimited(RateLimited), Store(StoreError);
+    InvalidCredentials => Spec::new(401, "invalid_credentials", "wrong login or password (an unknown account and a wrong password answer alike)"),
+    AccountDisabled => ACCOUNT_DISABLED,
+    EmailNotVerified => EMAIL_NOT_VERIFIED,
+    Hash(_) => INTERNAL,
+    Token(_) => INTERNAL,
+});
 
-fn wrong_password() -> ApiError {
-    ApiError::forbidden("wrong_password", "the password is not right")
-}
+crate::problems!(RefreshError {
+    via Store(StoreError);
+    Invalid => Spec::new(401, "invalid_refresh_token", "the refresh token is unknown"),
+    Expired => Spec::new(401, "refresh_token_expired", "the refresh token has expired: log in again"),
+    SessionRevoked => Spec::new(401, "session_revoked", "the token's session ended (logout, logout-all, reuse, password reset)"),
+    Reused => Spec::new(401, "refresh_token_reused", "the refresh token was already used: its whole session is ended"),
+    AccountDisabled => ACCOUNT_DISABLED,
+    Token(_) => INTERNAL,
+});
 
-impl From<VerifyEmailError> for ApiError {
-    fn from(e: VerifyEmailError) -> Self {
-        match e {
-            VerifyEmailError::Token(p) => link_problem(p),
-            VerifyEmailError::EmailTaken => ApiError::conflict(
-                "email_taken",
-                "the new address now belongs to another account",
-            ),
-            VerifyEmailError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(LogoutError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
+});
 
-impl From<ResendError> for ApiError {
-    fn from(e: ResendError) -> Self {
-        match e {
-            ResendError::PasswordAuthDisabled(d) => d.into(),
-            ResendError::Invalid(v) => ApiError::validation(&v),
-            ResendError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            ResendError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(VerifyEmailError {
+    via Token(TokenProblem), Store(StoreError);
+    EmailTaken => Spec::new(409, "email_taken", "the new address got an account meanwhile"),
+});
 
-impl From<ResetPasswordError> for ApiError {
-    fn from(e: ResetPasswordError) -> Self {
-        match e {
-            ResetPasswordError::PasswordAuthDisabled(d) => d.into(),
-            ResetPasswordError::Token(p) => link_problem(p),
-            ResetPasswordError::Invalid(v) => ApiError::validation(&v),
-            ResetPasswordError::Hash(e) => ApiError::internal(&e),
-            ResetPasswordError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(ResendError {
+    via PasswordAuthDisabled(PasswordAuthDisabled), RateLimited(RateLimited), Store(StoreError);
+});
 
-impl From<ChangePasswordError> for ApiError {
-    fn from(e: ChangePasswordError) -> Self {
-        match e {
-            ChangePasswordError::PasswordAuthDisabled(d) => d.into(),
-            ChangePasswordError::SessionRequired(s) => s.into(),
-            ChangePasswordError::ReauthenticationRequired => reauthenticate(),
-            ChangePasswordError::WrongPassword => wrong_password(),
-            ChangePasswordError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            ChangePasswordError::Invalid(v) => ApiError::validation(&v),
-            ChangePasswordError::Hash(e) => ApiError::internal(&e),
-            ChangePasswordError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(ResetPasswordError {
+    via PasswordAuthDisabled(PasswordAuthDisabled), Token(TokenProblem), Invalid(ValidationErrors), Store(StoreError);
+    Hash(_) => INTERNAL,
+});
 
-impl From<ChangeEmailError> for ApiError {
-    fn from(e: ChangeEmailError) -> Self {
-        match e {
-            ChangeEmailError::SessionRequired(s) => s.into(),
-            ChangeEmailError::ReauthenticationRequired => reauthenticate(),
-            ChangeEmailError::WrongPassword => wrong_password(),
-            ChangeEmailError::Invalid(v) => ApiError::validation(&v),
-            ChangeEmailError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            ChangeEmailError::Hash(e) => ApiError::internal(&e),
-            ChangeEmailError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(ChangePasswordError {
+    via Auth(AuthError), PasswordAuthDisabled(PasswordAuthDisabled), SessionRequired(SessionRequired), RateLimited(RateLimited), Invalid(ValidationErrors), Store(StoreError);
+    ReauthenticationRequired => REAUTHENTICATE,
+    WrongPassword => WRONG_PASSWORD,
+    Hash(_) => INTERNAL,
+});
 
-impl From<DeleteAccountError> for ApiError {
-    fn from(e: DeleteAccountError) -> Self {
-        match e {
-            DeleteAccountError::SessionRequired(s) => s.into(),
-            DeleteAccountError::ReauthenticationRequired => reauthenticate(),
-            DeleteAccountError::WrongPassword => wrong_password(),
-            DeleteAccountError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            DeleteAccountError::Hash(e) => ApiError::internal(&e),
-            DeleteAccountError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(ChangeEmailError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Invalid(ValidationErrors), RateLimited(RateLimited), Store(StoreError);
+    ReauthenticationRequired => REAUTHENTICATE,
+    WrongPassword => WRONG_PASSWORD,
+    Hash(_) => INTERNAL,
+});
 
-impl From<UpdateProfileError> for ApiError {
-    fn from(e: UpdateProfileError) -> Self {
-        match e {
-            UpdateProfileError::Invalid(v) => ApiError::validation(&v),
-            UpdateProfileError::UsernameTaken => {
-                ApiError::conflict("username_taken", "this username is taken")
-            }
-            UpdateProfileError::Store(e) => ApiError::store(&e),
-        }
-    }
-}
+crate::problems!(DeleteAccountError {
+    via Auth(AuthError), SessionRequired(SessionRequired), RateLimited(RateLimited), Store(StoreError);
+    ReauthenticationRequired => REAUTHENTICATE,
+    WrongPassword => WRONG_PASSWORD,
+    Hash(_) => INTERNAL,
+});
+
+crate::problems!(UpdateProfileError {
+    via Auth(AuthError), Store(StoreError);
+    UsernameTaken => USERNAME_TAKEN,
+});
+
+crate::problems!(ExportError {
+    via Auth(AuthError), Store(StoreError);
+});

@@ -7,24 +7,36 @@
 //! URL (`ACCUEIL_OAUTH_REDIRECT_URL`) with the result in the fragment, which never reaches a
 //! server log; API clients ask for JSON with `?mode=json` (or `Accept: application/json`).
 
+use accueil_app::StoreError;
 use accueil_app::identity::{
-    CallbackInput, CallbackOutcome, LinkInput, LinkToken, OAuthError, OAuthFlowError,
-    OAuthLinkError, UnlinkError,
+    AuthError, CallbackOutcome, LinkToken, OAuthError, OAuthFlowError, OAuthLinkError,
+    ProviderCallback, RateLimited, SessionRequired, UnlinkError,
 };
 use accueil_domain::identity::{ExternalIdentity, FlowResponse};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::dto::TokenResponse;
 use crate::auth::Auth;
 use crate::client_ip::ClientIp;
-use crate::error::{ApiError, ProblemBody};
+use crate::error::ApiError;
+use crate::problems::{Errors, INTERNAL, INVALID_QUERY, NOT_FOUND, Problems, Spec};
 
 type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(oauth_start)
+        .service(oauth_callback)
+        .service(link_identity)
+        .service(start_link)
+        .service(list_identities)
+        .service(unlink_identity);
+}
 
 /// Over HTTPS the cookie takes the `__Host-` prefix: browsers then accept it only when it is
 /// `Secure`, for path `/` and without `Domain`, so a sibling subdomain cannot plant one.
@@ -40,112 +52,204 @@ pub(crate) struct OAuthWeb {
     pub secure_cookies: bool,
 }
 
+const UNKNOWN_PROVIDER: Spec = Spec::new(
+    404,
+    "unknown_provider",
+    "no sign-in provider of this name is configured",
+);
+const INVALID_STATE: Spec = Spec::new(
+    400,
+    "invalid_state",
+    "the flow's state is missing, unknown, used or expired, or the callback is not from the browser that started it",
+);
+const PROVIDER_DENIED: Spec = Spec::new(
+    400,
+    "provider_denied",
+    "the provider did not authorize (the user refused, typically)",
+);
+const MISSING_CODE: Spec = Spec::new(400, "missing_code", "the callback has no code");
+const CODE_REJECTED: Spec = Spec::new(
+    401,
+    "code_rejected",
+    "the provider refused the code (its PKCE verifier included)",
+);
+const INVALID_ID_TOKEN: Spec = Spec::new(
+    401,
+    "invalid_id_token",
+    "the ID token failed a check: signature, issuer, audience, expiry or nonce",
+);
+const PROVIDER_UNAVAILABLE: Spec = Spec::new(
+    502,
+    "provider_unavailable",
+    "the sign-in provider did not answer as expected (its discovery document, its token endpoint)",
+);
+const EMAIL_MISSING: Spec = Spec::new(
+    422,
+    "provider_email_missing",
+    "the provider shared no usable address to make an account with",
+);
+const LINK_REQUIRED: Spec = Spec::new(
+    409,
+    "link_required",
+    "an account has this (verified) address: send the problem's `link_token` with that account's password to `POST /api/v1/auth/link-identity`, or sign in and link from the settings",
+);
+const SIGN_IN_TO_LINK: Spec = Spec::new(
+    409,
+    "sign_in_to_link",
+    "an account has this address, which the provider does not vouch for: sign in to it, then `POST /api/v1/users/me/identities/{provider}`",
+);
+const IDENTITY_TAKEN: Spec = Spec::new(
+    409,
+    "identity_linked_elsewhere",
+    "the provider identity is linked to another account",
+);
+const ACCOUNT_DISABLED: Spec = Spec::new(403, "account_disabled", "the account is disabled");
+const EMAIL_NOT_VERIFIED: Spec = Spec::new(
+    403,
+    "email_not_verified",
+    "the deployment requires a verified address first",
+);
+
+impl From<OAuthError> for ApiError {
+    fn from(p: OAuthError) -> Self {
+        match p {
+            OAuthError::CodeRejected(_) => CODE_REJECTED.answer(p.to_string()),
+            OAuthError::InvalidIdToken(_) => INVALID_ID_TOKEN.answer(p.to_string()),
+            OAuthError::Unavailable(_) | OAuthError::Protocol(_) => {
+                tracing::warn!(error = %p, "sign-in provider failed");
+                PROVIDER_UNAVAILABLE
+                    .answer("the sign-in provider did not answer as expected; try again later")
+            }
+        }
+    }
+}
+
+impl Problems for OAuthError {
+    fn specs() -> Vec<Spec> {
+        vec![CODE_REJECTED, INVALID_ID_TOKEN, PROVIDER_UNAVAILABLE]
+    }
+}
+
+// By hand rather than with `problems!`: `link_required` carries its link token, so the
+// conversion is written out; the specs it answers with are the constants above, and a test
+// checks that every variant answers with one of `specs()`.
 impl From<OAuthFlowError> for ApiError {
     fn from(e: OAuthFlowError) -> Self {
-        let bad_request = |code, detail: String| {
-            ApiError::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
-        };
         match e {
-            OAuthFlowError::UnknownProvider => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_provider",
-                "Not found",
-                "no sign-in provider of this name is configured",
-            ),
+            OAuthFlowError::Auth(a) => a.into(),
+            OAuthFlowError::UnknownProvider => UNKNOWN_PROVIDER.answer(e.to_string()),
             OAuthFlowError::SessionRequired(s) => s.into(),
-            e @ OAuthFlowError::InvalidState => bad_request("invalid_state", e.to_string()),
-            e @ OAuthFlowError::Denied(_) => bad_request("provider_denied", e.to_string()),
-            e @ OAuthFlowError::MissingCode => bad_request("missing_code", e.to_string()),
-            OAuthFlowError::Provider(p) => match p {
-                OAuthError::CodeRejected(_) => {
-                    ApiError::unauthorized("code_rejected", p.to_string())
-                }
-                OAuthError::InvalidIdToken(_) => {
-                    ApiError::unauthorized("invalid_id_token", p.to_string())
-                }
-                OAuthError::Unavailable(_) | OAuthError::Protocol(_) => {
-                    tracing::warn!(error = %p, "sign-in provider failed");
-                    ApiError::new(
-                        StatusCode::BAD_GATEWAY,
-                        "provider_unavailable",
-                        "Bad gateway",
-                        "the sign-in provider did not answer as expected; try again later",
-                    )
-                }
-            },
-            e @ OAuthFlowError::EmailRequired => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "provider_email_missing",
-                "Unprocessable",
-                e.to_string(),
-            ),
+            OAuthFlowError::InvalidState => INVALID_STATE.answer(e.to_string()),
+            OAuthFlowError::Denied(_) => PROVIDER_DENIED.answer(e.to_string()),
+            OAuthFlowError::MissingCode => MISSING_CODE.answer(e.to_string()),
+            OAuthFlowError::Provider(p) => p.into(),
+            OAuthFlowError::EmailRequired => EMAIL_MISSING.answer(e.to_string()),
             OAuthFlowError::LinkRequired {
                 link_token: LinkToken(link_token),
-            } => ApiError::conflict(
-                "link_required",
-                "an account already uses this address: send link_token with that account's \
-                 password to POST /api/v1/auth/link-identity, or sign in and link the provider \
-                 from your settings",
-            )
-            .with_link_token(link_token),
-            OAuthFlowError::SignInToLink => ApiError::conflict(
-                "sign_in_to_link",
+            } => LINK_REQUIRED
+                .answer(
+                    "an account already uses this address: send link_token with that account's \
+                     password to POST /api/v1/auth/link-identity, or sign in and link the provider \
+                     from your settings",
+                )
+                .with_link_token(link_token),
+            OAuthFlowError::SignInToLink => SIGN_IN_TO_LINK.answer(
                 "an account already uses this address, which the provider does not vouch for: \
                  sign in to that account, then link the provider with POST \
                  /api/v1/users/me/identities/{provider}",
             ),
-            e @ OAuthFlowError::IdentityTaken => {
-                ApiError::conflict("identity_linked_elsewhere", e.to_string())
-            }
-            OAuthFlowError::AccountDisabled => {
-                ApiError::forbidden("account_disabled", "this account is disabled")
-            }
-            OAuthFlowError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            OAuthFlowError::EmailNotVerified => ApiError::forbidden(
-                "email_not_verified",
-                "verify your e-mail address first (POST /api/v1/auth/resend-verification)",
-            ),
-            OAuthFlowError::Token(e) => ApiError::internal(&e),
-            OAuthFlowError::Store(e) => ApiError::store(&e),
+            OAuthFlowError::IdentityTaken => IDENTITY_TAKEN.answer(e.to_string()),
+            OAuthFlowError::AccountDisabled => ACCOUNT_DISABLED.answer(e.to_string()),
+            OAuthFlowError::RateLimited(r) => r.into(),
+            OAuthFlowError::EmailNotVerified => EMAIL_NOT_VERIFIED.answer(e.to_string()),
+            OAuthFlowError::Token(_) => INTERNAL.answer("an unexpected error occurred"),
+            OAuthFlowError::Store(s) => s.into(),
         }
     }
 }
 
-impl From<OAuthLinkError> for ApiError {
-    fn from(e: OAuthLinkError) -> Self {
-        match e {
-            e @ OAuthLinkError::InvalidLinkToken => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_link_token",
-                "Bad request",
-                e.to_string(),
-            ),
-            OAuthLinkError::WrongPassword => {
-                ApiError::forbidden("wrong_password", "the password is not right")
-            }
-            OAuthLinkError::RateLimited(r) => ApiError::rate_limited(r.retry_after),
-            e @ OAuthLinkError::IdentityTaken => {
-                ApiError::conflict("identity_linked_elsewhere", e.to_string())
-            }
-            OAuthLinkError::AccountDisabled => {
-                ApiError::forbidden("account_disabled", "this account is disabled")
-            }
-            OAuthLinkError::Hash(e) => ApiError::internal(&e),
-            OAuthLinkError::Token(e) => ApiError::internal(&e),
-            OAuthLinkError::Store(e) => ApiError::store(&e),
-        }
+impl Problems for OAuthFlowError {
+    fn specs() -> Vec<Spec> {
+        let mut all = AuthError::specs();
+        all.extend(SessionRequired::specs());
+        all.extend(OAuthError::specs());
+        all.extend(RateLimited::specs());
+        all.extend(StoreError::specs());
+        all.extend([
+            UNKNOWN_PROVIDER,
+            INVALID_STATE,
+            PROVIDER_DENIED,
+            MISSING_CODE,
+            EMAIL_MISSING,
+            LINK_REQUIRED,
+            SIGN_IN_TO_LINK,
+            IDENTITY_TAKEN,
+            ACCOUNT_DISABLED,
+            EMAIL_NOT_VERIFIED,
+            INTERNAL,
+        ]);
+        all
     }
 }
 
-impl From<UnlinkError> for ApiError {
-    fn from(e: UnlinkError) -> Self {
-        match e {
-            UnlinkError::SessionRequired(s) => s.into(),
-            UnlinkError::NotFound => ApiError::not_found("no such identity of yours"),
-            e @ UnlinkError::LastSignInMethod => {
-                ApiError::conflict("last_sign_in_method", e.to_string())
-            }
-            UnlinkError::Store(e) => ApiError::store(&e),
+crate::problems!(OAuthLinkError {
+    via RateLimited(RateLimited), Store(StoreError);
+    InvalidLinkToken => Spec::new(400, "invalid_link_token", "the link token is unknown, used or expired (one attempt each)"),
+    WrongPassword => Spec::new(403, "wrong_password", "the password typed to confirm is not right"),
+    IdentityTaken => IDENTITY_TAKEN,
+    AccountDisabled => ACCOUNT_DISABLED,
+    Hash(_) => INTERNAL,
+    Token(_) => INTERNAL,
+});
+
+crate::problems!(UnlinkError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
+    NotFound => NOT_FOUND,
+    LastSignInMethod => Spec::new(409, "last_sign_in_method", "the identity is the account's last way to sign in"),
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flow_error_answers_with_a_declared_problem() {
+        let declared = OAuthFlowError::specs();
+        let all = [
+            OAuthFlowError::UnknownProvider,
+            OAuthFlowError::SessionRequired(SessionRequired),
+            OAuthFlowError::InvalidState,
+            OAuthFlowError::Denied("no".into()),
+            OAuthFlowError::MissingCode,
+            OAuthFlowError::Provider(OAuthError::CodeRejected("x".into())),
+            OAuthFlowError::Provider(OAuthError::InvalidIdToken("x".into())),
+            OAuthFlowError::Provider(OAuthError::Unavailable("x".into())),
+            OAuthFlowError::Provider(OAuthError::Protocol("x".into())),
+            OAuthFlowError::EmailRequired,
+            OAuthFlowError::LinkRequired {
+                link_token: LinkToken("t".into()),
+            },
+            OAuthFlowError::SignInToLink,
+            OAuthFlowError::IdentityTaken,
+            OAuthFlowError::AccountDisabled,
+            OAuthFlowError::EmailNotVerified,
+            OAuthFlowError::Auth(AuthError::InvalidToken),
+            OAuthFlowError::RateLimited(RateLimited {
+                retry_after: chrono::Duration::seconds(3),
+            }),
+            OAuthFlowError::Store(StoreError::Unavailable("down".into())),
+        ];
+        for e in all {
+            let shown = format!("{e:?}");
+            let answer = ApiError::from(e);
+            assert!(
+                declared
+                    .iter()
+                    .any(|s| s.code == answer.code() && s.status == answer.status().as_u16()),
+                "{shown} answers {} {}, which OAuthFlowError::specs() does not declare",
+                answer.status(),
+                answer.code()
+            );
         }
     }
 }
@@ -164,12 +268,7 @@ fn response_mode(req: &HttpRequest, mode: Option<&str>) -> Result<FlowResponse, 
     match mode {
         Some("json") => Ok(FlowResponse::Json),
         Some("redirect") => Ok(FlowResponse::Redirect),
-        Some(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "Bad request",
-            "mode is redirect or json",
-        )),
+        Some(_) => Err(INVALID_QUERY.answer("mode is redirect or json")),
         None => {
             let accept = req
                 .headers()
@@ -240,12 +339,12 @@ fn web_settings(req: &HttpRequest) -> OAuthWeb {
 #[utoipa::path(tag = "auth", params(("provider" = String, Path, description = "`google`, `facebook` or another configured name"), StartParams), responses(
     (status = 200, description = "`mode=json`: where to send the browser", body = AuthorizationBody),
     (status = 302, description = "Redirect to the provider"),
-    (status = 404, description = "`unknown_provider`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 429, description = "`rate_limited` (per client, with logins)", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 502, description = "`provider_unavailable` (discovery failed)", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<OAuthFlowError>,
+
+
 ))]
 #[get("/auth/{provider}/start")]
-pub(super) async fn oauth_start(
+async fn oauth_start(
     app: App,
     provider: web::Path<String>,
     params: web::Query<StartParams>,
@@ -338,16 +437,16 @@ impl From<&ExternalIdentity> for IdentityBody {
 #[utoipa::path(tag = "auth", params(("provider" = String, Path), CallbackParams), responses(
     (status = 200, description = "JSON flows: signed in", body = TokenResponse),
     (status = 302, description = "Browser flows: back to the app, the result in the fragment"),
-    (status = 400, description = "`invalid_state` (missing, unknown, used or expired, or another browser), `provider_denied`, `missing_code`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 401, description = "`code_rejected`, `invalid_id_token`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 403, description = "`account_disabled`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`unknown_provider`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`link_required` (with `link_token`), `sign_in_to_link`, `identity_linked_elsewhere`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`provider_email_missing`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 502, description = "`provider_unavailable`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<OAuthFlowError>,
+
+
+
+
+
+
 ))]
 #[get("/auth/{provider}/callback")]
-pub(super) async fn oauth_callback(
+async fn oauth_callback(
     app: App,
     provider: web::Path<String>,
     params: web::Query<CallbackParams>,
@@ -359,7 +458,7 @@ pub(super) async fn oauth_callback(
         .identity
         .oauth_callback(
             &provider,
-            CallbackInput {
+            ProviderCallback {
                 code: p.code,
                 state: p.state,
                 error: p.error.map(|e| match p.error_description {
@@ -441,23 +540,19 @@ pub struct LinkIdentityRequest {
 /// attempt.
 #[utoipa::path(tag = "auth", request_body = LinkIdentityRequest, responses(
     (status = 200, description = "Linked and signed in", body = TokenResponse),
-    (status = 400, description = "`invalid_link_token`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 403, description = "`wrong_password`, `account_disabled`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`identity_linked_elsewhere`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 429, description = "`rate_limited`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<OAuthLinkError>,
+
+
+
 ))]
 #[post("/auth/link-identity")]
-pub(super) async fn link_identity(
+async fn link_identity(
     app: App,
     body: web::Json<LinkIdentityRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
     let tokens = app
         .identity
-        .oauth_link(LinkInput {
-            link_token: b.link_token,
-            password: b.password,
-        })
+        .oauth_link(&body.link_token, &body.password)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -469,11 +564,11 @@ pub(super) async fn link_identity(
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("provider" = String, Path), StartParams), responses(
     (status = 200, description = "`mode=json` (the default here): where to send the browser", body = AuthorizationBody),
     (status = 302, description = "`mode=redirect`: to the provider"),
-    (status = 403, description = "`session_required`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`unknown_provider`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<OAuthFlowError>,
+
 ))]
 #[post("/users/me/identities/{provider}")]
-pub(super) async fn start_link(
+async fn start_link(
     app: App,
     auth: Auth,
     provider: web::Path<String>,
@@ -495,26 +590,23 @@ pub(super) async fn start_link(
 /// The caller's linked identities.
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, description = "Oldest first", body = [IdentityBody]),
+    Errors<AuthError>,
 ))]
 #[get("/users/me/identities")]
-pub(super) async fn list_identities(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let all = app
-        .identity
-        .identities(&auth.0)
-        .await
-        .map_err(|e| ApiError::store(&e))?;
+async fn list_identities(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let all = app.identity.identities(&auth.0).await?;
     Ok(HttpResponse::Ok().json(all.iter().map(IdentityBody::from).collect::<Vec<_>>()))
 }
 
 /// Unlink an identity, unless it is the account's last way to sign in.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Unlinked"),
-    (status = 403, description = "`session_required`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`last_sign_in_method`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<UnlinkError>,
+
+
 ))]
 #[delete("/users/me/identities/{id}")]
-pub(super) async fn unlink_identity(
+async fn unlink_identity(
     app: App,
     auth: Auth,
     id: web::Path<Uuid>,

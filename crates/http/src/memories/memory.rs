@@ -1,26 +1,70 @@
 //! Memory routes: `/api/v1/memories*`, and photo delivery.
 
-use accueil_app::memories::{
-    MemoryPatch, NewMemory, PhotoFile, PhotoUpload, Timeline, TimelineInput,
+use accueil_app::memories::{MemoryError, PhotoFile, Timeline};
+use accueil_domain::memories::{
+    Memory, MemoryChanges, NewMemory, Photo, PhotoSize, PhotoUpload, Rendition, TimelinePage,
 };
-use accueil_domain::memories::{Memory, Photo, PhotoSize, Rendition};
-use actix_web::http::{StatusCode, header};
+use accueil_domain::validation::{FieldError, Fields, ValidationErrors};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::body::{self, Body, Form};
 use crate::auth::Auth;
-use crate::error::{ApiError, ProblemBody};
-use crate::json::patch_of;
+use crate::error::ApiError;
+use crate::json::{FromQuery, Query, patch_of};
+use crate::problems::{Errors, INTERNAL, INVALID_CURSOR, NOT_FOUND, Problems, Spec, VALIDATION};
 
 type App = web::Data<accueil_app::App>;
 
 /// The text fields a memory form may carry besides `photo`.
 const FORM_FIELDS: &[&str] = &["title", "description", "happened_on"];
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_memories)
+        .service(create_memory)
+        .service(get_memory)
+        .service(update_memory)
+        .service(delete_memory)
+        .service(memory_photo);
+}
+
+crate::problems!(MemoryError {
+    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
+    NotFound => NOT_FOUND,
+    UnsupportedImage => Spec::new(415, "unsupported_image_type", "the photo's bytes are not a JPEG, PNG or WebP image, whatever its name or declared type"),
+    PhotoTooLarge { .. } => crate::json::PAYLOAD_TOO_LARGE,
+    TooManyPixels { .. } => Spec::new(422, "image_too_large", "the photo has more pixels than `ACCUEIL_MAX_PHOTO_PIXELS`"),
+    UnreadableImage(_) => Spec::new(422, "unreadable_image", "the photo's signature is right but its content cannot be decoded"),
+    Media(_) => INTERNAL,
+});
+
+/// The ways a memory body can be refused before its use case runs: a multipart form that is
+/// not one, a part twice.
+pub(crate) struct MemoryBodies;
+
+impl Problems for MemoryBodies {
+    fn specs() -> Vec<Spec> {
+        vec![
+            Spec::new(
+                400,
+                "invalid_multipart",
+                "the `multipart/form-data` body cannot be read",
+            ),
+            Spec::new(400, "duplicate_field", "a form part was sent twice"),
+            Spec::new(
+                400,
+                "unknown_field",
+                "the body has a field (a JSON field or a form part) the endpoint does not accept",
+            ),
+        ]
+    }
+}
 
 /// One stored image of a photo.
 #[derive(Serialize, ToSchema)]
@@ -140,6 +184,17 @@ impl MemoryPage {
     }
 }
 
+impl MemoryBody {
+    /// A memory of the couple export: its photo links are the export's, which keep working
+    /// as long as the export does.
+    pub(crate) fn exported(m: &Memory) -> Self {
+        Self::new(m, EXPORT_PHOTOS)
+    }
+}
+
+/// Where the couple export's photos are served.
+const EXPORT_PHOTOS: &str = "/api/v1/couple/export/memories";
+
 /// Timeline parameters.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -152,13 +207,27 @@ pub struct TimelineParams {
     pub cursor: Option<String>,
 }
 
-impl From<TimelineParams> for TimelineInput {
-    fn from(p: TimelineParams) -> Self {
-        Self {
-            cursor: p.cursor,
-            q: p.q,
-            limit: p.limit.unwrap_or(0),
-        }
+impl FromQuery for TimelinePage {
+    type Query = TimelineParams;
+
+    fn from_query(p: TimelineParams) -> Result<Self, ApiError> {
+        TimelinePage::parse(p.cursor.as_deref(), p.q.as_deref(), p.limit).map_err(|v| {
+            // A bad cursor is 400 `invalid_cursor`, as on every list; the search is 422.
+            if v.0.iter().any(|e| e.field == "cursor") {
+                INVALID_CURSOR.answer("this cursor did not come from this API")
+            } else {
+                ApiError::validation(&v)
+            }
+        })
+    }
+}
+
+/// A timeline can be refused for its cursor or its search.
+pub(crate) struct TimelineProblems;
+
+impl Problems for TimelineProblems {
+    fn specs() -> Vec<Spec> {
+        vec![INVALID_CURSOR, VALIDATION]
     }
 }
 
@@ -223,24 +292,18 @@ pub struct MemoryPatchRequest {
     pub photo: Option<Option<NoPhoto>>,
 }
 
-fn form_day(form: &Form) -> Result<Option<Option<NaiveDate>>, ApiError> {
+/// A form's `happened_on` part: absent (`None`), empty (`Some(None)`: clear it), or a day.
+fn form_day(form: &Form) -> Result<Option<Option<NaiveDate>>, FieldError> {
     match form.get("happened_on").map(str::trim) {
         None => Ok(None),
         Some("") => Ok(Some(None)),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(|d| Some(Some(d)))
-            .map_err(|_| {
-                ApiError::validation(&accueil_domain::validation::ValidationErrors(vec![
-                    accueil_domain::validation::FieldError::new(
-                        "happened_on",
-                        "invalid_date",
-                        "a date as YYYY-MM-DD",
-                    ),
-                ]))
-            }),
+            .map_err(|_| FieldError::new("happened_on", "invalid_date", "a date as YYYY-MM-DD")),
     }
 }
 
+/// A form's text part: absent, empty (clear it), or a value.
 fn form_text(form: &Form, name: &str) -> Option<Option<String>> {
     form.get(name).map(|v| {
         if v.trim().is_empty() {
@@ -249,6 +312,46 @@ fn form_text(form: &Form, name: &str) -> Option<Option<String>> {
             Some(v.to_owned())
         }
     })
+}
+
+/// A creation body, JSON or form, as a command.
+fn new_memory(body: Body<NewMemoryRequest>) -> Result<NewMemory, ValidationErrors> {
+    match body {
+        Body::Json(b) => NewMemory::parse(&b.title, b.description.as_deref(), b.happened_on, None),
+        Body::Form(mut form) => {
+            let (day,) = (form_day(&form),).all()?;
+            let description = form_text(&form, "description").flatten();
+            let photo = form.photo.take().map(PhotoUpload);
+            NewMemory::parse(
+                form.get("title").unwrap_or_default(),
+                description.as_deref(),
+                day.flatten(),
+                photo,
+            )
+        }
+    }
+}
+
+/// A change body, JSON or form, as a command.
+fn memory_changes(body: Body<MemoryPatchRequest>) -> Result<MemoryChanges, ValidationErrors> {
+    match body {
+        Body::Json(b) => MemoryChanges::parse(
+            b.title.as_deref(),
+            patch_of(b.description),
+            patch_of(b.happened_on),
+            patch_of(b.photo.map(|p| p.map(|never| match never {}))),
+        ),
+        Body::Form(mut form) => {
+            let (day,) = (form_day(&form),).all()?;
+            let photo = form.photo.take().map(|p| Some(PhotoUpload(p)));
+            MemoryChanges::parse(
+                form.get("title"),
+                patch_of(form_text(&form, "description")),
+                patch_of(day),
+                patch_of(photo),
+            )
+        }
+    }
 }
 
 /// Runs a use case that writes files and rows as its own task: actix drops a request's future
@@ -272,20 +375,15 @@ fn photo_limit(app: &App) -> usize {
 /// The caller's couple's timeline, paginated, with optional text search.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(TimelineParams), responses(
     (status = 200, description = "A page", body = MemoryPage),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 400, description = "`invalid_cursor`, `invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: q `too_long`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<(MemoryError, TimelineProblems)>,
 ))]
 #[get("/memories")]
-pub(super) async fn list_memories(
+async fn list_memories(
     app: App,
     auth: Auth,
-    params: web::Query<TimelineParams>,
+    Query(page): Query<TimelinePage>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = app
-        .memories
-        .timeline(&auth.0, params.into_inner().into())
-        .await?;
+    let page = app.memories.timeline(&auth.0, page).await?;
     Ok(HttpResponse::Ok().json(MemoryPage::new(&page, OWN_PHOTOS)))
 }
 
@@ -296,15 +394,12 @@ pub(super) async fn list_memories(
         (MemoryForm = "multipart/form-data"),
     )),
     responses(
-    (status = 201, description = "Created (Location: its URL)", body = MemoryBody),
-    (status = 400, description = "`invalid_json`, `unknown_field`, `invalid_multipart`, `duplicate_field`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 413, description = "`payload_too_large`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 415, description = "`unsupported_media_type` (body), `unsupported_image_type` (photo not JPEG, PNG or WebP)", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: title `required` `too_long`, description `too_long`, happened_on `invalid_date`; `image_too_large` (pixels), `unreadable_image`", body = ProblemBody, content_type = "application/problem+json"),
-))]
+        (status = 201, description = "Created (Location: its URL)", body = MemoryBody),
+        Errors<(MemoryError, MemoryBodies)>,
+    )
+)]
 #[post("/memories")]
-pub(super) async fn create_memory(
+async fn create_memory(
     app: App,
     auth: Auth,
     req: HttpRequest,
@@ -312,22 +407,9 @@ pub(super) async fn create_memory(
 ) -> Result<HttpResponse, ApiError> {
     let (body, _turn) =
         body::read::<NewMemoryRequest>(&req, payload, FORM_FIELDS, photo_limit(&app)).await?;
-    let input = match body {
-        Body::Json(b) => NewMemory {
-            title: b.title,
-            description: b.description,
-            happened_on: b.happened_on,
-            photo: None,
-        },
-        Body::Form(form) => NewMemory {
-            title: form.get("title").unwrap_or_default().to_owned(),
-            description: form_text(&form, "description").flatten(),
-            happened_on: form_day(&form)?.flatten(),
-            photo: form.photo.map(PhotoUpload),
-        },
-    };
+    let new = new_memory(body)?;
     let memory = run_to_end(&app, move |app| async move {
-        app.memories.create(&auth.0, input).await
+        app.memories.create(&auth.0, new).await
     })
     .await??;
     Ok(HttpResponse::Created()
@@ -338,14 +420,10 @@ pub(super) async fn create_memory(
 /// One memory.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The memory", body = MemoryBody),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<MemoryError>,
 ))]
 #[get("/memories/{id}")]
-pub(super) async fn get_memory(
-    app: App,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+async fn get_memory(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let memory = app.memories.get(&auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
 }
@@ -358,15 +436,12 @@ pub(super) async fn get_memory(
         (MemoryForm = "multipart/form-data"),
     )),
     responses(
-    (status = 200, description = "The memory", body = MemoryBody),
-    (status = 400, description = "`invalid_json`, `unknown_field`, `invalid_multipart`, `duplicate_field`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 413, description = "`payload_too_large`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 415, description = "`unsupported_media_type`, `unsupported_image_type`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`, `image_too_large`, `unreadable_image`", body = ProblemBody, content_type = "application/problem+json"),
-))]
+        (status = 200, description = "The memory", body = MemoryBody),
+        Errors<(MemoryError, MemoryBodies)>,
+    )
+)]
 #[patch("/memories/{id}")]
-pub(super) async fn update_memory(
+async fn update_memory(
     app: App,
     auth: Auth,
     id: web::Path<Uuid>,
@@ -375,23 +450,10 @@ pub(super) async fn update_memory(
 ) -> Result<HttpResponse, ApiError> {
     let (body, _turn) =
         body::read::<MemoryPatchRequest>(&req, payload, FORM_FIELDS, photo_limit(&app)).await?;
-    let patch = match body {
-        Body::Json(b) => MemoryPatch {
-            title: b.title,
-            description: patch_of(b.description),
-            happened_on: patch_of(b.happened_on),
-            photo: patch_of(b.photo.map(|p| p.map(|never| match never {}))),
-        },
-        Body::Form(form) => MemoryPatch {
-            title: form.get("title").map(ToOwned::to_owned),
-            description: patch_of(form_text(&form, "description")),
-            happened_on: patch_of(form_day(&form)?),
-            photo: patch_of(form.photo.map(|p| Some(PhotoUpload(p)))),
-        },
-    };
+    let changes = memory_changes(body)?;
     let id = id.into_inner();
     let memory = run_to_end(&app, move |app| async move {
-        app.memories.update(&auth.0, id, patch).await
+        app.memories.update(&auth.0, id, changes).await
     })
     .await??;
     Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
@@ -400,10 +462,10 @@ pub(super) async fn update_memory(
 /// Delete a memory and its photo's files.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<MemoryError>,
 ))]
 #[delete("/memories/{id}")]
-pub(super) async fn delete_memory(
+async fn delete_memory(
     app: App,
     auth: Auth,
     id: web::Path<Uuid>,
@@ -416,27 +478,39 @@ pub(super) async fn delete_memory(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A photo's size.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeParam {
+    /// At most 320 pixels on its longer side.
+    Thumb,
+    /// At most 1280 pixels on its longer side.
+    Medium,
+    /// The upload, without its metadata.
+    Original,
+}
+
+impl From<SizeParam> for PhotoSize {
+    fn from(s: SizeParam) -> Self {
+        match s {
+            SizeParam::Thumb => PhotoSize::Thumb,
+            SizeParam::Medium => PhotoSize::Medium,
+            SizeParam::Original => PhotoSize::Original,
+        }
+    }
+}
+
 /// Which rendition.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoParams {
     /// `thumb`, `medium` or `original` (default).
-    pub size: Option<String>,
+    pub size: Option<SizeParam>,
 }
 
 impl PhotoParams {
-    pub(crate) fn size(&self) -> Result<PhotoSize, ApiError> {
-        match self.size.as_deref() {
-            None => Ok(PhotoSize::Original),
-            Some(s) => PhotoSize::parse(s).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_query",
-                    "Bad request",
-                    "size is thumb, medium or original",
-                )
-            }),
-        }
+    pub(crate) fn size(&self) -> PhotoSize {
+        self.size.map_or(PhotoSize::Original, PhotoSize::from)
     }
 }
 
@@ -484,21 +558,19 @@ pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    (status = 400, description = "`invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found` (also when the memory has no photo), `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<MemoryError>,
 ))]
 #[get("/memories/{id}/photo")]
-pub(super) async fn memory_photo(
+async fn memory_photo(
     app: App,
     auth: Auth,
     id: web::Path<Uuid>,
     params: web::Query<PhotoParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let size = params.size()?;
     let file = app
         .memories
-        .photo(&auth.0, id.into_inner(), size, if_none_match(&req))
+        .photo(&auth.0, id.into_inner(), params.size(), if_none_match(&req))
         .await?;
     Ok(photo_response(file))
 }

@@ -1,16 +1,33 @@
 //! Perspective routes: `/api/v1/perspectives*`.
 
-use accueil_app::memories::PerspectiveView;
+use accueil_app::memories::{PerspectiveError, PerspectiveView};
+use accueil_domain::memories::PerspectiveText;
+use accueil_domain::validation::ValidationErrors;
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ProblemBody};
+use crate::error::ApiError;
+use crate::json::{FromBody, Now, Valid};
+use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_perspectives)
+        .service(get_perspective)
+        .service(put_perspective);
+}
+
+crate::problems!(PerspectiveError {
+    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
+    NotFound => Spec::new(404, "not_found", "perspectives are numbered 1 (partner A) and 2 (partner B)"),
+    NotYours => Spec::new(403, "not_your_perspective", "a partner writes only their own perspective (A: 1, B: 2)"),
+});
 
 /// A perspective slot.
 #[derive(Serialize, ToSchema)]
@@ -47,13 +64,21 @@ pub struct PerspectiveRequest {
     pub content: String,
 }
 
+impl FromBody for PerspectiveText {
+    type Body = PerspectiveRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        PerspectiveText::parse(&b.content).map_err(|e| ValidationErrors(vec![e]))
+    }
+}
+
 /// Both partners' perspectives.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), responses(
     (status = 200, description = "Slots 1 and 2", body = [PerspectiveBody]),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<PerspectiveError>,
 ))]
 #[get("/perspectives")]
-pub(super) async fn list_perspectives(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+async fn list_perspectives(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let all = app.memories.perspectives(&auth.0).await?;
     Ok(HttpResponse::Ok().json(all.iter().map(PerspectiveBody::from).collect::<Vec<_>>()))
 }
@@ -61,10 +86,10 @@ pub(super) async fn list_perspectives(app: App, auth: Auth) -> Result<HttpRespon
 /// One perspective: 1 is partner A's, 2 is partner B's.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("number" = u8, Path, description = "1 or 2")), responses(
     (status = 200, description = "The slot", body = PerspectiveBody),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<PerspectiveError>,
 ))]
 #[get("/perspectives/{number}")]
-pub(super) async fn get_perspective(
+async fn get_perspective(
     app: App,
     auth: Auth,
     number: web::Path<u8>,
@@ -79,20 +104,18 @@ pub(super) async fn get_perspective(
 /// Write the caller's own perspective (partner A: 1, partner B: 2).
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("number" = u8, Path, description = "1 or 2")), request_body = PerspectiveRequest, responses(
     (status = 200, description = "The slot", body = PerspectiveBody),
-    (status = 403, description = "`not_your_perspective`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: content `required` `too_long`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<PerspectiveError>,
 ))]
 #[put("/perspectives/{number}")]
-pub(super) async fn put_perspective(
+async fn put_perspective(
     app: App,
     auth: Auth,
     number: web::Path<u8>,
-    body: web::Json<PerspectiveRequest>,
+    Valid(content): Valid<PerspectiveText>,
 ) -> Result<HttpResponse, ApiError> {
     let view = app
         .memories
-        .write_perspective(&auth.0, number.into_inner(), &body.content)
+        .write_perspective(&auth.0, number.into_inner(), content)
         .await?;
     Ok(HttpResponse::Ok().json(PerspectiveBody::from(&view)))
 }

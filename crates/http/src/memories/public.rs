@@ -8,12 +8,30 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::memory::{MemoryPage, PhotoParams, TimelineParams, if_none_match, photo_response};
+use accueil_app::memories::PublicError;
+use accueil_domain::memories::TimelinePage;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::memory::{
+    MemoryPage, PhotoParams, TimelineParams, TimelineProblems, if_none_match, photo_response,
+};
 use super::perspectives::PerspectiveBody;
 use crate::couples::profile::{CoupleProfileBody, TogetherBody};
-use crate::error::{ApiError, ProblemBody};
+use crate::error::ApiError;
+use crate::json::Query;
+use crate::problems::{Errors, INTERNAL, Spec};
 
 type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(public_site).service(public_photo);
+}
+
+crate::problems!(PublicError {
+    via Store(accueil_app::StoreError);
+    NotFound => Spec::new(404, "not_found", "unknown, revoked or expired link, dissolved couple, or a memory the link does not show: all alike"),
+    Media(_) => INTERNAL,
+});
 
 /// What a share link shows.
 #[derive(Serialize, ToSchema)]
@@ -33,21 +51,16 @@ pub struct PublicSiteBody {
 /// A couple's site through a share link, read-only.
 #[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), TimelineParams), responses(
     (status = 200, description = "The shared site", body = PublicSiteBody),
-    (status = 404, description = "`not_found`: unknown, revoked or expired link", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 400, description = "`invalid_cursor`, `invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: q `too_long`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<(PublicError, TimelineProblems)>,
 ))]
 #[get("/public/{token}")]
-pub(super) async fn public_site(
+async fn public_site(
     app: App,
     token: web::Path<String>,
-    params: web::Query<TimelineParams>,
+    Query(page): Query<TimelinePage>,
 ) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
-    let site = app
-        .memories
-        .public_site(&token, params.into_inner().into())
-        .await?;
+    let site = app.memories.public_site(&token, page).await?;
     let base = format!("/api/v1/public/{token}/memories");
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
@@ -73,17 +86,16 @@ pub(super) async fn public_site(
 #[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), ("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    (status = 400, description = "`invalid_query`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_found`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<PublicError>,
 ))]
 #[get("/public/{token}/memories/{id}/photo")]
-pub(super) async fn public_photo(
+async fn public_photo(
     app: App,
     path: web::Path<(String, Uuid)>,
     params: web::Query<PhotoParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let size = params.size()?;
+    let size = params.size();
     let (token, id) = path.into_inner();
     let file = app
         .memories

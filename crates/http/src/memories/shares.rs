@@ -1,18 +1,34 @@
 //! Share-link routes: `/api/v1/couple/shares*`.
 
-use accueil_app::memories::ShareInput;
-use accueil_domain::memories::{Share, ShareScope, ShareState};
+use accueil_app::memories::ShareError;
+use accueil_domain::memories::{NewShare, Share, ShareScope, ShareState};
+use accueil_domain::validation::ValidationErrors;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ProblemBody};
+use crate::error::ApiError;
+use crate::json::{FromBody, Now, Valid};
+use crate::problems::{Errors, NOT_FOUND, Spec};
 
 type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_share)
+        .service(list_shares)
+        .service(revoke_share);
+}
+
+crate::problems!(ShareError {
+    via Denied(accueil_app::couples::CoupleDenied), Invalid(ValidationErrors), Store(accueil_app::StoreError);
+    NotFound => NOT_FOUND,
+    TooMany { .. } => Spec::new(409, "too_many_shares", "the couple has as many active share links as allowed (`ACCUEIL_MAX_ACTIVE_SHARES`)"),
+});
 
 /// A share link (its token is shown only when it is created).
 #[derive(Serialize, ToSchema)]
@@ -34,7 +50,7 @@ pub struct ShareBody {
 }
 
 impl ShareBody {
-    fn new(s: &Share, state: ShareState) -> Self {
+    pub(crate) fn of(s: &Share, state: ShareState) -> Self {
         Self {
             id: s.id.0,
             state: state.as_str(),
@@ -72,32 +88,27 @@ pub struct ShareRequest {
     pub memory_ids: Option<Vec<Uuid>>,
 }
 
+impl FromBody for NewShare {
+    type Body = ShareRequest;
+
+    fn from_body(b: Self::Body, now: Now) -> Result<Self, ValidationErrors> {
+        NewShare::parse(b.expires_at, b.memory_ids, now)
+    }
+}
+
 /// Make a share link: a read-only public view of the couple's profile, counter,
 /// perspectives and the chosen memories.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), request_body = ShareRequest, responses(
     (status = 201, description = "Created; the token is shown only now", body = CreatedShareBody),
-    (status = 400, description = "`invalid_json`, `unknown_field`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 409, description = "`too_many_shares`", body = ProblemBody, content_type = "application/problem+json"),
-    (status = 422, description = "`validation_failed`: expires_at `in_past`; memory_ids `required` `too_long` `not_found`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ShareError>,
 ))]
 #[post("/couple/shares")]
-pub(super) async fn create_share(
+async fn create_share(
     app: App,
     auth: Auth,
-    body: web::Json<ShareRequest>,
+    Valid(new): Valid<NewShare>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
-    let created = app
-        .memories
-        .create_share(
-            &auth.0,
-            ShareInput {
-                expires_at: b.expires_at,
-                memory_ids: b.memory_ids,
-            },
-        )
-        .await?;
+    let created = app.memories.create_share(&auth.0, new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -105,7 +116,7 @@ pub(super) async fn create_share(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CreatedShareBody {
-            share: ShareBody::new(&created.share, ShareState::Active),
+            share: ShareBody::of(&created.share, ShareState::Active),
             url: format!("/api/v1/public/{}", created.token),
             token: created.token,
         }))
@@ -114,15 +125,15 @@ pub(super) async fn create_share(
 /// The couple's share links, oldest first, in every state.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), responses(
     (status = 200, description = "The shares", body = [ShareBody]),
-    (status = 404, description = "`not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ShareError>,
 ))]
 #[get("/couple/shares")]
-pub(super) async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let shares = app.memories.shares(&auth.0).await?;
     Ok(HttpResponse::Ok().json(
         shares
             .iter()
-            .map(|(s, state)| ShareBody::new(s, *state))
+            .map(|(s, state)| ShareBody::of(s, *state))
             .collect::<Vec<_>>(),
     ))
 }
@@ -130,14 +141,10 @@ pub(super) async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, Ap
 /// Revoke a share link at once (revoking it again changes nothing).
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Revoked"),
-    (status = 404, description = "`not_found`, `not_in_couple`", body = ProblemBody, content_type = "application/problem+json"),
+    Errors<ShareError>,
 ))]
 #[delete("/couple/shares/{id}")]
-pub(super) async fn revoke_share(
-    app: App,
-    auth: Auth,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+async fn revoke_share(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     app.memories.revoke_share(&auth.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

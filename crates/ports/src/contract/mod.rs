@@ -76,6 +76,7 @@ macro_rules! contract_suite {
             refresh_compare_and_set_under_concurrency,
             revoke_user_sessions,
             purge_old_sessions,
+            signed_in_reads_session_and_user,
         );
         $crate::contract_suite!(@group $make; identity_email_tokens => identity::email_tokens:
             single_use_and_superseded,
@@ -116,7 +117,7 @@ macro_rules! contract_suite {
         );
         $crate::contract_suite!(@group $make; memories_memory => memories::memory:
             scoped_timeline_and_search,
-            read_modify_write_loses_nothing,
+            couple_writers_lose_nothing,
         );
         $crate::contract_suite!(@group $make; memories_perspectives => memories::perspectives:
             one_per_side,

@@ -28,6 +28,15 @@ pub trait PairingRepo: Send {
     /// `StoreError::Internal` when a row cannot be read back.
     fn active_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError>;
 
+    /// The active couple `user` belongs to, locked until commit in a write unit (read as it is
+    /// in a read unit): every unit that writes a couple's content takes this lock first, so
+    /// one couple's writers run one after the other and no read-modify-write of its content
+    /// (an edit, a get-or-create, an upsert) can lose or collide with a concurrent one.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn active_couple_of_for_update(&mut self, user: UserId) -> Result<Option<Couple>, StoreError>;
+
     /// The most recent couple `user` belonged to, active or dissolved.
     ///
     /// # Errors
@@ -39,6 +48,13 @@ pub trait PairingRepo: Send {
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.
     fn couple(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError>;
+
+    /// A couple by id, locked until commit in a write unit (as
+    /// [`PairingRepo::active_couple_of_for_update`]).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn couple_for_update(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError>;
 
     /// Deletes the couples dissolved before `cutoff`, with their invites, changes and content.
     /// Returns their ids, so that their files can be deleted too.

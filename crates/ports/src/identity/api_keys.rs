@@ -1,6 +1,6 @@
 //! API keys: named, scoped, optionally expiring credentials stored as digests.
 
-use accueil_domain::identity::{ApiKey, ApiKeyId, TokenDigest, UserId};
+use accueil_domain::identity::{ApiKey, ApiKeyId, TokenDigest, User, UserId};
 use chrono::{DateTime, Utc};
 
 use crate::StoreError;
@@ -20,6 +20,13 @@ pub trait ApiKeysRepo: Send {
     /// # Errors
     /// `StoreError::Internal` when a row cannot be read back.
     fn api_keys_of(&mut self, user: UserId) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// The key with this digest, in any state, and its user, in one read: what
+    /// authenticating an `X-API-Key` needs.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn key_and_user(&mut self, digest: &TokenDigest) -> Result<Option<(ApiKey, User)>, StoreError>;
 
     /// The key with this digest, in any state.
     ///

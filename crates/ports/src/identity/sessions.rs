@@ -1,6 +1,6 @@
 //! Sessions (refresh-token families) and their refresh tokens.
 
-use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, UserId};
+use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, User, UserId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -14,6 +14,13 @@ pub trait SessionsRepo: Send {
     /// # Errors
     /// `StoreError::Conflict` when the id exists; `StoreError::Internal` when the user does not.
     fn insert_session(&mut self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session with this id and its user, in one read: what authenticating an access
+    /// token needs.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn signed_in(&mut self, id: SessionId) -> Result<Option<(Session, User)>, StoreError>;
 
     /// The session with this id.
     ///

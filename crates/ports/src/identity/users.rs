@@ -46,6 +46,13 @@ pub trait UsersRepo: Send {
     /// `StoreError::Internal` when the row cannot be read back into a valid user.
     fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
 
+    /// The user with this id, locked until commit in a write unit (read as it is in a read
+    /// unit), so a read-modify-write of the account cannot lose a concurrent one.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` as for [`UsersRepo::user_by_id`].
+    fn user_for_update(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+
     /// The user whose e-mail equals `email` ignoring case.
     ///
     /// # Errors

@@ -23,8 +23,9 @@ pub trait MemoriesRepo: Send {
     /// `StoreError::Internal` on failure.
     fn update_memory(&mut self, memory: &Memory) -> Result<bool, StoreError>;
 
-    /// One of the couple's memories. In a write unit it stays locked until commit, so
-    /// read-modify-write use cases cannot lose a concurrent change.
+    /// One of the couple's memories. (Writers of a couple's content hold the couple's lock,
+    /// [`crate::couples::PairingRepo::active_couple_of_for_update`], so reading it unlocked
+    /// loses nothing.)
     ///
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.

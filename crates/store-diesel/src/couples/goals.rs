@@ -169,7 +169,6 @@ impl GoalsRepo for DieselTx<'_> {
     }
 
     fn goal(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Goal>, StoreError> {
-        self.lock_for_update("goals", &id.to_string())?;
         goals::table
             .find(id.to_string())
             .filter(goals::couple_id.eq(couple.to_string()))
@@ -251,7 +250,6 @@ impl GoalsRepo for DieselTx<'_> {
         goal: Uuid,
         id: Uuid,
     ) -> Result<Option<GoalAction>, StoreError> {
-        self.lock_for_update("goal_actions", &id.to_string())?;
         goal_actions::table
             .find(id.to_string())
             .filter(goal_actions::couple_id.eq(couple.to_string()))

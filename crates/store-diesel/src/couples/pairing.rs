@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::schema::{couple_invites, couples};
-use crate::tx::{DieselTx, naive, store_error, utc, uuid};
+use crate::tx::{DieselTx, first_for_update, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = couples, treat_none_as_null = true)]
@@ -99,37 +99,25 @@ impl TryFrom<InviteRow> for Invite {
     }
 }
 
-impl DieselTx<'_> {
-    fn couples_where_partner(
-        &mut self,
-        user: UserId,
-        active_only: bool,
-    ) -> Result<Option<Couple>, StoreError> {
-        let u = user.to_string();
-        let mut q = couples::table
+/// The couples `$user` is a partner of, latest first; with `active`, only undissolved ones.
+macro_rules! couples_of {
+    ($user:expr) => {
+        couples::table
             .filter(
                 couples::partner_a
-                    .eq(u.clone())
-                    .or(couples::partner_b.eq(u)),
+                    .eq($user.to_string())
+                    .or(couples::partner_b.eq($user.to_string())),
             )
             .order((couples::created_at.desc(), couples::id.desc()))
             .select(CoupleRow::as_select())
-            .into_boxed();
-        if active_only {
-            q = q.filter(couples::dissolved_at.is_null());
-        }
-        let found = q
-            .first(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(Couple::try_from)
-            .transpose()?;
-        match found {
-            // In a write unit, lock the couple and read it again: the caller will change it.
-            Some(c) if !self.read_only => self.couple(c.id),
-            other => Ok(other),
-        }
-    }
+    };
+    ($user:expr, active) => {
+        couples_of!($user).filter(couples::dissolved_at.is_null())
+    };
+}
+
+fn one_couple(row: Option<CoupleRow>) -> Result<Option<Couple>, StoreError> {
+    row.map(Couple::try_from).transpose()
 }
 
 impl PairingRepo for DieselTx<'_> {
@@ -157,15 +145,28 @@ impl PairingRepo for DieselTx<'_> {
     }
 
     fn active_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
-        self.couples_where_partner(user, true)
+        one_couple(
+            couples_of!(user, active)
+                .first(self.conn)
+                .optional()
+                .map_err(store_error)?,
+        )
+    }
+
+    fn active_couple_of_for_update(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
+        one_couple(first_for_update!(self, couples_of!(user, active)).map_err(store_error)?)
     }
 
     fn latest_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
-        self.couples_where_partner(user, false)
+        one_couple(
+            couples_of!(user)
+                .first(self.conn)
+                .optional()
+                .map_err(store_error)?,
+        )
     }
 
     fn couple(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError> {
-        self.lock_for_update("couples", &id.to_string())?;
         couples::table
             .find(id.to_string())
             .select(CoupleRow::as_select())
@@ -174,6 +175,18 @@ impl PairingRepo for DieselTx<'_> {
             .map_err(store_error)?
             .map(Couple::try_from)
             .transpose()
+    }
+
+    fn couple_for_update(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError> {
+        first_for_update!(
+            self,
+            couples::table
+                .find(id.to_string())
+                .select(CoupleRow::as_select())
+        )
+        .map_err(store_error)?
+        .map(Couple::try_from)
+        .transpose()
     }
 
     fn purge_dissolved_before(

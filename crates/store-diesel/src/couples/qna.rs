@@ -130,7 +130,6 @@ impl QnaRepo for DieselTx<'_> {
     }
 
     fn question(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Question>, StoreError> {
-        self.lock_for_update("qna_questions", &id.to_string())?;
         qna_questions::table
             .find(id.to_string())
             .filter(qna_questions::couple_id.eq(couple.to_string()))

@@ -1,12 +1,15 @@
 //! API keys in SQL.
 
-use accueil_domain::identity::{ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, TokenDigest, UserId};
+use accueil_domain::identity::{
+    ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, TokenDigest, User, UserId,
+};
 use accueil_ports::StoreError;
 use accueil_ports::identity::ApiKeysRepo;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::api_keys;
+use super::users::UserRow;
+use crate::schema::{api_keys, users};
 use crate::tx::{DieselTx, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -94,6 +97,18 @@ impl ApiKeysRepo for DieselTx<'_> {
             .into_iter()
             .map(ApiKey::try_from)
             .collect()
+    }
+
+    fn key_and_user(&mut self, digest: &TokenDigest) -> Result<Option<(ApiKey, User)>, StoreError> {
+        api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::digest.eq(&digest.0))
+            .select((ApiKeyRow::as_select(), UserRow::as_select()))
+            .first::<(ApiKeyRow, UserRow)>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(|(k, u)| Ok((ApiKey::try_from(k)?, User::try_from(u)?)))
+            .transpose()
     }
 
     fn api_key_by_digest(&mut self, digest: &TokenDigest) -> Result<Option<ApiKey>, StoreError> {

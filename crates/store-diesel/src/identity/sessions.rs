@@ -1,13 +1,14 @@
 //! Sessions (refresh-token families) and their refresh tokens in SQL.
 
-use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, UserId};
+use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, User, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::identity::SessionsRepo;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{refresh_tokens, sessions};
+use super::users::UserRow;
+use crate::schema::{refresh_tokens, sessions, users};
 use crate::tx::{DieselTx, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -74,6 +75,18 @@ impl SessionsRepo for DieselTx<'_> {
             .execute(self.conn)
             .map_err(store_error)?;
         Ok(())
+    }
+
+    fn signed_in(&mut self, id: SessionId) -> Result<Option<(Session, User)>, StoreError> {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(id.to_string()))
+            .select((SessionRow::as_select(), UserRow::as_select()))
+            .first::<(SessionRow, UserRow)>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(|(s, u)| Ok((Session::try_from(s)?, User::try_from(u)?)))
+            .transpose()
     }
 
     fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {

@@ -12,11 +12,11 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::schema::users;
-use crate::tx::{DieselTx, constraint, naive, store_error, utc, uuid};
+use crate::tx::{DieselTx, constraint, first_for_update, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, treat_none_as_null = true)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     email: String,
     email_canonical: String,
@@ -134,13 +134,23 @@ impl UsersRepo for DieselTx<'_> {
     }
 
     fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.lock_for_update("users", &id.to_string())?;
         let row = users::table
             .find(id.to_string())
             .select(UserRow::as_select())
             .first(self.conn)
             .optional()
             .map_err(store_error)?;
+        one_user(row)
+    }
+
+    fn user_for_update(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        let row = first_for_update!(
+            self,
+            users::table
+                .find(id.to_string())
+                .select(UserRow::as_select())
+        )
+        .map_err(store_error)?;
         one_user(row)
     }
 

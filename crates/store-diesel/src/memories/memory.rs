@@ -195,7 +195,6 @@ impl MemoriesRepo for DieselTx<'_> {
         // A memory read to be changed is locked until commit: two concurrent changes (a photo
         // replaced while the title is edited, a delete racing a replace) run one after the
         // other instead of the second undoing the first.
-        self.lock_for_update("memories", &id.0.to_string())?;
         memories::table
             .filter(memories::id.eq(id.0.to_string()))
             .filter(memories::couple_id.eq(couple.to_string()))

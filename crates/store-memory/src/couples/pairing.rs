@@ -41,6 +41,11 @@ impl PairingRepo for MemTx<'_> {
             .cloned())
     }
 
+    // One mutex serializes every unit of work: reading is locking.
+    fn active_couple_of_for_update(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
+        self.active_couple_of(user)
+    }
+
     fn latest_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
         Ok(self
             .state
@@ -54,6 +59,10 @@ impl PairingRepo for MemTx<'_> {
 
     fn couple(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError> {
         Ok(self.state.couples.get(&id).map(|(c, _)| c.clone()))
+    }
+
+    fn couple_for_update(&mut self, id: CoupleId) -> Result<Option<Couple>, StoreError> {
+        self.couple(id)
     }
 
     fn purge_dissolved_before(

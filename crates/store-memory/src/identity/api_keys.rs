@@ -1,6 +1,6 @@
 //! API keys in memory.
 
-use accueil_domain::identity::{ApiKey, ApiKeyId, TokenDigest, UserId};
+use accueil_domain::identity::{ApiKey, ApiKeyId, TokenDigest, User, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::identity::ApiKeysRepo;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,13 @@ impl ApiKeysRepo for MemTx<'_> {
             .collect();
         keys.sort_by_key(|k| (k.created_at, k.id));
         Ok(keys)
+    }
+
+    fn key_and_user(&mut self, digest: &TokenDigest) -> Result<Option<(ApiKey, User)>, StoreError> {
+        let Some(key) = self.api_key_by_digest(digest)? else {
+            return Ok(None);
+        };
+        Ok(self.state.users.get(&key.user_id).map(|u| (key, u.clone())))
     }
 
     fn api_key_by_digest(&mut self, digest: &TokenDigest) -> Result<Option<ApiKey>, StoreError> {

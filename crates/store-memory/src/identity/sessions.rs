@@ -1,6 +1,6 @@
 //! Sessions and their refresh tokens in memory.
 
-use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, UserId};
+use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, User, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::identity::SessionsRepo;
 use chrono::{DateTime, Utc};
@@ -19,6 +19,15 @@ impl SessionsRepo for MemTx<'_> {
         }
         self.state.sessions.insert(session.id, session.clone());
         Ok(())
+    }
+
+    fn signed_in(&mut self, id: SessionId) -> Result<Option<(Session, User)>, StoreError> {
+        Ok(self.state.sessions.get(&id).and_then(|s| {
+            self.state
+                .users
+                .get(&s.user_id)
+                .map(|u| (s.clone(), u.clone()))
+        }))
     }
 
     fn session(&mut self, id: SessionId) -> Result<Option<Session>, StoreError> {

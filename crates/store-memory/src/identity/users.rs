@@ -55,6 +55,10 @@ impl UsersRepo for MemTx<'_> {
         Ok(self.state.users.get(&id).cloned())
     }
 
+    fn user_for_update(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.user_by_id(id)
+    }
+
     fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
         let key = email.canonical();
         Ok(self

@@ -33,6 +33,20 @@ pub async fn membership(store: Shared) {
         .await
         .unwrap();
     assert_eq!(got.as_ref(), Some(&couple), "partner B finds it too");
+    let cid = couple.id;
+    assert_eq!(
+        store
+            .write(move |tx| {
+                Ok::<_, StoreError>((
+                    tx.pairing().active_couple_of_for_update(bid)?,
+                    tx.pairing().couple_for_update(cid)?,
+                ))
+            })
+            .await
+            .unwrap(),
+        (Some(couple.clone()), Some(couple.clone())),
+        "the locking reads read the same couple"
+    );
     couple.profile = accueil_domain::couples::CoupleProfile {
         start_date: chrono::NaiveDate::from_ymd_opt(2023, 11, 10),
         home_message: Some(accueil_domain::couples::HomeMessage::parse("Toi et moi").unwrap()),

@@ -60,6 +60,23 @@ pub async fn lifecycle(store: Shared) {
             .unwrap(),
         Some(k3.clone())
     );
+    assert_eq!(
+        store
+            .read(|tx| tx
+                .api_keys()
+                .key_and_user(&TokenDigest("key-digest-3".into())))
+            .await
+            .unwrap(),
+        Some((k3.clone(), bob.clone())),
+        "a key with its user, in one read"
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.api_keys().key_and_user(&TokenDigest("nope".into())))
+            .await
+            .unwrap(),
+        None
+    );
     let (id1, at) = (k1.id, t0() + Duration::hours(1));
     assert_eq!(
         store

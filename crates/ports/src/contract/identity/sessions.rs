@@ -234,3 +234,24 @@ pub async fn purge_old_sessions(store: Shared) {
     );
     assert!(gone.is_none() && expired_gone.is_none());
 }
+
+pub async fn signed_in_reads_session_and_user(store: Shared) {
+    let (user, session) = user_with_session(&store, "a@example.org").await;
+    user_with_session(&store, "b@example.org").await;
+    let sid = session.id;
+    assert_eq!(
+        store
+            .read(move |tx| tx.sessions().signed_in(sid))
+            .await
+            .unwrap(),
+        Some((session, user)),
+        "the session with its own user"
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.sessions().signed_in(SessionId(Uuid::now_v7())))
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -157,7 +157,7 @@ pub async fn read_modify_write_loses_nothing(store: Shared) {
         tasks.push(tokio::spawn(async move {
             store
                 .write(move |tx| -> Result<(), UserWriteError> {
-                    let mut u = tx.users().user_by_id(uid)?.unwrap();
+                    let mut u = tx.users().user_for_update(uid)?.unwrap();
                     let n: u32 = u.display_name.as_ref().unwrap().as_str().parse().unwrap();
                     u.display_name = Some(DisplayName::parse(&(n + 1).to_string()).unwrap());
                     tx.users().update_user(&u)

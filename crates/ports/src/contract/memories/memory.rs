@@ -201,11 +201,13 @@ pub async fn scoped_timeline_and_search(store: Shared) {
     );
 }
 
-pub async fn read_modify_write_loses_nothing(store: Shared) {
+/// The couple's lock (taken by every unit that writes its content) makes concurrent
+/// read-modify-writes of one memory run one after the other.
+pub async fn couple_writers_lose_nothing(store: Shared) {
     use accueil_domain::memories::MemoryTitle;
     let (couple, a, _) = new_couple("a@example.org").insert(&store).await;
     let m = new_memory(couple.id, a.id).title("0").nth(1).build();
-    let (cid, mid) = (couple.id, m.id);
+    let (cid, mid, aid) = (couple.id, m.id, a.id);
     store
         .write(move |tx| tx.memories().insert_memory(&m))
         .await
@@ -216,6 +218,9 @@ pub async fn read_modify_write_loses_nothing(store: Shared) {
         tasks.push(tokio::spawn(async move {
             store
                 .write(move |tx| -> Result<bool, StoreError> {
+                    // What every couple-scoped write unit does first.
+                    let locked = tx.pairing().active_couple_of_for_update(aid)?.unwrap();
+                    assert_eq!(locked.id, cid);
                     let mut m = tx.memories().memory(cid, mid)?.unwrap();
                     let n: u32 = m.title.as_str().parse().unwrap();
                     m.title = MemoryTitle::parse(&(n + 1).to_string()).unwrap();

@@ -1,5 +1,5 @@
-//! Test harness for the identity use cases: the in-memory store, simple fakes for the crypto
-//! ports, and a clock the test moves by hand.
+//! Test harness for every module's use cases: the whole application over the in-memory store,
+//! simple fakes for the crypto, media and provider ports, and a clock the test moves by hand.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,8 +21,8 @@ use uuid::Uuid;
 use accueil_domain::notify::{MailTemplate, OutboundMail, OutboxEntry};
 use accueil_ports::notify::{Mailer, SendError};
 
-use super::{IdentityService, IdentitySettings, LoginInput, Principal, RegisterInput, TokenPair};
 use crate::Ports;
+use crate::identity::{Caller, IdentityService, IdentitySettings, TokenPair};
 
 /// A clock that moves only when told.
 pub struct ManualClock(Mutex<DateTime<Utc>>);
@@ -247,9 +247,28 @@ impl Mailer for KeptMail {
     }
 }
 
-/// The identity service over memory and fakes, with handles to steer and inspect them.
+/// A signed-in user: what a request would present ([`Caller`], which use cases take; `&user`
+/// coerces to it) and the account as it was when signed in.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    /// What the requests of this user present.
+    pub caller: Caller,
+    /// The account.
+    pub user: User,
+}
+
+impl std::ops::Deref for TestUser {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+/// The whole application over memory and fakes, with handles to steer and inspect them.
 pub struct Harness {
     pub app: IdentityService,
+    pub whole: crate::App,
     pub store: MemoryStore,
     pub files: accueil_store_memory::MemoryFileStore,
     pub clock: Arc<ManualClock>,
@@ -281,8 +300,10 @@ impl Harness {
             oauth: accueil_ports::identity::oauth::OAuthProviders::none()
                 .with("idp", Arc::new(FakeIdp::default())),
         };
+        let whole = Self::app_of(ports.clone(), IdentitySettings::default());
         Self {
-            app: IdentityService::new(ports.clone(), IdentitySettings::default()),
+            app: whole.identity.clone(),
+            whole,
             store,
             files,
             clock,
@@ -291,62 +312,57 @@ impl Harness {
         }
     }
 
+    fn app_of(ports: Ports, settings: IdentitySettings) -> crate::App {
+        crate::App::new(
+            ports,
+            settings,
+            crate::couples::CouplesSettings::default(),
+            crate::memories::MemoriesSettings::default(),
+        )
+    }
+
     /// The same service with another hasher (a mockall mock, typically).
     pub fn with_hasher(&self, hasher: Arc<dyn PasswordHasher>) -> IdentityService {
         let mut ports = self.ports.clone();
         ports.hasher = hasher;
-        IdentityService::new(ports, IdentitySettings::default())
+        Self::app_of(ports, IdentitySettings::default()).identity
     }
 
     /// The same store and fakes with other settings.
     pub fn with_settings(&self, settings: IdentitySettings) -> IdentityService {
-        IdentityService::new(self.ports.clone(), settings)
+        Self::app_of(self.ports.clone(), settings).identity
     }
 
     /// The couples service over the same ports.
     pub fn couples(&self) -> crate::couples::CouplesService {
-        crate::couples::CouplesService::new(
-            self.ports.clone(),
-            crate::couples::CouplesSettings::default(),
-        )
+        self.whole.couples.clone()
+    }
+
+    /// The administration service over the same ports.
+    pub fn admin(&self) -> crate::admin::AdminService {
+        self.whole.admin.clone()
     }
 
     /// Registers two users and pairs them; returns partner A and partner B.
-    pub async fn paired(&self, a: &str, b: &str) -> (Principal, Principal) {
+    pub async fn paired(&self, a: &str, b: &str) -> (TestUser, TestUser) {
         self.registered(a, None).await;
         self.registered(b, None).await;
         let (a, b) = (self.principal(a).await, self.principal(b).await);
         let c = self.couples();
         c.create(&a).await.unwrap();
-        let invite = c.invite(&a, None).await.unwrap();
-        c.join(
-            &b,
-            crate::couples::JoinInput {
-                code: invite.code,
-                client_ip: None,
-            },
-        )
-        .await
-        .unwrap();
+        let invite = c.invite(&a, ttl(None)).await.unwrap();
+        c.join(&b, &invite.code, None).await.unwrap();
         (a, b)
     }
 
     /// The whole application over the same ports.
     pub fn whole_app(&self) -> crate::App {
-        crate::App::new(
-            self.ports.clone(),
-            IdentitySettings::default(),
-            crate::couples::CouplesSettings::default(),
-            crate::memories::MemoriesSettings::default(),
-        )
+        self.whole.clone()
     }
 
     /// The memories service over the same ports.
     pub fn memories(&self) -> crate::memories::MemoriesService {
-        crate::memories::MemoriesService::new(
-            self.ports.clone(),
-            crate::memories::MemoriesSettings::default(),
-        )
+        self.whole.memories.clone()
     }
 
     /// The ports, with another mailer.
@@ -365,17 +381,15 @@ impl Harness {
     }
 
     pub async fn registered(&self, email: &str, username: Option<&str>) -> User {
-        self.app
-            .register(RegisterInput {
-                email: email.into(),
-                password: Self::PASSWORD.into(),
-                username: username.map(Into::into),
-                display_name: None,
-                language: None,
-                client_ip: None,
-            })
-            .await
-            .unwrap()
+        let registration = accueil_domain::identity::Registration::parse(
+            email,
+            Self::PASSWORD,
+            username,
+            None,
+            None,
+        )
+        .unwrap();
+        self.app.register(registration, None).await.unwrap()
     }
 
     pub async fn login(&self, login: &str) -> TokenPair {
@@ -383,14 +397,7 @@ impl Harness {
     }
 
     pub async fn login_with(&self, login: &str, password: &str) -> TokenPair {
-        self.app
-            .login(LoginInput {
-                login: login.into(),
-                password: password.into(),
-                client_ip: None,
-            })
-            .await
-            .unwrap()
+        self.app.login(login, password, None).await.unwrap()
     }
 
     pub async fn user(&self, id: UserId) -> Option<User> {
@@ -430,10 +437,17 @@ impl Harness {
             .unwrap_or_else(|| panic!("no {template:?} mail"))
     }
 
-    /// A fresh login's principal.
-    pub async fn principal(&self, login: &str) -> Principal {
+    /// A fresh login, as its requests would present it.
+    pub async fn principal(&self, login: &str) -> TestUser {
         let pair = self.login(login).await;
-        self.app.authenticate(&pair.access_token).await.unwrap()
+        self.signed_in(&pair).await
+    }
+
+    /// The caller of a token pair's access token.
+    pub async fn signed_in(&self, pair: &TokenPair) -> TestUser {
+        let caller = self.app.caller_from_bearer(&pair.access_token).unwrap();
+        let user = self.app.me(&caller).await.unwrap().user;
+        TestUser { caller, user }
     }
 
     pub async fn audit(&self, id: UserId) -> Vec<accueil_domain::admin::AuditAction> {
@@ -445,4 +459,14 @@ impl Harness {
             .map(|e| e.action)
             .collect()
     }
+}
+
+/// An invite lifetime.
+pub fn ttl(minutes: Option<i64>) -> accueil_domain::couples::InviteTtl {
+    accueil_domain::couples::InviteTtl::minutes(minutes).unwrap()
+}
+
+/// An address.
+pub fn email(address: &str) -> accueil_domain::identity::Email {
+    accueil_domain::identity::Email::parse(address).unwrap()
 }

@@ -1,11 +1,12 @@
 //! The change feed ("smart polling"): what changed in the couple after a cursor.
 
 use accueil_domain::couples::Change;
-use accueil_ports::{StoreError, StoreExt};
+use accueil_ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{CouplesService, NotInCouple, my_couple};
-use crate::identity::Principal;
+use super::CouplesService;
+use crate::identity::Caller;
+use crate::scope::CoupleDenied;
 
 /// Most changes per answer; a client with more to fetch calls again with the next cursor.
 const PAGE: u32 = 500;
@@ -34,10 +35,10 @@ pub struct SyncPage {
 
 /// Why syncing failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    /// No couple.
+pub enum FeedError {
+    /// Not authenticated, or in no couple.
     #[error(transparent)]
-    NotInCouple(#[from] NotInCouple),
+    Denied(#[from] CoupleDenied),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -47,18 +48,15 @@ impl CouplesService {
     /// The couple's changes after the request's position.
     ///
     /// # Errors
-    /// See [`SyncError`].
+    /// See [`FeedError`].
     pub async fn changes(
         &self,
-        who: &Principal,
+        caller: &Caller,
         request: SyncRequest,
-    ) -> Result<SyncPage, SyncError> {
-        let me = who.user.id;
-        let now = self.now();
+    ) -> Result<SyncPage, FeedError> {
         self.ports
-            .store
-            .read(move |tx| -> Result<SyncPage, SyncError> {
-                let couple = my_couple(tx, me)??;
+            .read_in_couple(caller, move |cx| -> Result<SyncPage, FeedError> {
+                let (couple, now, tx) = (&cx.couple, cx.now, &mut *cx.tx);
                 let (mut changes, start) = match request {
                     SyncRequest::After(seq) => {
                         (tx.feed().changes_after(couple.id, seq, PAGE + 1)?, seq)

@@ -1,4 +1,5 @@
-//! Administrator creation and promotion, for the `accueil create-admin` command.
+//! Operators' actions on accounts: creating or promoting an administrator (`accueil
+//! create-admin`), disabling and enabling an account (`accueil disable-user`, `enable-user`).
 
 use accueil_domain::admin::AuditAction;
 use accueil_domain::identity::{
@@ -9,26 +10,7 @@ use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::IdentityService;
-
-/// What the operator gives.
-#[derive(Clone)]
-pub struct CreateAdminInput {
-    /// The account's e-mail address.
-    pub email: String,
-    /// A password: required to create an account; for an existing one, replaces its password.
-    pub password: Option<String>,
-}
-
-impl std::fmt::Debug for CreateAdminInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the secrets, even in a debug log line.
-        f.debug_struct("CreateAdminInput")
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
+use super::{AdminService, audit_event};
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,23 +53,23 @@ impl From<UserWriteError> for CreateAdminError {
     }
 }
 
-impl IdentityService {
+impl AdminService {
     /// Creates an administrator, or promotes the account that has this e-mail address.
     ///
     /// # Errors
     /// See [`CreateAdminError`].
     pub async fn create_or_promote_admin(
         &self,
-        input: CreateAdminInput,
+        email: Email,
+        password: Option<&str>,
     ) -> Result<AdminOutcome, CreateAdminError> {
-        let email = Email::parse(&input.email).map_err(|e| ValidationErrors(vec![e]))?;
         let key = email.clone();
         let existing = self
             .ports
             .store
             .read(move |tx| tx.users().user_by_email(&key))
             .await?;
-        let password = match (&input.password, &existing) {
+        let password = match (password, &existing) {
             (None, None) => return Err(CreateAdminError::PasswordRequired),
             (None, Some(_)) => None,
             (Some(p), user) => {
@@ -116,7 +98,14 @@ impl IdentityService {
                 .into_user(UserId(self.ports.ids.new_id()), now);
                 // The operator vouches for the address they typed.
                 user.email_verified = true;
-                let event = self.audit_event(now, AuditAction::AdminCreated, None, user.id, "cli");
+                let event = audit_event(
+                    &self.ports,
+                    now,
+                    AuditAction::AdminCreated,
+                    None,
+                    user.id,
+                    "cli",
+                );
                 let stored = user.clone();
                 self.ports
                     .store
@@ -133,7 +122,8 @@ impl IdentityService {
                 let mut events = Vec::new();
                 if promoted {
                     user.role = Role::Admin;
-                    events.push(self.audit_event(
+                    events.push(audit_event(
+                        &self.ports,
                         now,
                         AuditAction::AdminPromoted,
                         None,
@@ -144,7 +134,8 @@ impl IdentityService {
                 let new_password = password.is_some();
                 if let Some(hash) = password {
                     user.password_hash = Some(hash);
-                    events.push(self.audit_event(
+                    events.push(audit_event(
+                        &self.ports,
                         now,
                         AuditAction::AdminPasswordReset,
                         None,
@@ -161,7 +152,7 @@ impl IdentityService {
                         // read before hashing: a concurrent profile edit must not be undone.
                         let mut stored = tx
                             .users()
-                            .user_by_id(uid)?
+                            .user_for_update(uid)?
                             .ok_or(CreateAdminError::Conflict)?;
                         stored.role = role;
                         if new_password {
@@ -213,14 +204,13 @@ impl From<UserWriteError> for SetActiveError {
     }
 }
 
-impl IdentityService {
+impl AdminService {
     /// Disables (`active = false`) or enables an account, for operators. Disabling ends every
     /// session at once: the account can no longer log in, refresh, or use an access token.
     ///
     /// # Errors
     /// See [`SetActiveError`].
-    pub async fn set_active(&self, email: &str, active: bool) -> Result<User, SetActiveError> {
-        let email = Email::parse(email).map_err(|e| ValidationErrors(vec![e]))?;
+    pub async fn set_active(&self, email: Email, active: bool) -> Result<User, SetActiveError> {
         let now = self.ports.clock.now();
         let this = self.clone();
         self.ports
@@ -232,7 +222,7 @@ impl IdentityService {
                     .ok_or(SetActiveError::NotFound)?;
                 let mut user = tx
                     .users()
-                    .user_by_id(found.id)?
+                    .user_for_update(found.id)?
                     .ok_or(SetActiveError::NotFound)?;
                 if user.is_deleted() {
                     return Err(SetActiveError::NotFound);
@@ -246,8 +236,14 @@ impl IdentityService {
                     } else {
                         AuditAction::UserDisabled
                     };
-                    tx.audit()
-                        .record(&this.audit_event(now, action, None, user.id, "cli"))?;
+                    tx.audit().record(&audit_event(
+                        &this.ports,
+                        now,
+                        action,
+                        None,
+                        user.id,
+                        "cli",
+                    ))?;
                 }
                 if !active {
                     tx.sessions()
@@ -263,32 +259,34 @@ impl IdentityService {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::identity::testing::Harness;
-
-    fn input(email: &str, password: Option<&str>) -> CreateAdminInput {
-        CreateAdminInput {
-            email: email.into(),
-            password: password.map(Into::into),
-        }
-    }
+    use crate::testing::{Harness, email};
 
     #[tokio::test]
     async fn disabling_ends_every_session_and_enabling_restores_login() {
         let h = Harness::new();
         let user = h.registered("ann@example.org", None).await;
         let pair = h.login("ann@example.org").await;
-        let off = h.app.set_active("ANN@example.org", false).await.unwrap();
+        let off = h
+            .admin()
+            .set_active(email("ANN@example.org"), false)
+            .await
+            .unwrap();
         assert!(!off.is_active);
         assert!(h.app.authenticate(&pair.access_token).await.is_err());
         assert!(h.app.refresh(&pair.refresh_token).await.is_err());
-        h.app.set_active("ann@example.org", true).await.unwrap();
+        h.admin()
+            .set_active(email("ann@example.org"), true)
+            .await
+            .unwrap();
         h.login("ann@example.org").await;
         let trail = h.audit(user.id).await;
         assert!(
             trail.contains(&AuditAction::UserDisabled) && trail.contains(&AuditAction::UserEnabled)
         );
         assert!(matches!(
-            h.app.set_active("nobody@example.org", false).await,
+            h.admin()
+                .set_active(email("nobody@example.org"), false)
+                .await,
             Err(SetActiveError::NotFound)
         ));
     }
@@ -297,8 +295,8 @@ mod tests {
     async fn creates_a_new_admin() {
         let h = Harness::new();
         let out = h
-            .app
-            .create_or_promote_admin(input("root@example.org", Some("a long admin passphrase")))
+            .admin()
+            .create_or_promote_admin(email("root@example.org"), Some("a long admin passphrase"))
             .await
             .unwrap();
         let AdminOutcome::Created(user) = out else {
@@ -318,15 +316,15 @@ mod tests {
         let h = Harness::new();
         let user = h.registered("ann@example.org", None).await;
         let out = h
-            .app
-            .create_or_promote_admin(input("ANN@example.org", None))
+            .admin()
+            .create_or_promote_admin(email("ANN@example.org"), None)
             .await
             .unwrap();
         assert!(matches!(out, AdminOutcome::Promoted(ref u) if u.id == user.id));
         h.login("ann@example.org").await;
         let again = h
-            .app
-            .create_or_promote_admin(input("ann@example.org", None))
+            .admin()
+            .create_or_promote_admin(email("ann@example.org"), None)
             .await
             .unwrap();
         assert!(matches!(again, AdminOutcome::Unchanged(_)));
@@ -337,8 +335,8 @@ mod tests {
         let h = Harness::new();
         h.registered("ann@example.org", None).await;
         let old = h.login("ann@example.org").await;
-        h.app
-            .create_or_promote_admin(input("ann@example.org", Some("brand new passphrase")))
+        h.admin()
+            .create_or_promote_admin(email("ann@example.org"), Some("brand new passphrase"))
             .await
             .unwrap();
         assert!(h.app.refresh(&old.refresh_token).await.is_err());
@@ -350,14 +348,14 @@ mod tests {
     async fn refuses_without_password_or_with_a_weak_one() {
         let h = Harness::new();
         assert!(matches!(
-            h.app
-                .create_or_promote_admin(input("new@example.org", None))
+            h.admin()
+                .create_or_promote_admin(email("new@example.org"), None)
                 .await,
             Err(CreateAdminError::PasswordRequired)
         ));
         assert!(matches!(
-            h.app
-                .create_or_promote_admin(input("new@example.org", Some("password")))
+            h.admin()
+                .create_or_promote_admin(email("new@example.org"), Some("password"))
                 .await,
             Err(CreateAdminError::Invalid(_))
         ));

@@ -1,0 +1,259 @@
+//! Goals and their actions, with status transitions enforced in the domain.
+
+use accueil_domain::couples::{
+    ActionChanges, ChangeOp, EntityKind, Goal, GoalAction, GoalChanges, GoalStatus, NewAction,
+    NewGoal, TransitionRefused,
+};
+use accueil_ports::StoreError;
+use uuid::Uuid;
+
+use super::{CouplesService, Page, page_size, paged};
+use crate::identity::Caller;
+use crate::scope::{CoupleCx, CoupleDenied};
+
+/// Why a goal or action request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GoalError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// No such goal (or action) in the caller's couple.
+    #[error("no such goal or action")]
+    NotFound,
+    /// A status change the rules forbid.
+    #[error(transparent)]
+    Transition(#[from] TransitionRefused),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A goal with its actions.
+#[derive(Debug, Clone)]
+pub struct GoalView {
+    /// The goal.
+    pub goal: Goal,
+    /// Its actions, oldest first.
+    pub actions: Vec<GoalAction>,
+}
+
+/// A goal of the couple with its actions.
+fn view(cx: &mut CoupleCx<'_>, goal: Goal) -> Result<GoalView, StoreError> {
+    let actions = cx.tx.goals().actions(cx.couple.id, goal.id)?;
+    Ok(GoalView { goal, actions })
+}
+
+/// A goal of the couple.
+fn goal_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Goal, GoalError> {
+    cx.tx
+        .goals()
+        .goal(cx.couple.id, id)?
+        .ok_or(GoalError::NotFound)
+}
+
+impl CouplesService {
+    /// Creates a goal.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn create_goal(&self, caller: &Caller, new: NewGoal) -> Result<GoalView, GoalError> {
+        let id = self.ports.ids.new_id();
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<GoalView, GoalError> {
+                let goal = Goal {
+                    id,
+                    couple_id: cx.couple.id,
+                    author: cx.me.user.id,
+                    title: new.title,
+                    description: new.description,
+                    target_date: new.target_date,
+                    status: new.status,
+                    completed_at: (new.status == GoalStatus::Done).then_some(cx.now),
+                    created_at: cx.now,
+                    updated_at: cx.now,
+                };
+                cx.tx.goals().insert_goal(&goal)?;
+                cx.changed(EntityKind::Goal, goal.id, ChangeOp::Upsert)?;
+                Ok(GoalView {
+                    goal,
+                    actions: Vec::new(),
+                })
+            })
+            .await
+    }
+
+    /// The couple's goals with their actions, newest first.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn goals(
+        &self,
+        caller: &Caller,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Page<GoalView>, GoalError> {
+        let limit = page_size(limit);
+        self.ports
+            .read_in_couple(caller, move |cx| -> Result<Page<GoalView>, GoalError> {
+                let (goals, next) = paged(
+                    cx.tx.goals().goals(cx.couple.id, after, limit + 1)?,
+                    limit,
+                    |g| g.id,
+                );
+                let items = goals
+                    .into_iter()
+                    .map(|g| view(cx, g))
+                    .collect::<Result<_, _>>()?;
+                Ok(Page { items, next })
+            })
+            .await
+    }
+
+    /// One goal with its actions.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn goal(&self, caller: &Caller, id: Uuid) -> Result<GoalView, GoalError> {
+        self.ports
+            .read_in_couple(caller, move |cx| -> Result<GoalView, GoalError> {
+                let goal = goal_of(cx, id)?;
+                Ok(view(cx, goal)?)
+            })
+            .await
+    }
+
+    /// Changes a goal; status changes follow the transition rules.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn edit_goal(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        changes: GoalChanges,
+    ) -> Result<GoalView, GoalError> {
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<GoalView, GoalError> {
+                let mut goal = goal_of(cx, id)?;
+                changes.apply_to(&mut goal, cx.now)?;
+                cx.tx.goals().update_goal(&goal)?;
+                cx.changed(EntityKind::Goal, goal.id, ChangeOp::Upsert)?;
+                Ok(view(cx, goal)?)
+            })
+            .await
+    }
+
+    /// Deletes a goal and its actions.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn delete_goal(&self, caller: &Caller, id: Uuid) -> Result<(), GoalError> {
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<(), GoalError> {
+                let actions = cx
+                    .tx
+                    .goals()
+                    .delete_goal(cx.couple.id, id)?
+                    .ok_or(GoalError::NotFound)?;
+                for a in actions {
+                    cx.changed(EntityKind::GoalAction, a, ChangeOp::Delete)?;
+                }
+                cx.changed(EntityKind::Goal, id, ChangeOp::Delete)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Adds an action to a goal.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn add_action(
+        &self,
+        caller: &Caller,
+        goal: Uuid,
+        new: NewAction,
+    ) -> Result<GoalAction, GoalError> {
+        let id = self.ports.ids.new_id();
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<GoalAction, GoalError> {
+                goal_of(cx, goal)?;
+                let action = GoalAction {
+                    id,
+                    goal_id: goal,
+                    couple_id: cx.couple.id,
+                    title: new.title,
+                    owner: new.owner,
+                    due_date: new.due_date,
+                    done: false,
+                    completed_at: None,
+                    created_at: cx.now,
+                    updated_at: cx.now,
+                };
+                cx.tx.goals().insert_action(&action)?;
+                cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                Ok(action)
+            })
+            .await
+    }
+
+    /// A goal's actions.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn actions(&self, caller: &Caller, goal: Uuid) -> Result<Vec<GoalAction>, GoalError> {
+        self.ports
+            .read_in_couple(caller, move |cx| -> Result<Vec<GoalAction>, GoalError> {
+                goal_of(cx, goal)?;
+                Ok(cx.tx.goals().actions(cx.couple.id, goal)?)
+            })
+            .await
+    }
+
+    /// Changes an action (marking it done sets `completed_at`).
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn edit_action(
+        &self,
+        caller: &Caller,
+        goal: Uuid,
+        id: Uuid,
+        changes: ActionChanges,
+    ) -> Result<GoalAction, GoalError> {
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<GoalAction, GoalError> {
+                let mut action = cx
+                    .tx
+                    .goals()
+                    .action(cx.couple.id, goal, id)?
+                    .ok_or(GoalError::NotFound)?;
+                changes.apply_to(&mut action, cx.now);
+                cx.tx.goals().update_action(&action)?;
+                cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                Ok(action)
+            })
+            .await
+    }
+
+    /// Deletes an action.
+    ///
+    /// # Errors
+    /// See [`GoalError`].
+    pub async fn delete_action(
+        &self,
+        caller: &Caller,
+        goal: Uuid,
+        id: Uuid,
+    ) -> Result<(), GoalError> {
+        self.ports
+            .write_in_couple(caller, move |cx| -> Result<(), GoalError> {
+                if !cx.tx.goals().delete_action(cx.couple.id, goal, id)? {
+                    return Err(GoalError::NotFound);
+                }
+                cx.changed(EntityKind::GoalAction, id, ChangeOp::Delete)?;
+                Ok(())
+            })
+            .await
+    }
+}

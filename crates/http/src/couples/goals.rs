@@ -1,0 +1,380 @@
+//! Goals and their actions: `/api/v1/goals*`.
+
+use accueil_app::couples::{GoalError, GoalView};
+use accueil_domain::couples::{ActionChanges, GoalAction, GoalChanges, NewAction, NewGoal};
+use accueil_domain::validation::ValidationErrors;
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{PageParams, Paging};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::json::{FromBody, Now, Query, Valid, patch_of};
+use crate::problems::{Errors, InvalidCursor, NOT_FOUND, Spec};
+
+type App = web::Data<accueil_app::App>;
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_goals)
+        .service(create_goal)
+        .service(get_goal)
+        .service(edit_goal)
+        .service(delete_goal)
+        .service(list_actions)
+        .service(add_action)
+        .service(edit_action)
+        .service(delete_action);
+}
+
+crate::problems!(GoalError {
+    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
+    NotFound => NOT_FOUND,
+    Transition(_) => Spec::new(409, "invalid_transition", "a goal status change the rules forbid (allowed: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE)"),
+});
+
+/// A new goal.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalRequest {
+    /// 1 to 200 characters.
+    #[schema(example = "Learn Portuguese")]
+    pub title: String,
+    /// Up to 5,000 characters.
+    pub description: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub target_date: Option<NaiveDate>,
+    /// `ACTIVE` (default), `PAUSED` or `DONE`.
+    pub status: Option<String>,
+}
+
+/// Goal changes: absent fields are kept; `null` clears `description` and `target_date`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalPatchRequest {
+    /// Title.
+    pub title: Option<String>,
+    /// Description, or `null`.
+    #[serde(default, deserialize_with = "crate::json::nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub description: Option<Option<String>>,
+    /// Target date, or `null`.
+    #[serde(default, deserialize_with = "crate::json::nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub target_date: Option<Option<NaiveDate>>,
+    /// New status: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
+    pub status: Option<String>,
+}
+
+/// An action.
+#[derive(Serialize, ToSchema)]
+pub struct ActionBody {
+    /// Id.
+    pub id: Uuid,
+    /// The goal.
+    pub goal_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// `A`, `B` or `BOTH`.
+    pub owner: &'static str,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Done?
+    pub done: bool,
+    /// When it was done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&GoalAction> for ActionBody {
+    fn from(a: &GoalAction) -> Self {
+        Self {
+            id: a.id,
+            goal_id: a.goal_id,
+            title: a.title.as_str().to_owned(),
+            owner: a.owner.as_str(),
+            due_date: a.due_date,
+            done: a.done,
+            completed_at: a.completed_at,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// A goal with its actions.
+#[derive(Serialize, ToSchema)]
+pub struct GoalBody {
+    /// Id.
+    pub id: Uuid,
+    /// Who created it.
+    pub author_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Target date.
+    pub target_date: Option<NaiveDate>,
+    /// `ACTIVE`, `DONE` or `PAUSED`.
+    pub status: &'static str,
+    /// When it was marked done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Its actions, oldest first.
+    pub actions: Vec<ActionBody>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&GoalView> for GoalBody {
+    fn from(v: &GoalView) -> Self {
+        let g = &v.goal;
+        Self {
+            id: g.id,
+            author_id: g.author.0,
+            title: g.title.as_str().to_owned(),
+            description: g.description.as_ref().map(|d| d.as_str().to_owned()),
+            target_date: g.target_date,
+            status: g.status.as_str(),
+            completed_at: g.completed_at,
+            actions: v.actions.iter().map(ActionBody::from).collect(),
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+/// A page of goals.
+#[derive(Serialize, ToSchema)]
+pub struct GoalPage {
+    /// Newest first.
+    pub items: Vec<GoalBody>,
+    /// The next page's cursor.
+    pub next_cursor: Option<String>,
+}
+
+/// A new action.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// 1 to 200 characters.
+    pub title: String,
+    /// `A`, `B` or `BOTH` (default).
+    pub owner: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Action changes: absent fields are kept; `null` clears `due_date`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPatchRequest {
+    /// Title.
+    pub title: Option<String>,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Due date, or `null`.
+    #[serde(default, deserialize_with = "crate::json::nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub due_date: Option<Option<NaiveDate>>,
+    /// Done (sets or clears `completed_at`).
+    pub done: Option<bool>,
+}
+
+impl FromBody for NewGoal {
+    type Body = GoalRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        NewGoal::parse(
+            &b.title,
+            b.description.as_deref(),
+            b.target_date,
+            b.status.as_deref(),
+        )
+    }
+}
+
+impl FromBody for GoalChanges {
+    type Body = GoalPatchRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        GoalChanges::parse(
+            b.title.as_deref(),
+            patch_of(b.description),
+            patch_of(b.target_date),
+            b.status.as_deref(),
+        )
+    }
+}
+
+impl FromBody for NewAction {
+    type Body = ActionRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        NewAction::parse(&b.title, b.owner.as_deref(), b.due_date)
+    }
+}
+
+impl FromBody for ActionChanges {
+    type Body = ActionPatchRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        ActionChanges::parse(
+            b.title.as_deref(),
+            b.owner.as_deref(),
+            patch_of(b.due_date),
+            b.done,
+        )
+    }
+}
+
+/// The couple's goals with their actions, newest first.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(PageParams), responses(
+    (status = 200, description = "A page", body = GoalPage),
+    Errors<(GoalError, InvalidCursor)>,
+))]
+#[get("/goals")]
+async fn list_goals(
+    app: App,
+    auth: Auth,
+    Query(page): Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
+    let page = app.couples.goals(&auth.0, page.after, page.limit).await?;
+    Ok(HttpResponse::Ok().json(GoalPage {
+        items: page.items.iter().map(GoalBody::from).collect(),
+        next_cursor: page.next.map(|id| id.simple().to_string()),
+    }))
+}
+
+/// Create a goal.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), request_body = GoalRequest, responses(
+    (status = 201, description = "Created", body = GoalBody),
+    Errors<GoalError>,
+))]
+#[post("/goals")]
+async fn create_goal(
+    app: App,
+    auth: Auth,
+    Valid(new): Valid<NewGoal>,
+) -> Result<HttpResponse, ApiError> {
+    let view = app.couples.create_goal(&auth.0, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/goals/{}", view.goal.id)))
+        .json(GoalBody::from(&view)))
+}
+
+/// One goal with its actions.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
+    (status = 200, description = "The goal", body = GoalBody),
+    Errors<GoalError>,
+))]
+#[get("/goals/{id}")]
+async fn get_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(GoalBody::from(
+        &app.couples.goal(&auth.0, id.into_inner()).await?,
+    )))
+}
+
+/// Change a goal. Status changes follow the rules: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), request_body = GoalPatchRequest, responses(
+    (status = 200, description = "The goal", body = GoalBody),
+    Errors<GoalError>,
+))]
+#[patch("/goals/{id}")]
+async fn edit_goal(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Valid(changes): Valid<GoalChanges>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(GoalBody::from(
+        &app.couples
+            .edit_goal(&auth.0, id.into_inner(), changes)
+            .await?,
+    )))
+}
+
+/// Delete a goal and its actions.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
+    (status = 204, description = "Deleted"),
+    Errors<GoalError>,
+))]
+#[delete("/goals/{id}")]
+async fn delete_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    app.couples.delete_goal(&auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A goal's actions, oldest first.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
+    (status = 200, description = "The actions", body = [ActionBody]),
+    Errors<GoalError>,
+))]
+#[get("/goals/{id}/actions")]
+async fn list_actions(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let actions = app.couples.actions(&auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(actions.iter().map(ActionBody::from).collect::<Vec<_>>()))
+}
+
+/// Add an action to a goal.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), request_body = ActionRequest, responses(
+    (status = 201, description = "Created", body = ActionBody),
+    Errors<GoalError>,
+))]
+#[post("/goals/{id}/actions")]
+async fn add_action(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Valid(new): Valid<NewAction>,
+) -> Result<HttpResponse, ApiError> {
+    let goal = id.into_inner();
+    let action = app.couples.add_action(&auth.0, goal, new).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/goals/{goal}/actions/{}", action.id),
+        ))
+        .json(ActionBody::from(&action)))
+}
+
+/// Change an action (`done: true` marks it completed).
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id"), ("action_id" = Uuid, Path, description = "Action id")), request_body = ActionPatchRequest, responses(
+    (status = 200, description = "The action", body = ActionBody),
+    Errors<GoalError>,
+))]
+#[patch("/goals/{id}/actions/{action_id}")]
+async fn edit_action(
+    app: App,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+    Valid(changes): Valid<ActionChanges>,
+) -> Result<HttpResponse, ApiError> {
+    let (goal, id) = path.into_inner();
+    let action = app.couples.edit_action(&auth.0, goal, id, changes).await?;
+    Ok(HttpResponse::Ok().json(ActionBody::from(&action)))
+}
+
+/// Delete an action.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id"), ("action_id" = Uuid, Path, description = "Action id")), responses(
+    (status = 204, description = "Deleted"),
+    Errors<GoalError>,
+))]
+#[delete("/goals/{id}/actions/{action_id}")]
+async fn delete_action(
+    app: App,
+    auth: Auth,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (goal, id) = path.into_inner();
+    app.couples.delete_action(&auth.0, goal, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
