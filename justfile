@@ -19,3 +19,7 @@ deps:
 # Load benchmark against a release build; figures go to docs/performance.md by hand.
 bench:
     bash scripts/bench.sh
+
+# Before/after: two prebuilt binaries measured alternately (see scripts/bench.sh).
+bench-compare old new:
+    OLD={{old}} NEW={{new}} bash scripts/bench.sh
