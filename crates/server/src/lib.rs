@@ -172,9 +172,13 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
     })
     .map_err(|e| StartError::Secret(e.to_string()))?;
     let cost = settings.auth.bcrypt_cost;
-    // One hash at a time per core: more would only make each one slower.
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost, cores))
+    // At most one hash per core (more would only make each slower), and by default one core
+    // left free, so a burst of logins cannot hold every core while reads wait.
+    let (hashers, cores) = (
+        settings.auth.hash_concurrency,
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    );
+    let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost, hashers))
         .await
         .map_err(|e| StartError::Task(e.to_string()))?
         .map_err(|e| StartError::Hasher(e.to_string()))?;

@@ -23,6 +23,10 @@ section! {
         refresh_ttl: Duration = "30d", env "ACCUEIL_REFRESH_TTL", sample "7d";
         /// bcrypt cost (4..31; production refuses less than 10)
         bcrypt_cost: u32 = "12", env "ACCUEIL_BCRYPT_COST", sample "10", check bcrypt_range;
+        /// password hashes computed at once; a hash holds a core for its whole time, so one
+        /// core is left to everything else (a login flood cannot starve reads)
+        hash_concurrency: usize = { hashing_threads() } shown "one per core but one, at least 1",
+            env "ACCUEIL_HASH_CONCURRENCY", sample "3", check at_least_one;
         /// `true`: login needs a verified address (`403 email_not_verified`)
         require_verified_email: bool = "false",
             env "ACCUEIL_REQUIRE_VERIFIED_EMAIL", sample "true";
@@ -32,6 +36,17 @@ section! {
         /// `password_auth_disabled`, and gone from the OpenAPI document); needs a provider
         password_auth: bool = "true", env "ACCUEIL_PASSWORD_AUTH", sample "false";
     }
+}
+
+fn hashing_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_sub(1)
+        .max(1)
+}
+
+fn at_least_one(n: usize) -> Result<usize, String> {
+    Ok(n.max(1))
 }
 
 /// bcrypt itself accepts 4 to 31; the production minimum is checked with the mode.
