@@ -1,5 +1,9 @@
-//! A real `accueil` on 127.0.0.1:0 with its own database, and a client.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! The shared harness: a real `accueil` on 127.0.0.1:0 with its own database (a fresh SQLite
+//! file or PostgreSQL database per server), a client, and the steps most flows start with.
+// Not every flow uses every helper.
+#![allow(dead_code)]
+
+pub mod photos;
 
 use std::path::PathBuf;
 
@@ -280,19 +284,20 @@ pub async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
 
 /// One end-to-end flow `async fn flow(s: &TestServer)` as two tests: on SQLite, and on
 /// PostgreSQL (skipped when no server answers, unless REQUIRE_POSTGRES=1).
-#[macro_export]
 macro_rules! on_both_backends {
     ($flow:ident => $sqlite:ident, $postgres:ident) => {
         #[tokio::test]
         async fn $sqlite() {
-            let s = common::TestServer::start().await;
+            let s = $crate::common::TestServer::start().await;
             $flow(&s).await;
             s.stop().await;
         }
 
         #[tokio::test]
         async fn $postgres() {
-            let Some(s) = common::TestServer::start_with(common::Db::Postgres, &[]).await else {
+            let Some(s) =
+                $crate::common::TestServer::start_with($crate::common::Db::Postgres, &[]).await
+            else {
                 return;
             };
             $flow(&s).await;

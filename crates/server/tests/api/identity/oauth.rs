@@ -1,15 +1,13 @@
 //! End to end: sign-in with a Google-like OpenID Connect provider and a Facebook-like Graph
 //! API, both served on loopback with ID tokens signed by RSA keys made in the test; state,
 //! nonce, PKCE and ID-token checks; linking and unlinking; OAuth-only mode.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use accueil_oauth::testing::{FbUser, IdClaims, MockFacebook, MockOidc, Overrides};
-use common::{Db, TestServer, json_of, problem};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::common::{self, Db, TestServer, json_of, problem};
 
 /// A server with `google` (and `corp`, another OpenID Connect provider) on `oidc` and
 /// `facebook` on `fb`.

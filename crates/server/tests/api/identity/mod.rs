@@ -1,0 +1,8 @@
+//! End to end: the identity module — accounts and sessions, mailed links, sign-in providers,
+//! API keys, and the rate limits that guard them.
+
+mod api_keys;
+mod auth;
+mod mail;
+mod oauth;
+mod rate_limits;
