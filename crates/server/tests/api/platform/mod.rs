@@ -1,5 +1,5 @@
 //! End to end: what every route shares — problems, limits, request ids, trailing slashes,
-//! CORS, probes — and the OpenAPI document kept in step with the routes (`openapi`).
+//! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
 
 mod openapi;
 
