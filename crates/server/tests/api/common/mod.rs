@@ -305,3 +305,30 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The user's id, from `/api/v1/users/me`.
+pub async fn user_id(s: &TestServer, token: &str) -> String {
+    let me = json_of(
+        call(s, Method::GET, "/api/v1/users/me", token, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+/// Moves a dissolved couple's dissolution `by` into the past, as if that much time had gone by
+/// since a partner left: the server runs on the system clock, which a test cannot move, and
+/// what the retention rules compare is the clock against `dissolved_at`.
+pub async fn dissolved_earlier(s: &TestServer, couple: &str, by: chrono::Duration) {
+    use accueil_ports::StoreExt;
+    let id = accueil_domain::couples::CoupleId(couple.parse().unwrap());
+    s.store()
+        .write(move |tx| -> Result<(), accueil_ports::StoreError> {
+            let mut c = tx.pairing().couple(id)?.expect("the couple exists");
+            let dissolved = c.dissolved_at.expect("the couple was dissolved");
+            c.dissolved_at = Some(dissolved - by);
+            tx.pairing().update_couple(&c)
+        })
+        .await
+        .unwrap();
+}

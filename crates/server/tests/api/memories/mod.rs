@@ -1,5 +1,9 @@
 //! End to end: the couple memories site — the seed's documented workflow, upload attacks,
-//! isolation between couples, and share links — against a real server and a real disk.
+//! isolation between couples, and share links — against a real server and a real disk; and
+//! the module's part of the couple export (`export`) and of the change feed (`feed`).
+
+mod export;
+mod feed;
 
 use std::path::Path;
 use std::time::Duration;
