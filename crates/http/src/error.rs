@@ -239,7 +239,10 @@ pub(crate) const METHOD_NOT_ALLOWED: crate::problems::Spec = crate::problems::Sp
 );
 
 /// The methods each documented path serves, for the answer to a wrong method.
-pub(crate) struct Routes(Vec<(actix_web::dev::ResourceDef, String)>);
+pub(crate) struct Routes(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
+
+/// The methods a path can serve, in the order `Allow` lists them.
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 impl Routes {
     /// The paths and methods of the document (the routes that are served: a route cannot be
@@ -250,20 +253,19 @@ impl Routes {
                 .paths
                 .iter()
                 .map(|(path, item)| {
-                    let methods: Vec<&str> = [
-                        ("GET", item.get.is_some()),
-                        ("POST", item.post.is_some()),
-                        ("PUT", item.put.is_some()),
-                        ("PATCH", item.patch.is_some()),
-                        ("DELETE", item.delete.is_some()),
-                    ]
-                    .into_iter()
-                    .filter_map(|(m, served)| served.then_some(m))
-                    .collect();
-                    (
-                        actix_web::dev::ResourceDef::new(path.as_str()),
-                        methods.join(", "),
-                    )
+                    let served = [
+                        item.get.is_some(),
+                        item.post.is_some(),
+                        item.put.is_some(),
+                        item.patch.is_some(),
+                        item.delete.is_some(),
+                    ];
+                    let methods = METHODS
+                        .into_iter()
+                        .zip(served)
+                        .filter_map(|(m, served)| served.then_some(m))
+                        .collect();
+                    (actix_web::dev::ResourceDef::new(path.as_str()), methods)
                 })
                 .collect(),
         )
@@ -276,21 +278,28 @@ pub(crate) async fn fallback(
     req: actix_web::HttpRequest,
     routes: Option<actix_web::web::Data<Routes>>,
 ) -> HttpResponse {
-    let allowed = routes.as_deref().and_then(|r| {
-        r.0.iter()
-            .find(|(def, _)| def.is_match(req.path()))
-            .map(|(_, allow)| allow.clone())
-    });
-    match allowed {
-        Some(allow) => {
-            let mut res = METHOD_NOT_ALLOWED
-                .answer(format!("{} is not served here; use {allow}", req.method()))
-                .error_response();
-            if let Ok(v) = HeaderValue::from_str(&allow) {
-                res.headers_mut().insert(header::ALLOW, v);
-            }
-            res
-        }
-        None => ApiError::not_found("no such resource").error_response(),
+    // Every documented path the request's path matches counts: two paths of one shape
+    // (`/identities/{id}` for DELETE, `/identities/{provider}` for POST) are one resource to a
+    // client, and `Allow` lists what it serves.
+    let served: Vec<&str> = routes
+        .as_deref()
+        .map(|r| {
+            r.0.iter()
+                .filter(|(def, _)| def.is_match(req.path()))
+                .flat_map(|(_, methods)| methods.iter().copied())
+                .collect()
+        })
+        .unwrap_or_default();
+    let allow: Vec<&str> = METHODS.into_iter().filter(|m| served.contains(m)).collect();
+    if allow.is_empty() {
+        return ApiError::not_found("no such resource").error_response();
     }
+    let allow = allow.join(", ");
+    let mut res = METHOD_NOT_ALLOWED
+        .answer(format!("{} is not served here; use {allow}", req.method()))
+        .error_response();
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
 }

@@ -47,7 +47,8 @@ pub trait FromQuery: Sized + 'static {
 }
 
 /// Query parameters parsed into `T` (see [`FromQuery`]); malformed parameters are 400
-/// `invalid_query`.
+/// `invalid_query`. utoipa cannot tell that this extractor's parameters are in the query (it
+/// knows only `web::Query`): their struct says so with `#[into_params(parameter_in = Query)]`.
 pub struct Query<T>(pub T);
 
 impl<T: FromQuery> FromRequest for Query<T> {

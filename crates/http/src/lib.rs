@@ -15,6 +15,8 @@ mod json;
 pub mod memories;
 mod middleware;
 mod openapi;
+#[cfg(test)]
+mod problem_codes_doc;
 pub mod problems;
 
 use actix_cors::Cors;

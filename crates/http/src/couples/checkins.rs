@@ -97,6 +97,7 @@ pub struct CheckInPage {
 
 /// Check-in filters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInParams {
     /// First day (inclusive), `YYYY-MM-DD`.

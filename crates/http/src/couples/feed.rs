@@ -30,6 +30,7 @@ crate::problems!(FeedError {
 
 /// Sync parameters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SyncParams {
     /// The `next_cursor` of the previous answer (`0` for everything).

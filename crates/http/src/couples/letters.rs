@@ -80,6 +80,7 @@ pub struct LetterPage {
 
 /// Letter filters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LetterParams {
     /// Only this month (`YYYY-MM`).

@@ -60,6 +60,7 @@ crate::problems!(CoupleDenied {
 
 /// Page parameters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// 1 to 200 (default 50).

@@ -197,6 +197,7 @@ const EXPORT_PHOTOS: &str = "/api/v1/couple/export/memories";
 
 /// Timeline parameters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
     /// Words to find in titles and descriptions (case-insensitive), up to 100 characters.

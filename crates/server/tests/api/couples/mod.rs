@@ -1,12 +1,10 @@
 //! End to end: the couples app's flow — pairing by code, Q&A with mutual reveal, the change
 //! feed — and isolation between couples.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Db, TestServer, call, json_of, paired, problem, user};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::common::{Db, TestServer, call, json_of, paired, problem, user};
 
 /// The feed after `cursor`, as (type, op) pairs, and the whole answer.
 async fn feed_after(s: &TestServer, token: &str, cursor: &str) -> (Vec<(String, String)>, Value) {

@@ -1,12 +1,10 @@
 //! End to end: rate limits on login, registration and mail-sending requests, per client and
 //! per account, with `Retry-After`; `X-Forwarded-For` believed only from trusted proxies.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Db, PASSWORD, TestServer, problem};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use crate::common::{Db, PASSWORD, TestServer, problem};
 
 async fn login_from(s: &TestServer, login: &str, forwarded_for: Option<&str>) -> reqwest::Response {
     let mut req = s

@@ -1,5 +1,9 @@
-//! A real `accueil` on 127.0.0.1:0 with its own database, and a client.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! The shared harness: a real `accueil` on 127.0.0.1:0 with its own database (a fresh SQLite
+//! file or PostgreSQL database per server), a client, and the steps most flows start with.
+// Not every flow uses every helper.
+#![allow(dead_code)]
+
+pub mod photos;
 
 use std::path::PathBuf;
 
@@ -280,23 +284,51 @@ pub async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
 
 /// One end-to-end flow `async fn flow(s: &TestServer)` as two tests: on SQLite, and on
 /// PostgreSQL (skipped when no server answers, unless REQUIRE_POSTGRES=1).
-#[macro_export]
 macro_rules! on_both_backends {
     ($flow:ident => $sqlite:ident, $postgres:ident) => {
         #[tokio::test]
         async fn $sqlite() {
-            let s = common::TestServer::start().await;
+            let s = $crate::common::TestServer::start().await;
             $flow(&s).await;
             s.stop().await;
         }
 
         #[tokio::test]
         async fn $postgres() {
-            let Some(s) = common::TestServer::start_with(common::Db::Postgres, &[]).await else {
+            let Some(s) =
+                $crate::common::TestServer::start_with($crate::common::Db::Postgres, &[]).await
+            else {
                 return;
             };
             $flow(&s).await;
             s.stop().await;
         }
     };
+}
+
+/// The user's id, from `/api/v1/users/me`.
+pub async fn user_id(s: &TestServer, token: &str) -> String {
+    let me = json_of(
+        call(s, Method::GET, "/api/v1/users/me", token, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+/// Moves a dissolved couple's dissolution `by` into the past, as if that much time had gone by
+/// since a partner left: the server runs on the system clock, which a test cannot move, and
+/// what the retention rules compare is the clock against `dissolved_at`.
+pub async fn dissolved_earlier(s: &TestServer, couple: &str, by: chrono::Duration) {
+    use accueil_ports::StoreExt;
+    let id = accueil_domain::couples::CoupleId(couple.parse().unwrap());
+    s.store()
+        .write(move |tx| -> Result<(), accueil_ports::StoreError> {
+            let mut c = tx.pairing().couple(id)?.expect("the couple exists");
+            let dissolved = c.dissolved_at.expect("the couple was dissolved");
+            c.dissolved_at = Some(dissolved - by);
+            tx.pairing().update_couple(&c)
+        })
+        .await
+        .unwrap();
 }

@@ -1,11 +1,9 @@
 //! End to end: the whole auth flow against a real server, on SQLite and on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestServer, Tokens, problem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::common::{PASSWORD, TestServer, Tokens, problem};
 
 async fn whole_flow(s: &TestServer) {
     // register

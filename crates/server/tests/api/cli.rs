@@ -1,14 +1,12 @@
 //! End to end: the `accueil` binary's subcommands and its refusals.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::{Db, TestServer, problem};
 use reqwest::StatusCode;
 use serde_json::json;
+
+use crate::common::{self, Db, TestServer, problem};
 
 fn accueil(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_accueil"));

@@ -1,19 +1,27 @@
 //! End to end: sign-in with a Google-like OpenID Connect provider and a Facebook-like Graph
 //! API, both served on loopback with ID tokens signed by RSA keys made in the test; state,
 //! nonce, PKCE and ID-token checks; linking and unlinking; OAuth-only mode.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use accueil_oauth::testing::{FbUser, IdClaims, MockFacebook, MockOidc, Overrides};
-use common::{Db, TestServer, json_of, problem};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::common::{self, Db, TestServer, json_of, problem};
+
 /// A server with `google` (and `corp`, another OpenID Connect provider) on `oidc` and
 /// `facebook` on `fb`.
 async fn server(oidc: &MockOidc, fb: &MockFacebook, extra: &[(&str, &str)]) -> TestServer {
+    server_on(Db::Sqlite, oidc, fb, extra).await.unwrap()
+}
+
+/// [`server`] on this database; `None` when it is PostgreSQL and none answers.
+pub(super) async fn server_on(
+    db: Db,
+    oidc: &MockOidc,
+    fb: &MockFacebook,
+    extra: &[(&str, &str)],
+) -> Option<TestServer> {
     let fbc = fb.config("unused");
     let issuer = oidc.issuer();
     let mut vars = vec![
@@ -31,16 +39,17 @@ async fn server(oidc: &MockOidc, fb: &MockFacebook, extra: &[(&str, &str)]) -> T
         ("ACCUEIL_OAUTH_REDIRECT_URL", "https://app.test/signed-in"),
     ];
     vars.extend_from_slice(extra);
-    TestServer::start_with(Db::Sqlite, &vars).await.unwrap()
+    TestServer::start_with(db, &vars).await
 }
 
 /// A flow started in JSON mode: the authorization URL and the binding cookie.
-struct Started {
-    url: String,
-    cookie: String,
+pub(super) struct Started {
+    pub(super) url: String,
+    pub(super) cookie: String,
 }
 
-async fn start(s: &TestServer, provider: &str, bearer: Option<&str>) -> Started {
+/// Starts a flow in JSON mode: a sign-in, or with `bearer` a link from the account settings.
+pub(super) async fn start(s: &TestServer, provider: &str, bearer: Option<&str>) -> Started {
     let req = match bearer {
         None => s
             .client
@@ -69,7 +78,8 @@ async fn start(s: &TestServer, provider: &str, bearer: Option<&str>) -> Started 
     }
 }
 
-async fn callback(
+/// The provider sends the browser back with `code` and `state`.
+pub(super) async fn callback(
     s: &TestServer,
     provider: &str,
     code: &str,
@@ -87,7 +97,7 @@ async fn callback(
 }
 
 /// A whole Google sign-in in JSON mode; the callback's answer.
-async fn google(s: &TestServer, oidc: &MockOidc, user: IdClaims) -> reqwest::Response {
+pub(super) async fn google(s: &TestServer, oidc: &MockOidc, user: IdClaims) -> reqwest::Response {
     let started = start(s, "google", None).await;
     let cb = oidc.authorize(&started.url, user);
     callback(s, "google", &cb.code, &cb.state, Some(&started.cookie)).await

@@ -1,16 +1,14 @@
 //! End to end with a real SMTP server on loopback: the mails arrive, their links work, nothing
 //! is lost when the mail server or Accueil is down, and nothing reveals which addresses have
 //! an account.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
 use accueil_notify_smtp::testing::{Received, SmtpSink};
-use common::{Db, PASSWORD, TestServer, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::common::{Db, PASSWORD, TestServer, problem};
 
 const WAIT: Duration = Duration::from_secs(10);
 

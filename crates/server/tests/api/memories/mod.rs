@@ -1,76 +1,24 @@
 //! End to end: the couple memories site — the seed's documented workflow, upload attacks,
-//! isolation between couples, and share links — against a real server and a real disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! isolation between couples, and share links — against a real server and a real disk; and
+//! the module's part of the couple export (`export`) and of the change feed (`feed`).
 
-mod common;
+mod export;
+mod feed;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use accueil_media::testing::{
     SECRET_MAKE, dimensions, has_gps, jpeg, jpeg_with_gps, png_with_exif, webp_with_exif,
 };
-use common::{Db, TestServer, call, json_of, paired, problem};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let path = e.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
-fn stored_photos(s: &TestServer) -> Vec<PathBuf> {
-    files_under(&s.data_dir.join("media"))
-}
-
-fn photo_form(bytes: Vec<u8>, file_name: &str, mime: &str) -> Form {
-    Form::new().part(
-        "photo",
-        Part::bytes(bytes)
-            .file_name(file_name.to_owned())
-            .mime_str(mime)
-            .unwrap(),
-    )
-}
-
-async fn send_form(
-    s: &TestServer,
-    method: Method,
-    path: &str,
-    token: &str,
-    form: Form,
-) -> reqwest::Response {
-    s.client
-        .request(method, s.url(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn bytes_of(s: &TestServer, url: &str, token: Option<&str>) -> reqwest::Response {
-    let mut req = s.client.get(s.url(url));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap()
-}
+use crate::common::photos::{bytes_of, photo_form, send_form, stored_photos};
+use crate::common::{Db, TestServer, call, json_of, paired, problem};
 
 /// The seed's documented workflow: log in, create a memory, upload a photo to it, list,
 /// set a perspective, delete the memory; its files are gone from disk.
@@ -612,164 +560,5 @@ async fn another_couple_sees_nothing_and_shares_open_only_what_they_list() {
         .map(|s| s["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["revoked", "expired"]);
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn api_keys_act_within_their_scope() {
-    let s = TestServer::start().await;
-    let (a, _) = paired(&s, "ka@example.org", "kb@example.org").await;
-    let make = |scope: &'static str| {
-        let (s, a) = (&s, a.clone());
-        async move {
-            json_of(
-                call(
-                    s,
-                    Method::POST,
-                    "/api/v1/users/me/api-keys",
-                    &a,
-                    Some(json!({"name": format!("{scope} key"), "scope": scope})),
-                )
-                .await,
-                StatusCode::CREATED,
-            )
-            .await
-        }
-    };
-    let read = make("read").await;
-    let write = make("read_write").await;
-    let secret = |k: &Value| k["secret"].as_str().unwrap().to_owned();
-    let with_key = |method: Method, path: &str, key: &str, body: Option<Value>| {
-        let mut req = s
-            .client
-            .request(method, s.url(path))
-            .header("X-API-Key", key);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send()
-    };
-
-    // A read key reads, and cannot write: not JSON, not a photo upload.
-    json_of(
-        with_key(Method::GET, "/api/v1/memories", &secret(&read), None)
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let (status, code, _) = problem(
-        with_key(
-            Method::POST,
-            "/api/v1/memories",
-            &secret(&read),
-            Some(json!({"title": "par clé"})),
-        )
-        .await
-        .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::FORBIDDEN, "api_key_read_only")
-    );
-    let upload = s
-        .client
-        .post(s.url("/api/v1/memories"))
-        .header("X-API-Key", secret(&read))
-        .multipart(photo_form(jpeg(8, 8), "a.jpg", "image/jpeg").text("title", "x"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upload.status(), StatusCode::FORBIDDEN);
-    let list = json_of(
-        call(&s, Method::GET, "/api/v1/memories", &a, None).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(list["items"], json!([]), "nothing was created");
-
-    // A read-write key writes as its user.
-    let made = json_of(
-        with_key(
-            Method::POST,
-            "/api/v1/memories",
-            &secret(&write),
-            Some(json!({"title": "par clé"})),
-        )
-        .await
-        .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
-    let me = json_of(
-        call(&s, Method::GET, "/api/v1/users/me", &a, None).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(made["created_by"], me["id"]);
-
-    // No key manages credentials.
-    for (method, path, body) in [
-        (
-            Method::POST,
-            "/api/v1/users/me/api-keys",
-            Some(json!({"name": "n", "scope": "read"})),
-        ),
-        (Method::GET, "/api/v1/users/me/api-keys", None),
-        (Method::POST, "/api/v1/auth/logout-all", None),
-        (
-            Method::POST,
-            "/api/v1/users/me/password",
-            Some(
-                json!({"current_password": common::PASSWORD, "new_password": "another long passphrase"}),
-            ),
-        ),
-    ] {
-        let (status, code, _) =
-            problem(with_key(method, path, &secret(&write), body).await.unwrap()).await;
-        assert_eq!(
-            (status, code.as_str()),
-            (StatusCode::FORBIDDEN, "session_required"),
-            "{path}"
-        );
-    }
-
-    // The list shows no secret; revoking stops the key at once.
-    let keys = json_of(
-        call(&s, Method::GET, "/api/v1/users/me/api-keys", &a, None).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(keys.as_array().unwrap().len(), 2);
-    assert!(keys[0].get("secret").is_none());
-    assert!(secret(&read).starts_with(keys[0]["hint"].as_str().unwrap()));
-    json_of(
-        call(
-            &s,
-            Method::DELETE,
-            &format!(
-                "/api/v1/users/me/api-keys/{}",
-                write["id"].as_str().unwrap()
-            ),
-            &a,
-            None,
-        )
-        .await,
-        StatusCode::NO_CONTENT,
-    )
-    .await;
-    for key in [secret(&write), "acc_not-a-key".to_owned()] {
-        let (status, code, _) = problem(
-            with_key(Method::GET, "/api/v1/memories", &key, None)
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert_eq!(
-            (status, code.as_str()),
-            (StatusCode::UNAUTHORIZED, "invalid_api_key")
-        );
-    }
     s.stop().await;
 }

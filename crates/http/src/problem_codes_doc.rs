@@ -1,0 +1,179 @@
+//! docs/api.md's table of every problem code, generated from the OpenAPI document: each
+//! response lists its codes and what they mean in its `x-problem-codes` extension (from the
+//! [`crate::problems!`] declarations), so one row per code gives its status, its meaning and
+//! the operations that can answer it; a second table has the codes no operation declares,
+//! which the router or any request can answer.
+//!
+//! The test fails when docs/api.md's section (between the marker lines) is not what the
+//! document gives; `UPDATE_DOCS=1 cargo test -p accueil-http problem_codes` rewrites it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use utoipa::openapi::{OpenApi, RefOr};
+
+use crate::problems::{INTERNAL, NOT_FOUND, Spec, codes_of};
+
+const API_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
+const BEGIN: &str = "<!-- codes:begin -->";
+const END: &str = "<!-- codes:end -->";
+
+/// The codes no operation of the document declares: the router answers them for requests no
+/// operation takes, and any request can fail unexpectedly.
+fn unrouted() -> [Spec; 3] {
+    [
+        Spec::new(
+            NOT_FOUND.status,
+            NOT_FOUND.code,
+            "no route serves the path (`detail`: `no such resource`)",
+        ),
+        crate::error::METHOD_NOT_ALLOWED,
+        INTERNAL,
+    ]
+}
+
+/// One code as the document declares it.
+#[derive(Default)]
+struct Code {
+    statuses: BTreeSet<u16>,
+    /// Each meaning with the operations that give it, in the document's order.
+    meanings: Vec<(String, Vec<String>)>,
+    operations: Vec<String>,
+}
+
+/// Every operation of the document as `METHOD /path`, in the document's order.
+fn operations(doc: &OpenApi) -> Vec<(String, &utoipa::openapi::path::Operation)> {
+    let mut all = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ] {
+            if let Some(op) = op {
+                all.push((format!("{method} {path}"), op));
+            }
+        }
+    }
+    all
+}
+
+/// A table cell: no line breaks, no column separators.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn quoted(operations: &[String]) -> String {
+    operations
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The generated section: both tables.
+fn section(doc: &OpenApi) -> String {
+    let all = operations(doc);
+    let mut codes: BTreeMap<String, Code> = BTreeMap::new();
+    for (name, op) in &all {
+        for (status, response) in &op.responses.responses {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let status: u16 = status.parse().expect("a numeric status");
+            for (code, meaning) in codes_of(response) {
+                let entry = codes.entry(code).or_default();
+                entry.statuses.insert(status);
+                if !entry.operations.contains(name) {
+                    entry.operations.push(name.clone());
+                }
+                match entry.meanings.iter_mut().find(|(m, _)| *m == meaning) {
+                    Some((_, ops)) => ops.push(name.clone()),
+                    None => entry.meanings.push((meaning, vec![name.clone()])),
+                }
+            }
+        }
+    }
+    let mut rows: Vec<(u16, &String, &Code)> = codes
+        .iter()
+        .map(|(code, c)| (*c.statuses.first().unwrap_or(&0), code, c))
+        .collect();
+    rows.sort_by_key(|(status, code, _)| (*status, *code));
+
+    let mut out = String::from(
+        "<!-- Generated from the OpenAPI document by `cargo test -p accueil-http problem_codes`; \
+         `UPDATE_DOCS=1` rewrites it. Do not edit by hand. -->\n\n\
+         | code | status | meaning | operations |\n|---|---|---|---|\n",
+    );
+    for (_, code, c) in rows {
+        let statuses: Vec<String> = c.statuses.iter().map(u16::to_string).collect();
+        // The meaning most operations give comes first, bare; the others say where.
+        let mut meanings = c.meanings.clone();
+        meanings.sort_by_key(|(_, ops)| std::cmp::Reverse(ops.len()));
+        let meaning = meanings
+            .iter()
+            .enumerate()
+            .map(|(i, (m, ops))| {
+                if i == 0 {
+                    cell(m)
+                } else {
+                    format!("on {}: {}", quoted(ops), cell(m))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("<br>");
+        // A code most operations can answer is listed by the operations that cannot.
+        let operations = if c.operations.len() == all.len() {
+            "every operation".to_owned()
+        } else if c.operations.len() * 2 > all.len() {
+            let others: Vec<String> = all
+                .iter()
+                .map(|(name, _)| name.clone())
+                .filter(|name| !c.operations.contains(name))
+                .collect();
+            format!("every operation but {}", quoted(&others))
+        } else {
+            quoted(&c.operations)
+        };
+        let _ = writeln!(
+            out,
+            "| `{code}` | {} | {meaning} | {operations} |",
+            statuses.join(", ")
+        );
+    }
+    out.push_str(
+        "\nCodes no operation declares: the router answers them for a request no operation \
+         takes, and any request can fail unexpectedly.\n\n\
+         | code | status | meaning |\n|---|---|---|\n",
+    );
+    for s in unrouted() {
+        let _ = writeln!(out, "| `{}` | {} | {} |", s.code, s.status, cell(s.meaning));
+    }
+    out
+}
+
+#[test]
+fn the_table_in_docs_api_md_is_generated() {
+    let generated = format!("\n{}", section(&crate::openapi()));
+    let text = std::fs::read_to_string(API_MD).expect("docs/api.md");
+    let (before, rest) = text
+        .split_once(BEGIN)
+        .unwrap_or_else(|| panic!("docs/api.md has no `{BEGIN}` line"));
+    let (current, after) = rest
+        .split_once(END)
+        .unwrap_or_else(|| panic!("docs/api.md has no `{END}` line"));
+    if current == generated {
+        return;
+    }
+    if std::env::var("UPDATE_DOCS").is_ok_and(|v| v == "1") {
+        std::fs::write(API_MD, format!("{before}{BEGIN}{generated}{END}{after}"))
+            .expect("docs/api.md written");
+        return;
+    }
+    panic!(
+        "docs/api.md's table of codes is not the OpenAPI document's: run \
+         `UPDATE_DOCS=1 cargo test -p accueil-http problem_codes` and commit the result"
+    );
+}

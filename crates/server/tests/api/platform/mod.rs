@@ -1,0 +1,193 @@
+//! End to end: what every route shares — problems, limits, request ids, trailing slashes,
+//! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
+
+mod openapi;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{self, Db, TestServer, problem};
+
+#[tokio::test]
+async fn probes() {
+    let s = TestServer::start().await;
+    for path in ["/health", "/ready", "/health/"] {
+        let res = s.client.get(s.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn bodies_are_checked() {
+    let s = TestServer::start_with(Db::Sqlite, &[("ACCUEIL_JSON_LIMIT", "1024")])
+        .await
+        .unwrap();
+    let url = s.url("/api/v1/auth/login");
+    let res = s
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"login\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.1, "invalid_json");
+    let big = json!({"login": "x".repeat(4096), "password": "y"});
+    let res = s.client.post(&url).json(&big).send().await.unwrap();
+    let (status, code, _) = problem(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    let res = s
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("login=x")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = problem(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn trailing_slash_means_the_same_resource() {
+    let s = TestServer::start().await;
+    s.register("ann@example.org", None).await;
+    let res = s
+        .post(
+            "/api/v1/auth/login/",
+            json!({"login": "ann@example.org", "password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let s = TestServer::start().await;
+    let res = s
+        .client
+        .get(s.url("/health"))
+        .header("x-request-id", "lb-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "lb-1234");
+    let res = s
+        .client
+        .get(s.url("/health"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let made = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(made, "bad id with spaces");
+    assert_eq!(made.len(), 36);
+    let res = s
+        .client
+        .get(s.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("x-request-id"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let (status, code, _) = problem(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn bearer_tokens_are_checked() {
+    let s = TestServer::start().await;
+    let me = s.url("/api/v1/users/me");
+    let res = s.client.get(&me).send().await.unwrap();
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_eq!(problem(res).await.1, "unauthorized");
+    let res = s
+        .client
+        .get(&me)
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.1, "unauthorized");
+    let res = s
+        .client
+        .get(&me)
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.1, "invalid_token");
+    // A token signed with another key.
+    let other = TestServer::start_with(
+        Db::Sqlite,
+        &[("ACCUEIL_JWT_SECRET", "another-Z9y8X7w6V5u4T3s2R1q0P9o8N7m6")],
+    )
+    .await
+    .unwrap();
+    other.register("ann@example.org", None).await;
+    let foreign = other.login("ann@example.org").await;
+    let res = s
+        .client
+        .get(&me)
+        .bearer_auth(&foreign.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(res).await.1, "invalid_token");
+    other.stop().await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn cors_only_for_configured_origins() {
+    let s = TestServer::start_with(
+        Db::Sqlite,
+        &[("ACCUEIL_CORS_ORIGINS", "https://app.example")],
+    )
+    .await
+    .unwrap();
+    let preflight = |origin: &'static str| {
+        s.client
+            .request(reqwest::Method::OPTIONS, s.url("/api/v1/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let res = preflight("https://app.example").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let res = preflight("https://evil.example").await.unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    s.stop().await;
+
+    // Without configured origins no CORS header is ever sent.
+    let s = TestServer::start().await;
+    let res = s
+        .client
+        .get(s.url("/health"))
+        .header("origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    s.stop().await;
+}
