@@ -18,6 +18,7 @@ mod identity;
 mod memories;
 mod migrations;
 mod notify;
+mod one;
 pub mod schema;
 mod tx;
 

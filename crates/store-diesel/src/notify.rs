@@ -1,5 +1,6 @@
 //! The mail outbox in SQL.
 
+use crate::one::OneRow;
 use std::collections::BTreeMap;
 
 use accueil_domain::identity::Email;
@@ -221,7 +222,8 @@ impl OutboxRepo for DieselTx<'_> {
         outbox::table
             .find(id.to_string())
             .select(OutboxRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(OutboxEntry::try_from)

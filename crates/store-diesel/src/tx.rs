@@ -32,8 +32,8 @@ impl DieselTx<'_> {
     }
 }
 
-/// `$query.first(conn).optional()`, with `FOR UPDATE` on PostgreSQL in a write unit: one
-/// statement reads the row and locks it until commit, so a read-modify-write cannot lose a
+/// `$query.one().get_result(conn).optional()` (see [`crate::one`]), with `FOR UPDATE` on
+/// PostgreSQL in a write unit: one statement reads the row and locks it until commit, so a read-modify-write cannot lose a
 /// concurrent one (READ COMMITTED would let both read the old row and the second write undo
 /// the first). SQLite and memory already run write units one at a time. The query is written
 /// once and built for each backend, since only PostgreSQL's has a locking clause.
@@ -41,9 +41,11 @@ macro_rules! first_for_update {
     ($tx:expr, $query:expr) => {{
         match (&mut *$tx.conn, $tx.read_only) {
             ($crate::connection::AnyConnection::Postgresql(pg), false) => {
-                $query.for_update().first(pg).optional()
+                $crate::one::OneRow::one($query.for_update())
+                    .get_result(pg)
+                    .optional()
             }
-            (conn, _) => $query.first(conn).optional(),
+            (conn, _) => $crate::one::OneRow::one($query).get_result(conn).optional(),
         }
     }};
 }

@@ -1,5 +1,6 @@
 //! Daily check-ins in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{CheckIn, CoupleId, Note, Score};
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
@@ -60,7 +61,8 @@ impl CheckinsRepo for DieselTx<'_> {
             .filter(checkins::user_id.eq(c.user_id.to_string()))
             .filter(checkins::day.eq(c.day))
             .select(CheckInRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?;
         let note = c.note.as_ref().map(|n| n.as_str().to_owned());
@@ -110,7 +112,8 @@ impl CheckinsRepo for DieselTx<'_> {
             .find(id.to_string())
             .filter(checkins::couple_id.eq(couple.to_string()))
             .select(CheckInRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(CheckIn::try_from)

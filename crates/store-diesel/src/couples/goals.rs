@@ -1,5 +1,6 @@
 //! Goals and their actions in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{
     ActionOwner, CoupleId, Description, Goal, GoalAction, GoalStatus, Title,
 };
@@ -173,7 +174,8 @@ impl GoalsRepo for DieselTx<'_> {
             .find(id.to_string())
             .filter(goals::couple_id.eq(couple.to_string()))
             .select(GoalRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Goal::try_from)
@@ -255,7 +257,8 @@ impl GoalsRepo for DieselTx<'_> {
             .filter(goal_actions::couple_id.eq(couple.to_string()))
             .filter(goal_actions::goal_id.eq(goal.to_string()))
             .select(ActionRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(GoalAction::try_from)

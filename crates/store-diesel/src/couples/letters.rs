@@ -1,5 +1,6 @@
 //! Monthly letters in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{CoupleId, Letter, LetterContent, Month};
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
@@ -49,7 +50,8 @@ impl LettersRepo for DieselTx<'_> {
             .filter(letters::couple_id.eq(couple.to_string()))
             .filter(letters::month.eq(month.to_string()))
             .select(LetterRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Letter::try_from)
@@ -99,7 +101,8 @@ impl LettersRepo for DieselTx<'_> {
             .find(id.to_string())
             .filter(letters::couple_id.eq(couple.to_string()))
             .select(LetterRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Letter::try_from)

@@ -1,5 +1,6 @@
 //! Couples (with their profile) and invites in SQL, and the purge of dissolved couples.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{Couple, CoupleId, CoupleProfile, HomeMessage, IntroText, Invite};
 use accueil_domain::identity::{TimeZone, UserId};
 use accueil_ports::StoreError;
@@ -147,7 +148,8 @@ impl PairingRepo for DieselTx<'_> {
     fn active_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
         one_couple(
             couples_of!(user, active)
-                .first(self.conn)
+                .one()
+                .get_result(self.conn)
                 .optional()
                 .map_err(store_error)?,
         )
@@ -160,7 +162,8 @@ impl PairingRepo for DieselTx<'_> {
     fn latest_couple_of(&mut self, user: UserId) -> Result<Option<Couple>, StoreError> {
         one_couple(
             couples_of!(user)
-                .first(self.conn)
+                .one()
+                .get_result(self.conn)
                 .optional()
                 .map_err(store_error)?,
         )
@@ -170,7 +173,8 @@ impl PairingRepo for DieselTx<'_> {
         couples::table
             .find(id.to_string())
             .select(CoupleRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Couple::try_from)
@@ -252,7 +256,8 @@ impl PairingRepo for DieselTx<'_> {
             .filter(couple_invites::code.eq(code))
             .order((couple_invites::created_at.desc(), couple_invites::id.desc()))
             .select(InviteRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Invite::try_from)

@@ -1,5 +1,6 @@
 //! Questions and answers in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{
     Answer, AnswerStatus, AnswerText, CoupleId, Question, QuestionText, Theme,
 };
@@ -134,7 +135,8 @@ impl QnaRepo for DieselTx<'_> {
             .find(id.to_string())
             .filter(qna_questions::couple_id.eq(couple.to_string()))
             .select(QuestionRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Question::try_from)
@@ -166,7 +168,8 @@ impl QnaRepo for DieselTx<'_> {
             .filter(qna_answers::author_id.eq(a.author.to_string()))
             .filter(qna_answers::couple_id.eq(a.couple_id.to_string()))
             .select(AnswerRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?;
         let text = a.text.as_ref().map(|t| t.as_str().to_owned());

@@ -1,5 +1,6 @@
 //! API keys in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::identity::{
     ApiKey, ApiKeyId, ApiKeyName, ApiKeyScope, TokenDigest, User, UserId,
 };
@@ -69,7 +70,8 @@ impl DieselTx<'_> {
             .filter(api_keys::id.eq(id))
             .filter(api_keys::user_id.eq(user))
             .select(ApiKeyRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(ApiKey::try_from)
@@ -104,7 +106,8 @@ impl ApiKeysRepo for DieselTx<'_> {
             .inner_join(users::table)
             .filter(api_keys::digest.eq(&digest.0))
             .select((ApiKeyRow::as_select(), UserRow::as_select()))
-            .first::<(ApiKeyRow, UserRow)>(self.conn)
+            .one()
+            .get_result::<(ApiKeyRow, UserRow)>(self.conn)
             .optional()
             .map_err(store_error)?
             .map(|(k, u)| Ok((ApiKey::try_from(k)?, User::try_from(u)?)))
@@ -115,7 +118,8 @@ impl ApiKeysRepo for DieselTx<'_> {
         api_keys::table
             .filter(api_keys::digest.eq(&digest.0))
             .select(ApiKeyRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(ApiKey::try_from)

@@ -1,5 +1,6 @@
 //! One-time tokens of mailed links in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::identity::{Email, EmailToken, TokenDigest, TokenPurpose, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::identity::EmailTokensRepo;
@@ -67,7 +68,8 @@ impl EmailTokensRepo for DieselTx<'_> {
         email_tokens::table
             .filter(email_tokens::digest.eq(&digest.0))
             .select(EmailTokenRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(EmailToken::try_from)

@@ -1,5 +1,6 @@
 //! External identities, sign-in flows in progress and pending links in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::identity::{
     ExternalIdentity, FlowResponse, IdentityId, OAuthFlow, PendingLink, ProviderName, SessionId,
     TokenDigest, UserId,
@@ -120,7 +121,8 @@ impl OAuthRepo for DieselTx<'_> {
             .filter(external_identities::provider.eq(provider.as_str()))
             .filter(external_identities::subject.eq(subject))
             .select(IdentityRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(ExternalIdentity::try_from)

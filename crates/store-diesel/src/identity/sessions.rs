@@ -1,5 +1,6 @@
 //! Sessions (refresh-token families) and their refresh tokens in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::identity::{RefreshToken, Session, SessionId, TokenDigest, User, UserId};
 use accueil_ports::StoreError;
 use accueil_ports::identity::SessionsRepo;
@@ -82,7 +83,8 @@ impl SessionsRepo for DieselTx<'_> {
             .inner_join(users::table)
             .filter(sessions::id.eq(id.to_string()))
             .select((SessionRow::as_select(), UserRow::as_select()))
-            .first::<(SessionRow, UserRow)>(self.conn)
+            .one()
+            .get_result::<(SessionRow, UserRow)>(self.conn)
             .optional()
             .map_err(store_error)?
             .map(|(s, u)| Ok((Session::try_from(s)?, User::try_from(u)?)))
@@ -93,7 +95,8 @@ impl SessionsRepo for DieselTx<'_> {
         sessions::table
             .find(id.to_string())
             .select(SessionRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Session::try_from)
@@ -178,7 +181,8 @@ impl SessionsRepo for DieselTx<'_> {
         refresh_tokens::table
             .filter(refresh_tokens::digest.eq(&digest.0))
             .select(RefreshTokenRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(RefreshToken::try_from)

@@ -1,6 +1,7 @@
 //! Users in SQL: the row, the mapping of unique violations to typed errors, and the purge of
 //! deleted accounts.
 
+use crate::one::OneRow;
 use accueil_domain::identity::{
     AvatarUrl, Bio, DisplayName, Email, Language, NotificationPrefs, PasswordHash, Role, TimeZone,
     User, UserId, Username,
@@ -137,7 +138,8 @@ impl UsersRepo for DieselTx<'_> {
         let row = users::table
             .find(id.to_string())
             .select(UserRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?;
         one_user(row)
@@ -158,7 +160,8 @@ impl UsersRepo for DieselTx<'_> {
         let row = users::table
             .filter(users::email_canonical.eq(email.canonical()))
             .select(UserRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?;
         one_user(row)
@@ -168,7 +171,8 @@ impl UsersRepo for DieselTx<'_> {
         let row = users::table
             .filter(users::username.eq(username.as_str()))
             .select(UserRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?;
         one_user(row)

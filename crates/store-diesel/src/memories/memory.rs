@@ -3,6 +3,7 @@
 //! A memory's photo is spread over columns (one group per rendition) rather than a table of
 //! its own: a memory has at most one photo and its renditions are always read together.
 
+use crate::one::OneRow;
 use accueil_domain::couples::CoupleId;
 use accueil_domain::identity::UserId;
 use accueil_domain::memories::{
@@ -199,7 +200,8 @@ impl MemoriesRepo for DieselTx<'_> {
             .filter(memories::id.eq(id.0.to_string()))
             .filter(memories::couple_id.eq(couple.to_string()))
             .select(MemoryRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Memory::try_from)

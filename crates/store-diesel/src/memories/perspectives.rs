@@ -1,5 +1,6 @@
 //! The partners' perspectives in SQL.
 
+use crate::one::OneRow;
 use accueil_domain::couples::{CoupleId, Side};
 use accueil_domain::identity::UserId;
 use accueil_domain::memories::{Perspective, PerspectiveText};
@@ -108,7 +109,8 @@ impl PerspectivesRepo for DieselTx<'_> {
             .filter(perspectives::couple_id.eq(couple.to_string()))
             .filter(perspectives::side.eq(side_name(side)))
             .select(PerspectiveRow::as_select())
-            .first(self.conn)
+            .one()
+            .get_result(self.conn)
             .optional()
             .map_err(store_error)?
             .map(Perspective::try_from)
