@@ -126,6 +126,13 @@ impl crate::lifecycle::Lifecycle for Lifecycle {
         }
         into.perspectives = perspectives::slots(tx.perspectives().perspectives(couple)?);
         into.shares = tx.shares().shares(couple)?;
+        // A dissolved couple's links stopped working when it dissolved (the public page
+        // answers 404): the export says so rather than listing them as active.
+        if let Some(dissolved) = into.couple.couple.dissolved_at {
+            for share in &mut into.shares {
+                share.revoked_at = Some(share.revoked_at.map_or(dissolved, |r| r.min(dissolved)));
+            }
+        }
         Ok(())
     }
 

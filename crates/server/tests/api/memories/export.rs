@@ -276,9 +276,18 @@ async fn couple_export_flow(s: &TestServer) {
         let after = export_of(s, who).await;
         assert_eq!(after["couple"]["id"], couple_id.as_str());
         assert!(after["couple"]["dissolved_at"].is_string());
-        for part in ["memories", "perspectives", "shares"] {
+        for part in ["memories", "perspectives"] {
             assert_eq!(after[part], export[part], "{part} after leaving");
         }
+        // The links stopped with the couple: the still-active one reads as revoked at the
+        // dissolution, the one revoked before keeps its own date.
+        let shares = after["shares"].as_array().unwrap();
+        assert_eq!(shares.len(), 2);
+        assert_eq!(shares[0]["id"], only_one["id"]);
+        assert_eq!(shares[0]["state"], "revoked");
+        assert_eq!(shares[0]["revoked_at"], after["couple"]["dissolved_at"]);
+        assert_eq!(shares[1]["state"], "revoked");
+        assert_eq!(shares[1]["revoked_at"], export["shares"][1]["revoked_at"]);
         let res = bytes_of(s, &export_link(&photo_id, "original"), Some(who)).await;
         assert_eq!(res.status(), StatusCode::OK);
         let etag = res.headers()[ETAG].to_str().unwrap().to_owned();
@@ -294,7 +303,7 @@ async fn couple_export_flow(s: &TestServer) {
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     }
 
-    // The share links stop with the couple, whatever state the export gives them.
+    // The share links stop with the couple.
     let public = bytes_of(s, only_one["url"].as_str().unwrap(), None).await;
     assert_eq!(refused(public, StatusCode::NOT_FOUND).await, "not_found");
 
