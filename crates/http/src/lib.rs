@@ -16,6 +16,7 @@ pub mod memories;
 mod middleware;
 mod openapi;
 pub mod problems;
+mod schema;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

@@ -262,9 +262,9 @@ const REQUIRED: &[(&str, &str)] = &[
     ("get", "/api/v1/auth/{provider}/start"),
     ("get", "/api/v1/auth/{provider}/callback"),
     ("post", "/api/v1/auth/link-identity"),
-    ("post", "/api/v1/users/me/identities/{provider}"),
+    ("post", "/api/v1/users/me/identities/{identity}"),
     ("get", "/api/v1/users/me/identities"),
-    ("delete", "/api/v1/users/me/identities/{id}"),
+    ("delete", "/api/v1/users/me/identities/{identity}"),
     ("get", "/health"),
     ("get", "/ready"),
 ];
