@@ -16,6 +16,10 @@ ci:
 deps:
     python3 scripts/check-deps.py
 
+# The OpenAPI document against a fresh server (schemathesis, every check; see the script).
+schemathesis:
+    bash scripts/schemathesis.sh
+
 # Load benchmark against a release build; figures go to docs/performance.md by hand.
 bench:
     bash scripts/bench.sh

@@ -97,10 +97,15 @@ impl<T: FromBody> FromRequest for Valid<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Json::<T::Body>::from_request(req, payload);
+        // Read as a JSON object first: serde reads a struct from an array too (its fields by
+        // position), and the document says a body is an object.
+        let body =
+            web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
         let app = req.app_data::<web::Data<accueil_app::App>>().cloned();
         Box::pin(async move {
-            let body = body.await?.into_inner();
+            let object = serde_json::Value::Object(body.await?.into_inner());
+            let body = <T::Body as serde::Deserialize>::deserialize(object)
+                .map_err(|e| deserialize_error(&e))?;
             let app = app.ok_or_else(|| {
                 ApiError::internal(&std::io::Error::other("application state missing"))
             })?;
@@ -207,6 +212,83 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// An object field (`Option<T>`, `null` is `None`) read as a JSON object only, never from an
+/// array (see [`Valid`]).
+pub(crate) fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::de::Error;
+    match <Option<serde_json::Map<String, serde_json::Value>> as serde::Deserialize>::deserialize(
+        d,
+    )? {
+        None => Ok(None),
+        Some(map) => T::deserialize(serde_json::Value::Object(map))
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
+}
+
+/// A JSON integer, also when written with a zero fraction (`7.0`): JSON Schema counts `7.0`
+/// as an integer, and the document's `integer` fields are read that way.
+pub(crate) fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(IntegerVisitor)
+}
+
+/// [`integer`] for an optional field (`null` is `None`).
+pub(crate) fn optional_integer<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<i64>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            integer(d).map(Some)
+        }
+    }
+    d.deserialize_option(V)
+}
+
+struct IntegerVisitor;
+
+impl serde::de::Visitor<'_> for IntegerVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an integer")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom(format!("integer {v} is out of range")))
+    }
+
+    #[allow(clippy::cast_possible_truncation, clippy::float_cmp)]
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+        // In range and whole: the conversion is exact.
+        if v.fract() == 0.0 && (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&v) {
+            Ok(v as i64)
+        } else {
+            Err(E::custom(format!(
+                "invalid type: floating point `{v}`, expected an integer"
+            )))
+        }
+    }
 }
 
 /// The three-way patch of such a field.

@@ -18,6 +18,7 @@ mod openapi;
 #[cfg(test)]
 mod problem_codes_doc;
 pub mod problems;
+mod schema;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

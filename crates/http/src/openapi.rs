@@ -40,6 +40,14 @@ pub(crate) fn base() -> Doc {
 /// Adds what the route collection cannot know: the security schemes, and on every operation
 /// that takes a bearer token the API-key alternative, except where credentials are managed.
 pub(crate) fn finish(mut doc: Doc) -> Doc {
+    let unknown = crate::schema::expand(&mut doc);
+    if !unknown.is_empty() {
+        tracing::error!(
+            ?unknown,
+            "request fields name value kinds that do not exist"
+        );
+    }
+    crate::schema::required_when(&mut doc, "AnswerRequest", "status", "ANSWERED", "text");
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, op) in [
             ("get", &mut item.get),

@@ -64,6 +64,11 @@ impl TimeZone {
         Ok(Self(tz.name().to_owned()))
     }
 
+    /// Every name [`TimeZone::parse`] accepts (before trimming), for the API's document.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0

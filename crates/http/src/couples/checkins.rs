@@ -35,15 +35,19 @@ crate::problems!(CheckInError {
 #[serde(deny_unknown_fields)]
 pub struct CheckInRequest {
     /// 1 to 10.
-    #[schema(example = 7)]
+    #[serde(deserialize_with = "crate::json::integer")]
+    #[schema(example = 7, minimum = 1, maximum = 10)]
     pub mood: i64,
     /// 1 to 10.
-    #[schema(example = 4)]
+    #[serde(deserialize_with = "crate::json::integer")]
+    #[schema(example = 4, minimum = 1, maximum = 10)]
     pub stress: i64,
     /// 1 to 10.
-    #[schema(example = 6)]
+    #[serde(deserialize_with = "crate::json::integer")]
+    #[schema(example = 6, minimum = 1, maximum = 10)]
     pub energy: i64,
     /// Up to 2,000 characters.
+    #[schema(format = "text:2000")]
     pub note: Option<String>,
 }
 
@@ -99,14 +103,17 @@ pub struct CheckInPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CheckInParams {
     /// First day (inclusive), `YYYY-MM-DD`.
     pub from: Option<NaiveDate>,
     /// Last day (inclusive), `YYYY-MM-DD`.
     pub to: Option<NaiveDate>,
-    /// 1 to 200 (default 50).
+    /// 1 to 200 (default 50); more is read as 200, 0 as 1.
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
+    #[param(format = "day-cursor")]
     pub cursor: Option<String>,
 }
 

@@ -32,8 +32,10 @@ crate::problems!(FeedError {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SyncParams {
     /// The `next_cursor` of the previous answer (`0` for everything).
+    #[param(format = "feed-cursor")]
     pub cursor: Option<String>,
     /// For the seed apps: changes after this RFC 3339 instant (default: the last 24 hours).
     /// Prefer `cursor`: instants can miss writes.

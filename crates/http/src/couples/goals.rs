@@ -42,13 +42,15 @@ crate::problems!(GoalError {
 #[serde(deny_unknown_fields)]
 pub struct GoalRequest {
     /// 1 to 200 characters.
-    #[schema(example = "Learn Portuguese")]
+    #[schema(example = "Learn Portuguese", format = "text:200")]
     pub title: String,
     /// Up to 5,000 characters.
+    #[schema(format = "text:5000")]
     pub description: Option<String>,
     /// `YYYY-MM-DD`.
     pub target_date: Option<NaiveDate>,
     /// `ACTIVE` (default), `PAUSED` or `DONE`.
+    #[schema(format = "enum:ACTIVE,PAUSED,DONE")]
     pub status: Option<String>,
 }
 
@@ -56,17 +58,19 @@ pub struct GoalRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalPatchRequest {
-    /// Title.
+    /// Title (1 to 200 characters).
+    #[schema(format = "text:200")]
     pub title: Option<String>,
-    /// Description, or `null`.
+    /// Description (up to 5,000 characters), or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "text:5000")]
     pub description: Option<Option<String>>,
     /// Target date, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub target_date: Option<Option<NaiveDate>>,
     /// New status: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
+    #[schema(format = "enum:ACTIVE,PAUSED,DONE")]
     pub status: Option<String>,
 }
 
@@ -166,8 +170,10 @@ pub struct GoalPage {
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// 1 to 200 characters.
+    #[schema(format = "text:200")]
     pub title: String,
     /// `A`, `B` or `BOTH` (default).
+    #[schema(format = "enum:A,B,BOTH")]
     pub owner: Option<String>,
     /// `YYYY-MM-DD`.
     pub due_date: Option<NaiveDate>,
@@ -177,9 +183,11 @@ pub struct ActionRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionPatchRequest {
-    /// Title.
+    /// Title (1 to 200 characters).
+    #[schema(format = "text:200")]
     pub title: Option<String>,
-    /// Owner.
+    /// Owner: `A`, `B` or `BOTH`.
+    #[schema(format = "enum:A,B,BOTH")]
     pub owner: Option<String>,
     /// Due date, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]

@@ -33,9 +33,10 @@ crate::problems!(LetterError {
 #[serde(deny_unknown_fields)]
 pub struct LetterRequest {
     /// `YYYY-MM`.
-    #[schema(example = "2026-11")]
+    #[schema(example = "2026-11", format = "month")]
     pub month: String,
     /// 1 to 20,000 characters.
+    #[schema(format = "text:20000")]
     pub content: String,
 }
 
@@ -82,12 +83,16 @@ pub struct LetterPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LetterParams {
     /// Only this month (`YYYY-MM`).
+    #[param(format = "month")]
     pub month: Option<String>,
-    /// 1 to 200 (default 50).
+    /// 1 to 200 (default 50); more is read as 200, 0 as 1.
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
-    /// From the previous page's `next_cursor`.
+    /// From the previous page's `next_cursor` (a month, `YYYY-MM`).
+    #[param(format = "month")]
     pub cursor: Option<String>,
 }
 

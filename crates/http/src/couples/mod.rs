@@ -62,10 +62,13 @@ crate::problems!(CoupleDenied {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1 to 200 (default 50).
+    /// 1 to 200 (default 50); more is read as 200, 0 as 1.
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
 }
 

@@ -138,7 +138,8 @@ impl From<&CoupleView> for CoupleBody {
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     /// Lifetime in minutes: 1 to 10080 (7 days); default 60.
-    #[schema(example = 60)]
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(example = 60, minimum = 1, maximum = 10080)]
     pub ttl_minutes: Option<i64>,
 }
 
@@ -259,7 +260,7 @@ async fn get_couple(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "couples",
     security(("bearer" = [])),
-    request_body(content = InviteRequest, description = "Optional; `{}` or no body for the default 60 minutes"),
+    request_body(content = Option<InviteRequest>, description = "Optional; `{}` or no body for the default 60 minutes"),
     responses((status = 201, description = "The code and its expiry", body = InviteBody), Errors<InviteError>)
 )]
 #[post("/couple/invite")]
@@ -332,8 +333,10 @@ async fn export(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 /// Which rendition of an exported photo.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportPhotoParams {
     /// `thumb`, `medium` or `original` (default).
+    #[param(inline)]
     pub size: Option<crate::memories::SizeParam>,
 }
 

@@ -62,15 +62,15 @@ pub struct CoupleProfilePatchRequest {
     pub start_date: Option<Option<NaiveDate>>,
     /// Up to 500 characters, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "text:500")]
     pub home_message: Option<Option<String>>,
     /// Up to 10,000 characters, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "text:10000")]
     pub intro_text: Option<Option<String>>,
     /// IANA time zone (`Europe/Paris`), or `null` for UTC.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "time-zone")]
     pub time_zone: Option<Option<String>>,
 }
 

@@ -39,10 +39,10 @@ crate::problems!(QnaError {
 #[serde(deny_unknown_fields)]
 pub struct QuestionRequest {
     /// 1 to 1,000 characters.
-    #[schema(example = "Where should we travel next?")]
+    #[schema(example = "Where should we travel next?", format = "text:1000")]
     pub text: String,
     /// Optional theme (1 to 50 characters).
-    #[schema(example = "travel")]
+    #[schema(example = "travel", format = "text:50")]
     pub theme: Option<String>,
 }
 
@@ -50,11 +50,12 @@ pub struct QuestionRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionPatchRequest {
-    /// New text.
+    /// New text (1 to 1,000 characters).
+    #[schema(format = "text:1000")]
     pub text: Option<String>,
-    /// New theme, or `null`.
+    /// New theme (1 to 50 characters), or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "text:50")]
     pub theme: Option<Option<String>>,
 }
 
@@ -63,9 +64,10 @@ pub struct QuestionPatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct AnswerRequest {
     /// `ANSWERED`, `NEEDS_TIME` or `CLARIFY`.
-    #[schema(example = "ANSWERED")]
+    #[schema(example = "ANSWERED", format = "enum:ANSWERED,NEEDS_TIME,CLARIFY")]
     pub status: String,
-    /// The answer (required with `ANSWERED`).
+    /// The answer, 1 to 5,000 characters (required with `ANSWERED`).
+    #[schema(format = "text:5000")]
     pub text: Option<String>,
 }
 

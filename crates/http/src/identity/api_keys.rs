@@ -77,8 +77,10 @@ pub struct CreatedApiKeyBody {
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyRequest {
     /// 1 to 100 characters.
+    #[schema(format = "text:100")]
     pub name: String,
     /// `read` or `read_write`.
+    #[schema(format = "enum:read,read_write")]
     pub scope: String,
     /// When it stops working (RFC 3339, in the future); absent: never, until revoked.
     pub expires_at: Option<DateTime<Utc>>,

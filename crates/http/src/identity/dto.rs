@@ -17,20 +17,20 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// E-mail address; trimmed, domain lower-cased, unique ignoring case.
-    #[schema(example = "zoe@example.org")]
+    #[schema(example = "zoe@example.org", format = "email")]
     pub email: String,
     /// 8 characters to 72 bytes; not a common password; not containing the username or the
     /// e-mail's local part.
-    #[schema(example = "correct horse battery staple")]
+    #[schema(example = "correct horse battery staple", format = "password")]
     pub password: String,
     /// Optional second login name: 3-32 letters, digits, `_`, `.`, `-`; unique ignoring case.
-    #[schema(example = "zoe")]
+    #[schema(example = "zoe", format = "username")]
     pub username: Option<String>,
     /// Optional name shown to others (1-100 characters).
-    #[schema(example = "Zoé")]
+    #[schema(example = "Zoé", format = "display-name")]
     pub display_name: Option<String>,
     /// Language of mails and of the interface: `fr` or `en` (default).
-    #[schema(example = "fr")]
+    #[schema(example = "fr", format = "enum:fr,en")]
     pub language: Option<String>,
 }
 
@@ -159,7 +159,7 @@ pub struct LinkTokenRequest {
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
     /// E-mail address.
-    #[schema(example = "zoe@example.org")]
+    #[schema(example = "zoe@example.org", format = "email")]
     pub email: String,
 }
 
@@ -170,6 +170,7 @@ pub struct ResetPasswordRequest {
     /// The `token` parameter of the link.
     pub token: String,
     /// The new password (same policy as registration).
+    #[schema(format = "password")]
     pub password: String,
 }
 
@@ -180,6 +181,7 @@ pub struct ChangePasswordRequest {
     /// The current password.
     pub current_password: String,
     /// The new password (same policy as registration).
+    #[schema(format = "password")]
     pub new_password: String,
 }
 
@@ -190,7 +192,7 @@ pub struct ChangeEmailRequest {
     /// The current password.
     pub current_password: String,
     /// The new address; a confirmation link is mailed to it.
-    #[schema(example = "zoe@new.example")]
+    #[schema(example = "zoe@new.example", format = "email")]
     pub new_email: String,
 }
 
@@ -219,27 +221,29 @@ pub struct NotificationsPatchBody {
 pub struct ProfilePatchRequest {
     /// 1-100 characters, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "display-name")]
     pub display_name: Option<Option<String>>,
-    /// 3-32 characters, unique, or `null`.
+    /// 3-32 letters, digits, `_`, `.`, `-`, unique, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "username")]
     pub username: Option<Option<String>>,
     /// An http(s) URL, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "avatar-url")]
     pub avatar_url: Option<Option<String>>,
     /// At most 500 characters, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "bio")]
     pub bio: Option<Option<String>>,
     /// `fr` or `en`.
+    #[schema(format = "enum:fr,en")]
     pub language: Option<String>,
     /// IANA time zone (`Europe/Paris`), or `null` for UTC.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "time-zone")]
     pub time_zone: Option<Option<String>>,
     /// Notification preferences.
+    #[serde(default, deserialize_with = "crate::json::object")]
     pub notifications: Option<NotificationsPatchBody>,
 }
 
@@ -294,6 +298,14 @@ pub struct LogoutRequest {
     /// Ends the session of this refresh token instead of the bearer's (for a client whose
     /// access token has expired).
     pub refresh_token: Option<String>,
+}
+
+impl crate::json::FromBody for LogoutRequest {
+    type Body = LogoutRequest;
+
+    fn from_body(b: Self::Body, _: crate::json::Now) -> Result<Self, ValidationErrors> {
+        Ok(b)
+    }
 }
 
 impl crate::json::FromBody for Registration {

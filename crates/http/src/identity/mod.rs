@@ -67,8 +67,8 @@ pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
     ("get", "/api/v1/users/me/api-keys"),
     ("post", "/api/v1/users/me/api-keys"),
     ("delete", "/api/v1/users/me/api-keys/{id}"),
-    ("post", "/api/v1/users/me/identities/{provider}"),
-    ("delete", "/api/v1/users/me/identities/{id}"),
+    ("post", "/api/v1/users/me/identities/{identity}"),
+    ("delete", "/api/v1/users/me/identities/{identity}"),
 ];
 
 const PASSWORD_AUTH_DISABLED: Spec = Spec::new(

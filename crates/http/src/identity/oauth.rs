@@ -257,10 +257,12 @@ mod tests {
 /// How the flow should end.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StartParams {
     /// `redirect` (browsers: the callback redirects to the app) or `json` (the start answers
     /// `{authorization_url}` and the callback answers JSON). Default: `json` when the request
     /// accepts `application/json` only, else `redirect`.
+    #[param(format = "enum:redirect,json")]
     pub mode: Option<String>,
 }
 
@@ -361,6 +363,7 @@ async fn oauth_start(
 
 /// What the provider sends back.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackParams {
     /// The authorization code.
     pub code: Option<String>,
@@ -561,13 +564,15 @@ async fn link_identity(
 
 /// Start linking a provider to the caller's account (a signed-in session). Answers like
 /// `/api/v1/auth/{provider}/start`; the callback then links instead of signing in.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("provider" = String, Path), StartParams), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("identity" = String, Path, description = "The provider to link: `google`, `facebook` or another configured name"), StartParams), responses(
     (status = 200, description = "`mode=json` (the default here): where to send the browser", body = AuthorizationBody),
     (status = 302, description = "`mode=redirect`: to the provider"),
     Errors<OAuthFlowError>,
 
 ))]
-#[post("/users/me/identities/{provider}")]
+// One path with `DELETE /users/me/identities/{identity}` (an identity's id there): OpenAPI
+// takes two templates that differ only in a parameter's name for the same path.
+#[post("/users/me/identities/{identity}")]
 async fn start_link(
     app: App,
     auth: Auth,
@@ -599,13 +604,13 @@ async fn list_identities(app: App, auth: Auth) -> Result<HttpResponse, ApiError>
 }
 
 /// Unlink an identity, unless it is the account's last way to sign in.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("identity" = Uuid, Path, description = "The identity's id (from `GET /api/v1/users/me/identities`)")), responses(
     (status = 204, description = "Unlinked"),
     Errors<UnlinkError>,
 
 
 ))]
-#[delete("/users/me/identities/{id}")]
+#[delete("/users/me/identities/{identity}")]
 async fn unlink_identity(
     app: App,
     auth: Auth,

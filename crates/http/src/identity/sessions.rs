@@ -9,6 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Auth;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
+use crate::json::MaybeValid;
 use crate::problems::Errors;
 
 type App = web::Data<accueil_app::App>;
@@ -82,7 +83,7 @@ async fn refresh(app: App, body: web::Json<RefreshRequest>) -> Result<HttpRespon
 #[utoipa::path(
     tag = "auth",
     security((), ("bearer" = [])),
-    request_body(content = LogoutRequest, description = "Optional: `{\"refresh_token\": ...}` instead of a bearer token"),
+    request_body(content = Option<LogoutRequest>, description = "Optional: `{\"refresh_token\": ...}` instead of a bearer token"),
     responses(
         (status = 204, description = "Logged out"),
         Errors<LogoutError>,
@@ -92,9 +93,11 @@ async fn refresh(app: App, body: web::Json<RefreshRequest>) -> Result<HttpRespon
 async fn logout(
     app: App,
     req: actix_web::HttpRequest,
-    body: Option<web::Json<LogoutRequest>>,
+    MaybeValid(body): MaybeValid<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    match body.and_then(|b| b.into_inner().refresh_token) {
+    // A body that is sent is read as any other: one that is not a logout body is refused
+    // rather than taken for no body (which would end the bearer's session instead).
+    match body.and_then(|b| b.refresh_token) {
         Some(token) => app.identity.logout_with_refresh_token(&token).await?,
         None => {
             let auth = <Auth as actix_web::FromRequest>::extract(&req).await?;

@@ -137,13 +137,16 @@ async fn read_json<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(|e| {
-        if e.is_data() {
-            deserialize_error(&e)
-        } else {
-            bad("invalid_json", e.to_string())
-        }
-    })
+    // An object first, as `Valid` reads bodies: serde would read a struct from an array too.
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+        .map_err(|e| {
+            if e.is_data() {
+                deserialize_error(&e)
+            } else {
+                bad("invalid_json", e.to_string())
+            }
+        })?;
+    T::deserialize(serde_json::Value::Object(object)).map_err(|e| deserialize_error(&e))
 }
 
 async fn read_form(

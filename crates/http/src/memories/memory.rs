@@ -199,12 +199,17 @@ const EXPORT_PHOTOS: &str = "/api/v1/couple/export/memories";
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineParams {
-    /// Words to find in titles and descriptions (case-insensitive), up to 100 characters.
+    /// Words to find in titles and descriptions (case-insensitive), up to 100 characters;
+    /// blank: no search.
+    #[param(format = "search")]
     pub q: Option<String>,
-    /// 1 to 100 (default 20).
+    /// 1 to 100 (default 20); more is read as 100, 0 as the default.
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// From the previous page's `next_cursor`.
+    #[param(format = "timeline-cursor")]
     pub cursor: Option<String>,
 }
 
@@ -238,27 +243,62 @@ impl Problems for TimelineProblems {
 #[serde(deny_unknown_fields)]
 pub struct NewMemoryRequest {
     /// 1 to 200 characters.
+    #[schema(format = "text:200")]
     pub title: String,
     /// Up to 10,000 characters.
+    #[schema(format = "text:10000")]
     pub description: Option<String>,
     /// `YYYY-MM-DD`.
     pub happened_on: Option<NaiveDate>,
 }
 
-/// A memory as `multipart/form-data`: text parts and a `photo` file part. The photo's type is
-/// read from its bytes (JPEG, PNG or WebP); its file name and declared type are ignored.
-#[derive(ToSchema)]
+/// A new memory as `multipart/form-data`: text parts and a `photo` file part. The photo's
+/// type is read from its bytes (JPEG, PNG or WebP); its file name and declared type are
+/// ignored. (Only its schema is used: the form is read part by part, see `body::read`.)
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct MemoryForm {
-    /// Required on creation.
-    title: Option<String>,
-    /// Empty clears it (PATCH).
+pub struct NewMemoryForm {
+    /// 1 to 200 characters.
+    #[schema(format = "text:200")]
+    title: String,
+    /// Up to 10,000 characters; blank: none.
+    #[schema(nullable = false, format = "blank-or-text:10000")]
     description: Option<String>,
-    /// `YYYY-MM-DD`; empty clears it (PATCH).
+    /// `YYYY-MM-DD`; blank: none.
+    #[schema(nullable = false, format = "blank-or-date")]
     happened_on: Option<String>,
-    /// The image (at most the configured size, 16 MiB by default).
-    #[schema(value_type = Option<String>, format = Binary)]
+    /// The image (at most the configured size, 16 MiB by default); an empty part is no photo.
+    #[schema(nullable = false, value_type = Option<String>, format = Binary)]
     photo: Option<Vec<u8>>,
+}
+
+/// Memory changes as `multipart/form-data`: the parts sent are changed, and a `photo` part
+/// replaces the photo.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct MemoryPatchForm {
+    /// 1 to 200 characters.
+    #[schema(nullable = false, format = "text:200")]
+    title: Option<String>,
+    /// Up to 10,000 characters; blank clears it.
+    #[schema(nullable = false, format = "blank-or-text:10000")]
+    description: Option<String>,
+    /// `YYYY-MM-DD`; blank clears it.
+    #[schema(nullable = false, format = "blank-or-date")]
+    happened_on: Option<String>,
+    /// The new image; an empty part leaves the photo as it is.
+    #[schema(nullable = false, value_type = Option<String>, format = Binary)]
+    photo: Option<Vec<u8>>,
+}
+
+/// The schema of a field that can only be `null` (`MemoryPatchRequest::photo`).
+fn only_null() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .description(Some("Only `null`: removes the photo and its files."))
+        .build()
 }
 
 /// A photo can only be removed (`null`) through JSON; uploads are multipart.
@@ -278,10 +318,11 @@ impl<'de> Deserialize<'de> for NoPhoto {
 #[serde(deny_unknown_fields)]
 pub struct MemoryPatchRequest {
     /// 1 to 200 characters.
+    #[schema(format = "text:200")]
     pub title: Option<String>,
     /// Up to 10,000 characters, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, format = "text:10000")]
     pub description: Option<Option<String>>,
     /// `YYYY-MM-DD`, or `null`.
     #[serde(default, deserialize_with = "crate::json::nullable")]
@@ -289,7 +330,7 @@ pub struct MemoryPatchRequest {
     pub happened_on: Option<Option<NaiveDate>>,
     /// Only `null`: removes the photo and its files.
     #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<()>, nullable)]
+    #[schema(schema_with = only_null)]
     pub photo: Option<Option<NoPhoto>>,
 }
 
@@ -392,7 +433,7 @@ async fn list_memories(
 #[utoipa::path(tag = "memories", security(("bearer" = [])),
     request_body(content(
         (NewMemoryRequest = "application/json"),
-        (MemoryForm = "multipart/form-data"),
+        (NewMemoryForm = "multipart/form-data"),
     )),
     responses(
         (status = 201, description = "Created (Location: its URL)", body = MemoryBody),
@@ -434,7 +475,7 @@ async fn get_memory(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRes
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)),
     request_body(content(
         (MemoryPatchRequest = "application/json"),
-        (MemoryForm = "multipart/form-data"),
+        (MemoryPatchForm = "multipart/form-data"),
     )),
     responses(
         (status = 200, description = "The memory", body = MemoryBody),
@@ -504,8 +545,10 @@ impl From<SizeParam> for PhotoSize {
 /// Which rendition.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PhotoParams {
     /// `thumb`, `medium` or `original` (default).
+    #[param(inline)]
     pub size: Option<SizeParam>,
 }
 

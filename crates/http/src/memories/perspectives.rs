@@ -61,6 +61,7 @@ impl From<&PerspectiveView> for PerspectiveBody {
 #[serde(deny_unknown_fields)]
 pub struct PerspectiveRequest {
     /// 1 to 10,000 characters.
+    #[schema(format = "text:10000")]
     pub content: String,
 }
 

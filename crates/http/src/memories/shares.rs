@@ -85,6 +85,7 @@ pub struct ShareRequest {
     /// When it stops working (RFC 3339, in the future); absent: when revoked.
     pub expires_at: Option<DateTime<Utc>>,
     /// The memories it shows (1 to 500 of the couple's); absent: all of them.
+    #[schema(min_items = 1, max_items = 500)]
     pub memory_ids: Option<Vec<Uuid>>,
 }
 

@@ -206,8 +206,8 @@ async fn a_known_path_refuses_other_methods_with_405_and_allow() {
     let mut refused = 0;
     for template in paths.keys() {
         let path = concrete(template);
-        // Every document path the request's path matches serves it: two templates of the same
-        // shape (`/identities/{id}`, `/identities/{provider}`) are one resource to a client.
+        // Every document path the request's path matches serves it (a literal segment and a
+        // parameter can both match), and `Allow` lists them all.
         let allowed: BTreeSet<&str> = paths
             .iter()
             .filter(|(t, _)| template_matches(t, &path))
