@@ -290,13 +290,23 @@ pub(crate) async fn fallback(
                 .collect()
         })
         .unwrap_or_default();
-    let allow: Vec<&str> = METHODS.into_iter().filter(|m| served.contains(m)).collect();
+    use actix_web::HttpMessage;
+    let mut allow: Vec<&str> = METHODS.into_iter().filter(|m| served.contains(m)).collect();
     if allow.is_empty() {
         return ApiError::not_found("no such resource").error_response();
     }
+    if allow.contains(&"GET") {
+        allow.insert(1, "HEAD");
+    }
     let allow = allow.join(", ");
+    // A HEAD reaches here routed as GET (see `middleware::head_as_get`): name what was sent.
+    let method = if req.extensions().get::<crate::middleware::Head>().is_some() {
+        "HEAD"
+    } else {
+        req.method().as_str()
+    };
     let mut res = METHOD_NOT_ALLOWED
-        .answer(format!("{} is not served here; use {allow}", req.method()))
+        .answer(format!("{method} is not served here; use {allow}"))
         .error_response();
     if let Ok(v) = HeaderValue::from_str(&allow) {
         res.headers_mut().insert(header::ALLOW, v);

@@ -144,6 +144,7 @@ pub fn build_app(
         .split_for_parts();
     routes
         .default_service(web::to(error::fallback))
+        .wrap(from_fn(middleware::head_as_get))
         .wrap(from_fn(middleware::request_context))
         .wrap(Condition::new(
             !settings.cors_origins.is_empty(),

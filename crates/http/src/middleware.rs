@@ -1,4 +1,4 @@
-//! Request context: the request id, and one log line per request.
+//! Request context: the request id, and one log line per request; HEAD answered as GET.
 //!
 //! The id comes from the client's `X-Request-Id` when it is a short printable token (so a
 //! mobile app or a load balancer can correlate), otherwise a new UUID; it is echoed on every
@@ -7,8 +7,10 @@
 
 use std::time::Instant;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
@@ -55,6 +57,24 @@ pub(crate) async fn request_context(
         tracing::info!(%method, %path, status, latency_ms, request_id = %id, "request");
     }
     Ok(res)
+}
+
+/// Marks a request that came as HEAD and is routed as GET.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head;
+
+/// HEAD is GET without the body (RFC 9110 §9.3.2): every GET route answers it, with the same
+/// status and headers (`Content-Length`, `ETag` included). The request is routed as GET; the
+/// connection knows it was HEAD and sends no body. The log line still says HEAD.
+pub(crate) async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(Head);
+    }
+    next.call(req).await
 }
 
 /// A share link's token is a secret in its path: logs show `/api/v1/public/***/...`.

@@ -191,3 +191,80 @@ async fn cors_only_for_configured_origins() {
     assert!(!res.headers().contains_key("access-control-allow-origin"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn head_is_get_without_the_body() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let (a, _) = common::paired(&s, "head-a@example.org", "head-b@example.org").await;
+    let goal = common::json_of(
+        common::call(
+            &s,
+            Method::POST,
+            "/api/v1/goals",
+            &a,
+            Some(json!({"title": "Walk"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/api/v1/goals/{}", goal["id"].as_str().unwrap());
+    let get = common::call(&s, Method::GET, &path, &a, None).await;
+    assert_eq!(get.status(), StatusCode::OK);
+    let length = get.headers()["content-length"].clone();
+    let head = common::call(&s, Method::HEAD, &path, &a, None).await;
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["content-length"], length);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert!(head.bytes().await.unwrap().is_empty());
+
+    // A `read` API key may HEAD, as it may GET.
+    let key = common::json_of(
+        common::call(
+            &s,
+            Method::POST,
+            "/api/v1/users/me/api-keys",
+            &a,
+            Some(json!({"name": "probe", "scope": "read"})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = s
+        .client
+        .head(s.url(&path))
+        .header("X-API-Key", key["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Errors keep their status and headers; the body goes.
+    let res = s.client.head(s.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().contains_key("www-authenticate"));
+    for probe in ["/health", "/ready"] {
+        let res = s.client.head(s.url(probe)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{probe}");
+    }
+    // A path without GET refuses HEAD like any other method, and says it was HEAD.
+    let res = s
+        .client
+        .head(s.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "POST");
+    let res = s
+        .client
+        .request(Method::PUT, s.url("/api/v1/goals"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
+    s.stop().await;
+}
