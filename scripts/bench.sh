@@ -83,6 +83,8 @@ if [ -n "${OLD:-}" ] && [ -n "${NEW:-}" ]; then
   labels=("${OLD_LABEL:-old}" "${NEW_LABEL:-new}")
   bins=("$OLD" "$NEW")
   [ "${labels[0]}" != "${labels[1]}" ] || die "OLD_LABEL and NEW_LABEL must differ"
+  # The labels travel to the table renderer as one comma-separated argument.
+  case "${labels[*]}" in *,*) die "OLD_LABEL and NEW_LABEL cannot contain a comma";; esac
 elif [ -n "${OLD:-}${NEW:-}${BIN:-}" ]; then
   [ -z "${BIN:-}" ] || [ -z "${OLD:-}${NEW:-}" ] || die "give BIN, or OLD and NEW"
   labels=("${BIN_LABEL:-accueil}")

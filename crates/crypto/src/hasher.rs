@@ -2,8 +2,10 @@
 //!
 //! One bcrypt hash occupies a core for its whole duration (about 0.3 s at cost 12 in a release
 //! build). Running hashes on tokio's blocking pool keeps the async workers free; a semaphore
-//! with one permit per core keeps a burst of logins from queueing hundreds of threads that would
-//! all finish late: excess requests wait for a permit instead, in arrival order.
+//! bounds how many run at once (`ACCUEIL_HASH_CONCURRENCY`, by default one per core but one, so
+//! a login flood leaves a core to everything else), so that a burst of logins does not queue
+//! hundreds of threads that would all finish late: excess requests wait for a permit instead,
+//! in arrival order.
 
 use std::sync::Arc;
 
