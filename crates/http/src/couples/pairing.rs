@@ -196,9 +196,9 @@ pub struct CoupleExportBody {
     pub checkins: Vec<CheckInBody>,
     /// Every letter.
     pub letters: Vec<LetterBody>,
-    /// Every memory; each photo's `photo_urls` are links under `/api/v1/couple/export/`,
-    /// which work (with the caller's credentials) as long as the export does: 30 days after
-    /// the couple was dissolved.
+    /// Every memory; its photo's links (`photo.*.url`: thumb, medium and original) are under
+    /// `/api/v1/couple/export/`, and work (with the caller's credentials) as long as the export
+    /// does: 30 days after the couple was dissolved.
     pub memories: Vec<MemoryBody>,
     /// Both perspective slots.
     pub perspectives: Vec<PerspectiveBody>,
