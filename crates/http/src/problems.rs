@@ -186,9 +186,11 @@ pub const VALIDATION: Spec = Spec::new(
     "one or more fields are invalid; `errors` lists each with its own code",
 );
 
+/// A storage failure answers 503 when the database is unreachable, else 500 (a conflict the
+/// use case did not expect, a corrupt row): [`ApiError::store`].
 impl Problems for StoreError {
     fn specs() -> Vec<Spec> {
-        vec![UNAVAILABLE]
+        vec![UNAVAILABLE, INTERNAL]
     }
 }
 
