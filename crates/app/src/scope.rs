@@ -65,6 +65,49 @@ impl From<StoreError> for CoupleDenied {
     }
 }
 
+/// An object the request names is not in the caller's scope (another couple's objects
+/// included): 404, never saying which. It names the kind of object, for the problem's detail:
+/// `NotFound("goal or action")` reads "no such goal or action".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no such {0}")]
+pub struct NotFound(pub &'static str);
+
+/// Why a use case in the caller's couple failed when nothing but its scope can refuse it:
+/// lists, views, the export of the couple's own data, and changes the rules always allow (a
+/// new goal or question, today's check-in, the profile). Shared so that each operation declares
+/// exactly the problems it can answer, without an enum per operation.
+#[derive(Debug, thiserror::Error)]
+pub enum InCoupleError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<AuthError> for InCoupleError {
+    fn from(e: AuthError) -> Self {
+        Self::Denied(e.into())
+    }
+}
+
+/// Why a use case on one object of the caller's couple failed when, besides its scope, only
+/// the object's absence can refuse it: reading one, deleting one, answering a question, adding
+/// an action to a goal.
+#[derive(Debug, thiserror::Error)]
+pub enum InCoupleLookupError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// No such object in the caller's couple.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The caller and their active couple, inside the unit of work.
 pub struct CoupleCx<'t> {
     /// The transaction's repositories.

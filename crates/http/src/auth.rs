@@ -12,7 +12,7 @@ use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::error::ApiError;
-use crate::problems::Spec;
+use crate::problems::{Problems, Spec};
 
 /// What the request authenticates with, checked without I/O (the access token's signature and
 /// claims; the API key's shape and whether the request would change data). The handler passes
@@ -21,16 +21,71 @@ use crate::problems::Spec;
 #[derive(Debug, Clone)]
 pub struct Auth(pub Caller);
 
-crate::problems!(AuthError {
-    via Store(accueil_app::StoreError);
-    Missing => Spec::new(401, "unauthorized", "no credential: send `Authorization: Bearer <access token>` or `X-API-Key`"),
-    InvalidToken => Spec::new(401, "invalid_token", "the access token is malformed, badly signed, or a claim is wrong"),
-    TokenExpired => Spec::new(401, "token_expired", "the access token expired: refresh it"),
-    SessionRevoked => Spec::new(401, "session_revoked", "the token's session ended (logout, logout-all, reuse, password reset)"),
-    InvalidApiKey => Spec::new(401, "invalid_api_key", "the `X-API-Key` is unknown, revoked or expired (or its account deleted)"),
-    AccountDisabled => Spec::new(403, "account_disabled", "the account is disabled"),
-    ReadOnlyKey => Spec::new(403, "api_key_read_only", "a `read` API key on a request that is not `GET`, `HEAD` or `OPTIONS`"),
-});
+const UNAUTHORIZED: Spec = Spec::new(
+    401,
+    "unauthorized",
+    "no credential: send `Authorization: Bearer <access token>` or `X-API-Key`",
+);
+const INVALID_TOKEN: Spec = Spec::new(
+    401,
+    "invalid_token",
+    "the access token is malformed, badly signed, or a claim is wrong",
+);
+const TOKEN_EXPIRED: Spec = Spec::new(401, "token_expired", "the access token expired: refresh it");
+const SESSION_REVOKED: Spec = Spec::new(
+    401,
+    "session_revoked",
+    "the token's session ended (logout, logout-all, reuse, password reset)",
+);
+const INVALID_API_KEY: Spec = Spec::new(
+    401,
+    "invalid_api_key",
+    "the `X-API-Key` is unknown, revoked or expired (or its account deleted)",
+);
+const ACCOUNT_DISABLED: Spec = Spec::new(403, "account_disabled", "the account is disabled");
+
+/// 403 `api_key_read_only`. A `read` key is refused by the request's method alone, so
+/// `openapi::finish` declares it on the operations that take credentials and are not `GET`,
+/// rather than [`AuthError`] on every operation that authenticates.
+pub(crate) const READ_ONLY_KEY: Spec = Spec::new(
+    403,
+    "api_key_read_only",
+    "a `read` API key on a request that is not `GET`, `HEAD` or `OPTIONS`",
+);
+
+// By hand rather than with `problems!`: `ReadOnlyKey` answers with [`READ_ONLY_KEY`], which
+// the document declares by the operation's method, not here; a test checks that every variant
+// answers with a declared spec.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let spec = match &e {
+            AuthError::Store(s) => return ApiError::store(s),
+            AuthError::Missing => UNAUTHORIZED,
+            AuthError::InvalidToken => INVALID_TOKEN,
+            AuthError::TokenExpired => TOKEN_EXPIRED,
+            AuthError::SessionRevoked => SESSION_REVOKED,
+            AuthError::InvalidApiKey => INVALID_API_KEY,
+            AuthError::AccountDisabled => ACCOUNT_DISABLED,
+            AuthError::ReadOnlyKey => READ_ONLY_KEY,
+        };
+        spec.answer(e.to_string())
+    }
+}
+
+impl Problems for AuthError {
+    fn specs() -> Vec<Spec> {
+        let mut all = accueil_app::StoreError::specs();
+        all.extend([
+            UNAUTHORIZED,
+            INVALID_TOKEN,
+            TOKEN_EXPIRED,
+            SESSION_REVOKED,
+            INVALID_API_KEY,
+            ACCOUNT_DISABLED,
+        ]);
+        all
+    }
+}
 
 /// 403 `session_required`: an API key on an operation that manages credentials.
 pub(crate) const SESSION_REQUIRED: Spec = Spec::new(
@@ -45,7 +100,7 @@ impl From<SessionRequired> for ApiError {
     }
 }
 
-impl crate::problems::Problems for SessionRequired {
+impl Problems for SessionRequired {
     fn specs() -> Vec<Spec> {
         vec![SESSION_REQUIRED]
     }
@@ -105,4 +160,38 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         Presented::Bearer(token) => app.identity.caller_from_bearer(&token)?,
         Presented::ApiKey(key) => app.identity.caller_from_api_key(&key, writes)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_auth_error_answers_with_a_declared_problem() {
+        let declared = AuthError::specs();
+        let all = [
+            AuthError::Missing,
+            AuthError::InvalidToken,
+            AuthError::TokenExpired,
+            AuthError::SessionRevoked,
+            AuthError::AccountDisabled,
+            AuthError::InvalidApiKey,
+            AuthError::ReadOnlyKey,
+            AuthError::Store(accueil_app::StoreError::Unavailable("down".into())),
+        ];
+        for e in all {
+            let shown = format!("{e:?}");
+            let read_only = matches!(e, AuthError::ReadOnlyKey);
+            let answer = ApiError::from(e);
+            let spec = (answer.status().as_u16(), answer.code());
+            if read_only {
+                assert_eq!(spec, (READ_ONLY_KEY.status, READ_ONLY_KEY.code));
+            } else {
+                assert!(
+                    declared.iter().any(|s| (s.status, s.code) == spec),
+                    "{shown} answers {spec:?}, which AuthError does not declare"
+                );
+            }
+        }
+    }
 }

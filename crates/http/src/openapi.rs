@@ -57,7 +57,7 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
             ("delete", &mut item.delete),
         ] {
             let Some(op) = op.as_mut() else { continue };
-            let extra = transport_problems(path, op);
+            let extra = transport_problems(path, method, op);
             crate::problems::merge_into(&mut op.responses, &extra);
             let session_only = crate::identity::SESSION_ONLY
                 .iter()
@@ -94,14 +94,22 @@ pub(crate) fn finish(mut doc: Doc) -> Doc {
 }
 
 /// The problems the server can answer an operation with before or around its use case: a body
-/// it cannot read, a malformed query parameter, a path parameter of the wrong form, a
-/// database that is down. Derived from the operation's shape, so no handler can forget one.
+/// it cannot read, a malformed query parameter, a path parameter of the wrong form, a `read`
+/// API key on a request that changes data, a database that is down or failing. Derived from
+/// the operation's shape, so no handler can forget one.
 fn transport_problems(
     path: &str,
+    method: &str,
     op: &utoipa::openapi::path::Operation,
 ) -> Vec<crate::problems::Spec> {
+    use crate::problems::Problems;
     use utoipa::openapi::path::ParameterIn;
     let mut specs = Vec::new();
+    // The authentication extractor refuses a `read` key by the request's method alone, so only
+    // an operation that takes credentials and is not a `GET` can answer it.
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) && method != "get" {
+        specs.push(crate::auth::READ_ONLY_KEY);
+    }
     if op.request_body.is_some() {
         specs.extend(crate::json::body_specs());
     }
@@ -114,11 +122,22 @@ fn transport_problems(
     if located(|p| matches!(p, ParameterIn::Query)) {
         specs.push(crate::problems::INVALID_QUERY);
     }
-    if located(|p| matches!(p, ParameterIn::Path)) {
+    // A path parameter of the wrong form answers 404; one that takes any text (a provider's
+    // name, a share token) cannot be of the wrong form, so only the others can.
+    let parsed_path_parameter = op.parameters.iter().flatten().any(|p| match p {
+        utoipa::openapi::RefOr::T(p) => {
+            matches!(p.parameter_in, ParameterIn::Path)
+                && p.schema.as_ref().is_none_or(|schema| {
+                    serde_json::to_value(schema).ok() != Some(serde_json::json!({"type": "string"}))
+                })
+        }
+        utoipa::openapi::RefOr::Ref(_) => false,
+    });
+    if parsed_path_parameter {
         specs.push(crate::problems::NOT_FOUND);
     }
     if path.starts_with("/api/") {
-        specs.push(crate::problems::UNAVAILABLE);
+        specs.extend(accueil_app::StoreError::specs());
     }
     specs
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use accueil_app::StoreError;
+use accueil_app::scope::NotFound;
 use accueil_domain::validation::ValidationErrors;
 use actix_web::http::StatusCode;
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -133,6 +134,18 @@ pub const NOT_FOUND: Spec = Spec::new(
     "no such object, or not one the caller may see (another couple's or user's included)",
 );
 
+impl From<NotFound> for ApiError {
+    fn from(e: NotFound) -> Self {
+        NOT_FOUND.answer(e.to_string())
+    }
+}
+
+impl Problems for NotFound {
+    fn specs() -> Vec<Spec> {
+        vec![NOT_FOUND]
+    }
+}
+
 /// Query parameters that are not of the expected form.
 pub const INVALID_QUERY: Spec = Spec::new(400, "invalid_query", "a query parameter is malformed");
 
@@ -173,9 +186,11 @@ pub const VALIDATION: Spec = Spec::new(
     "one or more fields are invalid; `errors` lists each with its own code",
 );
 
+/// A storage failure answers 503 when the database is unreachable, else 500 (a conflict the
+/// use case did not expect, a corrupt row): [`ApiError::store`].
 impl Problems for StoreError {
     fn specs() -> Vec<Spec> {
-        vec![UNAVAILABLE]
+        vec![UNAVAILABLE, INTERNAL]
     }
 }
 

@@ -1,27 +1,15 @@
 //! Daily check-ins: one per partner per local day.
 
 use accueil_domain::couples::{ChangeOp, CheckIn, CheckInDraft, EntityKind, local_day};
-use accueil_ports::StoreError;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{CouplesService, page_size, paged};
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::{InCoupleError, InCoupleLookupError, NotFound};
 
-/// Why a check-in request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckInError {
-    /// Not authenticated, or in no couple.
-    #[error(transparent)]
-    Denied(#[from] CoupleDenied),
-    /// No such check-in in the caller's couple (or not the caller's, to delete).
-    #[error("no such check-in")]
-    NotFound,
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// A check-in the caller's couple does not have (or, to delete, not the caller's own).
+const NO_CHECKIN: NotFound = NotFound("check-in");
 
 /// A page of check-ins and where the next one starts.
 pub type CheckInPage = (Vec<CheckIn>, Option<(NaiveDate, Uuid)>);
@@ -31,15 +19,15 @@ impl CouplesService {
     /// again the same day updates it.
     ///
     /// # Errors
-    /// See [`CheckInError`].
+    /// See [`InCoupleError`].
     pub async fn check_in(
         &self,
         caller: &Caller,
         draft: CheckInDraft,
-    ) -> Result<CheckIn, CheckInError> {
+    ) -> Result<CheckIn, InCoupleError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<CheckIn, CheckInError> {
+            .write_in_couple(caller, move |cx| -> Result<CheckIn, InCoupleError> {
                 let stored = cx.tx.checkins().upsert_checkin(&CheckIn {
                     id,
                     couple_id: cx.couple.id,
@@ -61,7 +49,7 @@ impl CouplesService {
     /// Both partners' check-ins between two days (inclusive), newest first.
     ///
     /// # Errors
-    /// See [`CheckInError`].
+    /// See [`InCoupleError`].
     pub async fn checkins(
         &self,
         caller: &Caller,
@@ -69,10 +57,10 @@ impl CouplesService {
         to: Option<NaiveDate>,
         after: Option<(NaiveDate, Uuid)>,
         limit: u32,
-    ) -> Result<CheckInPage, CheckInError> {
+    ) -> Result<CheckInPage, InCoupleError> {
         let limit = page_size(limit);
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<CheckInPage, CheckInError> {
+            .read_in_couple(caller, move |cx| -> Result<CheckInPage, InCoupleError> {
                 Ok(paged(
                     cx.tx
                         .checkins()
@@ -87,14 +75,14 @@ impl CouplesService {
     /// One check-in of the couple.
     ///
     /// # Errors
-    /// See [`CheckInError`].
-    pub async fn checkin(&self, caller: &Caller, id: Uuid) -> Result<CheckIn, CheckInError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn checkin(&self, caller: &Caller, id: Uuid) -> Result<CheckIn, InCoupleLookupError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<CheckIn, CheckInError> {
+            .read_in_couple(caller, move |cx| -> Result<CheckIn, InCoupleLookupError> {
                 cx.tx
                     .checkins()
                     .checkin(cx.couple.id, id)?
-                    .ok_or(CheckInError::NotFound)
+                    .ok_or(InCoupleLookupError::NotFound(NO_CHECKIN))
             })
             .await
     }
@@ -103,17 +91,21 @@ impl CouplesService {
     /// it answers 404 like any object the caller may not change).
     ///
     /// # Errors
-    /// See [`CheckInError`].
-    pub async fn delete_checkin(&self, caller: &Caller, id: Uuid) -> Result<(), CheckInError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn delete_checkin(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<(), InCoupleLookupError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<(), CheckInError> {
+            .write_in_couple(caller, move |cx| -> Result<(), InCoupleLookupError> {
                 let c = cx
                     .tx
                     .checkins()
                     .checkin(cx.couple.id, id)?
-                    .ok_or(CheckInError::NotFound)?;
+                    .ok_or(NO_CHECKIN)?;
                 if c.user_id != cx.me.user.id {
-                    return Err(CheckInError::NotFound);
+                    return Err(NO_CHECKIN.into());
                 }
                 cx.tx.checkins().delete_checkin(cx.couple.id, id)?;
                 cx.changed(EntityKind::CheckIn, id, ChangeOp::Delete)?;

@@ -1,12 +1,11 @@
 //! The change feed ("smart polling"): what changed in the couple after a cursor.
 
 use accueil_domain::couples::Change;
-use accueil_ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
 
 use super::CouplesService;
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::InCoupleError;
 
 /// Most changes per answer; a client with more to fetch calls again with the next cursor.
 const PAGE: u32 = 500;
@@ -33,29 +32,18 @@ pub struct SyncPage {
     pub has_more: bool,
 }
 
-/// Why syncing failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    /// Not authenticated, or in no couple.
-    #[error(transparent)]
-    Denied(#[from] CoupleDenied),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 impl CouplesService {
     /// The couple's changes after the request's position.
     ///
     /// # Errors
-    /// See [`FeedError`].
+    /// See [`InCoupleError`].
     pub async fn changes(
         &self,
         caller: &Caller,
         request: SyncRequest,
-    ) -> Result<SyncPage, FeedError> {
+    ) -> Result<SyncPage, InCoupleError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<SyncPage, FeedError> {
+            .read_in_couple(caller, move |cx| -> Result<SyncPage, InCoupleError> {
                 let (couple, now, tx) = (&cx.couple, cx.now, &mut *cx.tx);
                 let (mut changes, start) = match request {
                     SyncRequest::After(seq) => {

@@ -9,17 +9,22 @@ use uuid::Uuid;
 
 use super::{CouplesService, Page, page_size, paged};
 use crate::identity::Caller;
-use crate::scope::{CoupleCx, CoupleDenied};
+use crate::scope::{CoupleCx, CoupleDenied, InCoupleError, InCoupleLookupError, NotFound};
 
-/// Why a goal or action request failed.
+/// A goal or an action the caller's couple does not have (one text for both, as before the
+/// operations' errors were told apart).
+const NO_GOAL: NotFound = NotFound("goal or action");
+
+/// Why a goal change failed. The other goal and action use cases fail only as their scope
+/// can ([`InCoupleError`]), or with a missing goal or action ([`InCoupleLookupError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum GoalError {
     /// Not authenticated, or in no couple.
     #[error(transparent)]
     Denied(#[from] CoupleDenied),
-    /// No such goal (or action) in the caller's couple.
-    #[error("no such goal or action")]
-    NotFound,
+    /// No such goal in the caller's couple.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
     /// A status change the rules forbid.
     #[error(transparent)]
     Transition(#[from] TransitionRefused),
@@ -44,22 +49,33 @@ fn view(cx: &mut CoupleCx<'_>, goal: Goal) -> Result<GoalView, StoreError> {
 }
 
 /// A goal of the couple.
-fn goal_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Goal, GoalError> {
-    cx.tx
-        .goals()
-        .goal(cx.couple.id, id)?
-        .ok_or(GoalError::NotFound)
+fn goal_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Goal, InCoupleLookupError> {
+    Ok(cx.tx.goals().goal(cx.couple.id, id)?.ok_or(NO_GOAL)?)
+}
+
+impl From<InCoupleLookupError> for GoalError {
+    fn from(e: InCoupleLookupError) -> Self {
+        match e {
+            InCoupleLookupError::Denied(d) => Self::Denied(d),
+            InCoupleLookupError::NotFound(n) => Self::NotFound(n),
+            InCoupleLookupError::Store(s) => Self::Store(s),
+        }
+    }
 }
 
 impl CouplesService {
     /// Creates a goal.
     ///
     /// # Errors
-    /// See [`GoalError`].
-    pub async fn create_goal(&self, caller: &Caller, new: NewGoal) -> Result<GoalView, GoalError> {
+    /// See [`InCoupleError`].
+    pub async fn create_goal(
+        &self,
+        caller: &Caller,
+        new: NewGoal,
+    ) -> Result<GoalView, InCoupleError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<GoalView, GoalError> {
+            .write_in_couple(caller, move |cx| -> Result<GoalView, InCoupleError> {
                 let goal = Goal {
                     id,
                     couple_id: cx.couple.id,
@@ -85,16 +101,16 @@ impl CouplesService {
     /// The couple's goals with their actions, newest first.
     ///
     /// # Errors
-    /// See [`GoalError`].
+    /// See [`InCoupleError`].
     pub async fn goals(
         &self,
         caller: &Caller,
         after: Option<Uuid>,
         limit: u32,
-    ) -> Result<Page<GoalView>, GoalError> {
+    ) -> Result<Page<GoalView>, InCoupleError> {
         let limit = page_size(limit);
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<Page<GoalView>, GoalError> {
+            .read_in_couple(caller, move |cx| -> Result<Page<GoalView>, InCoupleError> {
                 let (goals, next) = paged(
                     cx.tx.goals().goals(cx.couple.id, after, limit + 1)?,
                     limit,
@@ -112,10 +128,10 @@ impl CouplesService {
     /// One goal with its actions.
     ///
     /// # Errors
-    /// See [`GoalError`].
-    pub async fn goal(&self, caller: &Caller, id: Uuid) -> Result<GoalView, GoalError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn goal(&self, caller: &Caller, id: Uuid) -> Result<GoalView, InCoupleLookupError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<GoalView, GoalError> {
+            .read_in_couple(caller, move |cx| -> Result<GoalView, InCoupleLookupError> {
                 let goal = goal_of(cx, id)?;
                 Ok(view(cx, goal)?)
             })
@@ -146,15 +162,15 @@ impl CouplesService {
     /// Deletes a goal and its actions.
     ///
     /// # Errors
-    /// See [`GoalError`].
-    pub async fn delete_goal(&self, caller: &Caller, id: Uuid) -> Result<(), GoalError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn delete_goal(&self, caller: &Caller, id: Uuid) -> Result<(), InCoupleLookupError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<(), GoalError> {
+            .write_in_couple(caller, move |cx| -> Result<(), InCoupleLookupError> {
                 let actions = cx
                     .tx
                     .goals()
                     .delete_goal(cx.couple.id, id)?
-                    .ok_or(GoalError::NotFound)?;
+                    .ok_or(NO_GOAL)?;
                 for a in actions {
                     cx.changed(EntityKind::GoalAction, a, ChangeOp::Delete)?;
                 }
@@ -167,89 +183,102 @@ impl CouplesService {
     /// Adds an action to a goal.
     ///
     /// # Errors
-    /// See [`GoalError`].
+    /// See [`InCoupleLookupError`].
     pub async fn add_action(
         &self,
         caller: &Caller,
         goal: Uuid,
         new: NewAction,
-    ) -> Result<GoalAction, GoalError> {
+    ) -> Result<GoalAction, InCoupleLookupError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<GoalAction, GoalError> {
-                goal_of(cx, goal)?;
-                let action = GoalAction {
-                    id,
-                    goal_id: goal,
-                    couple_id: cx.couple.id,
-                    title: new.title,
-                    owner: new.owner,
-                    due_date: new.due_date,
-                    done: false,
-                    completed_at: None,
-                    created_at: cx.now,
-                    updated_at: cx.now,
-                };
-                cx.tx.goals().insert_action(&action)?;
-                cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
-                Ok(action)
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<GoalAction, InCoupleLookupError> {
+                    goal_of(cx, goal)?;
+                    let action = GoalAction {
+                        id,
+                        goal_id: goal,
+                        couple_id: cx.couple.id,
+                        title: new.title,
+                        owner: new.owner,
+                        due_date: new.due_date,
+                        done: false,
+                        completed_at: None,
+                        created_at: cx.now,
+                        updated_at: cx.now,
+                    };
+                    cx.tx.goals().insert_action(&action)?;
+                    cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                    Ok(action)
+                },
+            )
             .await
     }
 
     /// A goal's actions.
     ///
     /// # Errors
-    /// See [`GoalError`].
-    pub async fn actions(&self, caller: &Caller, goal: Uuid) -> Result<Vec<GoalAction>, GoalError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn actions(
+        &self,
+        caller: &Caller,
+        goal: Uuid,
+    ) -> Result<Vec<GoalAction>, InCoupleLookupError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<Vec<GoalAction>, GoalError> {
-                goal_of(cx, goal)?;
-                Ok(cx.tx.goals().actions(cx.couple.id, goal)?)
-            })
+            .read_in_couple(
+                caller,
+                move |cx| -> Result<Vec<GoalAction>, InCoupleLookupError> {
+                    goal_of(cx, goal)?;
+                    Ok(cx.tx.goals().actions(cx.couple.id, goal)?)
+                },
+            )
             .await
     }
 
     /// Changes an action (marking it done sets `completed_at`).
     ///
     /// # Errors
-    /// See [`GoalError`].
+    /// See [`InCoupleLookupError`].
     pub async fn edit_action(
         &self,
         caller: &Caller,
         goal: Uuid,
         id: Uuid,
         changes: ActionChanges,
-    ) -> Result<GoalAction, GoalError> {
+    ) -> Result<GoalAction, InCoupleLookupError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<GoalAction, GoalError> {
-                let mut action = cx
-                    .tx
-                    .goals()
-                    .action(cx.couple.id, goal, id)?
-                    .ok_or(GoalError::NotFound)?;
-                changes.apply_to(&mut action, cx.now);
-                cx.tx.goals().update_action(&action)?;
-                cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
-                Ok(action)
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<GoalAction, InCoupleLookupError> {
+                    let mut action = cx
+                        .tx
+                        .goals()
+                        .action(cx.couple.id, goal, id)?
+                        .ok_or(NO_GOAL)?;
+                    changes.apply_to(&mut action, cx.now);
+                    cx.tx.goals().update_action(&action)?;
+                    cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                    Ok(action)
+                },
+            )
             .await
     }
 
     /// Deletes an action.
     ///
     /// # Errors
-    /// See [`GoalError`].
+    /// See [`InCoupleLookupError`].
     pub async fn delete_action(
         &self,
         caller: &Caller,
         goal: Uuid,
         id: Uuid,
-    ) -> Result<(), GoalError> {
+    ) -> Result<(), InCoupleLookupError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<(), GoalError> {
+            .write_in_couple(caller, move |cx| -> Result<(), InCoupleLookupError> {
                 if !cx.tx.goals().delete_action(cx.couple.id, goal, id)? {
-                    return Err(GoalError::NotFound);
+                    return Err(NO_GOAL.into());
                 }
                 cx.changed(EntityKind::GoalAction, id, ChangeOp::Delete)?;
                 Ok(())

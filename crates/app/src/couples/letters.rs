@@ -1,26 +1,14 @@
 //! Monthly letters: one per couple per month, written by either partner.
 
 use accueil_domain::couples::{ChangeOp, EntityKind, Letter, LetterDraft, Month};
-use accueil_ports::StoreError;
 use uuid::Uuid;
 
 use super::{CouplesService, page_size, paged};
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::{InCoupleError, InCoupleLookupError, NotFound};
 
-/// Why a letter request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum LetterError {
-    /// Not authenticated, or in no couple.
-    #[error(transparent)]
-    Denied(#[from] CoupleDenied),
-    /// No such letter in the caller's couple.
-    #[error("no such letter")]
-    NotFound,
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// A letter the caller's couple does not have.
+const NO_LETTER: NotFound = NotFound("letter");
 
 /// A page of letters and where the next one starts.
 pub type LetterPage = (Vec<Letter>, Option<Month>);
@@ -29,15 +17,15 @@ impl CouplesService {
     /// Writes the couple's letter of a month: created the first time, updated after.
     ///
     /// # Errors
-    /// See [`LetterError`].
+    /// See [`InCoupleError`].
     pub async fn write_letter(
         &self,
         caller: &Caller,
         draft: LetterDraft,
-    ) -> Result<Letter, LetterError> {
+    ) -> Result<Letter, InCoupleError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<Letter, LetterError> {
+            .write_in_couple(caller, move |cx| -> Result<Letter, InCoupleError> {
                 let (me, now) = (cx.me.user.id, cx.now);
                 // The couple's lock is held: the month's letter cannot appear meanwhile.
                 let letter = match cx.tx.letters().letter_of_month(cx.couple.id, draft.month)? {
@@ -71,17 +59,17 @@ impl CouplesService {
     /// The couple's letters, newest month first; with `month`, that month's only.
     ///
     /// # Errors
-    /// See [`LetterError`].
+    /// See [`InCoupleError`].
     pub async fn letters(
         &self,
         caller: &Caller,
         month: Option<Month>,
         after: Option<Month>,
         limit: u32,
-    ) -> Result<LetterPage, LetterError> {
+    ) -> Result<LetterPage, InCoupleError> {
         let limit = page_size(limit);
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<LetterPage, LetterError> {
+            .read_in_couple(caller, move |cx| -> Result<LetterPage, InCoupleError> {
                 if let Some(m) = month {
                     let one = cx.tx.letters().letter_of_month(cx.couple.id, m)?;
                     return Ok((one.into_iter().collect(), None));
@@ -98,14 +86,14 @@ impl CouplesService {
     /// One letter of the couple.
     ///
     /// # Errors
-    /// See [`LetterError`].
-    pub async fn letter(&self, caller: &Caller, id: Uuid) -> Result<Letter, LetterError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn letter(&self, caller: &Caller, id: Uuid) -> Result<Letter, InCoupleLookupError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<Letter, LetterError> {
+            .read_in_couple(caller, move |cx| -> Result<Letter, InCoupleLookupError> {
                 cx.tx
                     .letters()
                     .letter(cx.couple.id, id)?
-                    .ok_or(LetterError::NotFound)
+                    .ok_or(InCoupleLookupError::NotFound(NO_LETTER))
             })
             .await
     }

@@ -26,16 +26,14 @@ use uuid::Uuid;
 use crate::Ports;
 
 pub use crate::lifecycle::CoupleExport;
-pub use checkins::CheckInError;
 pub use export::ExportError;
-pub use feed::{FeedError, SyncPage, SyncRequest};
+pub use feed::{SyncPage, SyncRequest};
 pub use goals::{GoalError, GoalView};
-pub use letters::LetterError;
-pub use pairing::{CoupleView, InviteError, JoinError, PairingError};
-pub use profile::ProfileError;
+pub use pairing::{CoupleView, CreateCoupleError, InviteError, JoinError};
+pub use profile::TogetherError;
 pub use qna::{QnaError, QuestionView};
 // Page is defined below; the couple scope's types are the scope module's.
-pub use crate::scope::{CoupleDenied, NotInCouple};
+pub use crate::scope::{CoupleDenied, InCoupleError, InCoupleLookupError, NotFound, NotInCouple};
 
 /// Couples settings.
 #[derive(Debug, Clone, Copy)]
@@ -221,7 +219,7 @@ mod tests {
         assert_eq!(view.partner_b.map(|u| u.id), Some(b.user.id));
         assert!(matches!(
             c.create(&a).await,
-            Err(PairingError::AlreadyInCouple)
+            Err(CreateCoupleError::AlreadyInCouple)
         ));
         assert!(matches!(
             c.invite(&a, ttl(None)).await,
@@ -328,11 +326,11 @@ mod tests {
         c.create(&z).await.unwrap();
         assert!(matches!(
             c.question(&z, q.id).await,
-            Err(QnaError::NotFound)
+            Err(InCoupleLookupError::NotFound(_))
         ));
         assert!(matches!(
             c.answer(&z, q.id, answer("ANSWERED", "x")).await,
-            Err(QnaError::NotFound)
+            Err(InCoupleLookupError::NotFound(_))
         ));
         assert!(c.questions(&z, None, 50).await.unwrap().items.is_empty());
         // No couple at all: a clear error.
@@ -340,7 +338,7 @@ mod tests {
         let solo = h.principal("solo@example.org").await;
         assert!(matches!(
             c.questions(&solo, None, 50).await,
-            Err(QnaError::Denied(CoupleDenied::NotInCouple(_)))
+            Err(InCoupleError::Denied(CoupleDenied::NotInCouple(_)))
         ));
     }
 
@@ -395,7 +393,7 @@ mod tests {
         c.leave(&b).await.unwrap();
         assert!(matches!(
             c.get(&a).await,
-            Err(PairingError::Denied(CoupleDenied::NotInCouple(_)))
+            Err(InCoupleError::Denied(CoupleDenied::NotInCouple(_)))
         ));
         let export = c.export(&a).await.unwrap();
         assert_eq!(export.questions.len(), 1);

@@ -8,7 +8,7 @@ use accueil_ports::StoreError;
 
 use super::{CouplesService, dissolve_couple_of, partners};
 use crate::identity::{AuthError, Caller, RateLimited, ip_key};
-use crate::scope::{CoupleDenied, NotInCouple};
+use crate::scope::{CoupleDenied, InCoupleError, NotInCouple};
 
 /// A couple with its partners.
 #[derive(Debug, Clone)]
@@ -21,24 +21,19 @@ pub struct CoupleView {
     pub partner_b: Option<User>,
 }
 
-/// Why creating, viewing or leaving failed.
+/// Why creating a couple failed. Viewing and leaving the couple fail only as their scope can
+/// ([`InCoupleError`]).
 #[derive(Debug, thiserror::Error)]
-pub enum PairingError {
-    /// Not authenticated, or (view, leave) in no couple.
+pub enum CreateCoupleError {
+    /// Not authenticated.
     #[error(transparent)]
-    Denied(#[from] CoupleDenied),
-    /// The caller has a couple already (create).
+    Auth(#[from] AuthError),
+    /// The caller is in a couple already.
     #[error("you are in a couple already")]
     AlreadyInCouple,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<AuthError> for PairingError {
-    fn from(e: AuthError) -> Self {
-        Self::Denied(e.into())
-    }
 }
 
 /// Why an invite could not be made.
@@ -82,11 +77,11 @@ impl CouplesService {
     /// Creates a couple with the caller as partner A.
     ///
     /// # Errors
-    /// See [`PairingError`].
-    pub async fn create(&self, caller: &Caller) -> Result<CoupleView, PairingError> {
+    /// See [`CreateCoupleError`].
+    pub async fn create(&self, caller: &Caller) -> Result<CoupleView, CreateCoupleError> {
         let id = CoupleId(self.ports.ids.new_id());
         self.ports
-            .write_as(caller, move |cx| -> Result<CoupleView, PairingError> {
+            .write_as(caller, move |cx| -> Result<CoupleView, CreateCoupleError> {
                 let me = cx.me.user.clone();
                 if cx
                     .tx
@@ -94,7 +89,7 @@ impl CouplesService {
                     .active_couple_of_for_update(me.id)?
                     .is_some()
                 {
-                    return Err(PairingError::AlreadyInCouple);
+                    return Err(CreateCoupleError::AlreadyInCouple);
                 }
                 let couple = Couple::create(id, me.id, cx.now);
                 cx.tx.pairing().insert_couple(&couple)?;
@@ -117,10 +112,10 @@ impl CouplesService {
     /// The caller's couple with both partners.
     ///
     /// # Errors
-    /// See [`PairingError`].
-    pub async fn get(&self, caller: &Caller) -> Result<CoupleView, PairingError> {
+    /// See [`InCoupleError`].
+    pub async fn get(&self, caller: &Caller) -> Result<CoupleView, InCoupleError> {
         self.ports
-            .read_in_couple(caller, |cx| -> Result<CoupleView, PairingError> {
+            .read_in_couple(caller, |cx| -> Result<CoupleView, InCoupleError> {
                 let (partner_a, partner_b) = partners(cx.tx, &cx.couple)?;
                 Ok(CoupleView {
                     couple: cx.couple.clone(),
@@ -246,10 +241,10 @@ impl CouplesService {
     /// both, read-only, through [`CouplesService::export`] for 30 days, then is purged.
     ///
     /// # Errors
-    /// See [`PairingError`].
-    pub async fn leave(&self, caller: &Caller) -> Result<(), PairingError> {
+    /// See [`InCoupleError`].
+    pub async fn leave(&self, caller: &Caller) -> Result<(), InCoupleError> {
         self.ports
-            .write_as(caller, |cx| -> Result<(), PairingError> {
+            .write_as(caller, |cx| -> Result<(), InCoupleError> {
                 dissolve_couple_of(cx.tx, cx.me.user.id, cx.now)?
                     .ok_or(CoupleDenied::NotInCouple(NotInCouple))?;
                 Ok(())

@@ -8,11 +8,12 @@ use chrono::NaiveDate;
 
 use super::CouplesService;
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::{CoupleDenied, InCoupleError};
 
-/// Why a profile request failed.
+/// Why the "together for" counter could not be given. Reading and changing the profile fail
+/// only as their scope can ([`InCoupleError`]).
 #[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
+pub enum TogetherError {
     /// Not authenticated, or in no couple.
     #[error(transparent)]
     Denied(#[from] CoupleDenied),
@@ -28,10 +29,10 @@ impl CouplesService {
     /// The caller's couple's profile.
     ///
     /// # Errors
-    /// See [`ProfileError`].
-    pub async fn couple_profile(&self, caller: &Caller) -> Result<CoupleProfile, ProfileError> {
+    /// See [`InCoupleError`].
+    pub async fn couple_profile(&self, caller: &Caller) -> Result<CoupleProfile, InCoupleError> {
         self.ports
-            .read_in_couple(caller, |cx| -> Result<CoupleProfile, ProfileError> {
+            .read_in_couple(caller, |cx| -> Result<CoupleProfile, InCoupleError> {
                 Ok(cx.couple.profile.clone())
             })
             .await
@@ -40,14 +41,14 @@ impl CouplesService {
     /// Changes the profile (either partner).
     ///
     /// # Errors
-    /// See [`ProfileError`].
+    /// See [`InCoupleError`].
     pub async fn update_couple_profile(
         &self,
         caller: &Caller,
         changes: CoupleProfileChanges,
-    ) -> Result<CoupleProfile, ProfileError> {
+    ) -> Result<CoupleProfile, InCoupleError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<CoupleProfile, ProfileError> {
+            .write_in_couple(caller, move |cx| -> Result<CoupleProfile, InCoupleError> {
                 let mut couple = cx.couple.clone();
                 changes.apply_to(&mut couple.profile);
                 couple.updated_at = cx.now;
@@ -62,17 +63,17 @@ impl CouplesService {
     /// is counted from.
     ///
     /// # Errors
-    /// See [`ProfileError`].
+    /// See [`TogetherError`].
     pub async fn together(
         &self,
         caller: &Caller,
-    ) -> Result<(CoupleProfile, NaiveDate, Together), ProfileError> {
+    ) -> Result<(CoupleProfile, NaiveDate, Together), TogetherError> {
         self.ports
             .read_in_couple(
                 caller,
-                |cx| -> Result<(CoupleProfile, NaiveDate, Together), ProfileError> {
+                |cx| -> Result<(CoupleProfile, NaiveDate, Together), TogetherError> {
                     let profile = cx.couple.profile.clone();
-                    let start = profile.start_date.ok_or(ProfileError::NoStartDate)?;
+                    let start = profile.start_date.ok_or(TogetherError::NoStartDate)?;
                     let t = together(start, cx.now, profile.time_zone.as_ref());
                     Ok((profile, start, t))
                 },

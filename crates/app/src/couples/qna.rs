@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::{CouplesService, Page, page_size, paged};
 use crate::identity::Caller;
-use crate::scope::{CoupleCx, CoupleDenied};
+use crate::scope::{CoupleCx, CoupleDenied, InCoupleError, InCoupleLookupError, NotFound};
+
+/// A question the caller's couple does not have.
+const NO_QUESTION: NotFound = NotFound("question");
 
 /// A question as one partner may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,15 +55,17 @@ pub(crate) fn view_of(question: Question, answers: Vec<Answer>, viewer: UserId) 
     }
 }
 
-/// Why a Q&A request failed.
+/// Why changing or deleting a question failed (only its author may). Asking, listing, reading
+/// and answering fail only as their scope can ([`InCoupleError`]), or with a missing question
+/// ([`InCoupleLookupError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum QnaError {
     /// Not authenticated, or in no couple.
     #[error(transparent)]
     Denied(#[from] CoupleDenied),
     /// No such question in the caller's couple.
-    #[error("no such question")]
-    NotFound,
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
     /// Only the author may edit or delete a question.
     #[error("only the partner who asked may change or delete a question")]
     NotAuthor,
@@ -77,11 +82,7 @@ fn seen(cx: &mut CoupleCx<'_>, q: Question) -> Result<QuestionView, StoreError> 
 
 /// A question of the couple that the caller asked.
 fn own_question(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Question, QnaError> {
-    let q = cx
-        .tx
-        .qna()
-        .question(cx.couple.id, id)?
-        .ok_or(QnaError::NotFound)?;
+    let q = cx.tx.qna().question(cx.couple.id, id)?.ok_or(NO_QUESTION)?;
     if q.author != cx.me.user.id {
         return Err(QnaError::NotAuthor);
     }
@@ -92,11 +93,15 @@ impl CouplesService {
     /// Asks a question in the caller's couple.
     ///
     /// # Errors
-    /// See [`QnaError`].
-    pub async fn ask(&self, caller: &Caller, new: NewQuestion) -> Result<QuestionView, QnaError> {
+    /// See [`InCoupleError`].
+    pub async fn ask(
+        &self,
+        caller: &Caller,
+        new: NewQuestion,
+    ) -> Result<QuestionView, InCoupleError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
+            .write_in_couple(caller, move |cx| -> Result<QuestionView, InCoupleError> {
                 let q = Question {
                     id,
                     couple_id: cx.couple.id,
@@ -116,44 +121,50 @@ impl CouplesService {
     /// The couple's questions, newest first, a page at a time.
     ///
     /// # Errors
-    /// See [`QnaError`].
+    /// See [`InCoupleError`].
     pub async fn questions(
         &self,
         caller: &Caller,
         after: Option<Uuid>,
         limit: u32,
-    ) -> Result<Page<QuestionView>, QnaError> {
+    ) -> Result<Page<QuestionView>, InCoupleError> {
         let limit = page_size(limit);
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<Page<QuestionView>, QnaError> {
-                let (page, next) = paged(
-                    cx.tx.qna().questions(cx.couple.id, after, limit + 1)?,
-                    limit,
-                    |q| q.id,
-                );
-                let items = page
-                    .into_iter()
-                    .map(|q| seen(cx, q))
-                    .collect::<Result<_, _>>()?;
-                Ok(Page { items, next })
-            })
+            .read_in_couple(
+                caller,
+                move |cx| -> Result<Page<QuestionView>, InCoupleError> {
+                    let (page, next) = paged(
+                        cx.tx.qna().questions(cx.couple.id, after, limit + 1)?,
+                        limit,
+                        |q| q.id,
+                    );
+                    let items = page
+                        .into_iter()
+                        .map(|q| seen(cx, q))
+                        .collect::<Result<_, _>>()?;
+                    Ok(Page { items, next })
+                },
+            )
             .await
     }
 
     /// One question of the couple.
     ///
     /// # Errors
-    /// See [`QnaError`].
-    pub async fn question(&self, caller: &Caller, id: Uuid) -> Result<QuestionView, QnaError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn question(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<QuestionView, InCoupleLookupError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
-                let q = cx
-                    .tx
-                    .qna()
-                    .question(cx.couple.id, id)?
-                    .ok_or(QnaError::NotFound)?;
-                Ok(seen(cx, q)?)
-            })
+            .read_in_couple(
+                caller,
+                move |cx| -> Result<QuestionView, InCoupleLookupError> {
+                    let q = cx.tx.qna().question(cx.couple.id, id)?.ok_or(NO_QUESTION)?;
+                    Ok(seen(cx, q)?)
+                },
+            )
             .await
     }
 
@@ -199,35 +210,38 @@ impl CouplesService {
     /// Creates or updates the caller's answer to a question.
     ///
     /// # Errors
-    /// See [`QnaError`].
+    /// See [`InCoupleLookupError`].
     pub async fn answer(
         &self,
         caller: &Caller,
         question: Uuid,
         draft: AnswerDraft,
-    ) -> Result<QuestionView, QnaError> {
+    ) -> Result<QuestionView, InCoupleLookupError> {
         let id = self.ports.ids.new_id();
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<QuestionView, QnaError> {
-                let q = cx
-                    .tx
-                    .qna()
-                    .question(cx.couple.id, question)?
-                    .ok_or(QnaError::NotFound)?;
-                let stored = cx.tx.qna().upsert_answer(&Answer {
-                    id,
-                    question_id: q.id,
-                    couple_id: cx.couple.id,
-                    author: cx.me.user.id,
-                    status: draft.status,
-                    text: draft.text,
-                    created_at: cx.now,
-                    updated_at: cx.now,
-                })?;
-                // The feed names the answer, never its words: nothing leaks before the reveal.
-                cx.changed(EntityKind::Answer, stored.id, ChangeOp::Upsert)?;
-                Ok(seen(cx, q)?)
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<QuestionView, InCoupleLookupError> {
+                    let q = cx
+                        .tx
+                        .qna()
+                        .question(cx.couple.id, question)?
+                        .ok_or(NO_QUESTION)?;
+                    let stored = cx.tx.qna().upsert_answer(&Answer {
+                        id,
+                        question_id: q.id,
+                        couple_id: cx.couple.id,
+                        author: cx.me.user.id,
+                        status: draft.status,
+                        text: draft.text,
+                        created_at: cx.now,
+                        updated_at: cx.now,
+                    })?;
+                    // The feed names the answer, never its words: nothing leaks before the reveal.
+                    cx.changed(EntityKind::Answer, stored.id, ChangeOp::Upsert)?;
+                    Ok(seen(cx, q)?)
+                },
+            )
             .await
     }
 }

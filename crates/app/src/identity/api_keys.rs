@@ -8,7 +8,7 @@ use accueil_domain::identity::{
 use accueil_ports::StoreError;
 use uuid::Uuid;
 
-use super::{AuthError, Caller, IdentityService, SessionRequired};
+use super::{AuthError, Caller, IdentityService, SessionError, SessionRequired};
 
 /// A key just made, with its secret: the only time the secret is seen.
 #[derive(Clone)]
@@ -28,18 +28,33 @@ impl std::fmt::Debug for CreatedApiKey {
     }
 }
 
-/// Why an API-key request failed.
+/// Why making an API key failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiKeyError {
+pub enum CreateApiKeyError {
     /// Not authenticated.
     #[error(transparent)]
     Auth(#[from] AuthError),
-    /// Keys are managed from a signed-in session.
+    /// Keys are managed from a signed-in session, not with a key.
     #[error(transparent)]
     SessionRequired(#[from] SessionRequired),
-    /// The user has as many live keys as allowed.
+    /// The account has as many live keys as allowed.
     #[error("at most {MAX_API_KEYS} live API keys")]
     TooMany,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why revoking an API key failed. Listing them fails only as a use case that manages
+/// credentials can ([`SessionError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeApiKeyError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Keys are managed from a signed-in session, not with a key.
+    #[error(transparent)]
+    SessionRequired(#[from] SessionRequired),
     /// No such key of the caller's.
     #[error("no such API key")]
     NotFound,
@@ -52,12 +67,12 @@ impl IdentityService {
     /// Makes an API key for the caller.
     ///
     /// # Errors
-    /// See [`ApiKeyError`].
+    /// See [`CreateApiKeyError`].
     pub async fn create_api_key(
         &self,
         caller: &Caller,
         new: NewApiKey,
-    ) -> Result<CreatedApiKey, ApiKeyError> {
+    ) -> Result<CreatedApiKey, CreateApiKeyError> {
         let secret = format!(
             "{API_KEY_PREFIX}{}",
             self.ports.opaque_tokens.generate().secret
@@ -70,7 +85,7 @@ impl IdentityService {
         let this = self.clone();
         let key = self
             .ports
-            .write_as(caller, move |cx| -> Result<ApiKey, ApiKeyError> {
+            .write_as(caller, move |cx| -> Result<ApiKey, CreateApiKeyError> {
                 cx.me.session_id()?;
                 let (uid, now) = (cx.me.user.id, cx.now);
                 let key = ApiKey {
@@ -93,7 +108,7 @@ impl IdentityService {
                     .filter(|existing| existing.is_live(now))
                     .count();
                 if live >= MAX_API_KEYS {
-                    return Err(ApiKeyError::TooMany);
+                    return Err(CreateApiKeyError::TooMany);
                 }
                 cx.tx.api_keys().insert_api_key(&key)?;
                 cx.tx.audit().record(&this.audit_event(
@@ -112,15 +127,15 @@ impl IdentityService {
     /// The caller's keys in every state, oldest first, with their state now.
     ///
     /// # Errors
-    /// See [`ApiKeyError`].
+    /// See [`SessionError`].
     pub async fn api_keys(
         &self,
         caller: &Caller,
-    ) -> Result<Vec<(ApiKey, ApiKeyState)>, ApiKeyError> {
+    ) -> Result<Vec<(ApiKey, ApiKeyState)>, SessionError> {
         self.ports
             .read_as(
                 caller,
-                |cx| -> Result<Vec<(ApiKey, ApiKeyState)>, ApiKeyError> {
+                |cx| -> Result<Vec<(ApiKey, ApiKeyState)>, SessionError> {
                     cx.me.session_id()?;
                     let now = cx.now;
                     Ok(cx
@@ -141,18 +156,18 @@ impl IdentityService {
     /// Revokes one of the caller's keys at once; revoking it again changes nothing.
     ///
     /// # Errors
-    /// See [`ApiKeyError`].
-    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), ApiKeyError> {
+    /// See [`RevokeApiKeyError`].
+    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), RevokeApiKeyError> {
         let this = self.clone();
         self.ports
-            .write_as(caller, move |cx| -> Result<(), ApiKeyError> {
+            .write_as(caller, move |cx| -> Result<(), RevokeApiKeyError> {
                 cx.me.session_id()?;
                 let (uid, now) = (cx.me.user.id, cx.now);
                 let key = cx
                     .tx
                     .api_keys()
                     .revoke_api_key(uid, ApiKeyId(id), now)?
-                    .ok_or(ApiKeyError::NotFound)?;
+                    .ok_or(RevokeApiKeyError::NotFound)?;
                 if key.revoked_at == Some(now) {
                     cx.tx.audit().record(&this.audit_event(
                         now,
@@ -212,7 +227,7 @@ mod tests {
         let key = h.app.caller_from_api_key(&rw.secret, true).unwrap();
         assert!(matches!(
             h.app.create_api_key(&key, input("read_write")).await,
-            Err(ApiKeyError::SessionRequired(_))
+            Err(CreateApiKeyError::SessionRequired(_))
         ));
         assert!(h.app.logout_all(&key).await.is_err());
 
@@ -262,7 +277,7 @@ mod tests {
         }
         assert!(matches!(
             h.app.create_api_key(&ann, input("read")).await,
-            Err(ApiKeyError::TooMany)
+            Err(CreateApiKeyError::TooMany)
         ));
     }
 }

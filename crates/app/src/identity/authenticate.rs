@@ -50,6 +50,22 @@ pub struct Principal {
 #[error("this needs a signed-in session, not an API key")]
 pub struct SessionRequired;
 
+/// Why a use case that manages credentials failed when nothing but its caller can refuse it:
+/// not authenticated, or with an API key instead of a session (logout, logout-all, listing
+/// the API keys).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The caller came with an API key.
+    #[error(transparent)]
+    SessionRequired(#[from] SessionRequired),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Principal {
     /// Whether the caller holds `role` now (not when the token was issued).
     pub fn has_role(&self, role: Role) -> bool {

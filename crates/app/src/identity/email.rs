@@ -34,13 +34,10 @@ impl From<UserWriteError> for VerifyEmailError {
     }
 }
 
-/// Why a resend (or a forgot-password request) could not be processed (an unknown address is
-/// not one of them).
+/// Why a mailed link (a new verification link, or a reset link) could not be sent for (an
+/// unknown address is not one of them).
 #[derive(Debug, thiserror::Error)]
 pub enum ResendError {
-    /// Password sign-in is off.
-    #[error(transparent)]
-    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// Too many requests from this client or for this address.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),

@@ -3,30 +3,16 @@
 use accueil_domain::admin::AuditAction;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{AuthError, Caller, IdentityService};
-
-/// Why logout failed.
-#[derive(Debug, thiserror::Error)]
-pub enum LogoutError {
-    /// Not authenticated.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    /// The caller came with an API key, which has no session to end.
-    #[error(transparent)]
-    SessionRequired(#[from] super::SessionRequired),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+use super::{Caller, IdentityService, SessionError};
 
 impl IdentityService {
     /// Ends the caller's session: its refresh tokens and access tokens stop working.
     ///
     /// # Errors
-    /// See [`LogoutError`].
-    pub async fn logout(&self, caller: &Caller) -> Result<(), LogoutError> {
+    /// See [`SessionError`].
+    pub async fn logout(&self, caller: &Caller) -> Result<(), SessionError> {
         self.ports
-            .write_as(caller, |cx| -> Result<(), LogoutError> {
+            .write_as(caller, |cx| -> Result<(), SessionError> {
                 let sid = cx.me.session_id()?;
                 cx.tx.sessions().revoke_session(sid, cx.now, "logout")?;
                 Ok(())
@@ -39,8 +25,8 @@ impl IdentityService {
     /// error (logging out twice is fine).
     ///
     /// # Errors
-    /// See [`LogoutError`].
-    pub async fn logout_with_refresh_token(&self, presented: &str) -> Result<(), LogoutError> {
+    /// Storage failures only: nothing else refuses it.
+    pub async fn logout_with_refresh_token(&self, presented: &str) -> Result<(), StoreError> {
         let digest = self.ports.opaque_tokens.digest(presented);
         let now = self.ports.clock.now();
         self.ports
@@ -61,11 +47,11 @@ impl IdentityService {
     /// Ends every session of the caller, on every device. Returns how many were live.
     ///
     /// # Errors
-    /// See [`LogoutError`].
-    pub async fn logout_all(&self, caller: &Caller) -> Result<u64, LogoutError> {
+    /// See [`SessionError`].
+    pub async fn logout_all(&self, caller: &Caller) -> Result<u64, SessionError> {
         let this = self.clone();
         self.ports
-            .write_as(caller, move |cx| -> Result<u64, LogoutError> {
+            .write_as(caller, move |cx| -> Result<u64, SessionError> {
                 cx.me.session_id()?;
                 let uid = cx.me.user.id;
                 let n = cx

@@ -31,17 +31,16 @@ pub use crate::lifecycle::AccountExport;
 pub use account::{DeleteAccountError, ExportError};
 // RateLimits and RateLimited are defined below.
 pub use accueil_ports::identity::oauth::OAuthError;
-pub use api_keys::{ApiKeyError, CreatedApiKey};
-pub use authenticate::{AuthError, Caller, Credential, Principal, SessionRequired};
+pub use api_keys::{CreateApiKeyError, CreatedApiKey, RevokeApiKeyError};
+pub use authenticate::{AuthError, Caller, Credential, Principal, SessionError, SessionRequired};
 pub(crate) use authenticate::{KeyToTouch, authenticate_in};
 pub use email::{ChangeEmailError, PasswordCheckError, ResendError, VerifyEmailError};
 pub use login::LoginError;
-pub use logout::LogoutError;
 pub use oauth::{
-    CallbackOutcome, LinkToken, OAuthFlowError, OAuthLinkError, ProviderCallback, StartedFlow,
-    UnlinkError,
+    CallbackOutcome, LinkToken, OAuthFlowError, OAuthLinkError, OAuthStartError, ProviderCallback,
+    ProviderUnavailable, StartLinkError, StartedFlow, UnlinkError,
 };
-pub use password::{ChangePasswordError, ResetPasswordError};
+pub use password::{ChangePasswordError, ForgotPasswordError, ResetPasswordError};
 pub use profile::UpdateProfileError;
 pub use refresh::RefreshError;
 pub use register::RegisterError;

@@ -77,18 +77,57 @@ pub enum CallbackOutcome {
     Linked(ExternalIdentity),
 }
 
-/// Why a flow failed.
+/// The provider could not say where to send the browser: its metadata could not be fetched,
+/// or made no sense. That is the only way a provider fails at the start (the port's contract:
+/// codes and ID tokens come later), so a start answers it as the provider being unavailable.
 #[derive(Debug, thiserror::Error)]
-pub enum OAuthFlowError {
-    /// Not authenticated (linking from the settings).
-    #[error(transparent)]
-    Auth(#[from] AuthError),
+#[error(transparent)]
+pub struct ProviderUnavailable(pub OAuthError);
+
+/// Why a flow could not start ([`IdentityService::oauth_start`]).
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthStartError {
     /// No provider of that name is configured.
     #[error("no such sign-in provider")]
     UnknownProvider,
+    /// The provider could not give its authorization URL.
+    #[error(transparent)]
+    Provider(#[from] ProviderUnavailable),
+    /// Too many starts from this client.
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a flow that links a provider to the signed-in caller could not start
+/// ([`IdentityService::oauth_start_link`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StartLinkError {
+    /// Not authenticated.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Linking needs a signed-in session, not an API key.
     #[error(transparent)]
     SessionRequired(#[from] SessionRequired),
+    /// As any start.
+    #[error(transparent)]
+    Start(#[from] OAuthStartError),
+}
+
+impl From<StoreError> for StartLinkError {
+    fn from(e: StoreError) -> Self {
+        Self::Start(e.into())
+    }
+}
+
+/// Why a flow failed at its callback ([`IdentityService::oauth_callback`]).
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthFlowError {
+    /// No provider of that name is configured.
+    #[error("no such sign-in provider")]
+    UnknownProvider,
     /// Missing, unknown, used or expired state, or a callback from another browser.
     #[error("invalid or expired sign-in state")]
     InvalidState,
@@ -126,9 +165,6 @@ pub enum OAuthFlowError {
         "verify your e-mail address first; POST /api/v1/auth/resend-verification sends a new link"
     )]
     EmailNotVerified,
-    /// Too many sign-ins from this client.
-    #[error(transparent)]
-    RateLimited(#[from] RateLimited),
     /// Signing the access token failed.
     #[error(transparent)]
     Token(#[from] AccessTokenError),
@@ -222,30 +258,73 @@ enum Decision {
 }
 
 impl IdentityService {
-    /// Starts a flow with `provider`. With `link_as`, the identity will be linked to that
-    /// signed-in user instead of signing in.
+    /// Starts a sign-in flow with `provider`.
     ///
     /// Starting counts against the login limit of the client's address: each start stores a
     /// flow row until it is used or purged.
     ///
     /// # Errors
-    /// `UnknownProvider`; `SessionRequired` when `link_as` came with an API key;
-    /// `RateLimited`; `Provider(Unavailable)` when the provider's metadata cannot be fetched.
+    /// See [`OAuthStartError`].
     pub async fn oauth_start(
         &self,
         provider: &str,
         response: FlowResponse,
-        link_as: Option<&Caller>,
         client_ip: Option<std::net::IpAddr>,
-    ) -> Result<StartedFlow, OAuthFlowError> {
+    ) -> Result<StartedFlow, OAuthStartError> {
+        let (flow, started) = self.new_flow(provider, response, client_ip).await?;
+        let now = flow.created_at;
+        self.ports
+            .store
+            .write(move |tx| -> Result<(), StoreError> {
+                tx.oauth().purge_oauth_before(now)?;
+                tx.oauth().insert_oauth_flow(&flow)
+            })
+            .await?;
+        Ok(started)
+    }
+
+    /// Starts a flow whose callback links `provider` to the signed-in caller instead of
+    /// signing in. Counts against the login limit as [`Self::oauth_start`] does.
+    ///
+    /// # Errors
+    /// See [`StartLinkError`]: `SessionRequired` when the caller came with an API key.
+    pub async fn oauth_start_link(
+        &self,
+        provider: &str,
+        response: FlowResponse,
+        caller: &Caller,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<StartedFlow, StartLinkError> {
+        let (mut flow, started) = self.new_flow(provider, response, client_ip).await?;
+        let now = flow.created_at;
+        self.ports
+            .write_as(caller, move |cx| -> Result<(), StartLinkError> {
+                flow.link_to = Some(cx.me.user.id);
+                flow.link_session = Some(cx.me.session_id()?);
+                cx.tx.oauth().purge_oauth_before(now)?;
+                cx.tx.oauth().insert_oauth_flow(&flow)?;
+                Ok(())
+            })
+            .await?;
+        Ok(started)
+    }
+
+    /// A new flow with `provider` and what the client gets of it, not stored yet (expired flows
+    /// go when a new one is stored, so the table stays small without a cron).
+    async fn new_flow(
+        &self,
+        provider: &str,
+        response: FlowResponse,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<(OAuthFlow, StartedFlow), OAuthStartError> {
         let ip = client_ip.map(|ip| ip.to_string());
         self.limit(&[("login:ip", ip.as_deref(), self.settings.limits.login_ip)])?;
         let adapter = self
             .ports
             .oauth
             .get(provider)
-            .ok_or(OAuthFlowError::UnknownProvider)?;
-        let name = ProviderName::parse(provider).map_err(|_| OAuthFlowError::UnknownProvider)?;
+            .ok_or(OAuthStartError::UnknownProvider)?;
+        let name = ProviderName::parse(provider).map_err(|_| OAuthStartError::UnknownProvider)?;
         let tokens = &self.ports.opaque_tokens;
         let (state, nonce, verifier, binding) = (
             tokens.generate(),
@@ -259,9 +338,10 @@ impl IdentityService {
                 nonce: &nonce,
                 pkce_verifier: &verifier,
             })
-            .await?;
+            .await
+            .map_err(ProviderUnavailable)?;
         let now = self.ports.clock.now();
-        let mut flow = OAuthFlow {
+        let flow = OAuthFlow {
             state_digest: state.digest,
             provider: name,
             nonce,
@@ -273,33 +353,13 @@ impl IdentityService {
             expires_at: now + FLOW_TTL,
             created_at: now,
         };
-        // Expired flows go as new ones come, so the table stays small without a cron.
-        match link_as {
-            Some(caller) => {
-                self.ports
-                    .write_as(caller, move |cx| -> Result<(), OAuthFlowError> {
-                        flow.link_to = Some(cx.me.user.id);
-                        flow.link_session = Some(cx.me.session_id()?);
-                        cx.tx.oauth().purge_oauth_before(now)?;
-                        cx.tx.oauth().insert_oauth_flow(&flow)?;
-                        Ok(())
-                    })
-                    .await?
-            }
-            None => {
-                self.ports
-                    .store
-                    .write(move |tx| -> Result<(), StoreError> {
-                        tx.oauth().purge_oauth_before(now)?;
-                        tx.oauth().insert_oauth_flow(&flow)
-                    })
-                    .await?
-            }
-        }
-        Ok(StartedFlow {
-            authorization_url,
-            binding: binding.secret,
-        })
+        Ok((
+            flow,
+            StartedFlow {
+                authorization_url,
+                binding: binding.secret,
+            },
+        ))
     }
 
     /// Finishes a flow. The outer error means the flow could not be identified (its response
@@ -708,11 +768,18 @@ mod tests {
         verified: bool,
         link_as: Option<&Caller>,
     ) -> Result<CallbackOutcome, OAuthFlowError> {
-        let started = h
-            .app
-            .oauth_start("idp", FlowResponse::Json, link_as, None)
-            .await
-            .unwrap();
+        let started = match link_as {
+            Some(caller) => h
+                .app
+                .oauth_start_link("idp", FlowResponse::Json, caller, None)
+                .await
+                .unwrap(),
+            None => h
+                .app
+                .oauth_start("idp", FlowResponse::Json, None)
+                .await
+                .unwrap(),
+        };
         let (code, state) = idp_code(&started.authorization_url, subject, email, verified);
         let (response, outcome) = h
             .app
@@ -776,7 +843,7 @@ mod tests {
         let h = Harness::new();
         let started = h
             .app
-            .oauth_start("idp", FlowResponse::Redirect, None, None)
+            .oauth_start("idp", FlowResponse::Redirect, None)
             .await
             .unwrap();
         let (code, state) = idp_code(&started.authorization_url, "s", "a@idp.test", true);
@@ -807,14 +874,12 @@ mod tests {
             "the failed attempt spent the state"
         );
         assert!(matches!(
-            h.app
-                .oauth_start("nope", FlowResponse::Json, None, None)
-                .await,
-            Err(OAuthFlowError::UnknownProvider)
+            h.app.oauth_start("nope", FlowResponse::Json, None).await,
+            Err(OAuthStartError::UnknownProvider)
         ));
         let late = h
             .app
-            .oauth_start("idp", FlowResponse::Json, None, None)
+            .oauth_start("idp", FlowResponse::Json, None)
             .await
             .unwrap();
         h.advance(chrono::Duration::minutes(10));
@@ -918,13 +983,13 @@ mod tests {
         let limit = crate::identity::RateLimits::default().login_ip.count;
         for _ in 0..limit {
             h.app
-                .oauth_start("idp", FlowResponse::Json, None, ip)
+                .oauth_start("idp", FlowResponse::Json, ip)
                 .await
                 .unwrap();
         }
         assert!(matches!(
-            h.app.oauth_start("idp", FlowResponse::Json, None, ip).await,
-            Err(OAuthFlowError::RateLimited(_))
+            h.app.oauth_start("idp", FlowResponse::Json, ip).await,
+            Err(OAuthStartError::RateLimited(_))
         ));
     }
 
@@ -1006,7 +1071,9 @@ mod tests {
         assert!(matches!(
             app.forgot_password(crate::testing::email("ann@example.org"), None)
                 .await,
-            Err(crate::identity::ResendError::PasswordAuthDisabled(_))
+            Err(crate::identity::ForgotPasswordError::PasswordAuthDisabled(
+                _
+            ))
         ));
     }
 
@@ -1017,7 +1084,7 @@ mod tests {
         let ann = h.principal("ann@example.org").await;
         let started = h
             .app
-            .oauth_start("idp", FlowResponse::Json, Some(&ann), None)
+            .oauth_start_link("idp", FlowResponse::Json, &ann, None)
             .await
             .unwrap();
         h.app.logout_all(&ann).await.unwrap();

@@ -11,6 +11,30 @@ use accueil_ports::{StoreError, StoreExt};
 use super::{AuthError, Caller, IdentityService, LinkPage, redeem};
 use crate::identity::ResendError;
 
+/// Why a forgot-password request could not be processed: password sign-in is off, or as for
+/// any mailed link ([`ResendError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ForgotPasswordError {
+    /// Password sign-in is off.
+    #[error(transparent)]
+    PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
+    /// Too many requests from this client or for this address.
+    #[error(transparent)]
+    RateLimited(#[from] super::RateLimited),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ResendError> for ForgotPasswordError {
+    fn from(e: ResendError) -> Self {
+        match e {
+            ResendError::RateLimited(r) => Self::RateLimited(r),
+            ResendError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
 /// Why a reset was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ResetPasswordError {
@@ -106,21 +130,22 @@ impl IdentityService {
     /// this address. Answers the same whether or not such an account exists.
     ///
     /// # Errors
-    /// See [`ResendError`] (a malformed address is the only refusal).
+    /// See [`ForgotPasswordError`].
     pub async fn forgot_password(
         &self,
         email: Email,
         client_ip: Option<std::net::IpAddr>,
-    ) -> Result<(), ResendError> {
+    ) -> Result<(), ForgotPasswordError> {
         self.passwords_on()?;
-        self.mail_link(
-            email,
-            client_ip,
-            TokenPurpose::ResetPassword,
-            MailTemplate::PasswordReset,
-            |_| true,
-        )
-        .await
+        Ok(self
+            .mail_link(
+                email,
+                client_ip,
+                TokenPurpose::ResetPassword,
+                MailTemplate::PasswordReset,
+                |_| true,
+            )
+            .await?)
     }
 
     /// Sets a new password with a reset token: every session of the account ends, and the

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use super::{MemoriesService, rendition_key};
 use crate::identity::Caller;
-use crate::scope::{CoupleCx, CoupleDenied, NotInCouple};
+use crate::scope::{
+    CoupleCx, CoupleDenied, InCoupleError, InCoupleLookupError, NotFound, NotInCouple,
+};
 
 /// A page of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +39,13 @@ pub struct PhotoFile {
     pub content: Option<FileRead>,
 }
 
-/// Why a memory request failed.
+/// A memory the caller's couple does not have (or, for a photo request, one without a photo).
+const NO_MEMORY: NotFound = NotFound("memory");
+
+/// Why an uploaded photo was not taken: it is checked, processed and its files are written
+/// before the unit of work of the memory that shows it.
 #[derive(Debug, thiserror::Error)]
-pub enum MemoryError {
-    /// Not authenticated, or in no couple.
-    #[error(transparent)]
-    Denied(#[from] CoupleDenied),
-    /// No such memory in the caller's couple (or no photo, for a photo request).
-    #[error("no such memory")]
-    NotFound,
+pub enum PhotoError {
     /// The photo is not JPEG, PNG or WebP.
     #[error("the photo is not a JPEG, PNG or WebP image")]
     UnsupportedImage,
@@ -71,18 +71,15 @@ pub enum MemoryError {
     /// The image processor or the file store failed.
     #[error("media failure: {0}")]
     Media(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
-impl From<FileError> for MemoryError {
+impl From<FileError> for PhotoError {
     fn from(e: FileError) -> Self {
         Self::Media(e.to_string())
     }
 }
 
-impl From<ImageError> for MemoryError {
+impl From<ImageError> for PhotoError {
     fn from(e: ImageError) -> Self {
         match e {
             ImageError::Unsupported => Self::UnsupportedImage,
@@ -101,18 +98,95 @@ impl From<ImageError> for MemoryError {
     }
 }
 
-impl From<crate::identity::AuthError> for MemoryError {
+/// Why making a memory failed: its scope, or its photo.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateMemoryError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// The photo was not taken.
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why changing a memory failed. Reading, listing and deleting memories fail only as their
+/// scope can ([`InCoupleError`]), or with a missing memory ([`InCoupleLookupError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// No such memory in the caller's couple.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// The new photo was not taken.
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<InCoupleLookupError> for MemoryError {
+    fn from(e: InCoupleLookupError) -> Self {
+        match e {
+            InCoupleLookupError::Denied(d) => Self::Denied(d),
+            InCoupleLookupError::NotFound(n) => Self::NotFound(n),
+            InCoupleLookupError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+/// Why a memory's photo could not be served (the caller's couple's, or the export's).
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoFileError {
+    /// Not authenticated, or in no couple (nor one left less than 30 days ago, for the
+    /// export's).
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// No such memory, or it has no photo (or its file went meanwhile).
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// The file store failed.
+    #[error("media failure: {0}")]
+    Media(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FileError> for PhotoFileError {
+    fn from(e: FileError) -> Self {
+        Self::Media(e.to_string())
+    }
+}
+
+impl From<crate::identity::AuthError> for PhotoFileError {
     fn from(e: crate::identity::AuthError) -> Self {
         Self::Denied(e.into())
     }
 }
 
+impl From<InCoupleLookupError> for PhotoFileError {
+    fn from(e: InCoupleLookupError) -> Self {
+        match e {
+            InCoupleLookupError::Denied(d) => Self::Denied(d),
+            InCoupleLookupError::NotFound(n) => Self::NotFound(n),
+            InCoupleLookupError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
 /// A memory of the couple.
-fn memory_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Memory, MemoryError> {
-    cx.tx
+fn memory_of(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<Memory, InCoupleLookupError> {
+    Ok(cx
+        .tx
         .memories()
         .memory(cx.couple.id, MemoryId(id))?
-        .ok_or(MemoryError::NotFound)
+        .ok_or(NO_MEMORY)?)
 }
 
 impl MemoriesService {
@@ -122,12 +196,12 @@ impl MemoriesService {
         &self,
         couple: CoupleId,
         upload: PhotoUpload,
-    ) -> Result<Photo, MemoryError> {
+    ) -> Result<Photo, PhotoError> {
         let max = self.settings.max_photo_bytes;
         if upload.0.len() > max {
-            return Err(MemoryError::PhotoTooLarge { max });
+            return Err(PhotoError::PhotoTooLarge { max });
         }
-        let format = ImageFormat::sniff(&upload.0).ok_or(MemoryError::UnsupportedImage)?;
+        let format = ImageFormat::sniff(&upload.0).ok_or(PhotoError::UnsupportedImage)?;
         let ProcessedImage {
             original,
             medium,
@@ -161,9 +235,9 @@ impl MemoriesService {
     /// The caller's couple, checked in a unit of its own before an upload is processed (image
     /// work is slow and needs no lock), and checked again where it matters, in the unit of
     /// work that stores the memory. Requests without a photo run one unit only.
-    async fn couple_for_upload(&self, caller: &Caller) -> Result<CoupleId, MemoryError> {
+    async fn couple_for_upload(&self, caller: &Caller) -> Result<CoupleId, CreateMemoryError> {
         self.ports
-            .read_in_couple(caller, |cx| -> Result<CoupleId, MemoryError> {
+            .read_in_couple(caller, |cx| -> Result<CoupleId, CreateMemoryError> {
                 Ok(cx.couple.id)
             })
             .await
@@ -172,8 +246,12 @@ impl MemoriesService {
     /// Creates a memory in the caller's couple.
     ///
     /// # Errors
-    /// See [`MemoryError`].
-    pub async fn create(&self, caller: &Caller, new: NewMemory) -> Result<Memory, MemoryError> {
+    /// See [`CreateMemoryError`].
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        new: NewMemory,
+    ) -> Result<Memory, CreateMemoryError> {
         let photo = match new.photo {
             Some(upload) => {
                 let couple = self.couple_for_upload(caller).await?;
@@ -186,7 +264,7 @@ impl MemoriesService {
         let kept = photo.map(|(_, p)| p);
         let saved = self
             .ports
-            .write_in_couple(caller, move |cx| -> Result<Memory, MemoryError> {
+            .write_in_couple(caller, move |cx| -> Result<Memory, CreateMemoryError> {
                 if let Some(uploaded_for) = photo.map(|(c, _)| c)
                     && uploaded_for != cx.couple.id
                 {
@@ -221,8 +299,8 @@ impl MemoriesService {
     /// One memory of the caller's couple.
     ///
     /// # Errors
-    /// See [`MemoryError`].
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<Memory, MemoryError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<Memory, InCoupleLookupError> {
         self.ports
             .read_in_couple(caller, move |cx| memory_of(cx, id))
             .await
@@ -261,7 +339,7 @@ impl MemoriesService {
                 caller,
                 move |cx| -> Result<(Memory, Option<Photo>), MemoryError> {
                     if new_photo.is_some_and(|(c, _)| c != cx.couple.id) {
-                        return Err(MemoryError::NotFound);
+                        return Err(NO_MEMORY.into());
                     }
                     let mut memory = memory_of(cx, id)?;
                     let old_photo = memory.photo;
@@ -273,7 +351,7 @@ impl MemoriesService {
                     photo_patch.apply_to(&mut memory.photo);
                     memory.updated_at = cx.now;
                     if !cx.tx.memories().update_memory(&memory)? {
-                        return Err(MemoryError::NotFound);
+                        return Err(NO_MEMORY.into());
                     }
                     cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
                     let dropped =
@@ -301,13 +379,13 @@ impl MemoriesService {
     /// Deletes a memory, then its photo's files.
     ///
     /// # Errors
-    /// See [`MemoryError`].
-    pub async fn delete(&self, caller: &Caller, id: Uuid) -> Result<(), MemoryError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn delete(&self, caller: &Caller, id: Uuid) -> Result<(), InCoupleLookupError> {
         let (couple, photo) = self
             .ports
             .write_in_couple(
                 caller,
-                move |cx| -> Result<(CoupleId, Option<Photo>), MemoryError> {
+                move |cx| -> Result<(CoupleId, Option<Photo>), InCoupleLookupError> {
                     let memory = memory_of(cx, id)?;
                     cx.tx.memories().delete_memory(cx.couple.id, memory.id)?;
                     cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Delete)?;
@@ -324,14 +402,14 @@ impl MemoriesService {
     /// A page of the caller's couple's timeline.
     ///
     /// # Errors
-    /// See [`MemoryError`].
+    /// See [`InCoupleError`].
     pub async fn timeline(
         &self,
         caller: &Caller,
         page: TimelinePage,
-    ) -> Result<Timeline, MemoryError> {
+    ) -> Result<Timeline, InCoupleError> {
         self.ports
-            .read_in_couple(caller, move |cx| -> Result<Timeline, MemoryError> {
+            .read_in_couple(caller, move |cx| -> Result<Timeline, InCoupleError> {
                 let query = TimelineQuery {
                     after: page.after,
                     search: page.search,
@@ -349,14 +427,14 @@ impl MemoriesService {
     /// A rendition of a memory's photo, for the couple.
     ///
     /// # Errors
-    /// See [`MemoryError`]; `NotFound` when the memory has no photo.
+    /// See [`PhotoFileError`]; `NotFound` when the memory has no photo.
     pub async fn photo(
         &self,
         caller: &Caller,
         id: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
-    ) -> Result<PhotoFile, MemoryError> {
+    ) -> Result<PhotoFile, PhotoFileError> {
         let memory = self.get(caller, id).await?;
         self.photo_file(&memory, size, if_none_match).await
     }
@@ -366,23 +444,23 @@ impl MemoriesService {
     /// long as the export does.
     ///
     /// # Errors
-    /// See [`MemoryError`]; `Denied(NotInCouple)` when there is no couple to export.
+    /// See [`PhotoFileError`]; `Denied(NotInCouple)` when there is no couple to export.
     pub async fn export_photo(
         &self,
         caller: &Caller,
         id: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
-    ) -> Result<PhotoFile, MemoryError> {
+    ) -> Result<PhotoFile, PhotoFileError> {
         let memory = self
             .ports
-            .read_as(caller, move |cx| -> Result<Memory, MemoryError> {
+            .read_as(caller, move |cx| -> Result<Memory, PhotoFileError> {
                 let couple = crate::lifecycle::exportable_couple(cx.tx, cx.me.user.id, cx.now)?
                     .ok_or(CoupleDenied::NotInCouple(NotInCouple))?;
                 cx.tx
                     .memories()
                     .memory(couple.id, MemoryId(id))?
-                    .ok_or(MemoryError::NotFound)
+                    .ok_or(PhotoFileError::NotFound(NO_MEMORY))
             })
             .await?;
         self.photo_file(&memory, size, if_none_match).await
@@ -393,8 +471,8 @@ impl MemoriesService {
         memory: &Memory,
         size: PhotoSize,
         if_none_match: Option<&str>,
-    ) -> Result<PhotoFile, MemoryError> {
-        let photo = memory.photo.ok_or(MemoryError::NotFound)?;
+    ) -> Result<PhotoFile, PhotoFileError> {
+        let photo = memory.photo.ok_or(NO_MEMORY)?;
         let etag = photo.etag(size);
         let format = photo.rendition(size).format;
         if if_none_match.is_some_and(|h| etag_matches(h, &etag)) {
@@ -409,7 +487,7 @@ impl MemoriesService {
         // race, answered like a missing photo.
         let content = self.ports.files.open(&key).await?.ok_or_else(|| {
             tracing::warn!(memory = %memory.id.0, %key, "a photo's file is missing");
-            MemoryError::NotFound
+            PhotoFileError::NotFound(NO_MEMORY)
         })?;
         Ok(PhotoFile {
             format,
@@ -504,7 +582,7 @@ mod tests {
         assert!(h.files.keys().is_empty(), "files go with the memory");
         assert!(matches!(
             m.get(&a, memory.id.0).await,
-            Err(MemoryError::NotFound)
+            Err(InCoupleLookupError::NotFound(_))
         ));
     }
 
@@ -515,7 +593,7 @@ mod tests {
         let m = h.memories();
         assert!(matches!(
             m.create(&a, new("x", Some(b"<html>photo.jpg"))).await,
-            Err(MemoryError::UnsupportedImage)
+            Err(CreateMemoryError::Photo(PhotoError::UnsupportedImage))
         ));
         assert!(
             NewMemory::parse(" ", None, None, Some(PhotoUpload(JPEG.to_vec()))).is_err(),
@@ -565,7 +643,7 @@ mod tests {
         assert!(h.files.keys().is_empty());
         assert!(matches!(
             m.photo(&a, memory.id.0, PhotoSize::Thumb, None).await,
-            Err(MemoryError::NotFound)
+            Err(PhotoFileError::NotFound(_))
         ));
     }
 
@@ -577,10 +655,13 @@ mod tests {
         let m = h.memories();
         let memory = m.create(&a, new("x", Some(JPEG))).await.unwrap();
         let id = memory.id.0;
-        assert!(matches!(m.get(&y, id).await, Err(MemoryError::NotFound)));
+        assert!(matches!(
+            m.get(&y, id).await,
+            Err(InCoupleLookupError::NotFound(_))
+        ));
         assert!(matches!(
             m.photo(&y, id, PhotoSize::Original, None).await,
-            Err(MemoryError::NotFound)
+            Err(PhotoFileError::NotFound(_))
         ));
         assert!(matches!(
             m.update(
@@ -592,9 +673,12 @@ mod tests {
                 }
             )
             .await,
-            Err(MemoryError::NotFound)
+            Err(MemoryError::NotFound(_))
         ));
-        assert!(matches!(m.delete(&y, id).await, Err(MemoryError::NotFound)));
+        assert!(matches!(
+            m.delete(&y, id).await,
+            Err(InCoupleLookupError::NotFound(_))
+        ));
         assert_eq!(h.files.keys().len(), 3, "nothing stored, nothing deleted");
         assert!(
             m.timeline(&y, page(None, None, 0))

@@ -8,7 +8,11 @@ use accueil_ports::StoreError;
 
 use super::MemoriesService;
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::{CoupleDenied, InCoupleError, InCoupleLookupError, NotFound};
+
+/// A perspective number that is not one.
+const NO_PERSPECTIVE: NotFound =
+    NotFound("perspective: numbers are 1 (partner A) and 2 (partner B)");
 
 /// A perspective slot: number 1 is partner A's, 2 is partner B's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,15 +23,16 @@ pub struct PerspectiveView {
     pub perspective: Option<Perspective>,
 }
 
-/// Why a perspective request failed.
+/// Why writing a perspective failed. Reading them fails only as their scope can
+/// ([`InCoupleError`]), or with a number that is not one ([`InCoupleLookupError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum PerspectiveError {
     /// Not authenticated, or in no couple.
     #[error(transparent)]
     Denied(#[from] CoupleDenied),
     /// Not 1 or 2.
-    #[error("no such perspective: numbers are 1 (partner A) and 2 (partner B)")]
-    NotFound,
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
     /// A partner writes only their own perspective.
     #[error("a partner writes only their own perspective")]
     NotYours,
@@ -51,15 +56,15 @@ impl MemoriesService {
     /// Both slots of the caller's couple.
     ///
     /// # Errors
-    /// See [`PerspectiveError`].
+    /// See [`InCoupleError`].
     pub async fn perspectives(
         &self,
         caller: &Caller,
-    ) -> Result<Vec<PerspectiveView>, PerspectiveError> {
+    ) -> Result<Vec<PerspectiveView>, InCoupleError> {
         self.ports
             .read_in_couple(
                 caller,
-                |cx| -> Result<Vec<PerspectiveView>, PerspectiveError> {
+                |cx| -> Result<Vec<PerspectiveView>, InCoupleError> {
                     Ok(slots(cx.tx.perspectives().perspectives(cx.couple.id)?))
                 },
             )
@@ -69,17 +74,17 @@ impl MemoriesService {
     /// One slot.
     ///
     /// # Errors
-    /// See [`PerspectiveError`].
+    /// See [`InCoupleLookupError`].
     pub async fn perspective(
         &self,
         caller: &Caller,
         number: u8,
-    ) -> Result<PerspectiveView, PerspectiveError> {
-        let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
+    ) -> Result<PerspectiveView, InCoupleLookupError> {
+        let side = side_of_number(number).ok_or(NO_PERSPECTIVE)?;
         self.ports
             .read_in_couple(
                 caller,
-                move |cx| -> Result<PerspectiveView, PerspectiveError> {
+                move |cx| -> Result<PerspectiveView, InCoupleLookupError> {
                     Ok(PerspectiveView {
                         number,
                         perspective: cx.tx.perspectives().perspective(cx.couple.id, side)?,
@@ -99,7 +104,7 @@ impl MemoriesService {
         number: u8,
         content: PerspectiveText,
     ) -> Result<PerspectiveView, PerspectiveError> {
-        let side = side_of_number(number).ok_or(PerspectiveError::NotFound)?;
+        let side = side_of_number(number).ok_or(NO_PERSPECTIVE)?;
         self.ports
             .write_in_couple(
                 caller,
@@ -151,7 +156,7 @@ mod tests {
         ));
         assert!(matches!(
             m.write_perspective(&b, 3, text("x")).await,
-            Err(PerspectiveError::NotFound)
+            Err(PerspectiveError::NotFound(_))
         ));
         m.write_perspective(&b, 2, text("Le mien aussi"))
             .await

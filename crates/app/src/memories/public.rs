@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::perspectives::slots;
-use super::{MemoriesService, MemoryError, PerspectiveView, PhotoFile, Timeline, timeline_page};
+use super::{MemoriesService, PerspectiveView, PhotoFile, PhotoFileError, Timeline, timeline_page};
 
 /// The public view of a couple's site through a share link.
 #[derive(Debug, Clone)]
@@ -30,11 +30,21 @@ pub struct PublicSite {
     pub memories: Timeline,
 }
 
-/// Why a public request failed.
+/// Why a share link's page could not be shown.
 #[derive(Debug, thiserror::Error)]
 pub enum PublicError {
-    /// Unknown, revoked or expired link, dissolved couple, or a memory or photo the link
-    /// does not show.
+    /// Unknown, revoked or expired link, or a dissolved couple.
+    #[error("no such share link, or not one that shows this")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a photo of a share link could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum PublicPhotoError {
+    /// As for the page, or a memory or photo the link does not show (alike).
     #[error("no such share link, or not one that shows this")]
     NotFound,
     /// The file store failed.
@@ -43,6 +53,15 @@ pub enum PublicError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<PublicError> for PublicPhotoError {
+    fn from(e: PublicError) -> Self {
+        match e {
+            PublicError::NotFound => Self::NotFound,
+            PublicError::Store(s) => Self::Store(s),
+        }
+    }
 }
 
 impl MemoriesService {
@@ -109,34 +128,34 @@ impl MemoriesService {
     /// A photo rendition of a memory the link shows.
     ///
     /// # Errors
-    /// See [`PublicError`].
+    /// See [`PublicPhotoError`].
     pub async fn public_photo(
         &self,
         token: &str,
         memory: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
-    ) -> Result<PhotoFile, PublicError> {
+    ) -> Result<PhotoFile, PublicPhotoError> {
         let digest = self.ports.opaque_tokens.digest(token).0;
         let now = self.now();
         let memory = self
             .ports
             .store
-            .read(move |tx| -> Result<Memory, PublicError> {
+            .read(move |tx| -> Result<Memory, PublicPhotoError> {
                 let (share, couple) = Self::live_share(tx, &digest, now)?;
                 if !share.scope.includes(MemoryId(memory)) {
-                    return Err(PublicError::NotFound);
+                    return Err(PublicPhotoError::NotFound);
                 }
                 tx.memories()
                     .memory(couple.id, MemoryId(memory))?
-                    .ok_or(PublicError::NotFound)
+                    .ok_or(PublicPhotoError::NotFound)
             })
             .await?;
         self.photo_file(&memory, size, if_none_match)
             .await
             .map_err(|e| match e {
-                MemoryError::NotFound => PublicError::NotFound,
-                other => PublicError::Media(other.to_string()),
+                PhotoFileError::NotFound(_) => PublicPhotoError::NotFound,
+                other => PublicPhotoError::Media(other.to_string()),
             })
     }
 }
@@ -207,7 +226,7 @@ mod tests {
         assert!(matches!(
             m.public_photo(&listed.token, hidden.id.0, PhotoSize::Thumb, None)
                 .await,
-            Err(PublicError::NotFound)
+            Err(PublicPhotoError::NotFound)
         ));
         assert_eq!(
             m.public_site(
@@ -243,7 +262,7 @@ mod tests {
         assert!(matches!(
             m.public_photo(&everything.token, shown.id.0, PhotoSize::Thumb, None)
                 .await,
-            Err(PublicError::NotFound)
+            Err(PublicPhotoError::NotFound)
         ));
         assert!(matches!(
             m.public_site("garbage", TimelinePage::parse(None, None, None).unwrap())
@@ -279,7 +298,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             m.revoke_share(&y, mine.share.id.0).await,
-            Err(ShareError::NotFound)
+            Err(crate::scope::InCoupleLookupError::NotFound(_))
         ));
     }
 }

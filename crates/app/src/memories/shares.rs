@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use super::MemoriesService;
 use crate::identity::Caller;
-use crate::scope::CoupleDenied;
+use crate::scope::{CoupleDenied, InCoupleError, InCoupleLookupError, NotFound};
+
+/// A share link the caller's couple does not have.
+const NO_SHARE: NotFound = NotFound("share");
 
 /// A share just made, with its token: the only time the token is seen.
 #[derive(Debug, Clone)]
@@ -21,15 +24,13 @@ pub struct CreatedShare {
     pub token: String,
 }
 
-/// Why a share request failed.
+/// Why making a share link failed. Listing and revoking them fail only as their scope can
+/// ([`InCoupleError`]), or with a missing share ([`InCoupleLookupError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
     /// Not authenticated, or in no couple.
     #[error(transparent)]
     Denied(#[from] CoupleDenied),
-    /// No such share in the caller's couple.
-    #[error("no such share")]
-    NotFound,
     /// Listed memories that are not the couple's.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
@@ -113,12 +114,12 @@ impl MemoriesService {
     /// The caller's couple's share links, oldest first, in every state, with their state now.
     ///
     /// # Errors
-    /// See [`ShareError`].
-    pub async fn shares(&self, caller: &Caller) -> Result<Vec<(Share, ShareState)>, ShareError> {
+    /// See [`InCoupleError`].
+    pub async fn shares(&self, caller: &Caller) -> Result<Vec<(Share, ShareState)>, InCoupleError> {
         self.ports
             .read_in_couple(
                 caller,
-                |cx| -> Result<Vec<(Share, ShareState)>, ShareError> {
+                |cx| -> Result<Vec<(Share, ShareState)>, InCoupleError> {
                     let now = cx.now;
                     Ok(cx
                         .tx
@@ -138,15 +139,19 @@ impl MemoriesService {
     /// Revokes a share link at once; revoking it again changes nothing.
     ///
     /// # Errors
-    /// See [`ShareError`].
-    pub async fn revoke_share(&self, caller: &Caller, id: Uuid) -> Result<Share, ShareError> {
+    /// See [`InCoupleLookupError`].
+    pub async fn revoke_share(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+    ) -> Result<Share, InCoupleLookupError> {
         self.ports
-            .write_in_couple(caller, move |cx| -> Result<Share, ShareError> {
+            .write_in_couple(caller, move |cx| -> Result<Share, InCoupleLookupError> {
                 let share = cx
                     .tx
                     .shares()
                     .revoke_share(cx.couple.id, ShareId(id), cx.now)?
-                    .ok_or(ShareError::NotFound)?;
+                    .ok_or(NO_SHARE)?;
                 if share.revoked_at == Some(cx.now) {
                     cx.changed(EntityKind::Share, share.id.0, ChangeOp::Upsert)?;
                 }

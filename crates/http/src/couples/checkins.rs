@@ -1,6 +1,6 @@
 //! Daily check-ins: `/api/v1/checkins*`.
 
-use accueil_app::couples::CheckInError;
+use accueil_app::couples::{InCoupleError, InCoupleLookupError};
 use accueil_domain::couples::{CheckIn, CheckInDraft};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -14,7 +14,7 @@ use super::bad_cursor;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromBody, FromQuery, Now, Query, Valid};
-use crate::problems::{Errors, InvalidCursor, NOT_FOUND};
+use crate::problems::{Errors, InvalidCursor};
 
 type App = web::Data<accueil_app::App>;
 
@@ -24,11 +24,6 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
         .service(get_checkin)
         .service(delete_checkin);
 }
-
-crate::problems!(CheckInError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
-});
 
 /// Today's check-in.
 #[derive(Deserialize, ToSchema)]
@@ -159,7 +154,7 @@ impl FromQuery for CheckInQuery {
 /// Both partners' check-ins, newest day first, optionally between two days.
 #[utoipa::path(tag = "checkins", security(("bearer" = [])), params(CheckInParams), responses(
     (status = 200, description = "A page", body = CheckInPage),
-    Errors<(CheckInError, InvalidCursor)>,
+    Errors<(InCoupleError, InvalidCursor)>,
 ))]
 #[get("/checkins")]
 async fn list_checkins(
@@ -181,7 +176,7 @@ async fn list_checkins(
 /// unset). Posting again the same day updates it.
 #[utoipa::path(tag = "checkins", security(("bearer" = [])), request_body = CheckInRequest, responses(
     (status = 200, description = "Today's check-in, created or updated", body = CheckInBody),
-    Errors<CheckInError>,
+    Errors<InCoupleError>,
 ))]
 #[post("/checkins")]
 async fn check_in(
@@ -196,7 +191,7 @@ async fn check_in(
 /// One check-in of the couple.
 #[utoipa::path(tag = "checkins", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Check-in id")), responses(
     (status = 200, description = "The check-in", body = CheckInBody),
-    Errors<CheckInError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/checkins/{id}")]
 async fn get_checkin(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -208,7 +203,7 @@ async fn get_checkin(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRe
 /// Delete one of the caller's own check-ins (the partner's answer `not_found`).
 #[utoipa::path(tag = "checkins", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Check-in id")), responses(
     (status = 204, description = "Deleted"),
-    Errors<CheckInError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[delete("/checkins/{id}")]
 async fn delete_checkin(

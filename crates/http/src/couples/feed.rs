@@ -1,6 +1,6 @@
 //! The change feed: `GET /api/v1/sync/changes`.
 
-use accueil_app::couples::{FeedError, SyncRequest};
+use accueil_app::couples::{InCoupleError, SyncRequest};
 use accueil_domain::couples::Change;
 #[cfg(test)]
 use accueil_domain::couples::EntityKind;
@@ -23,10 +23,6 @@ type App = web::Data<accueil_app::App>;
 pub(super) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(changes);
 }
-
-crate::problems!(FeedError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-});
 
 /// Sync parameters.
 #[derive(Deserialize, IntoParams)]
@@ -166,7 +162,7 @@ impl FromQuery for SyncRequest {
     params(SyncParams),
     responses(
         (status = 200, description = "Changes after the cursor", body = ChangesBody),
-        Errors<(FeedError, InvalidCursor)>,
+        Errors<(InCoupleError, InvalidCursor)>,
     )
 )]
 #[get("/sync/changes")]

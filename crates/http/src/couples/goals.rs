@@ -1,6 +1,6 @@
 //! Goals and their actions: `/api/v1/goals*`.
 
-use accueil_app::couples::{GoalError, GoalView};
+use accueil_app::couples::{GoalError, GoalView, InCoupleError, InCoupleLookupError};
 use accueil_domain::couples::{ActionChanges, GoalAction, GoalChanges, NewAction, NewGoal};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::http::header;
@@ -15,7 +15,7 @@ use super::{PageParams, Paging};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromBody, Now, Query, Valid, patch_of};
-use crate::problems::{Errors, InvalidCursor, NOT_FOUND, Spec};
+use crate::problems::{Errors, InvalidCursor, Spec};
 
 type App = web::Data<accueil_app::App>;
 
@@ -32,8 +32,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 }
 
 crate::problems!(GoalError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Store(accueil_app::StoreError);
     Transition(_) => Spec::new(409, "invalid_transition", "a goal status change the rules forbid (allowed: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE)"),
 });
 
@@ -247,7 +246,7 @@ impl FromBody for ActionChanges {
 /// The couple's goals with their actions, newest first.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(PageParams), responses(
     (status = 200, description = "A page", body = GoalPage),
-    Errors<(GoalError, InvalidCursor)>,
+    Errors<(InCoupleError, InvalidCursor)>,
 ))]
 #[get("/goals")]
 async fn list_goals(
@@ -265,7 +264,7 @@ async fn list_goals(
 /// Create a goal.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), request_body = GoalRequest, responses(
     (status = 201, description = "Created", body = GoalBody),
-    Errors<GoalError>,
+    Errors<InCoupleError>,
 ))]
 #[post("/goals")]
 async fn create_goal(
@@ -282,7 +281,7 @@ async fn create_goal(
 /// One goal with its actions.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
     (status = 200, description = "The goal", body = GoalBody),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/goals/{id}")]
 async fn get_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -313,7 +312,7 @@ async fn edit_goal(
 /// Delete a goal and its actions.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
     (status = 204, description = "Deleted"),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[delete("/goals/{id}")]
 async fn delete_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -324,7 +323,7 @@ async fn delete_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRe
 /// A goal's actions, oldest first.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
     (status = 200, description = "The actions", body = [ActionBody]),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/goals/{id}/actions")]
 async fn list_actions(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -335,7 +334,7 @@ async fn list_actions(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpR
 /// Add an action to a goal.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), request_body = ActionRequest, responses(
     (status = 201, description = "Created", body = ActionBody),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[post("/goals/{id}/actions")]
 async fn add_action(
@@ -357,7 +356,7 @@ async fn add_action(
 /// Change an action (`done: true` marks it completed).
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id"), ("action_id" = Uuid, Path, description = "Action id")), request_body = ActionPatchRequest, responses(
     (status = 200, description = "The action", body = ActionBody),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[patch("/goals/{id}/actions/{action_id}")]
 async fn edit_action(
@@ -374,7 +373,7 @@ async fn edit_action(
 /// Delete an action.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id"), ("action_id" = Uuid, Path, description = "Action id")), responses(
     (status = 204, description = "Deleted"),
-    Errors<GoalError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[delete("/goals/{id}/actions/{action_id}")]
 async fn delete_action(

@@ -1,6 +1,6 @@
 //! Monthly letters: `/api/v1/letters*`.
 
-use accueil_app::couples::LetterError;
+use accueil_app::couples::{InCoupleError, InCoupleLookupError};
 use accueil_domain::couples::{Letter, LetterDraft, Month};
 use accueil_domain::validation::{Fields, ValidationErrors};
 use actix_web::{HttpResponse, get, post, web};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromBody, FromQuery, Now, Query, Valid};
-use crate::problems::{Errors, NOT_FOUND};
+use crate::problems::Errors;
 
 type App = web::Data<accueil_app::App>;
 
@@ -22,11 +22,6 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
         .service(write_letter)
         .service(get_letter);
 }
-
-crate::problems!(LetterError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
-});
 
 /// A letter.
 #[derive(Deserialize, ToSchema)]
@@ -137,7 +132,7 @@ impl FromQuery for LetterQuery {
 /// The couple's letters, newest month first (`?month=YYYY-MM` for one month).
 #[utoipa::path(tag = "letters", security(("bearer" = [])), params(LetterParams), responses(
     (status = 200, description = "A page", body = LetterPage),
-    Errors<(LetterError, accueil_domain::validation::ValidationErrors)>,
+    Errors<(InCoupleError, accueil_domain::validation::ValidationErrors)>,
 ))]
 #[get("/letters")]
 async fn list_letters(
@@ -158,7 +153,7 @@ async fn list_letters(
 /// Write the couple's letter of a month: created the first time, its content replaced after.
 #[utoipa::path(tag = "letters", security(("bearer" = [])), request_body = LetterRequest, responses(
     (status = 200, description = "The letter", body = LetterBody),
-    Errors<LetterError>,
+    Errors<InCoupleError>,
 ))]
 #[post("/letters")]
 async fn write_letter(
@@ -174,7 +169,7 @@ async fn write_letter(
 /// One letter of the couple.
 #[utoipa::path(tag = "letters", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Letter id")), responses(
     (status = 200, description = "The letter", body = LetterBody),
-    Errors<LetterError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/letters/{id}")]
 async fn get_letter(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

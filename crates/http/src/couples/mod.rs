@@ -11,7 +11,10 @@ mod pairing;
 pub(crate) mod profile;
 mod qna;
 
-use accueil_app::couples::{CoupleDenied, NotInCouple};
+use accueil_app::StoreError;
+use accueil_app::couples::{
+    CoupleDenied, InCoupleError, InCoupleLookupError, NotFound, NotInCouple,
+};
 use accueil_app::identity::AuthError;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -56,6 +59,14 @@ impl Problems for NotInCouple {
 
 crate::problems!(CoupleDenied {
     via Auth(AuthError), NotInCouple(NotInCouple);
+});
+
+crate::problems!(InCoupleError {
+    via Denied(CoupleDenied), Store(StoreError);
+});
+
+crate::problems!(InCoupleLookupError {
+    via Denied(CoupleDenied), NotFound(NotFound), Store(StoreError);
 });
 
 /// Page parameters.

@@ -1,10 +1,12 @@
 //! Pairing: `POST`/`GET /api/v1/couple`, `/couple/invite`, `/couple/join`, `/couple/leave`,
 //! and the couple export `/couple/export` with its photo links.
 
-use accueil_app::couples::{CoupleView, ExportError, InviteError, JoinError, PairingError};
+use accueil_app::couples::{
+    CoupleView, CreateCoupleError, ExportError, InCoupleError, InviteError, JoinError,
+};
 use accueil_app::identity::AuthError;
 use accueil_app::lifecycle::CoupleExport;
-use accueil_app::memories::MemoryError;
+use accueil_app::memories::PhotoFileError;
 use accueil_domain::couples::{Invite, InviteProblem, InviteTtl, JoinProblem};
 use accueil_domain::identity::User;
 use accueil_domain::memories::PhotoSize;
@@ -47,8 +49,8 @@ const ALREADY_IN_COUPLE: Spec = Spec::new(
     "the caller is in a couple already; leave it first",
 );
 
-crate::problems!(PairingError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
+crate::problems!(CreateCoupleError {
+    via Auth(AuthError), Store(accueil_app::StoreError);
     AlreadyInCouple => ALREADY_IN_COUPLE,
 });
 
@@ -194,9 +196,9 @@ pub struct CoupleExportBody {
     pub checkins: Vec<CheckInBody>,
     /// Every letter.
     pub letters: Vec<LetterBody>,
-    /// Every memory; each photo's `photo_urls` are links under `/api/v1/couple/export/`,
-    /// which work (with the caller's credentials) as long as the export does: 30 days after
-    /// the couple was dissolved.
+    /// Every memory; its photo's links (`photo.*.url`: thumb, medium and original) are under
+    /// `/api/v1/couple/export/`, and work (with the caller's credentials) as long as the export
+    /// does: 30 days after the couple was dissolved.
     pub memories: Vec<MemoryBody>,
     /// Both perspective slots.
     pub perspectives: Vec<PerspectiveBody>,
@@ -234,7 +236,7 @@ impl CoupleExportBody {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` is `/api/v1/couple`", body = CoupleBody),
-        Errors<PairingError>,
+        Errors<CreateCoupleError>,
     )
 )]
 #[post("/couple")]
@@ -249,7 +251,7 @@ async fn create_couple(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "couples",
     security(("bearer" = [])),
-    responses((status = 200, description = "The couple", body = CoupleBody), Errors<PairingError>)
+    responses((status = 200, description = "The couple", body = CoupleBody), Errors<InCoupleError>)
 )]
 #[get("/couple")]
 async fn get_couple(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -302,7 +304,7 @@ async fn join(
 #[utoipa::path(
     tag = "couples",
     security(("bearer" = [])),
-    responses((status = 204, description = "Left"), Errors<PairingError>)
+    responses((status = 204, description = "Left"), Errors<InCoupleError>)
 )]
 #[post("/couple/leave")]
 async fn leave(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -349,7 +351,7 @@ pub struct ExportPhotoParams {
     responses(
         (status = 200, description = "The image", content_type = "image/*"),
         (status = 304, description = "The `If-None-Match` entity tag is current"),
-        Errors<MemoryError>,
+        Errors<PhotoFileError>,
     )
 )]
 #[get("/couple/export/memories/{id}/photo")]

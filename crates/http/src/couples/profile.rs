@@ -1,7 +1,7 @@
 //! The couple's profile and counter: `GET`/`PATCH /api/v1/couple/profile`,
 //! `GET /api/v1/couple/together`.
 
-use accueil_app::couples::ProfileError;
+use accueil_app::couples::{InCoupleError, TogetherError};
 use accueil_domain::couples::{CoupleProfile, CoupleProfileChanges, Together};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::{HttpResponse, get, patch, web};
@@ -23,7 +23,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
         .service(together);
 }
 
-crate::problems!(ProfileError {
+crate::problems!(TogetherError {
     via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
     NoStartDate => Spec::new(409, "start_date_not_set", "the counter needs the couple's `start_date`: set it with `PATCH /api/v1/couple/profile`"),
 });
@@ -111,7 +111,7 @@ impl FromBody for CoupleProfileChanges {
 /// The couple's profile (partners only).
 #[utoipa::path(tag = "couples", security(("bearer" = [])), responses(
     (status = 200, description = "The profile", body = CoupleProfileBody),
-    Errors<ProfileError>,
+    Errors<InCoupleError>,
 ))]
 #[get("/couple/profile")]
 async fn get_profile(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -123,7 +123,7 @@ async fn get_profile(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 /// Change the couple's profile (either partner): absent fields are kept, `null` clears.
 #[utoipa::path(tag = "couples", security(("bearer" = [])), request_body = CoupleProfilePatchRequest, responses(
     (status = 200, description = "The profile", body = CoupleProfileBody),
-    Errors<ProfileError>,
+    Errors<InCoupleError>,
 ))]
 #[patch("/couple/profile")]
 async fn update_profile(
@@ -140,7 +140,7 @@ async fn update_profile(
 /// and the total in days.
 #[utoipa::path(tag = "couples", security(("bearer" = [])), responses(
     (status = 200, description = "The counter", body = TogetherBody),
-    Errors<ProfileError>,
+    Errors<TogetherError>,
 ))]
 #[get("/couple/together")]
 async fn together(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {

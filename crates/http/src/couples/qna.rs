@@ -1,6 +1,6 @@
 //! Q&A: `/api/v1/qna/questions` and a question's answers, with mutual reveal.
 
-use accueil_app::couples::{QnaError, QuestionView};
+use accueil_app::couples::{InCoupleError, InCoupleLookupError, QnaError, QuestionView};
 use accueil_domain::couples::{Answer, AnswerDraft, NewQuestion, QuestionChanges};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::http::header;
@@ -15,7 +15,7 @@ use super::{PageParams, Paging};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromBody, Now, Query, Valid, patch_of};
-use crate::problems::{Errors, InvalidCursor, NOT_FOUND, Spec};
+use crate::problems::{Errors, InvalidCursor, Spec};
 
 type App = web::Data<accueil_app::App>;
 
@@ -29,8 +29,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 }
 
 crate::problems!(QnaError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Store(accueil_app::StoreError);
     NotAuthor => Spec::new(403, "not_author", "only the partner who asked may change or delete a question"),
 });
 
@@ -179,7 +178,7 @@ impl FromBody for AnswerDraft {
     tag = "qna",
     security(("bearer" = [])),
     params(PageParams),
-    responses((status = 200, description = "A page", body = QuestionPage), Errors<(QnaError, InvalidCursor)>)
+    responses((status = 200, description = "A page", body = QuestionPage), Errors<(InCoupleError, InvalidCursor)>)
 )]
 #[get("/qna/questions")]
 async fn list_questions(
@@ -202,7 +201,7 @@ async fn list_questions(
     tag = "qna",
     security(("bearer" = [])),
     request_body = QuestionRequest,
-    responses((status = 201, description = "Created", body = QuestionBody), Errors<QnaError>)
+    responses((status = 201, description = "Created", body = QuestionBody), Errors<InCoupleError>)
 )]
 #[post("/qna/questions")]
 async fn ask(
@@ -224,7 +223,7 @@ async fn ask(
     tag = "qna",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Question id")),
-    responses((status = 200, description = "The question", body = QuestionBody), Errors<QnaError>)
+    responses((status = 200, description = "The question", body = QuestionBody), Errors<InCoupleLookupError>)
 )]
 #[get("/qna/questions/{id}")]
 async fn get_question(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -281,7 +280,7 @@ async fn delete_question(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Question id")),
     request_body = AnswerRequest,
-    responses((status = 200, description = "The question with its answers", body = QuestionBody), Errors<QnaError>)
+    responses((status = 200, description = "The question with its answers", body = QuestionBody), Errors<InCoupleLookupError>)
 )]
 #[post("/qna/questions/{id}/answers")]
 async fn answer(

@@ -1,6 +1,6 @@
 //! `/api/v1/users/me/api-keys`: the caller's API keys. Managed from a signed-in session only.
 
-use accueil_app::identity::ApiKeyError;
+use accueil_app::identity::{CreateApiKeyError, RevokeApiKeyError, SessionError};
 use accueil_domain::identity::{ApiKey, ApiKeyState, NewApiKey};
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -90,7 +90,7 @@ pub struct ApiKeyRequest {
 /// except on the routes that manage credentials, which need a signed-in session.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = ApiKeyRequest, responses(
     (status = 201, description = "Created; the secret is shown only now", body = CreatedApiKeyBody),
-    Errors<ApiKeyError>,
+    Errors<CreateApiKeyError>,
 
 
 ))]
@@ -112,7 +112,7 @@ async fn create_api_key(
 /// The caller's API keys in every state, oldest first.
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, description = "The keys", body = [ApiKeyBody]),
-    Errors<ApiKeyError>,
+    Errors<SessionError>,
 ))]
 #[get("/users/me/api-keys")]
 async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -127,7 +127,7 @@ async fn list_api_keys(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 /// Revoke an API key at once (revoking it again changes nothing).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Revoked"),
-    Errors<ApiKeyError>,
+    Errors<RevokeApiKeyError>,
 
 ))]
 #[delete("/users/me/api-keys/{id}")]

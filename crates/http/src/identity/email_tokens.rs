@@ -1,7 +1,9 @@
 //! Mailed links: `/api/v1/auth/verify-email`, `/resend-verification`, `/forgot-password`,
 //! `/reset-password`.
 
-use accueil_app::identity::{ResendError, ResetPasswordError, VerifyEmailError};
+use accueil_app::identity::{
+    ForgotPasswordError, ResendError, ResetPasswordError, VerifyEmailError,
+};
 use accueil_domain::identity::Email;
 use actix_web::{HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -69,7 +71,7 @@ async fn resend_verification(
     request_body = EmailRequest,
     responses(
         (status = 202, description = "Accepted"),
-        Errors<ResendError>,
+        Errors<ForgotPasswordError>,
     )
 )]
 #[post("/auth/forgot-password")]

@@ -11,9 +11,10 @@ pub(crate) use oauth::OAuthWeb;
 
 use accueil_app::StoreError;
 use accueil_app::identity::{
-    ApiKeyError, AuthError, ChangeEmailError, ChangePasswordError, DeleteAccountError, ExportError,
-    LoginError, LogoutError, PasswordAuthDisabled, RateLimited, RefreshError, RegisterError,
-    ResendError, ResetPasswordError, SessionRequired, UpdateProfileError, VerifyEmailError,
+    AuthError, ChangeEmailError, ChangePasswordError, CreateApiKeyError, DeleteAccountError,
+    ExportError, ForgotPasswordError, LoginError, PasswordAuthDisabled, RateLimited, RefreshError,
+    RegisterError, ResendError, ResetPasswordError, RevokeApiKeyError, SessionError,
+    SessionRequired, UpdateProfileError, VerifyEmailError,
 };
 use accueil_domain::identity::TokenProblem;
 use accueil_domain::validation::ValidationErrors;
@@ -134,9 +135,17 @@ const EMAIL_NOT_VERIFIED: Spec = Spec::new(
     "the deployment requires a verified address first (only after a correct password)",
 );
 
-crate::problems!(ApiKeyError {
+crate::problems!(SessionError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
+});
+
+crate::problems!(CreateApiKeyError {
     via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
     TooMany => Spec::new(409, "too_many_api_keys", "the account has as many live API keys as allowed (20)"),
+});
+
+crate::problems!(RevokeApiKeyError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
     NotFound => NOT_FOUND,
 });
 
@@ -165,16 +174,16 @@ crate::problems!(RefreshError {
     Token(_) => INTERNAL,
 });
 
-crate::problems!(LogoutError {
-    via Auth(AuthError), SessionRequired(SessionRequired), Store(StoreError);
-});
-
 crate::problems!(VerifyEmailError {
     via Token(TokenProblem), Store(StoreError);
     EmailTaken => Spec::new(409, "email_taken", "the new address got an account meanwhile"),
 });
 
 crate::problems!(ResendError {
+    via RateLimited(RateLimited), Store(StoreError);
+});
+
+crate::problems!(ForgotPasswordError {
     via PasswordAuthDisabled(PasswordAuthDisabled), RateLimited(RateLimited), Store(StoreError);
 });
 

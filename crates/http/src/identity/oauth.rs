@@ -10,7 +10,8 @@
 use accueil_app::StoreError;
 use accueil_app::identity::{
     AuthError, CallbackOutcome, LinkToken, OAuthError, OAuthFlowError, OAuthLinkError,
-    ProviderCallback, RateLimited, SessionRequired, UnlinkError,
+    OAuthStartError, ProviderCallback, ProviderUnavailable, RateLimited, SessionRequired,
+    StartLinkError, UnlinkError,
 };
 use accueil_domain::identity::{ExternalIdentity, FlowResponse};
 use actix_web::http::header;
@@ -115,14 +116,37 @@ impl From<OAuthError> for ApiError {
         match p {
             OAuthError::CodeRejected(_) => CODE_REJECTED.answer(p.to_string()),
             OAuthError::InvalidIdToken(_) => INVALID_ID_TOKEN.answer(p.to_string()),
-            OAuthError::Unavailable(_) | OAuthError::Protocol(_) => {
-                tracing::warn!(error = %p, "sign-in provider failed");
-                PROVIDER_UNAVAILABLE
-                    .answer("the sign-in provider did not answer as expected; try again later")
-            }
+            OAuthError::Unavailable(_) | OAuthError::Protocol(_) => provider_unavailable(&p),
         }
     }
 }
+
+/// 502, with the provider's error in the log only.
+fn provider_unavailable(p: &OAuthError) -> ApiError {
+    tracing::warn!(error = %p, "sign-in provider failed");
+    PROVIDER_UNAVAILABLE.answer("the sign-in provider did not answer as expected; try again later")
+}
+
+impl From<ProviderUnavailable> for ApiError {
+    fn from(p: ProviderUnavailable) -> Self {
+        provider_unavailable(&p.0)
+    }
+}
+
+impl Problems for ProviderUnavailable {
+    fn specs() -> Vec<Spec> {
+        vec![PROVIDER_UNAVAILABLE]
+    }
+}
+
+crate::problems!(OAuthStartError {
+    via Provider(ProviderUnavailable), RateLimited(RateLimited), Store(StoreError);
+    UnknownProvider => UNKNOWN_PROVIDER,
+});
+
+crate::problems!(StartLinkError {
+    via Auth(AuthError), SessionRequired(SessionRequired), Start(OAuthStartError);
+});
 
 impl Problems for OAuthError {
     fn specs() -> Vec<Spec> {
@@ -136,9 +160,7 @@ impl Problems for OAuthError {
 impl From<OAuthFlowError> for ApiError {
     fn from(e: OAuthFlowError) -> Self {
         match e {
-            OAuthFlowError::Auth(a) => a.into(),
             OAuthFlowError::UnknownProvider => UNKNOWN_PROVIDER.answer(e.to_string()),
-            OAuthFlowError::SessionRequired(s) => s.into(),
             OAuthFlowError::InvalidState => INVALID_STATE.answer(e.to_string()),
             OAuthFlowError::Denied(_) => PROVIDER_DENIED.answer(e.to_string()),
             OAuthFlowError::MissingCode => MISSING_CODE.answer(e.to_string()),
@@ -160,7 +182,6 @@ impl From<OAuthFlowError> for ApiError {
             ),
             OAuthFlowError::IdentityTaken => IDENTITY_TAKEN.answer(e.to_string()),
             OAuthFlowError::AccountDisabled => ACCOUNT_DISABLED.answer(e.to_string()),
-            OAuthFlowError::RateLimited(r) => r.into(),
             OAuthFlowError::EmailNotVerified => EMAIL_NOT_VERIFIED.answer(e.to_string()),
             OAuthFlowError::Token(_) => INTERNAL.answer("an unexpected error occurred"),
             OAuthFlowError::Store(s) => s.into(),
@@ -170,10 +191,7 @@ impl From<OAuthFlowError> for ApiError {
 
 impl Problems for OAuthFlowError {
     fn specs() -> Vec<Spec> {
-        let mut all = AuthError::specs();
-        all.extend(SessionRequired::specs());
-        all.extend(OAuthError::specs());
-        all.extend(RateLimited::specs());
+        let mut all = OAuthError::specs();
         all.extend(StoreError::specs());
         all.extend([
             UNKNOWN_PROVIDER,
@@ -217,7 +235,6 @@ mod tests {
         let declared = OAuthFlowError::specs();
         let all = [
             OAuthFlowError::UnknownProvider,
-            OAuthFlowError::SessionRequired(SessionRequired),
             OAuthFlowError::InvalidState,
             OAuthFlowError::Denied("no".into()),
             OAuthFlowError::MissingCode,
@@ -233,10 +250,6 @@ mod tests {
             OAuthFlowError::IdentityTaken,
             OAuthFlowError::AccountDisabled,
             OAuthFlowError::EmailNotVerified,
-            OAuthFlowError::Auth(AuthError::InvalidToken),
-            OAuthFlowError::RateLimited(RateLimited {
-                retry_after: chrono::Duration::seconds(3),
-            }),
             OAuthFlowError::Store(StoreError::Unavailable("down".into())),
         ];
         for e in all {
@@ -341,7 +354,7 @@ fn web_settings(req: &HttpRequest) -> OAuthWeb {
 #[utoipa::path(tag = "auth", params(("provider" = String, Path, description = "`google`, `facebook` or another configured name"), StartParams), responses(
     (status = 200, description = "`mode=json`: where to send the browser", body = AuthorizationBody),
     (status = 302, description = "Redirect to the provider"),
-    Errors<OAuthFlowError>,
+    Errors<OAuthStartError>,
 
 
 ))]
@@ -354,10 +367,7 @@ async fn oauth_start(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let response = response_mode(&req, params.mode.as_deref())?;
-    let flow = app
-        .identity
-        .oauth_start(&provider, response, None, ip.0)
-        .await?;
+    let flow = app.identity.oauth_start(&provider, response, ip.0).await?;
     Ok(started(&web_settings(&req), flow, response))
 }
 
@@ -567,7 +577,7 @@ async fn link_identity(
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("identity" = String, Path, description = "The provider to link: `google`, `facebook` or another configured name"), StartParams), responses(
     (status = 200, description = "`mode=json` (the default here): where to send the browser", body = AuthorizationBody),
     (status = 302, description = "`mode=redirect`: to the provider"),
-    Errors<OAuthFlowError>,
+    Errors<StartLinkError>,
 
 ))]
 // One path with `DELETE /users/me/identities/{identity}` (an identity's id there): OpenAPI
@@ -587,7 +597,7 @@ async fn start_link(
     };
     let flow = app
         .identity
-        .oauth_start(&provider, response, Some(&auth.0), ip.0)
+        .oauth_start_link(&provider, response, &auth.0, ip.0)
         .await?;
     Ok(started(&web_settings(&req), flow, response))
 }

@@ -1,7 +1,7 @@
 //! Sessions: `/api/v1/auth/login`, `/refresh`, `/logout`, `/logout-all`, and the caller's
 //! account at `/api/v1/auth/me` and `/api/v1/users/me`.
 
-use accueil_app::identity::{AuthError, LoginError, LogoutError, RefreshError};
+use accueil_app::identity::{AuthError, LoginError, RefreshError, SessionError};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -86,7 +86,7 @@ async fn refresh(app: App, body: web::Json<RefreshRequest>) -> Result<HttpRespon
     request_body(content = Option<LogoutRequest>, description = "Optional: `{\"refresh_token\": ...}` instead of a bearer token"),
     responses(
         (status = 204, description = "Logged out"),
-        Errors<LogoutError>,
+        Errors<SessionError>,
     )
 )]
 #[post("/auth/logout")]
@@ -113,7 +113,7 @@ async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Every session ended"),
-        Errors<LogoutError>,
+        Errors<SessionError>,
     )
 )]
 #[post("/auth/logout-all")]

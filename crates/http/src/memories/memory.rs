@@ -1,6 +1,9 @@
 //! Memory routes: `/api/v1/memories*`, and photo delivery.
 
-use accueil_app::memories::{MemoryError, PhotoFile, Timeline};
+use accueil_app::couples::{InCoupleError, InCoupleLookupError};
+use accueil_app::memories::{
+    CreateMemoryError, MemoryError, PhotoError, PhotoFile, PhotoFileError, Timeline,
+};
 use accueil_domain::memories::{
     Memory, MemoryChanges, NewMemory, Photo, PhotoSize, PhotoUpload, Rendition, TimelinePage,
 };
@@ -18,7 +21,7 @@ use super::body::{self, Body, Form};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromQuery, Query, patch_of};
-use crate::problems::{Errors, INTERNAL, INVALID_CURSOR, NOT_FOUND, Problems, Spec, VALIDATION};
+use crate::problems::{Errors, INTERNAL, INVALID_CURSOR, Problems, Spec, VALIDATION};
 
 type App = web::Data<accueil_app::App>;
 
@@ -34,13 +37,25 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
         .service(memory_photo);
 }
 
-crate::problems!(MemoryError {
-    via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
+crate::problems!(PhotoError {
+    via ;
     UnsupportedImage => Spec::new(415, "unsupported_image_type", "the photo's bytes are not a JPEG, PNG or WebP image, whatever its name or declared type"),
     PhotoTooLarge { .. } => crate::json::PAYLOAD_TOO_LARGE,
     TooManyPixels { .. } => Spec::new(422, "image_too_large", "the photo has more pixels than `ACCUEIL_MAX_PHOTO_PIXELS`"),
     UnreadableImage(_) => Spec::new(422, "unreadable_image", "the photo's signature is right but its content cannot be decoded"),
+    Media(_) => INTERNAL,
+});
+
+crate::problems!(CreateMemoryError {
+    via Denied(accueil_app::couples::CoupleDenied), Photo(PhotoError), Store(accueil_app::StoreError);
+});
+
+crate::problems!(MemoryError {
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Photo(PhotoError), Store(accueil_app::StoreError);
+});
+
+crate::problems!(PhotoFileError {
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Store(accueil_app::StoreError);
     Media(_) => INTERNAL,
 });
 
@@ -417,7 +432,7 @@ fn photo_limit(app: &App) -> usize {
 /// The caller's couple's timeline, paginated, with optional text search.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(TimelineParams), responses(
     (status = 200, description = "A page", body = MemoryPage),
-    Errors<(MemoryError, TimelineProblems)>,
+    Errors<(InCoupleError, TimelineProblems)>,
 ))]
 #[get("/memories")]
 async fn list_memories(
@@ -437,7 +452,7 @@ async fn list_memories(
     )),
     responses(
         (status = 201, description = "Created (Location: its URL)", body = MemoryBody),
-        Errors<(MemoryError, MemoryBodies)>,
+        Errors<(CreateMemoryError, MemoryBodies)>,
     )
 )]
 #[post("/memories")]
@@ -462,7 +477,7 @@ async fn create_memory(
 /// One memory.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, description = "The memory", body = MemoryBody),
-    Errors<MemoryError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/memories/{id}")]
 async fn get_memory(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -504,7 +519,7 @@ async fn update_memory(
 /// Delete a memory and its photo's files.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Deleted"),
-    Errors<MemoryError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[delete("/memories/{id}")]
 async fn delete_memory(
@@ -602,7 +617,7 @@ pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    Errors<MemoryError>,
+    Errors<PhotoFileError>,
 ))]
 #[get("/memories/{id}/photo")]
 async fn memory_photo(

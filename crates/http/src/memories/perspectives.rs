@@ -1,5 +1,6 @@
 //! Perspective routes: `/api/v1/perspectives*`.
 
+use accueil_app::couples::{InCoupleError, InCoupleLookupError};
 use accueil_app::memories::{PerspectiveError, PerspectiveView};
 use accueil_domain::memories::PerspectiveText;
 use accueil_domain::validation::ValidationErrors;
@@ -25,7 +26,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 
 crate::problems!(PerspectiveError {
     via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NotFound => Spec::new(404, "not_found", "perspectives are numbered 1 (partner A) and 2 (partner B)"),
+    NotFound(_) => Spec::new(404, "not_found", "perspectives are numbered 1 (partner A) and 2 (partner B)"),
     NotYours => Spec::new(403, "not_your_perspective", "a partner writes only their own perspective (A: 1, B: 2)"),
 });
 
@@ -76,7 +77,7 @@ impl FromBody for PerspectiveText {
 /// Both partners' perspectives.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), responses(
     (status = 200, description = "Slots 1 and 2", body = [PerspectiveBody]),
-    Errors<PerspectiveError>,
+    Errors<InCoupleError>,
 ))]
 #[get("/perspectives")]
 async fn list_perspectives(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -87,7 +88,7 @@ async fn list_perspectives(app: App, auth: Auth) -> Result<HttpResponse, ApiErro
 /// One perspective: 1 is partner A's, 2 is partner B's.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("number" = u8, Path, description = "1 or 2")), responses(
     (status = 200, description = "The slot", body = PerspectiveBody),
-    Errors<PerspectiveError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[get("/perspectives/{number}")]
 async fn get_perspective(

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use accueil_app::memories::PublicError;
+use accueil_app::memories::{PublicError, PublicPhotoError};
 use accueil_domain::memories::TimelinePage;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -27,9 +27,21 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(public_site).service(public_photo);
 }
 
+/// 404 for anything wrong with a share link: one answer, so a link tells nothing of why.
+const LINK_NOT_FOUND: Spec = Spec::new(
+    404,
+    "not_found",
+    "unknown, revoked or expired link, dissolved couple, or a memory the link does not show: all alike",
+);
+
 crate::problems!(PublicError {
     via Store(accueil_app::StoreError);
-    NotFound => Spec::new(404, "not_found", "unknown, revoked or expired link, dissolved couple, or a memory the link does not show: all alike"),
+    NotFound => LINK_NOT_FOUND,
+});
+
+crate::problems!(PublicPhotoError {
+    via Store(accueil_app::StoreError);
+    NotFound => LINK_NOT_FOUND,
     Media(_) => INTERNAL,
 });
 
@@ -86,7 +98,7 @@ async fn public_site(
 #[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), ("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    Errors<PublicError>,
+    Errors<PublicPhotoError>,
 ))]
 #[get("/public/{token}/memories/{id}/photo")]
 async fn public_photo(

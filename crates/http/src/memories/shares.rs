@@ -1,5 +1,6 @@
 //! Share-link routes: `/api/v1/couple/shares*`.
 
+use accueil_app::couples::{InCoupleError, InCoupleLookupError};
 use accueil_app::memories::ShareError;
 use accueil_domain::memories::{NewShare, Share, ShareScope, ShareState};
 use accueil_domain::validation::ValidationErrors;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::json::{FromBody, Now, Valid};
-use crate::problems::{Errors, NOT_FOUND, Spec};
+use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
 
@@ -26,7 +27,6 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 
 crate::problems!(ShareError {
     via Denied(accueil_app::couples::CoupleDenied), Invalid(ValidationErrors), Store(accueil_app::StoreError);
-    NotFound => NOT_FOUND,
     TooMany { .. } => Spec::new(409, "too_many_shares", "the couple has as many active share links as allowed (`ACCUEIL_MAX_ACTIVE_SHARES`)"),
 });
 
@@ -126,7 +126,7 @@ async fn create_share(
 /// The couple's share links, oldest first, in every state.
 #[utoipa::path(tag = "memories", security(("bearer" = [])), responses(
     (status = 200, description = "The shares", body = [ShareBody]),
-    Errors<ShareError>,
+    Errors<InCoupleError>,
 ))]
 #[get("/couple/shares")]
 async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
@@ -142,7 +142,7 @@ async fn list_shares(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 /// Revoke a share link at once (revoking it again changes nothing).
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 204, description = "Revoked"),
-    Errors<ShareError>,
+    Errors<InCoupleLookupError>,
 ))]
 #[delete("/couple/shares/{id}")]
 async fn revoke_share(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
