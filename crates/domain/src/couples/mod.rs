@@ -17,7 +17,9 @@ pub use goals::{
     GoalStatus, NewAction, NewGoal, Title, TransitionRefused,
 };
 pub use letters::{Letter, LetterContent, LetterDraft, Month};
-pub use milestones::{MAX_UPCOMING, Milestone, MilestoneKind, Milestones, ROUND_DAYS, milestones};
+pub use milestones::{
+    MAX_UPCOMING, Milestone, MilestoneKind, Milestones, ROUND_DAYS, is_round_days, milestones,
+};
 pub use pairing::{
     Couple, CoupleId, DEFAULT_INVITE_TTL, Invite, InviteProblem, InviteTtl, JoinProblem,
     SHARED_CONTENT_RETENTION, Side, can_join,
