@@ -47,6 +47,33 @@ pub enum PerspectiveError {
     Store(#[from] StoreError),
 }
 
+/// Why creating or replacing a perspective by its number in the body failed (the number is
+/// checked with the body, so it cannot be missing).
+#[derive(Debug, thiserror::Error)]
+pub enum UpsertPerspectiveError {
+    /// Not authenticated, or in no couple.
+    #[error(transparent)]
+    Denied(#[from] CoupleDenied),
+    /// The other partner's perspective.
+    #[error(
+        "this perspective is your partner's: once both partners are in the couple, each writes only their own (A: 1, B: 2)"
+    )]
+    NotYours,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UpsertPerspectiveError> for PerspectiveError {
+    fn from(e: UpsertPerspectiveError) -> Self {
+        match e {
+            UpsertPerspectiveError::Denied(d) => Self::Denied(d),
+            UpsertPerspectiveError::NotYours => Self::NotYours,
+            UpsertPerspectiveError::Store(s) => Self::Store(s),
+        }
+    }
+}
+
 /// Both slots, 1 then 2, from the perspectives stored for a couple.
 pub(super) fn slots(stored: Vec<Perspective>) -> Vec<PerspectiveView> {
     [Side::A, Side::B]
@@ -122,20 +149,20 @@ impl MemoriesService {
     /// rules as [`Self::write_perspective`]; says whether it was created.
     ///
     /// # Errors
-    /// See [`PerspectiveError`] (never `NotFound`: the draft's number is checked).
+    /// See [`UpsertPerspectiveError`].
     pub async fn upsert_perspective(
         &self,
         caller: &Caller,
         draft: PerspectiveDraft,
-    ) -> Result<(PerspectiveView, bool), PerspectiveError> {
+    ) -> Result<(PerspectiveView, bool), UpsertPerspectiveError> {
         let PerspectiveDraft { side, content } = draft;
         let number = number_of_side(side);
         self.ports
             .write_in_couple(
                 caller,
-                move |cx| -> Result<(PerspectiveView, bool), PerspectiveError> {
+                move |cx| -> Result<(PerspectiveView, bool), UpsertPerspectiveError> {
                     if !may_write(&cx.couple, cx.me.user.id, side) {
-                        return Err(PerspectiveError::NotYours);
+                        return Err(UpsertPerspectiveError::NotYours);
                     }
                     let created = cx
                         .tx
@@ -240,7 +267,7 @@ mod tests {
         couples.join(&b.caller, &code, None).await.unwrap();
         assert!(matches!(
             m.upsert_perspective(&a.caller, draft(2, "encore")).await,
-            Err(PerspectiveError::NotYours)
+            Err(UpsertPerspectiveError::NotYours)
         ));
         let kept = m.perspective(&b.caller, 2).await.unwrap();
         assert_eq!(
