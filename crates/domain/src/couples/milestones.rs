@@ -72,8 +72,8 @@ pub struct Milestones {
 /// Whether `n` days together is a round number.
 pub fn is_round_days(n: u32) -> bool {
     ROUND_DAYS.contains(&n)
-        || (n > 0 && n % 1000 == 0)
-        || ((1111..=9999).contains(&n) && n % 1111 == 0)
+        || (n > 0 && n.is_multiple_of(1000))
+        || ((1111..=9999).contains(&n) && n.is_multiple_of(1111))
 }
 
 /// The round numbers of days from `from` on, smallest first, at most `limit`.
