@@ -17,7 +17,7 @@ use accueil_domain::memories::{Memory, Share};
 use accueil_ports::{StoreError, Tx};
 use chrono::{DateTime, Utc};
 
-use crate::couples::{CoupleView, GoalView, QuestionView};
+use crate::couples::{CoupleView, GoalWithActions, QuestionView};
 use crate::memories::PerspectiveView;
 
 /// What a module's purge returns: a future, since purging files is asynchronous.
@@ -117,7 +117,7 @@ pub struct CoupleExport {
     /// Every question, as the viewer may see it (mutual reveal applies).
     pub questions: Vec<QuestionView>,
     /// Every goal with its actions.
-    pub goals: Vec<GoalView>,
+    pub goals: Vec<GoalWithActions>,
     /// Both partners' check-ins.
     pub checkins: Vec<CheckIn>,
     /// Every letter.

@@ -5,7 +5,7 @@ use accueil_domain::identity::UserId;
 use accueil_ports::{StoreError, Tx};
 
 use super::qna::view_of;
-use super::{CouplesService, GoalView};
+use super::{CouplesService, GoalWithActions};
 use crate::identity::{AuthError, Caller};
 use crate::lifecycle::CoupleExport;
 use crate::scope::NotInCouple;
@@ -70,7 +70,7 @@ pub(super) fn content(
         };
         for goal in page {
             let actions = tx.goals().actions(couple, goal.id)?;
-            into.goals.push(GoalView { goal, actions });
+            into.goals.push(GoalWithActions { goal, actions });
         }
         before = Some(last);
     }

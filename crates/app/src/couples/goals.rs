@@ -1,8 +1,8 @@
 //! Goals and their actions, with status transitions enforced in the domain.
 
 use accueil_domain::couples::{
-    ActionChanges, ChangeOp, EntityKind, Goal, GoalAction, GoalChanges, GoalStatus, NewAction,
-    NewGoal, TransitionRefused,
+    ActionChanges, ActionCounts, ChangeOp, EntityKind, Goal, GoalAction, GoalChanges, GoalStatus,
+    NewAction, NewGoal, TransitionRefused,
 };
 use accueil_ports::StoreError;
 use uuid::Uuid;
@@ -33,19 +33,48 @@ pub enum GoalError {
     Store(#[from] StoreError),
 }
 
-/// A goal with its actions.
+/// A goal with the counts of its actions (the actions themselves are listed page by page).
 #[derive(Debug, Clone)]
 pub struct GoalView {
+    /// The goal.
+    pub goal: Goal,
+    /// How many actions it has, and how many are done.
+    pub actions: ActionCounts,
+}
+
+/// A goal with all its actions, for the couple's export (a document of record, not a page).
+#[derive(Debug, Clone)]
+pub struct GoalWithActions {
     /// The goal.
     pub goal: Goal,
     /// Its actions, oldest first.
     pub actions: Vec<GoalAction>,
 }
 
-/// A goal of the couple with its actions.
+/// Goals of the couple with their counts, read in one grouped query for all of them.
+fn views(cx: &mut CoupleCx<'_>, goals: Vec<Goal>) -> Result<Vec<GoalView>, StoreError> {
+    let ids: Vec<Uuid> = goals.iter().map(|g| g.id).collect();
+    let counts = cx.tx.goals().action_counts(cx.couple.id, &ids)?;
+    Ok(goals
+        .into_iter()
+        .map(|goal| GoalView {
+            actions: counts.get(&goal.id).copied().unwrap_or_default(),
+            goal,
+        })
+        .collect())
+}
+
+/// A goal of the couple with its counts.
 fn view(cx: &mut CoupleCx<'_>, goal: Goal) -> Result<GoalView, StoreError> {
-    let actions = cx.tx.goals().actions(cx.couple.id, goal.id)?;
-    Ok(GoalView { goal, actions })
+    let id = goal.id;
+    views(cx, vec![goal])?
+        .pop()
+        .ok_or_else(|| StoreError::Internal(format!("goal {id} lost its view")))
+}
+
+/// Records in the feed that a goal's answer changed because its action counts did.
+fn counts_changed(cx: &mut CoupleCx<'_>, goal: Uuid) -> Result<(), StoreError> {
+    cx.changed(EntityKind::Goal, goal, ChangeOp::Upsert)
 }
 
 /// A goal of the couple.
@@ -92,13 +121,13 @@ impl CouplesService {
                 cx.changed(EntityKind::Goal, goal.id, ChangeOp::Upsert)?;
                 Ok(GoalView {
                     goal,
-                    actions: Vec::new(),
+                    actions: ActionCounts::default(),
                 })
             })
             .await
     }
 
-    /// The couple's goals with their actions, newest first.
+    /// The couple's goals with their action counts, newest first.
     ///
     /// # Errors
     /// See [`InCoupleError`].
@@ -116,16 +145,15 @@ impl CouplesService {
                     limit,
                     |g| g.id,
                 );
-                let items = goals
-                    .into_iter()
-                    .map(|g| view(cx, g))
-                    .collect::<Result<_, _>>()?;
-                Ok(Page { items, next })
+                Ok(Page {
+                    items: views(cx, goals)?,
+                    next,
+                })
             })
             .await
     }
 
-    /// One goal with its actions.
+    /// One goal with its action counts.
     ///
     /// # Errors
     /// See [`InCoupleLookupError`].
@@ -210,13 +238,14 @@ impl CouplesService {
                     };
                     cx.tx.goals().insert_action(&action)?;
                     cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                    counts_changed(cx, goal)?;
                     Ok(action)
                 },
             )
             .await
     }
 
-    /// A goal's actions.
+    /// A page of a goal's actions, oldest first.
     ///
     /// # Errors
     /// See [`InCoupleLookupError`].
@@ -224,13 +253,23 @@ impl CouplesService {
         &self,
         caller: &Caller,
         goal: Uuid,
-    ) -> Result<Vec<GoalAction>, InCoupleLookupError> {
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Page<GoalAction>, InCoupleLookupError> {
+        let limit = page_size(limit);
         self.ports
             .read_in_couple(
                 caller,
-                move |cx| -> Result<Vec<GoalAction>, InCoupleLookupError> {
+                move |cx| -> Result<Page<GoalAction>, InCoupleLookupError> {
                     goal_of(cx, goal)?;
-                    Ok(cx.tx.goals().actions(cx.couple.id, goal)?)
+                    let (items, next) = paged(
+                        cx.tx
+                            .goals()
+                            .action_page(cx.couple.id, goal, after, limit + 1)?,
+                        limit,
+                        |a| a.id,
+                    );
+                    Ok(Page { items, next })
                 },
             )
             .await
@@ -256,9 +295,13 @@ impl CouplesService {
                         .goals()
                         .action(cx.couple.id, goal, id)?
                         .ok_or(NO_GOAL)?;
+                    let was_done = action.done;
                     changes.apply_to(&mut action, cx.now);
                     cx.tx.goals().update_action(&action)?;
                     cx.changed(EntityKind::GoalAction, action.id, ChangeOp::Upsert)?;
+                    if action.done != was_done {
+                        counts_changed(cx, goal)?;
+                    }
                     Ok(action)
                 },
             )
@@ -281,6 +324,7 @@ impl CouplesService {
                     return Err(NO_GOAL.into());
                 }
                 cx.changed(EntityKind::GoalAction, id, ChangeOp::Delete)?;
+                counts_changed(cx, goal)?;
                 Ok(())
             })
             .await

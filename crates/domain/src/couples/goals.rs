@@ -84,15 +84,43 @@ impl GoalStatus {
         }
     }
 
-    /// Whether a goal may go from `self` to `to`: active ↔ paused, active → done, and done →
-    /// active (reopen). A paused goal is resumed before it is finished. Staying is allowed.
+    /// Whether a goal may go from `self` to `to`. Every status may stay as it is; the changes:
+    ///
+    /// | from \ to | `ACTIVE` | `PAUSED` | `DONE` |
+    /// |---|---|---|---|
+    /// | `ACTIVE` | yes | yes | yes |
+    /// | `PAUSED` | yes (resume) | yes | yes (finished while set aside, as the seed allowed) |
+    /// | `DONE` | yes (reopen) | no (reopen first) | yes |
+    ///
+    /// A finished goal is reopened as `ACTIVE` before it can be paused: pausing something done
+    /// means nothing.
     pub fn can_become(self, to: Self) -> bool {
         use GoalStatus::{Active, Done, Paused};
         self == to
             || matches!(
                 (self, to),
-                (Active, Done | Paused) | (Paused, Active) | (Done, Active)
+                (Active, Done | Paused) | (Paused, Active | Done) | (Done, Active)
             )
+    }
+}
+
+/// How many actions a goal has, and how many of them are done: what a goal's answer carries
+/// instead of the actions themselves (those are listed page by page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    /// All actions of the goal.
+    pub total: u32,
+    /// Those marked done.
+    pub done: u32,
+}
+
+impl ActionCounts {
+    /// The counts of these actions.
+    pub fn of<'a>(actions: impl IntoIterator<Item = &'a GoalAction>) -> Self {
+        actions.into_iter().fold(Self::default(), |c, a| Self {
+            total: c.total + 1,
+            done: c.done + u32::from(a.done),
+        })
     }
 }
 
@@ -432,12 +460,15 @@ mod tests {
 
     #[test]
     fn transitions() {
+        // Every (from, to) pair, as the table on `can_become` says.
         for (from, to, ok) in [
-            (Active, Done, true),
+            (Active, Active, true),
             (Active, Paused, true),
+            (Active, Done, true),
             (Paused, Active, true),
+            (Paused, Paused, true),
+            (Paused, Done, true),
             (Done, Active, true),
-            (Paused, Done, false),
             (Done, Paused, false),
             (Done, Done, true),
         ] {
@@ -446,20 +477,56 @@ mod tests {
     }
 
     #[test]
-    fn completion_time_follows_the_status() {
+    fn a_paused_goal_can_be_completed() {
         let t0 = DateTime::<Utc>::UNIX_EPOCH;
-        let mut g = Goal {
+        let mut g = goal(Paused, t0);
+        g.set_status(Done, t0 + chrono::Duration::seconds(1))
+            .unwrap();
+        assert_eq!(g.status, Done);
+        assert_eq!(g.completed_at, Some(t0 + chrono::Duration::seconds(1)));
+    }
+
+    #[test]
+    fn counts_of_actions() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let action = |done| GoalAction {
+            id: Uuid::nil(),
+            goal_id: Uuid::nil(),
+            couple_id: CoupleId(Uuid::nil()),
+            title: Title::parse("x").unwrap(),
+            owner: ActionOwner::Both,
+            due_date: None,
+            done,
+            completed_at: None,
+            created_at: t0,
+            updated_at: t0,
+        };
+        assert_eq!(ActionCounts::of(&[]), ActionCounts::default());
+        assert_eq!(
+            ActionCounts::of(&[action(true), action(false), action(true)]),
+            ActionCounts { total: 3, done: 2 }
+        );
+    }
+
+    fn goal(status: GoalStatus, t0: DateTime<Utc>) -> Goal {
+        Goal {
             id: Uuid::nil(),
             couple_id: CoupleId(Uuid::nil()),
             author: UserId(Uuid::nil()),
             title: Title::parse("Run a marathon").unwrap(),
             description: None,
             target_date: None,
-            status: Active,
+            status,
             completed_at: None,
             created_at: t0,
             updated_at: t0,
-        };
+        }
+    }
+
+    #[test]
+    fn completion_time_follows_the_status() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let mut g = goal(Active, t0);
         g.set_status(Done, t0).unwrap();
         assert_eq!(g.completed_at, Some(t0));
         assert_eq!(

@@ -5,6 +5,7 @@ mod checkins;
 mod feed;
 mod goals;
 mod letters;
+mod milestones;
 mod pairing;
 mod profile;
 mod qna;
@@ -12,10 +13,13 @@ mod qna;
 pub use checkins::{CheckIn, CheckInDraft, Note, Score, local_day};
 pub use feed::{Change, ChangeOp, EntityKind, perspective_feed_id};
 pub use goals::{
-    ActionChanges, ActionOwner, Description, Goal, GoalAction, GoalChanges, GoalStatus, NewAction,
-    NewGoal, Title, TransitionRefused,
+    ActionChanges, ActionCounts, ActionOwner, Description, Goal, GoalAction, GoalChanges,
+    GoalStatus, NewAction, NewGoal, Title, TransitionRefused,
 };
 pub use letters::{Letter, LetterContent, LetterDraft, Month};
+pub use milestones::{
+    MAX_UPCOMING, Milestone, MilestoneKind, Milestones, ROUND_DAYS, is_round_days, milestones,
+};
 pub use pairing::{
     Couple, CoupleId, DEFAULT_INVITE_TTL, Invite, InviteProblem, InviteTtl, JoinProblem,
     SHARED_CONTENT_RETENTION, Side, can_join,

@@ -1,7 +1,11 @@
 //! Goals and their actions: `/api/v1/goals*`.
 
-use accueil_app::couples::{GoalError, GoalView, InCoupleError, InCoupleLookupError};
-use accueil_domain::couples::{ActionChanges, GoalAction, GoalChanges, NewAction, NewGoal};
+use accueil_app::couples::{
+    GoalError, GoalView, GoalWithActions, InCoupleError, InCoupleLookupError,
+};
+use accueil_domain::couples::{
+    ActionChanges, ActionCounts, Goal, GoalAction, GoalChanges, NewAction, NewGoal,
+};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -33,7 +37,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 
 crate::problems!(GoalError {
     via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Store(accueil_app::StoreError);
-    Transition(_) => Spec::new(409, "invalid_transition", "a goal status change the rules forbid (allowed: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE)"),
+    Transition(_) => Spec::new(409, "invalid_transition", "a goal status change the rules forbid: only DONE → PAUSED (reopen as ACTIVE first)"),
 });
 
 /// A new goal.
@@ -68,7 +72,8 @@ pub struct GoalPatchRequest {
     #[serde(default, deserialize_with = "crate::json::nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub target_date: Option<Option<NaiveDate>>,
-    /// New status: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
+    /// New status: any change but DONE → PAUSED (ACTIVE ↔ PAUSED, ACTIVE → DONE,
+    /// PAUSED → DONE, DONE → ACTIVE).
     #[schema(format = "enum:ACTIVE,PAUSED,DONE")]
     pub status: Option<String>,
 }
@@ -112,7 +117,25 @@ impl From<&GoalAction> for ActionBody {
     }
 }
 
-/// A goal with its actions.
+/// How many actions a goal has, and how many are done.
+#[derive(Serialize, ToSchema)]
+pub struct ActionCountsBody {
+    /// All its actions.
+    pub total: u32,
+    /// Those marked done.
+    pub done: u32,
+}
+
+impl From<ActionCounts> for ActionCountsBody {
+    fn from(c: ActionCounts) -> Self {
+        Self {
+            total: c.total,
+            done: c.done,
+        }
+    }
+}
+
+/// A goal with the counts of its actions (list them with `GET /api/v1/goals/{id}/actions`).
 #[derive(Serialize, ToSchema)]
 pub struct GoalBody {
     /// Id.
@@ -129,7 +152,56 @@ pub struct GoalBody {
     pub status: &'static str,
     /// When it was marked done.
     pub completed_at: Option<DateTime<Utc>>,
-    /// Its actions, oldest first.
+    /// How many actions it has, and how many are done.
+    pub actions: ActionCountsBody,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl GoalBody {
+    fn new(g: &Goal, actions: ActionCounts) -> Self {
+        Self {
+            id: g.id,
+            author_id: g.author.0,
+            title: g.title.as_str().to_owned(),
+            description: g.description.as_ref().map(|d| d.as_str().to_owned()),
+            target_date: g.target_date,
+            status: g.status.as_str(),
+            completed_at: g.completed_at,
+            actions: actions.into(),
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+impl From<&GoalView> for GoalBody {
+    fn from(v: &GoalView) -> Self {
+        Self::new(&v.goal, v.actions)
+    }
+}
+
+/// A goal in the couple's export: every field of a goal, and all its actions (a document of
+/// record is not paged).
+#[derive(Serialize, ToSchema)]
+pub struct ExportedGoalBody {
+    /// Id.
+    pub id: Uuid,
+    /// Who created it.
+    pub author_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Target date.
+    pub target_date: Option<NaiveDate>,
+    /// `ACTIVE`, `DONE` or `PAUSED`.
+    pub status: &'static str,
+    /// When it was marked done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// All its actions, oldest first.
     pub actions: Vec<ActionBody>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -137,8 +209,8 @@ pub struct GoalBody {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&GoalView> for GoalBody {
-    fn from(v: &GoalView) -> Self {
+impl From<&GoalWithActions> for ExportedGoalBody {
+    fn from(v: &GoalWithActions) -> Self {
         let g = &v.goal;
         Self {
             id: g.id,
@@ -160,6 +232,15 @@ impl From<&GoalView> for GoalBody {
 pub struct GoalPage {
     /// Newest first.
     pub items: Vec<GoalBody>,
+    /// The next page's cursor.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of a goal's actions.
+#[derive(Serialize, ToSchema)]
+pub struct ActionPage {
+    /// Oldest first.
+    pub items: Vec<ActionBody>,
     /// The next page's cursor.
     pub next_cursor: Option<String>,
 }
@@ -243,7 +324,7 @@ impl FromBody for ActionChanges {
     }
 }
 
-/// The couple's goals with their actions, newest first.
+/// The couple's goals with their action counts, newest first.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(PageParams), responses(
     (status = 200, description = "A page", body = GoalPage),
     Errors<(InCoupleError, InvalidCursor)>,
@@ -278,7 +359,7 @@ async fn create_goal(
         .json(GoalBody::from(&view)))
 }
 
-/// One goal with its actions.
+/// One goal with its action counts.
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
     (status = 200, description = "The goal", body = GoalBody),
     Errors<InCoupleLookupError>,
@@ -290,7 +371,8 @@ async fn get_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRespo
     )))
 }
 
-/// Change a goal. Status changes follow the rules: ACTIVE ↔ PAUSED, ACTIVE → DONE, DONE → ACTIVE.
+/// Change a goal. Status changes follow the rules: any change but DONE → PAUSED (a finished goal
+/// is reopened as ACTIVE first).
 #[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), request_body = GoalPatchRequest, responses(
     (status = 200, description = "The goal", body = GoalBody),
     Errors<GoalError>,
@@ -320,15 +402,26 @@ async fn delete_goal(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRe
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A goal's actions, oldest first.
-#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id")), responses(
-    (status = 200, description = "The actions", body = [ActionBody]),
-    Errors<InCoupleLookupError>,
+/// A goal's actions, oldest first, page by page.
+#[utoipa::path(tag = "goals", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Goal id"), PageParams), responses(
+    (status = 200, description = "A page", body = ActionPage),
+    Errors<(InCoupleLookupError, InvalidCursor)>,
 ))]
 #[get("/goals/{id}/actions")]
-async fn list_actions(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let actions = app.couples.actions(&auth.0, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(actions.iter().map(ActionBody::from).collect::<Vec<_>>()))
+async fn list_actions(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Query(page): Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
+    let page = app
+        .couples
+        .actions(&auth.0, id.into_inner(), page.after, page.limit)
+        .await?;
+    Ok(HttpResponse::Ok().json(ActionPage {
+        items: page.items.iter().map(ActionBody::from).collect(),
+        next_cursor: page.next.map(|id| id.simple().to_string()),
+    }))
 }
 
 /// Add an action to a goal.

@@ -1,4 +1,5 @@
-//! Couples routes, one file per aggregate: `/api/v1/couple*` (pairing, profile, export),
+//! Couples routes, one file per aggregate: `/api/v1/couple*` (pairing, profile, milestones,
+//! export),
 //! `/api/v1/qna/*`, `/api/v1/goals*`, `/api/v1/checkins*`, `/api/v1/letters*`,
 //! `/api/v1/sync/changes` (feed). Each file holds its bodies, how its errors answer, and its
 //! handlers.
@@ -7,6 +8,7 @@ mod checkins;
 mod feed;
 mod goals;
 mod letters;
+mod milestones;
 mod pairing;
 pub(crate) mod profile;
 mod qna;
@@ -31,6 +33,7 @@ pub(crate) use pairing::CoupleExportBody;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(pairing::configure)
         .configure(profile::configure)
+        .configure(milestones::configure)
         .configure(qna::configure)
         .configure(goals::configure)
         .configure(checkins::configure)

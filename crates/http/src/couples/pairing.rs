@@ -20,7 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::checkins::CheckInBody;
-use super::goals::GoalBody;
+use super::goals::ExportedGoalBody;
 use super::letters::LetterBody;
 use super::profile::CoupleProfileBody;
 use super::qna::QuestionBody;
@@ -191,7 +191,7 @@ pub struct CoupleExportBody {
     /// Every question, as the caller may see it.
     pub questions: Vec<QuestionBody>,
     /// Every goal with its actions.
-    pub goals: Vec<GoalBody>,
+    pub goals: Vec<ExportedGoalBody>,
     /// Both partners' check-ins.
     pub checkins: Vec<CheckInBody>,
     /// Every letter.
@@ -215,7 +215,7 @@ impl CoupleExportBody {
             couple: CoupleBody::from(&e.couple),
             profile: CoupleProfileBody::from(&e.couple.couple.profile),
             questions: e.questions.iter().map(QuestionBody::from).collect(),
-            goals: e.goals.iter().map(GoalBody::from).collect(),
+            goals: e.goals.iter().map(ExportedGoalBody::from).collect(),
             checkins: e.checkins.iter().map(CheckInBody::from).collect(),
             letters: e.letters.iter().map(LetterBody::from).collect(),
             memories: e.memories.iter().map(MemoryBody::exported).collect(),

@@ -25,7 +25,7 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
 
 crate::problems!(TogetherError {
     via Denied(accueil_app::couples::CoupleDenied), Store(accueil_app::StoreError);
-    NoStartDate => Spec::new(409, "start_date_not_set", "the counter needs the couple's `start_date`: set it with `PATCH /api/v1/couple/profile`"),
+    NoStartDate => Spec::new(409, "start_date_not_set", "the counter and the milestones need the couple's `start_date`: set it with `PATCH /api/v1/couple/profile`"),
 });
 
 /// The couple's profile.

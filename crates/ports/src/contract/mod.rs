@@ -108,6 +108,7 @@ macro_rules! contract_suite {
         );
         $crate::contract_suite!(@group $make; couples_goals => couples::goals:
             goals_and_actions,
+            action_pages_and_counts,
         );
         $crate::contract_suite!(@group $make; couples_checkins => couples::checkins:
             one_per_day_filtered_and_paged,

@@ -1,6 +1,8 @@
 //! Goals of a couple and their actions.
 
-use accueil_domain::couples::{CoupleId, Goal, GoalAction};
+use std::collections::HashMap;
+
+use accueil_domain::couples::{ActionCounts, CoupleId, Goal, GoalAction};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -79,4 +81,27 @@ pub trait GoalsRepo: Send {
     /// # Errors
     /// `StoreError::Internal` when a row cannot be read back.
     fn actions(&mut self, couple: CoupleId, goal: Uuid) -> Result<Vec<GoalAction>, StoreError>;
+
+    /// A page of a goal's actions, oldest first, with ids after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn action_page(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<GoalAction>, StoreError>;
+
+    /// How many actions each of these goals of the couple has, and how many are done, in one
+    /// grouped read (not one per goal). A goal without actions (or not the couple's) is absent.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn action_counts(
+        &mut self,
+        couple: CoupleId,
+        goals: &[Uuid],
+    ) -> Result<HashMap<Uuid, ActionCounts>, StoreError>;
 }

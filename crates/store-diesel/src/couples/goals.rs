@@ -1,8 +1,10 @@
 //! Goals and their actions in SQL.
 
+use std::collections::HashMap;
+
 use crate::one::OneRow;
 use accueil_domain::couples::{
-    ActionOwner, CoupleId, Description, Goal, GoalAction, GoalStatus, Title,
+    ActionCounts, ActionOwner, CoupleId, Description, Goal, GoalAction, GoalStatus, Title,
 };
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
@@ -274,5 +276,65 @@ impl GoalsRepo for DieselTx<'_> {
             .load(self.conn)
             .map_err(store_error)?;
         all(rows)
+    }
+
+    fn action_page(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<GoalAction>, StoreError> {
+        let mut q = goal_actions::table
+            .filter(goal_actions::couple_id.eq(couple.to_string()))
+            .filter(goal_actions::goal_id.eq(goal.to_string()))
+            .order(goal_actions::id.asc())
+            .limit(i64::from(limit))
+            .select(ActionRow::as_select())
+            .into_boxed();
+        if let Some(a) = after {
+            q = q.filter(goal_actions::id.gt(a.to_string()));
+        }
+        all(q.load(self.conn).map_err(store_error)?)
+    }
+
+    fn action_counts(
+        &mut self,
+        couple: CoupleId,
+        goals: &[Uuid],
+    ) -> Result<HashMap<Uuid, ActionCounts>, StoreError> {
+        use diesel::dsl::{count_star, sql};
+        use diesel::sql_types::BigInt;
+        if goals.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = goals.iter().map(Uuid::to_string).collect();
+        // One grouped read for a whole page of goals. `done` is a boolean on PostgreSQL and
+        // 0/1 on SQLite: `CASE WHEN done` reads both.
+        let rows: Vec<(String, i64, i64)> = goal_actions::table
+            .filter(goal_actions::couple_id.eq(couple.to_string()))
+            .filter(goal_actions::goal_id.eq_any(&ids))
+            .group_by(goal_actions::goal_id)
+            .select((
+                goal_actions::goal_id,
+                count_star(),
+                sql::<BigInt>("COALESCE(SUM(CASE WHEN done THEN 1 ELSE 0 END), 0)"),
+            ))
+            .load(self.conn)
+            .map_err(store_error)?;
+        let count = |n: i64| {
+            u32::try_from(n).map_err(|_| StoreError::Internal(format!("action count {n}")))
+        };
+        rows.into_iter()
+            .map(|(goal, total, done)| {
+                Ok((
+                    uuid(&goal)?,
+                    ActionCounts {
+                        total: count(total)?,
+                        done: count(done)?,
+                    },
+                ))
+            })
+            .collect()
     }
 }

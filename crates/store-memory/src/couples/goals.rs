@@ -1,6 +1,8 @@
 //! Goals and their actions in memory.
 
-use accueil_domain::couples::{CoupleId, Goal, GoalAction};
+use std::collections::HashMap;
+
+use accueil_domain::couples::{ActionCounts, CoupleId, Goal, GoalAction};
 use accueil_ports::StoreError;
 use accueil_ports::couples::GoalsRepo;
 use uuid::Uuid;
@@ -146,5 +148,37 @@ impl GoalsRepo for MemTx<'_> {
             .collect();
         all.sort_by_key(|a| a.id);
         Ok(all)
+    }
+
+    fn action_page(
+        &mut self,
+        couple: CoupleId,
+        goal: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<GoalAction>, StoreError> {
+        let mut page = self.actions(couple, goal)?;
+        page.retain(|a| after.is_none_or(|x| a.id > x));
+        page.truncate(limit as usize);
+        Ok(page)
+    }
+
+    fn action_counts(
+        &mut self,
+        couple: CoupleId,
+        goals: &[Uuid],
+    ) -> Result<HashMap<Uuid, ActionCounts>, StoreError> {
+        let mut counts: HashMap<Uuid, ActionCounts> = HashMap::new();
+        for a in self
+            .state
+            .actions
+            .values()
+            .filter(|a| a.couple_id == couple && goals.contains(&a.goal_id))
+        {
+            let c = counts.entry(a.goal_id).or_default();
+            c.total += 1;
+            c.done += u32::from(a.done);
+        }
+        Ok(counts)
     }
 }

@@ -4,6 +4,7 @@
 
 mod export;
 mod feed;
+mod perspectives;
 
 use std::path::Path;
 use std::time::Duration;
