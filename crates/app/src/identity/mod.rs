@@ -41,7 +41,7 @@ pub use oauth::{
     ProviderUnavailable, StartLinkError, StartedFlow, UnlinkError,
 };
 pub use password::{ChangePasswordError, ForgotPasswordError, ResetPasswordError};
-pub use profile::UpdateProfileError;
+pub use profile::{AccountView, UpdateProfileError};
 pub use refresh::RefreshError;
 pub use register::RegisterError;
 

@@ -128,6 +128,15 @@ impl AvatarUrl {
         Ok(Self(s.to_owned()))
     }
 
+    /// A sign-in provider's picture URL, if it may become an avatar: a valid URL, and `https`
+    /// only (the apps show it on secure pages; a plain-http picture would be mixed content and
+    /// tell the network who looks at whom).
+    pub fn from_provider(raw: &str) -> Option<Self> {
+        Self::parse(raw)
+            .ok()
+            .filter(|url| url.0.starts_with("https://"))
+    }
+
     /// The URL.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -235,6 +244,14 @@ mod tests {
                 .code,
             "too_long"
         );
+    }
+
+    #[test]
+    fn provider_pictures_are_https_urls_only() {
+        assert!(AvatarUrl::from_provider("https://lh3.example/a.jpg").is_some());
+        for bad in ["http://lh3.example/a.jpg", "javascript:x", "https://", ""] {
+            assert_eq!(AvatarUrl::from_provider(bad), None, "{bad}");
+        }
     }
 
     #[test]

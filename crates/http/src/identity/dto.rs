@@ -1,7 +1,7 @@
 //! Request and response bodies of the identity routes. Requests reject unknown fields, so a
 //! client cannot set what the endpoint does not offer (roles, verification, ids).
 
-use accueil_app::identity::TokenPair;
+use accueil_app::identity::{AccountView, TokenPair};
 use accueil_domain::identity::{
     AvatarUrl, Bio, DisplayName, Email, Language, NewApiKey, ProfileChanges, Registration,
     TimeZone, User, Username,
@@ -142,6 +142,32 @@ impl From<&User> for UserResponse {
                 push: u.notifications.push,
             },
             created_at: u.created_at,
+        }
+    }
+}
+
+/// The caller's account, with how it signs in.
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The account.
+    #[serde(flatten)]
+    pub user: UserResponse,
+    /// The sign-in providers linked to the account (its external identities), sorted, each
+    /// once; empty when it signs in with a password only.
+    #[schema(example = json!(["google"]))]
+    pub providers: Vec<String>,
+    /// Whether the account has a password. Confirming a sensitive change (address, deletion)
+    /// asks for it; an account without one confirms with a recent sign-in instead. In
+    /// OAuth-only mode a password cannot be used to sign in.
+    pub has_password: bool,
+}
+
+impl From<&AccountView> for MeResponse {
+    fn from(a: &AccountView) -> Self {
+        Self {
+            user: UserResponse::from(&a.user),
+            providers: a.providers.clone(),
+            has_password: a.has_password,
         }
     }
 }
