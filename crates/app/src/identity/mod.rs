@@ -34,7 +34,9 @@ pub use accueil_ports::identity::oauth::OAuthError;
 pub use api_keys::{CreateApiKeyError, CreatedApiKey, RevokeApiKeyError};
 pub use authenticate::{AuthError, Caller, Credential, Principal, SessionError, SessionRequired};
 pub(crate) use authenticate::{KeyToTouch, authenticate_in};
-pub use email::{ChangeEmailError, PasswordCheckError, ResendError, VerifyEmailError};
+pub use email::{
+    ChangeEmailError, PasswordCheckError, ReauthenticationRequired, ResendError, VerifyEmailError,
+};
 pub use login::LoginError;
 pub use oauth::{
     CallbackOutcome, LinkToken, OAuthFlowError, OAuthLinkError, OAuthStartError, ProviderCallback,

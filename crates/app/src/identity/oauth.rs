@@ -282,7 +282,7 @@ impl From<PasswordCheckError> for OAuthLinkError {
         match e {
             // Not reachable: a pending link is proven with a password, without a session.
             PasswordCheckError::SessionRequired(_)
-            | PasswordCheckError::ReauthenticationRequired => Self::WrongPassword,
+            | PasswordCheckError::ReauthenticationRequired(_) => Self::WrongPassword,
             PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
             PasswordCheckError::Hash(h) => Self::Hash(h),
             PasswordCheckError::Store(s) => Self::Store(s),
@@ -1122,7 +1122,8 @@ mod tests {
         h.advance(chrono::Duration::minutes(11));
         assert!(matches!(
             h.app.delete_account(&who, "").await,
-            Err(crate::identity::DeleteAccountError::ReauthenticationRequired)
+            Err(crate::identity::DeleteAccountError::ReauthenticationRequired(r))
+                if r.providers == ["idp"]
         ));
         let (tokens, _) = signed_in(
             sign_in(&h, "s-7", "solo@idp.test", true, None)

@@ -74,8 +74,8 @@ pub enum ChangePasswordError {
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// The account has no password and its session is not recent: sign in again.
-    #[error("sign in again (within ten minutes) to confirm this")]
-    ReauthenticationRequired,
+    #[error(transparent)]
+    ReauthenticationRequired(#[from] super::ReauthenticationRequired),
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
