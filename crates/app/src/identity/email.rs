@@ -158,7 +158,7 @@ impl IdentityService {
                             &[("new_email", user.email.as_str().to_owned())],
                             now,
                         );
-                        tx.outbox().enqueue(&notice)?;
+                        crate::notify::enqueue(tx, &notice)?;
                         tx.audit().record(&this.audit_event(
                             now,
                             AuditAction::EmailChanged,
@@ -172,7 +172,7 @@ impl IdentityService {
                             user.email_verified = true;
                             user.updated_at = now;
                             tx.users().update_user(&user)?;
-                            tx.outbox().enqueue(&this.mail(
+                            crate::notify::enqueue(tx, &this.mail(
                                 &user,
                                 None,
                                 MailTemplate::Welcome,
@@ -252,8 +252,8 @@ impl IdentityService {
                 let (secret, token) = this.email_token(user.id, purpose, None, now);
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(page, Some(&secret));
-                tx.outbox()
-                    .enqueue(&this.mail(&user, None, template, &[("link", link)], now))
+                crate::notify::enqueue(tx, &this.mail(&user, None, template, &[("link", link)], now))
+                    .map(|_| ())
             })
             .await?;
         Ok(())
@@ -306,7 +306,7 @@ impl IdentityService {
                 );
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(LinkPage::VerifyEmail, Some(&secret));
-                tx.outbox().enqueue(&this.mail(
+                crate::notify::enqueue(tx, &this.mail(
                     &user,
                     Some(&new_email),
                     MailTemplate::ConfirmEmailChange,

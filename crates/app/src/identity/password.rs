@@ -206,7 +206,7 @@ impl IdentityService {
                     now,
                 )?;
                 let link = this.link(LinkPage::ForgotPassword, None);
-                tx.outbox().enqueue(&this.mail(
+                crate::notify::enqueue(tx, &this.mail(
                     &user,
                     None,
                     MailTemplate::PasswordChanged,
@@ -263,7 +263,7 @@ impl IdentityService {
                     }
                 }
                 let link = this.link(LinkPage::ForgotPassword, None);
-                tx.outbox().enqueue(&this.mail(
+                crate::notify::enqueue(tx, &this.mail(
                     &user,
                     None,
                     MailTemplate::PasswordChanged,

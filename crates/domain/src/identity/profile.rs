@@ -186,9 +186,11 @@ impl Bio {
 /// What a user wants to be told about, beyond security notices (which are always sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotificationPrefs {
-    /// Product e-mails (reminders, digests).
+    /// E-mails about the couple's life (`MailCategory::Couple`: a partner joined, ...);
+    /// account and security mails are sent whatever it says.
     pub email: bool,
-    /// Push notifications to the user's devices.
+    /// Push notifications to the user's devices (none is sent yet: a stored choice for the
+    /// apps).
     pub push: bool,
 }
 
