@@ -389,7 +389,8 @@ impl Respond for OidcUserInfo {
             .get("authorization")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
-        let user = bearer.and_then(|token| self.0.access_tokens.lock().unwrap().get(token).cloned());
+        let user =
+            bearer.and_then(|token| self.0.access_tokens.lock().unwrap().get(token).cloned());
         let Some(user) = user else {
             // RFC 6750 §3.1.
             return ResponseTemplate::new(401)

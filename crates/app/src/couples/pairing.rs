@@ -8,8 +8,8 @@ use accueil_domain::notify::MailTemplate;
 use accueil_ports::StoreError;
 
 use super::{CouplesService, dissolve_couple_of, partners};
-use crate::notify::UserMail;
 use crate::identity::{AuthError, Caller, RateLimited, ip_key};
+use crate::notify::UserMail;
 use crate::scope::{CoupleDenied, InCoupleError, NotInCouple};
 
 /// A couple with its partners.

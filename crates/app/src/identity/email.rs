@@ -172,13 +172,10 @@ impl IdentityService {
                             user.email_verified = true;
                             user.updated_at = now;
                             tx.users().update_user(&user)?;
-                            crate::notify::enqueue(tx, &this.mail(
-                                &user,
-                                None,
-                                MailTemplate::Welcome,
-                                &[],
-                                now,
-                            ))?;
+                            crate::notify::enqueue(
+                                tx,
+                                &this.mail(&user, None, MailTemplate::Welcome, &[], now),
+                            )?;
                             tx.audit().record(&this.audit_event(
                                 now,
                                 AuditAction::EmailVerified,
@@ -252,8 +249,11 @@ impl IdentityService {
                 let (secret, token) = this.email_token(user.id, purpose, None, now);
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(page, Some(&secret));
-                crate::notify::enqueue(tx, &this.mail(&user, None, template, &[("link", link)], now))
-                    .map(|_| ())
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(&user, None, template, &[("link", link)], now),
+                )
+                .map(|_| ())
             })
             .await?;
         Ok(())
@@ -306,13 +306,16 @@ impl IdentityService {
                 );
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(LinkPage::VerifyEmail, Some(&secret));
-                crate::notify::enqueue(tx, &this.mail(
-                    &user,
-                    Some(&new_email),
-                    MailTemplate::ConfirmEmailChange,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        Some(&new_email),
+                        MailTemplate::ConfirmEmailChange,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 Ok(())
             })
             .await

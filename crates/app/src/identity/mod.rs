@@ -13,7 +13,6 @@ mod profile;
 mod refresh;
 mod register;
 
-
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenProblem, TokenPurpose, User, UserId,

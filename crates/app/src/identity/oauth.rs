@@ -540,7 +540,10 @@ impl IdentityService {
         // The provider's picture becomes the avatar of an account that has none, when the
         // identity is first linked to it (made with it, or linked later); later sign-ins leave
         // the avatar alone, so one the user removed stays removed.
-        let picture = profile.picture.as_deref().and_then(AvatarUrl::from_provider);
+        let picture = profile
+            .picture
+            .as_deref()
+            .and_then(AvatarUrl::from_provider);
         let refresh_digest = refresh.digest.clone();
         let decision = self
             .ports

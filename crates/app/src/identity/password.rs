@@ -206,13 +206,16 @@ impl IdentityService {
                     now,
                 )?;
                 let link = this.link(LinkPage::ForgotPassword, None);
-                crate::notify::enqueue(tx, &this.mail(
-                    &user,
-                    None,
-                    MailTemplate::PasswordChanged,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        None,
+                        MailTemplate::PasswordChanged,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordReset,
@@ -263,13 +266,16 @@ impl IdentityService {
                     }
                 }
                 let link = this.link(LinkPage::ForgotPassword, None);
-                crate::notify::enqueue(tx, &this.mail(
-                    &user,
-                    None,
-                    MailTemplate::PasswordChanged,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        None,
+                        MailTemplate::PasswordChanged,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordChanged,

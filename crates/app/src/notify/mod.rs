@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use accueil_domain::identity::{Email, NotificationPrefs, User};
 use accueil_domain::notify::{
-    DeliveryState, MAX_ATTEMPTS, MailCategory, MailTemplate, OutboundMail, OutboxEntry,
-    RETRY_BASE, backoff,
+    DeliveryState, MAX_ATTEMPTS, MailCategory, MailTemplate, OutboundMail, OutboxEntry, RETRY_BASE,
+    backoff,
 };
 use accueil_ports::notify::SendError;
 use accueil_ports::{StoreError, StoreExt, Tx};

@@ -158,7 +158,11 @@ impl User {
 
     /// Takes a sign-in provider's picture as the avatar when the account has none; an avatar
     /// the user set is never replaced. Returns whether the account changed.
-    pub fn adopt_provider_picture(&mut self, picture: Option<&AvatarUrl>, now: DateTime<Utc>) -> bool {
+    pub fn adopt_provider_picture(
+        &mut self,
+        picture: Option<&AvatarUrl>,
+        now: DateTime<Utc>,
+    ) -> bool {
         match picture {
             Some(picture) if self.avatar_url.is_none() => {
                 self.avatar_url = Some(picture.clone());

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::identity::{Email, NotificationPrefs};
 pub use crate::identity::Language;
+use crate::identity::{Email, NotificationPrefs};
 
 /// Which mail. The string form names the template files and is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -249,11 +249,17 @@ mod tests {
             match t.category() {
                 MailCategory::Account => assert!(t.category().wanted_by(&off), "{t:?}"),
                 MailCategory::Couple => {
-                    assert!(!t.category().wanted_by(&off) && t.category().wanted_by(&on), "{t:?}");
+                    assert!(
+                        !t.category().wanted_by(&off) && t.category().wanted_by(&on),
+                        "{t:?}"
+                    );
                 }
             }
         }
-        assert_eq!(MailTemplate::PasswordReset.category(), MailCategory::Account);
+        assert_eq!(
+            MailTemplate::PasswordReset.category(),
+            MailCategory::Account
+        );
         assert_eq!(MailTemplate::PartnerJoined.category(), MailCategory::Couple);
     }
 

@@ -85,9 +85,11 @@ impl From<TokenPair> for TokenResponse {
 /// Notification preferences.
 #[derive(Serialize, ToSchema)]
 pub struct NotificationsBody {
-    /// Product e-mails (security notices are always sent).
+    /// E-mails about the couple's life (a partner joined, ...). Account and security mails
+    /// (address verification, password reset, notices of a changed password or address) are
+    /// sent whatever it says.
     pub email: bool,
-    /// Push notifications.
+    /// Push notifications (a choice stored for the apps; the server sends none yet).
     pub push: bool,
 }
 
@@ -226,17 +228,18 @@ pub struct ChangeEmailRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
-    /// The current password.
-    pub password: String,
+    /// The current password. An account without one (made by a sign-in provider) leaves it
+    /// out and confirms with a sign-in less than ten minutes old instead.
+    pub password: Option<String>,
 }
 
 /// Notification preference changes; absent fields are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsPatchBody {
-    /// Product e-mails.
+    /// E-mails about the couple's life; account and security mails are always sent.
     pub email: Option<bool>,
-    /// Push notifications.
+    /// Push notifications (stored for the apps).
     pub push: Option<bool>,
 }
 

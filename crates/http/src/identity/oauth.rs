@@ -269,7 +269,11 @@ mod tests {
             let reason = e.reason();
             let answer = ApiError::from(e);
             if answer.status().as_u16() < 500 {
-                assert_eq!(reason, answer.code(), "{shown}: the log's reason is the answer's code");
+                assert_eq!(
+                    reason,
+                    answer.code(),
+                    "{shown}: the log's reason is the answer's code"
+                );
             }
             assert!(
                 declared
