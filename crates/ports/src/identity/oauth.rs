@@ -44,7 +44,8 @@ pub struct ExternalProfile {
     pub email_verified: bool,
     /// A display name, if given.
     pub name: Option<String>,
-    /// A picture URL, if given.
+    /// A picture URL that stays valid, if given (it may become the account's avatar; an
+    /// adapter leaves out links that expire, such as Facebook's).
     pub picture: Option<String>,
 }
 
