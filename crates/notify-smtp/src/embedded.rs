@@ -77,6 +77,30 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("layout.html", include_str!("../templates/layout.html")),
     (
+        "partner_joined.en.html",
+        include_str!("../templates/partner_joined.en.html"),
+    ),
+    (
+        "partner_joined.en.subject.txt",
+        include_str!("../templates/partner_joined.en.subject.txt"),
+    ),
+    (
+        "partner_joined.en.txt",
+        include_str!("../templates/partner_joined.en.txt"),
+    ),
+    (
+        "partner_joined.fr.html",
+        include_str!("../templates/partner_joined.fr.html"),
+    ),
+    (
+        "partner_joined.fr.subject.txt",
+        include_str!("../templates/partner_joined.fr.subject.txt"),
+    ),
+    (
+        "partner_joined.fr.txt",
+        include_str!("../templates/partner_joined.fr.txt"),
+    ),
+    (
         "password_changed.en.html",
         include_str!("../templates/password_changed.en.html"),
     ),

@@ -109,6 +109,7 @@ mod tests {
             "https://app.example/verify-email?token=abc&x=1".to_owned(),
         );
         vars.insert("new_email".to_owned(), "new@example.org".to_owned());
+        vars.insert("partner".to_owned(), "Bob".to_owned());
         OutboundMail {
             to: Email::parse("zoe@example.org").unwrap(),
             language,

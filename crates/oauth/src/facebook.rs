@@ -5,6 +5,9 @@
 //! secret), so a leaked access token alone cannot be used against the app's API settings that
 //! require it. Facebook does not say whether the address is verified: profiles come back with
 //! `email_verified: false`, and the application must not link accounts by that address.
+//!
+//! The profile has no picture: Graph's picture URLs are signed CDN links that expire, so one
+//! kept as an avatar would break after a while.
 
 use accueil_ports::identity::oauth::{
     AuthorizationRequest, ExternalProfile, OAuthError, OAuthProvider,
@@ -156,17 +159,6 @@ struct Me {
     id: String,
     email: Option<String>,
     name: Option<String>,
-    picture: Option<Picture>,
-}
-
-#[derive(Deserialize)]
-struct Picture {
-    data: Option<PictureData>,
-}
-
-#[derive(Deserialize)]
-struct PictureData {
-    url: Option<String>,
 }
 
 #[async_trait]
@@ -206,7 +198,7 @@ impl OAuthProvider for FacebookProvider {
 
         let mut url = self.me_url.clone();
         url.query_pairs_mut()
-            .append_pair("fields", "id,email,name,picture")
+            .append_pair("fields", "id,email,name")
             .append_pair("access_token", access_token)
             .append_pair("appsecret_proof", &self.appsecret_proof(access_token));
         // reqwest's errors name the URL, which here carries the token: strip it.
@@ -238,7 +230,7 @@ impl OAuthProvider for FacebookProvider {
             email: me.email,
             email_verified: false,
             name: me.name,
-            picture: me.picture.and_then(|p| p.data).and_then(|d| d.url),
+            picture: None,
         })
     }
 }

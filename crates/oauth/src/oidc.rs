@@ -10,6 +10,12 @@
 //! serving (up to [`STALE_LIMIT`] old), and no new attempt is made for [`FAILURE_BACKOFF`].
 //! Readers never wait on the network while usable metadata exists: one task refreshes, the others
 //! go on with what is cached. See [`MetadataTimings`].
+//!
+//! In the code flow a provider may put the address only in its UserInfo answer (OpenID Connect
+//! Core 1.0 §5.4): when the verified ID token lacks `email` or `email_verified`, the UserInfo
+//! endpoint of the discovery document is asked with the access token, its `sub` must be the ID
+//! token's (§5.3.4), and it fills in what the token left out (address, verification, name,
+//! picture). The token's own claims win where both speak.
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,16 +25,18 @@ use accueil_ports::identity::oauth::{
 use async_trait::async_trait;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreIdTokenClaims,
-    CoreProviderMetadata,
+    CoreProviderMetadata, CoreUserInfoClaims,
 };
 use openidconnect::{
-    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LocalizedClaim, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
-    TokenResponse,
+    AccessToken, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, LocalizedClaim, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, SubjectIdentifier, TokenResponse, UserInfoError,
 };
 
-use crate::{HttpClient, check_pkce_verifier, check_provider_url, error_chain, token_error};
+use crate::{
+    HttpClient, HttpError, check_pkce_verifier, check_provider_url, error_chain, token_error,
+};
 
 /// Google's issuer, for [`OidcConfig::issuer`].
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -423,7 +431,86 @@ impl OAuthProvider for OidcProvider {
             }
             Err(err) => return Err(invalid_id_token(err)),
         };
-        Ok(profile(claims))
+        let mut profile = profile(claims);
+        if claims.email().is_none() || claims.email_verified().is_none() {
+            let user_info = self
+                .user_info(&discovered, response.access_token(), claims.subject())
+                .await?;
+            if let Some(user_info) = user_info {
+                complete(&mut profile, claims, &user_info);
+            }
+        }
+        Ok(profile)
+    }
+}
+
+impl OidcProvider {
+    /// The UserInfo answer for `subject`, or `None` when the provider has no UserInfo endpoint.
+    async fn user_info(
+        &self,
+        discovered: &Discovered,
+        access_token: &AccessToken,
+        subject: &SubjectIdentifier,
+    ) -> Result<Option<CoreUserInfoClaims>, OAuthError> {
+        let Ok(request) = discovered
+            .client
+            .user_info(access_token.clone(), Some(subject.clone()))
+        else {
+            tracing::debug!(issuer = %self.issuer.as_str(), "the ID token lacks the address and the provider has no UserInfo endpoint");
+            return Ok(None);
+        };
+        tracing::debug!(issuer = %self.issuer.as_str(), "the ID token lacks the address; asking UserInfo");
+        request
+            .request_async(&self.http)
+            .await
+            .map(Some)
+            .map_err(|err| self.user_info_error(err))
+    }
+
+    fn user_info_error(&self, err: UserInfoError<HttpError>) -> OAuthError {
+        match err {
+            UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(_)) => {
+                // Neither subject is logged: the mismatch is the news.
+                tracing::warn!(issuer = %self.issuer.as_str(), "UserInfo answered for another subject than the ID token's; refused");
+                OAuthError::UserInfoSubjectMismatch
+            }
+            UserInfoError::Request(err) => {
+                OAuthError::Unavailable(format!("UserInfo endpoint: {}", error_chain(&err)))
+            }
+            UserInfoError::Response(status, _, _) => {
+                OAuthError::Protocol(format!("UserInfo endpoint answered HTTP {status}"))
+            }
+            other => OAuthError::Protocol(format!("UserInfo answer: {}", error_chain(&other))),
+        }
+    }
+}
+
+/// Fills in what the ID token left out from the UserInfo answer (same `sub`, checked).
+/// Whether the address is verified is taken only along with the address it is about.
+fn complete(profile: &mut ExternalProfile, token: &CoreIdTokenClaims, info: &CoreUserInfoClaims) {
+    let info_email = info.email().map(|e| e.as_str().to_owned());
+    let info_verified = info_email.is_some() && info.email_verified() == Some(true);
+    match (&profile.email, info_email) {
+        (None, Some(email)) => {
+            profile.email = Some(email);
+            profile.email_verified = info_verified;
+        }
+        (Some(ours), Some(theirs)) if token.email_verified().is_none() && *ours == theirs => {
+            profile.email_verified = info_verified;
+        }
+        _ => {}
+    }
+    if profile.name.is_none() {
+        profile.name = info
+            .name()
+            .and_then(unlocalized)
+            .map(|n| n.as_str().to_owned());
+    }
+    if profile.picture.is_none() {
+        profile.picture = info
+            .picture()
+            .and_then(unlocalized)
+            .map(|p| p.as_str().to_owned());
     }
 }
 

@@ -2,8 +2,8 @@
 //! tests and for the end-to-end tests of the crates that wire these adapters.
 //!
 //! They speak the real protocol over HTTP (wiremock): discovery, JWKS, a token endpoint that
-//! checks the code, client authentication and PKCE, RS256 ID tokens, and Graph `/me` checking
-//! `appsecret_proof`. [`MockOidc::authorize`] and [`MockFacebook::authorize`] play the user's
+//! checks the code, client authentication and PKCE, RS256 ID tokens, a UserInfo endpoint that
+//! checks the access token (Bearer), and Graph `/me` checking `appsecret_proof`. [`MockOidc::authorize`] and [`MockFacebook::authorize`] play the user's
 //! browser at the provider: they read the authorization URL the adapter built and hand back the
 //! callback the provider would redirect to.
 //!
@@ -248,6 +248,9 @@ pub struct Overrides {
     pub expired: bool,
     /// Signed with a key that is not in the JWKS, under the `kid` of the current one.
     pub sign_with_other_key: bool,
+    /// A `sub` other than the ID token's in the UserInfo answer (OpenID Connect Core 1.0
+    /// §5.3.4 says the client must refuse it).
+    pub user_info_sub: Option<String>,
 }
 
 /// The user the fake provider signs in, as its ID token will say.
@@ -263,6 +266,10 @@ pub struct IdClaims {
     pub name: Option<String>,
     /// `picture` (left out when `None`).
     pub picture: Option<String>,
+    /// Whether `email`, `email_verified`, `name` and `picture` are left out of the ID token and
+    /// given by the UserInfo endpoint only, as OpenID Connect Core 1.0 §5.4 allows in the code
+    /// flow. UserInfo always answers them.
+    pub profile_in_user_info_only: bool,
     /// Defects to put in the token.
     pub overrides: Overrides,
 }
@@ -276,14 +283,38 @@ impl IdClaims {
             email_verified: Some(true),
             name: None,
             picture: None,
+            profile_in_user_info_only: false,
             overrides: Overrides::default(),
         }
+    }
+
+    /// A user with a verified address that only the UserInfo endpoint gives.
+    pub fn user_info_only(sub: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            profile_in_user_info_only: true,
+            ..Self::new(sub, email)
+        }
+    }
+
+    /// The profile claims (`email`, `email_verified`, `name`, `picture`) that are set.
+    fn profile_claims(&self) -> Vec<(&'static str, Value)> {
+        [
+            ("email", self.email.clone().map(Value::from)),
+            ("email_verified", self.email_verified.map(Value::from)),
+            ("name", self.name.clone().map(Value::from)),
+            ("picture", self.picture.clone().map(Value::from)),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect()
     }
 }
 
 struct OidcState {
     issuer: String,
     codes: Codes<(IdClaims, String)>,
+    /// The users of the access tokens handed out, for UserInfo.
+    access_tokens: Mutex<HashMap<String, IdClaims>>,
     /// Index in [`signing_keys`] of the key in the JWKS and used to sign.
     current_key: AtomicUsize,
 }
@@ -312,14 +343,8 @@ impl OidcState {
             "exp": exp,
             "nonce": overrides.nonce.as_deref().unwrap_or(nonce),
         });
-        let optional = [
-            ("email", user.email.clone().map(Value::from)),
-            ("email_verified", user.email_verified.map(Value::from)),
-            ("name", user.name.clone().map(Value::from)),
-            ("picture", user.picture.clone().map(Value::from)),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
+        if !user.profile_in_user_info_only {
+            for (name, value) in user.profile_claims() {
                 claims[name] = value;
             }
         }
@@ -334,14 +359,49 @@ struct OidcToken(Arc<OidcState>);
 impl Respond for OidcToken {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         match self.0.codes.redeem(request) {
-            Ok((user, nonce)) => ResponseTemplate::new(200).set_body_json(json!({
-                "access_token": random_token("access"),
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "id_token": self.0.id_token(&user, &nonce),
-            })),
+            Ok((user, nonce)) => {
+                let access_token = random_token("access");
+                let id_token = self.0.id_token(&user, &nonce);
+                self.0
+                    .access_tokens
+                    .lock()
+                    .unwrap()
+                    .insert(access_token.clone(), user);
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "access_token": access_token,
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                    "id_token": id_token,
+                }))
+            }
             Err((status, error)) => oauth_error(status, error),
         }
+    }
+}
+
+/// The UserInfo endpoint: the claims of the access token's user, every profile claim included.
+struct OidcUserInfo(Arc<OidcState>);
+
+impl Respond for OidcUserInfo {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let bearer = request
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let user =
+            bearer.and_then(|token| self.0.access_tokens.lock().unwrap().get(token).cloned());
+        let Some(user) = user else {
+            // RFC 6750 §3.1.
+            return ResponseTemplate::new(401)
+                .insert_header("www-authenticate", "Bearer error=\"invalid_token\"");
+        };
+        let sub = user.overrides.user_info_sub.as_deref().unwrap_or(&user.sub);
+        let mut claims = json!({ "sub": sub });
+        for (name, value) in user.profile_claims() {
+            claims[name] = value;
+        }
+        ResponseTemplate::new(200).set_body_json(claims)
     }
 }
 
@@ -369,6 +429,7 @@ impl MockOidc {
         let state = Arc::new(OidcState {
             issuer: issuer.clone(),
             codes: Codes::new(),
+            access_tokens: Mutex::new(HashMap::new()),
             current_key: AtomicUsize::new(0),
         });
         Mock::given(method("GET"))
@@ -378,6 +439,7 @@ impl MockOidc {
                 "authorization_endpoint": format!("{issuer}/authorize"),
                 "token_endpoint": format!("{issuer}/token"),
                 "jwks_uri": format!("{issuer}/jwks"),
+                "userinfo_endpoint": format!("{issuer}/userinfo"),
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
@@ -395,6 +457,11 @@ impl MockOidc {
         Mock::given(method("POST"))
             .and(path("/token"))
             .respond_with(OidcToken(Arc::clone(&state)))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/userinfo"))
+            .respond_with(OidcUserInfo(Arc::clone(&state)))
             .mount(&server)
             .await;
         Self { server, state }
@@ -449,12 +516,21 @@ impl MockOidc {
 
     /// How many times the discovery document was fetched.
     pub async fn discovery_requests(&self) -> usize {
+        self.requests_to("/.well-known/openid-configuration").await
+    }
+
+    /// How many times the UserInfo endpoint was asked.
+    pub async fn user_info_requests(&self) -> usize {
+        self.requests_to("/userinfo").await
+    }
+
+    async fn requests_to(&self, endpoint: &str) -> usize {
         self.server
             .received_requests()
             .await
             .unwrap_or_default()
             .iter()
-            .filter(|r| r.url.path() == "/.well-known/openid-configuration")
+            .filter(|r| r.url.path() == endpoint)
             .count()
     }
 }

@@ -561,3 +561,70 @@ async fn requests_waiting_on_a_failed_first_discovery_do_not_retry_it() {
     assert_unavailable(third);
     assert_eq!(mock.discovery_requests().await, 1, "one attempt for all");
 }
+
+#[tokio::test]
+async fn an_address_given_only_by_user_info_is_fetched_with_the_access_token() {
+    let (mock, provider) = setup().await;
+    let user = IdClaims {
+        name: Some("Ada Lovelace".into()),
+        picture: Some("https://pics.example/ada.png".into()),
+        ..IdClaims::user_info_only("user-1", "ada@example.com")
+    };
+    let profile = sign_in(&mock, &provider, user).await.unwrap();
+    assert_eq!(profile.subject, "user-1");
+    assert_eq!(profile.email.as_deref(), Some("ada@example.com"));
+    assert!(profile.email_verified, "UserInfo's email_verified counts");
+    assert_eq!(profile.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        profile.picture.as_deref(),
+        Some("https://pics.example/ada.png")
+    );
+    assert_eq!(mock.user_info_requests().await, 1);
+}
+
+#[tokio::test]
+async fn user_info_is_not_asked_when_the_id_token_has_the_address() {
+    let (mock, provider) = setup().await;
+    sign_in(&mock, &provider, IdClaims::new("user-1", "ada@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(mock.user_info_requests().await, 0);
+}
+
+#[tokio::test]
+async fn a_user_info_answer_about_another_subject_is_refused() {
+    let (mock, provider) = setup().await;
+    let user = IdClaims {
+        overrides: Overrides {
+            user_info_sub: Some("someone-else".into()),
+            ..Overrides::default()
+        },
+        ..IdClaims::user_info_only("user-1", "ada@example.com")
+    };
+    assert_eq!(
+        sign_in(&mock, &provider, user).await,
+        Err(OAuthError::UserInfoSubjectMismatch)
+    );
+    assert_eq!(mock.user_info_requests().await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_access_token_at_user_info_is_a_provider_failure() {
+    let (mock, provider) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/userinfo"))
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(1)
+        .mount(mock.server())
+        .await;
+    let result = sign_in(
+        &mock,
+        &provider,
+        IdClaims::user_info_only("user-1", "ada@example.com"),
+    )
+    .await;
+    assert!(
+        matches!(&result, Err(OAuthError::Protocol(reason)) if reason.contains("401")),
+        "{result:?}"
+    );
+}

@@ -4,10 +4,12 @@ use accueil_domain::couples::{
     ChangeOp, Couple, CoupleId, EntityKind, Invite, InviteProblem, InviteTtl, JoinProblem, can_join,
 };
 use accueil_domain::identity::User;
+use accueil_domain::notify::MailTemplate;
 use accueil_ports::StoreError;
 
 use super::{CouplesService, dissolve_couple_of, partners};
 use crate::identity::{AuthError, Caller, RateLimited, ip_key};
+use crate::notify::UserMail;
 use crate::scope::{CoupleDenied, InCoupleError, NotInCouple};
 
 /// A couple with its partners.
@@ -191,6 +193,7 @@ impl CouplesService {
         let code = code.trim().to_owned();
         let limiter = self.ports.limiter.clone();
         let per_user = self.settings.join_user;
+        let mail_id = self.ports.ids.new_id();
         self.ports
             .write_as(caller, move |cx| -> Result<CoupleView, JoinError> {
                 let me = cx.me.user.clone();
@@ -228,6 +231,8 @@ impl CouplesService {
                         .record_change(couple.id, kind, id, ChangeOp::Upsert, cx.now)?;
                 }
                 let (partner_a, _) = partners(cx.tx, &couple)?;
+                // The inviter hears of it, if they want couple mails (the gate decides).
+                crate::notify::enqueue(cx.tx, &partner_joined(mail_id, &partner_a, &me, cx.now))?;
                 Ok(CoupleView {
                     couple,
                     partner_a,
@@ -250,5 +255,92 @@ impl CouplesService {
                 Ok(())
             })
             .await
+    }
+}
+
+/// The mail telling the inviter that `joiner` joined. It names the joiner by the name they
+/// chose to show (display name, else username); the template says "your partner" otherwise,
+/// rather than show part of their address.
+fn partner_joined(
+    id: uuid::Uuid,
+    inviter: &User,
+    joiner: &User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> UserMail {
+    let partner = joiner
+        .display_name
+        .as_ref()
+        .map(|d| d.as_str().to_owned())
+        .or_else(|| joiner.username.as_ref().map(|u| u.as_str().to_owned()))
+        .unwrap_or_default();
+    UserMail::new(
+        id,
+        inviter,
+        None,
+        MailTemplate::PartnerJoined,
+        &[("partner", partner)],
+        now,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use accueil_domain::identity::{DisplayName, ProfileChanges};
+    use accueil_domain::validation::Patch;
+
+    use super::*;
+    use crate::testing::{Harness, ttl};
+
+    /// A invites, B (shown as "Bob") joins; the partner-joined mails in the outbox.
+    async fn join_with_a_email(email_on: bool) -> Vec<accueil_domain::notify::OutboxEntry> {
+        let h = Harness::new();
+        h.registered("a@example.org", None).await;
+        h.registered("b@example.org", None).await;
+        let (a, b) = (
+            h.principal("a@example.org").await,
+            h.principal("b@example.org").await,
+        );
+        h.app
+            .update_profile(
+                &a,
+                ProfileChanges {
+                    email_notifications: Some(email_on),
+                    ..ProfileChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        h.app
+            .update_profile(
+                &b,
+                ProfileChanges {
+                    display_name: Patch::Set(DisplayName::parse("Bob").unwrap()),
+                    ..ProfileChanges::default()
+                },
+            )
+            .await
+            .unwrap();
+        let c = h.couples();
+        c.create(&a).await.unwrap();
+        let invite = c.invite(&a, ttl(None)).await.unwrap();
+        c.join(&b, &invite.code, None).await.unwrap();
+        h.outbox()
+            .await
+            .into_iter()
+            .filter(|e| e.mail.template == MailTemplate::PartnerJoined)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_inviter_hears_that_the_partner_joined() {
+        let mails = join_with_a_email(true).await;
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].mail.to.as_str(), "a@example.org");
+        assert_eq!(mails[0].mail.vars["partner"], "Bob");
+    }
+
+    #[tokio::test]
+    async fn an_inviter_who_turned_mails_off_gets_none() {
+        assert!(join_with_a_email(false).await.is_empty());
     }
 }

@@ -17,8 +17,8 @@ pub enum DeleteAccountError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// The account has no password and its session is not recent: sign in again.
-    #[error("sign in again (within ten minutes) to confirm this")]
-    ReauthenticationRequired,
+    #[error(transparent)]
+    ReauthenticationRequired(#[from] super::ReauthenticationRequired),
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),

@@ -1,7 +1,9 @@
 //! The address: verification (and its resend) and changing it.
 
 use accueil_domain::admin::AuditAction;
-use accueil_domain::identity::{Email, Password, TokenProblem, TokenPurpose, User};
+use accueil_domain::identity::{
+    Email, Password, REAUTHENTICATION_WINDOW, TokenProblem, TokenPurpose, User, signed_in_recently,
+};
 use accueil_domain::notify::MailTemplate;
 use accueil_domain::validation::{FieldError, ValidationErrors};
 use accueil_ports::identity::UserWriteError;
@@ -46,6 +48,27 @@ pub enum ResendError {
     Store(#[from] StoreError),
 }
 
+/// An account without a password confirms a sensitive change with a recent sign-in, and the
+/// caller's session is older than [`REAUTHENTICATION_WINDOW`]. The text says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "this account has no password: sign in again{}, then retry within {} minutes",
+    with_providers(.providers),
+    REAUTHENTICATION_WINDOW.num_minutes()
+)]
+pub struct ReauthenticationRequired {
+    /// The configured providers the account can sign in with, sorted.
+    pub providers: Vec<String>,
+}
+
+fn with_providers(providers: &[String]) -> String {
+    if providers.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", providers.join(" or "))
+    }
+}
+
 /// Why a password typed to confirm an action could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordCheckError {
@@ -53,8 +76,8 @@ pub enum PasswordCheckError {
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
     /// The account has no password and its session is not recent: sign in again.
-    #[error("sign in again (within ten minutes) to confirm this")]
-    ReauthenticationRequired,
+    #[error(transparent)]
+    ReauthenticationRequired(#[from] super::ReauthenticationRequired),
     /// Too many checks for this account.
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
@@ -73,8 +96,8 @@ pub enum ChangeEmailError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// The account has no password and its session is not recent: sign in again.
-    #[error("sign in again (within ten minutes) to confirm this")]
-    ReauthenticationRequired,
+    #[error(transparent)]
+    ReauthenticationRequired(#[from] super::ReauthenticationRequired),
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -135,7 +158,7 @@ impl IdentityService {
                             &[("new_email", user.email.as_str().to_owned())],
                             now,
                         );
-                        tx.outbox().enqueue(&notice)?;
+                        crate::notify::enqueue(tx, &notice)?;
                         tx.audit().record(&this.audit_event(
                             now,
                             AuditAction::EmailChanged,
@@ -149,13 +172,10 @@ impl IdentityService {
                             user.email_verified = true;
                             user.updated_at = now;
                             tx.users().update_user(&user)?;
-                            tx.outbox().enqueue(&this.mail(
-                                &user,
-                                None,
-                                MailTemplate::Welcome,
-                                &[],
-                                now,
-                            ))?;
+                            crate::notify::enqueue(
+                                tx,
+                                &this.mail(&user, None, MailTemplate::Welcome, &[], now),
+                            )?;
                             tx.audit().record(&this.audit_event(
                                 now,
                                 AuditAction::EmailVerified,
@@ -229,8 +249,11 @@ impl IdentityService {
                 let (secret, token) = this.email_token(user.id, purpose, None, now);
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(page, Some(&secret));
-                tx.outbox()
-                    .enqueue(&this.mail(&user, None, template, &[("link", link)], now))
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(&user, None, template, &[("link", link)], now),
+                )
+                .map(|_| ())
             })
             .await?;
         Ok(())
@@ -283,13 +306,16 @@ impl IdentityService {
                 );
                 tx.email_tokens().insert_email_token(&token)?;
                 let link = this.link(LinkPage::VerifyEmail, Some(&secret));
-                tx.outbox().enqueue(&this.mail(
-                    &user,
-                    Some(&new_email),
-                    MailTemplate::ConfirmEmailChange,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        Some(&new_email),
+                        MailTemplate::ConfirmEmailChange,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 Ok(())
             })
             .await
@@ -320,13 +346,26 @@ impl IdentityService {
         let started = who.session_started_at()?;
         if who.user.password_hash.is_none() {
             // An account that signs in with providers only has no password to type: a session
-            // opened in the last ten minutes is the proof instead.
-            let fresh = self.ports.clock.now() - started <= chrono::Duration::minutes(10);
-            return if fresh {
-                Ok(true)
-            } else {
-                Err(PasswordCheckError::ReauthenticationRequired)
-            };
+            // opened by a sign-in in the last few minutes is the proof instead. The session's
+            // start is its sign-in (refreshing keeps the session), so a refreshed token of an
+            // old session does not count.
+            if signed_in_recently(started, self.ports.clock.now()) {
+                return Ok(true);
+            }
+            let uid = who.user.id;
+            let configured = self.ports.oauth.clone();
+            let mut providers: Vec<String> = self
+                .ports
+                .store
+                .read(move |tx| tx.oauth().identities_of(uid))
+                .await?
+                .into_iter()
+                .map(|i| i.provider.as_str().to_owned())
+                .filter(|p| configured.get(p).is_some())
+                .collect();
+            providers.sort();
+            providers.dedup();
+            return Err(ReauthenticationRequired { providers }.into());
         }
         self.verify_typed_password(&who.user, typed).await
     }
@@ -362,7 +401,7 @@ macro_rules! from_password_check {
             fn from(e: PasswordCheckError) -> Self {
                 match e {
                     PasswordCheckError::SessionRequired(s) => Self::SessionRequired(s),
-                    PasswordCheckError::ReauthenticationRequired => Self::ReauthenticationRequired,
+                    PasswordCheckError::ReauthenticationRequired(r) => Self::ReauthenticationRequired(r),
                     PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
                     PasswordCheckError::Hash(h) => Self::Hash(h),
                     PasswordCheckError::Store(s) => Self::Store(s),

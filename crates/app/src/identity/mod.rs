@@ -13,19 +13,18 @@ mod profile;
 mod refresh;
 mod register;
 
-use std::collections::BTreeMap;
-
 use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenProblem, TokenPurpose, User, UserId,
 };
 use accueil_domain::limits::Rate;
-use accueil_domain::notify::{MailTemplate, OutboundMail, OutboxEntry};
+use accueil_domain::notify::MailTemplate;
 use accueil_ports::StoreError;
 use accueil_ports::Tx;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::Ports;
+use crate::notify::UserMail;
 
 pub use crate::lifecycle::AccountExport;
 pub use account::{DeleteAccountError, ExportError};
@@ -34,14 +33,16 @@ pub use accueil_ports::identity::oauth::OAuthError;
 pub use api_keys::{CreateApiKeyError, CreatedApiKey, RevokeApiKeyError};
 pub use authenticate::{AuthError, Caller, Credential, Principal, SessionError, SessionRequired};
 pub(crate) use authenticate::{KeyToTouch, authenticate_in};
-pub use email::{ChangeEmailError, PasswordCheckError, ResendError, VerifyEmailError};
+pub use email::{
+    ChangeEmailError, PasswordCheckError, ReauthenticationRequired, ResendError, VerifyEmailError,
+};
 pub use login::LoginError;
 pub use oauth::{
     CallbackOutcome, LinkToken, OAuthFlowError, OAuthLinkError, OAuthStartError, ProviderCallback,
     ProviderUnavailable, StartLinkError, StartedFlow, UnlinkError,
 };
 pub use password::{ChangePasswordError, ForgotPasswordError, ResetPasswordError};
-pub use profile::UpdateProfileError;
+pub use profile::{AccountView, UpdateProfileError};
 pub use refresh::RefreshError;
 pub use register::RegisterError;
 
@@ -261,8 +262,8 @@ impl IdentityService {
         }
     }
 
-    /// An outbox entry for `user`, in their language, sent to `to` (their address unless
-    /// said otherwise).
+    /// A mail for `user`, in their language, sent to `to` (their address unless said
+    /// otherwise), for [`crate::notify::enqueue`].
     fn mail(
         &self,
         user: &User,
@@ -270,22 +271,8 @@ impl IdentityService {
         template: MailTemplate,
         vars: &[(&str, String)],
         now: DateTime<Utc>,
-    ) -> OutboxEntry {
-        let mut all: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        all.insert("name".into(), user.greeting_name());
-        OutboxEntry::new(
-            self.ports.ids.new_id(),
-            OutboundMail {
-                to: to.unwrap_or(&user.email).clone(),
-                language: user.language,
-                template,
-                vars: all,
-            },
-            now,
-        )
+    ) -> UserMail {
+        UserMail::new(self.ports.ids.new_id(), user, to, template, vars, now)
     }
 
     /// A new one-time token for `user`; the secret goes into a link, the token into storage.

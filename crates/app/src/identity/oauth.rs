@@ -12,11 +12,12 @@
 
 use accueil_domain::admin::AuditAction;
 use accueil_domain::identity::{
-    Email, ExternalIdentity, FLOW_TTL, FlowResponse, IdentityId, Language, OAuthFlow,
+    AvatarUrl, Email, ExternalIdentity, FLOW_TTL, FlowResponse, IdentityId, Language, OAuthFlow,
     PENDING_LINK_TTL, PendingLink, ProviderName, Role, Session, SessionId, Unmatched, User, UserId,
     unmatched,
 };
 
+use accueil_ports::identity::UserWriteError;
 use accueil_ports::identity::oauth::{AuthorizationRequest, ExternalProfile, OAuthError};
 use accueil_ports::system::{AccessTokenError, HashError};
 use accueil_ports::{StoreError, StoreExt, Tx};
@@ -173,6 +174,70 @@ pub enum OAuthFlowError {
     Store(#[from] StoreError),
 }
 
+impl OAuthFlowError {
+    /// The refusal's stable reason, for the log (the same word as the problem code the HTTP
+    /// layer answers with; a test there keeps them equal). It names no token, code, secret or
+    /// address.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::UnknownProvider => "unknown_provider",
+            Self::InvalidState => "invalid_state",
+            Self::Denied(_) => "provider_denied",
+            Self::MissingCode => "missing_code",
+            Self::Provider(OAuthError::CodeRejected(_)) => "code_rejected",
+            Self::Provider(OAuthError::InvalidIdToken(_)) => "invalid_id_token",
+            Self::Provider(OAuthError::UserInfoSubjectMismatch) => "userinfo_subject_mismatch",
+            Self::Provider(OAuthError::Unavailable(_) | OAuthError::Protocol(_)) => {
+                "provider_unavailable"
+            }
+            Self::EmailRequired => "provider_email_missing",
+            Self::LinkRequired { .. } => "link_required",
+            Self::SignInToLink => "sign_in_to_link",
+            Self::IdentityTaken => "identity_linked_elsewhere",
+            Self::AccountDisabled => "account_disabled",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::Token(_) => "internal",
+            Self::Store(StoreError::Unavailable(_)) => "storage_unavailable",
+            Self::Store(_) => "internal",
+        }
+    }
+}
+
+/// Logs a refused callback: which provider (only a configured one: the path segment is the
+/// client's text) and why, nothing the client or the provider sent.
+fn log_refusal(provider: Option<&str>, error: &OAuthFlowError) {
+    let provider = provider.unwrap_or("-");
+    let reason = error.reason();
+    match error {
+        OAuthFlowError::Provider(_) | OAuthFlowError::Token(_) | OAuthFlowError::Store(_) => {
+            tracing::warn!(provider, reason, "sign-in refused");
+        }
+        _ => tracing::info!(provider, reason, "sign-in refused"),
+    }
+}
+
+/// Gives `user` the provider's picture as avatar if it has none (locked, so a concurrent
+/// profile change is not lost).
+fn adopt_picture(
+    tx: &mut dyn Tx,
+    user: UserId,
+    picture: Option<&AvatarUrl>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    if picture.is_none() {
+        return Ok(());
+    }
+    if let Some(mut account) = tx.users().user_for_update(user)?
+        && account.adopt_provider_picture(picture, now)
+    {
+        tx.users().update_user(&account).map_err(|e| match e {
+            UserWriteError::Store(e) => e,
+            other => StoreError::Internal(other.to_string()),
+        })?;
+    }
+    Ok(())
+}
+
 /// A link token: shown to the client once, never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct LinkToken(pub String);
@@ -217,7 +282,7 @@ impl From<PasswordCheckError> for OAuthLinkError {
         match e {
             // Not reachable: a pending link is proven with a password, without a session.
             PasswordCheckError::SessionRequired(_)
-            | PasswordCheckError::ReauthenticationRequired => Self::WrongPassword,
+            | PasswordCheckError::ReauthenticationRequired(_) => Self::WrongPassword,
             PasswordCheckError::RateLimited(r) => Self::RateLimited(r),
             PasswordCheckError::Hash(h) => Self::Hash(h),
             PasswordCheckError::Store(s) => Self::Store(s),
@@ -372,6 +437,20 @@ impl IdentityService {
         provider: &str,
         input: ProviderCallback,
     ) -> Result<(FlowResponse, Result<CallbackOutcome, OAuthFlowError>), OAuthFlowError> {
+        let known = self.ports.oauth.get(provider).map(|_| provider);
+        let answer = self.callback(provider, input).await;
+        match &answer {
+            Err(e) | Ok((_, Err(e))) => log_refusal(known, e),
+            Ok((_, Ok(_))) => {}
+        }
+        answer
+    }
+
+    async fn callback(
+        &self,
+        provider: &str,
+        input: ProviderCallback,
+    ) -> Result<(FlowResponse, Result<CallbackOutcome, OAuthFlowError>), OAuthFlowError> {
         let adapter = self
             .ports
             .oauth
@@ -458,6 +537,13 @@ impl IdentityService {
             format!("via {}", flow.provider.as_str()),
         );
         let verified = profile.email_verified;
+        // The provider's picture becomes the avatar of an account that has none, when the
+        // identity is first linked to it (made with it, or linked later); later sign-ins leave
+        // the avatar alone, so one the user removed stays removed.
+        let picture = profile
+            .picture
+            .as_deref()
+            .and_then(AvatarUrl::from_provider);
         let refresh_digest = refresh.digest.clone();
         let decision = self
             .ports
@@ -516,6 +602,7 @@ impl IdentityService {
                             };
                             tx.oauth().insert_identity(&linked)?;
                             tx.audit().record(&linked_event)?;
+                            adopt_picture(tx, target, picture.as_ref(), now)?;
                             Ok(Decision::Linked(linked))
                         }
                     };
@@ -562,7 +649,7 @@ impl IdentityService {
                             is_active: true,
                             language: Language::default(),
                             time_zone: None,
-                            avatar_url: None,
+                            avatar_url: picture,
                             bio: None,
                             notifications: Default::default(),
                             deleted_at: None,
@@ -1038,7 +1125,8 @@ mod tests {
         h.advance(chrono::Duration::minutes(11));
         assert!(matches!(
             h.app.delete_account(&who, "").await,
-            Err(crate::identity::DeleteAccountError::ReauthenticationRequired)
+            Err(crate::identity::DeleteAccountError::ReauthenticationRequired(r))
+                if r.providers == ["idp"]
         ));
         let (tokens, _) = signed_in(
             sign_in(&h, "s-7", "solo@idp.test", true, None)

@@ -74,8 +74,8 @@ pub enum ChangePasswordError {
     #[error(transparent)]
     PasswordAuthDisabled(#[from] super::PasswordAuthDisabled),
     /// The account has no password and its session is not recent: sign in again.
-    #[error("sign in again (within ten minutes) to confirm this")]
-    ReauthenticationRequired,
+    #[error(transparent)]
+    ReauthenticationRequired(#[from] super::ReauthenticationRequired),
     /// The caller came with an API key.
     #[error(transparent)]
     SessionRequired(#[from] super::SessionRequired),
@@ -206,13 +206,16 @@ impl IdentityService {
                     now,
                 )?;
                 let link = this.link(LinkPage::ForgotPassword, None);
-                tx.outbox().enqueue(&this.mail(
-                    &user,
-                    None,
-                    MailTemplate::PasswordChanged,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        None,
+                        MailTemplate::PasswordChanged,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordReset,
@@ -263,13 +266,16 @@ impl IdentityService {
                     }
                 }
                 let link = this.link(LinkPage::ForgotPassword, None);
-                tx.outbox().enqueue(&this.mail(
-                    &user,
-                    None,
-                    MailTemplate::PasswordChanged,
-                    &[("link", link)],
-                    now,
-                ))?;
+                crate::notify::enqueue(
+                    tx,
+                    &this.mail(
+                        &user,
+                        None,
+                        MailTemplate::PasswordChanged,
+                        &[("link", link)],
+                        now,
+                    ),
+                )?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordChanged,

@@ -31,7 +31,43 @@ impl From<UserWriteError> for UpdateProfileError {
     }
 }
 
+/// The caller's account with how it signs in.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    /// The account.
+    pub user: User,
+    /// The providers of its linked identities, sorted, each once (`facebook`, `google`, ...).
+    pub providers: Vec<String>,
+    /// Whether a password is set (it signs in only while password sign-in is on).
+    pub has_password: bool,
+}
+
 impl IdentityService {
+    /// The caller's account and its sign-in methods, in one read unit of work.
+    ///
+    /// # Errors
+    /// See [`AuthError`].
+    pub async fn account(&self, caller: &Caller) -> Result<AccountView, AuthError> {
+        self.ports
+            .read_as(caller, |cx| -> Result<AccountView, AuthError> {
+                let mut providers: Vec<String> = cx
+                    .tx
+                    .oauth()
+                    .identities_of(cx.me.user.id)?
+                    .into_iter()
+                    .map(|i| i.provider.as_str().to_owned())
+                    .collect();
+                providers.sort();
+                providers.dedup();
+                Ok(AccountView {
+                    has_password: cx.me.user.password_hash.is_some(),
+                    user: cx.me.user.clone(),
+                    providers,
+                })
+            })
+            .await
+    }
+
     /// Applies a partial update to the caller's profile and returns the account.
     ///
     /// # Errors

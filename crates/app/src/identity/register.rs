@@ -126,12 +126,12 @@ impl IdentityService {
                         &[("link", this.link(LinkPage::ForgotPassword, None))],
                         now,
                     );
-                    tx.outbox().enqueue(&notice)?;
+                    crate::notify::enqueue(tx, &notice)?;
                     return Ok(false);
                 }
                 tx.users().insert_user(&stored)?;
                 tx.email_tokens().insert_email_token(&token)?;
-                tx.outbox().enqueue(&verify)?;
+                crate::notify::enqueue(tx, &verify)?;
                 tx.audit().record(&event)?;
                 Ok(true)
             })

@@ -4,14 +4,97 @@
 //! lease (a compare-and-set, so instances sharing a database never send one entry twice at
 //! once), sent, then marked. A crash between sending and marking leaves the lease to run out,
 //! and the entry is sent again with the same Message-ID: delivery is at least once.
+//!
+//! Use cases put mails in the outbox through [`enqueue`] only, with a [`UserMail`] (a mail for
+//! one user): it is the one place the recipient's notification preferences are applied, by the
+//! template's category ([`MailCategory`]). Calling the port's `OutboxRepo::enqueue` anywhere
+//! else is refused by clippy (`disallowed-methods` in `clippy.toml`), so no later mail can
+//! forget the gate.
 
-use accueil_domain::notify::{DeliveryState, MAX_ATTEMPTS, OutboxEntry, RETRY_BASE, backoff};
+use std::collections::BTreeMap;
+
+use accueil_domain::identity::{Email, NotificationPrefs, User};
+use accueil_domain::notify::{
+    DeliveryState, MAX_ATTEMPTS, MailCategory, MailTemplate, OutboundMail, OutboxEntry, RETRY_BASE,
+    backoff,
+};
 use accueil_ports::notify::SendError;
-use accueil_ports::{StoreError, StoreExt};
-use chrono::Duration;
+use accueil_ports::{StoreError, StoreExt, Tx};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::Ports;
+
+/// A mail for one user, in their language, greeting them by name: what [`enqueue`] takes.
+#[derive(Debug, Clone)]
+pub struct UserMail {
+    entry: OutboxEntry,
+    prefs: NotificationPrefs,
+}
+
+impl UserMail {
+    /// A mail of `template` for `recipient`, sent to `to` (their address unless said otherwise:
+    /// an address change confirms at the new one), with `vars` and `name` (their greeting
+    /// name).
+    pub fn new(
+        id: Uuid,
+        recipient: &User,
+        to: Option<&Email>,
+        template: MailTemplate,
+        vars: &[(&str, String)],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut all: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        all.insert("name".into(), recipient.greeting_name());
+        let mail = OutboundMail {
+            to: to.unwrap_or(&recipient.email).clone(),
+            language: recipient.language,
+            template,
+            vars: all,
+        };
+        Self {
+            entry: OutboxEntry::new(id, mail, now),
+            prefs: recipient.notifications,
+        }
+    }
+
+    /// The entry the outbox gets.
+    pub fn entry(&self) -> &OutboxEntry {
+        &self.entry
+    }
+
+    /// Whether the recipient wants it: account mails always, the others by the preferences.
+    pub fn wanted(&self) -> bool {
+        self.category().wanted_by(&self.prefs)
+    }
+
+    /// The category of its template.
+    pub fn category(&self) -> MailCategory {
+        self.entry.mail.template.category()
+    }
+}
+
+/// Puts `mail` in the outbox in the caller's unit of work, unless its recipient turned off
+/// mails of its category (then nothing is written). Returns whether it was enqueued.
+///
+/// # Errors
+/// A [`StoreError`] from the outbox.
+pub fn enqueue(tx: &mut dyn Tx, mail: &UserMail) -> Result<bool, StoreError> {
+    if !mail.wanted() {
+        tracing::debug!(
+            template = mail.entry.mail.template.as_str(),
+            "mail not enqueued: the recipient turned these mails off"
+        );
+        return Ok(false);
+    }
+    // The gate: the one call of the port's method outside its contract checks.
+    #[allow(clippy::disallowed_methods)]
+    tx.outbox().enqueue(&mail.entry)?;
+    Ok(true)
+}
 
 /// How long a worker holds an entry while sending it.
 const LEASE: i64 = 120;

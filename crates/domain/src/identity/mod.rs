@@ -23,6 +23,9 @@ pub use password::{
     MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Password, PasswordContext, PasswordHash,
 };
 pub use profile::{AvatarUrl, Bio, Language, NotificationPrefs, TimeZone};
-pub use sessions::{RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest};
+pub use sessions::{
+    REAUTHENTICATION_WINDOW, RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest,
+    signed_in_recently,
+};
 pub use username::Username;
 pub use users::{DisplayName, NewUser, ProfileChanges, Registration, Role, User, UserId};

@@ -128,6 +128,15 @@ impl AvatarUrl {
         Ok(Self(s.to_owned()))
     }
 
+    /// A sign-in provider's picture URL, if it may become an avatar: a valid URL, and `https`
+    /// only (the apps show it on secure pages; a plain-http picture would be mixed content and
+    /// tell the network who looks at whom).
+    pub fn from_provider(raw: &str) -> Option<Self> {
+        Self::parse(raw)
+            .ok()
+            .filter(|url| url.0.starts_with("https://"))
+    }
+
     /// The URL.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -177,9 +186,11 @@ impl Bio {
 /// What a user wants to be told about, beyond security notices (which are always sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotificationPrefs {
-    /// Product e-mails (reminders, digests).
+    /// E-mails about the couple's life (`MailCategory::Couple`: a partner joined, ...);
+    /// account and security mails are sent whatever it says.
     pub email: bool,
-    /// Push notifications to the user's devices.
+    /// Push notifications to the user's devices (none is sent yet: a stored choice for the
+    /// apps).
     pub push: bool,
 }
 
@@ -235,6 +246,14 @@ mod tests {
                 .code,
             "too_long"
         );
+    }
+
+    #[test]
+    fn provider_pictures_are_https_urls_only() {
+        assert!(AvatarUrl::from_provider("https://lh3.example/a.jpg").is_some());
+        for bad in ["http://lh3.example/a.jpg", "javascript:x", "https://", ""] {
+            assert_eq!(AvatarUrl::from_provider(bad), None, "{bad}");
+        }
     }
 
     #[test]

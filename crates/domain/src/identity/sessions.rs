@@ -54,6 +54,16 @@ impl Session {
     }
 }
 
+/// How recent a sign-in must be to confirm a sensitive change (address, password, deletion)
+/// on an account that has no password to type.
+pub const REAUTHENTICATION_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Whether a session opened (signed in) at `started_at` is recent enough at `now` to confirm
+/// a sensitive change instead of a password: at most [`REAUTHENTICATION_WINDOW`] ago.
+pub fn signed_in_recently(started_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - started_at <= REAUTHENTICATION_WINDOW
+}
+
 /// The stored digest of an opaque token; the token itself is never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TokenDigest(pub String);
@@ -112,6 +122,13 @@ mod tests {
 
     fn t(secs: i64) -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(secs)
+    }
+
+    #[test]
+    fn a_sign_in_confirms_for_ten_minutes() {
+        assert!(signed_in_recently(t(0), t(0)));
+        assert!(signed_in_recently(t(0), t(600)));
+        assert!(!signed_in_recently(t(0), t(601)));
     }
 
     fn fixture() -> (Session, RefreshToken) {

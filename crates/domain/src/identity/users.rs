@@ -156,6 +156,23 @@ impl User {
         self.deleted_at.is_some()
     }
 
+    /// Takes a sign-in provider's picture as the avatar when the account has none; an avatar
+    /// the user set is never replaced. Returns whether the account changed.
+    pub fn adopt_provider_picture(
+        &mut self,
+        picture: Option<&AvatarUrl>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        match picture {
+            Some(picture) if self.avatar_url.is_none() => {
+                self.avatar_url = Some(picture.clone());
+                self.updated_at = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Soft delete: the account can no longer sign in, and nothing that identifies its owner
     /// is kept (address, names, picture, bio, password). The id stays, so the audit log and a
     /// later purge can refer to it.

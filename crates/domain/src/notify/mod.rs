@@ -7,6 +7,6 @@
 mod outbox;
 
 pub use outbox::{
-    DeliveryState, Language, MAX_ATTEMPTS, MailTemplate, OutboundMail, OutboxEntry, RETRY_BASE,
-    backoff,
+    DeliveryState, Language, MAX_ATTEMPTS, MailCategory, MailTemplate, OutboundMail, OutboxEntry,
+    RETRY_BASE, backoff,
 };

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::identity::Email;
 pub use crate::identity::Language;
+use crate::identity::{Email, NotificationPrefs};
 
 /// Which mail. The string form names the template files and is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,11 +25,36 @@ pub enum MailTemplate {
     ConfirmEmailChange,
     /// Sent to the old address once the change applied.
     EmailChanged,
+    /// To the partner who invited, when the other partner joined with the invite code.
+    PartnerJoined,
+}
+
+/// What a mail is about, which decides whether the recipient's notification preferences may
+/// stop it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailCategory {
+    /// The account and its security: address verification, password reset, notices of a
+    /// changed password or address, a registration attempt with the address, the welcome.
+    /// Always sent: the user needs them to keep control of the account.
+    Account,
+    /// Engagement from the couple's life (a partner joined, ...): sent only to a user whose
+    /// `notifications.email` is on.
+    Couple,
+}
+
+impl MailCategory {
+    /// Whether a user with these preferences gets mails of this category.
+    pub fn wanted_by(self, prefs: &NotificationPrefs) -> bool {
+        match self {
+            Self::Account => true,
+            Self::Couple => prefs.email,
+        }
+    }
 }
 
 impl MailTemplate {
     /// Every template.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Welcome,
         Self::VerifyEmail,
         Self::AccountExists,
@@ -37,7 +62,22 @@ impl MailTemplate {
         Self::PasswordChanged,
         Self::ConfirmEmailChange,
         Self::EmailChanged,
+        Self::PartnerJoined,
     ];
+
+    /// Its category (exhaustive: a new template must choose).
+    pub fn category(self) -> MailCategory {
+        match self {
+            Self::Welcome
+            | Self::VerifyEmail
+            | Self::AccountExists
+            | Self::PasswordReset
+            | Self::PasswordChanged
+            | Self::ConfirmEmailChange
+            | Self::EmailChanged => MailCategory::Account,
+            Self::PartnerJoined => MailCategory::Couple,
+        }
+    }
 
     /// The stable name.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +89,7 @@ impl MailTemplate {
             Self::PasswordChanged => "password_changed",
             Self::ConfirmEmailChange => "confirm_email_change",
             Self::EmailChanged => "email_changed",
+            Self::PartnerJoined => "partner_joined",
         }
     }
 
@@ -192,6 +233,34 @@ mod tests {
             total > 2 * 86_400,
             "retries span days, not minutes: {total}s"
         );
+    }
+
+    #[test]
+    fn account_mails_ignore_the_preferences_and_couple_mails_follow_them() {
+        let off = NotificationPrefs {
+            email: false,
+            push: true,
+        };
+        let on = NotificationPrefs {
+            email: true,
+            push: false,
+        };
+        for t in MailTemplate::ALL {
+            match t.category() {
+                MailCategory::Account => assert!(t.category().wanted_by(&off), "{t:?}"),
+                MailCategory::Couple => {
+                    assert!(
+                        !t.category().wanted_by(&off) && t.category().wanted_by(&on),
+                        "{t:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            MailTemplate::PasswordReset.category(),
+            MailCategory::Account
+        );
+        assert_eq!(MailTemplate::PartnerJoined.category(), MailCategory::Couple);
     }
 
     #[test]

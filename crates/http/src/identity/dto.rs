@@ -1,7 +1,7 @@
 //! Request and response bodies of the identity routes. Requests reject unknown fields, so a
 //! client cannot set what the endpoint does not offer (roles, verification, ids).
 
-use accueil_app::identity::TokenPair;
+use accueil_app::identity::{AccountView, TokenPair};
 use accueil_domain::identity::{
     AvatarUrl, Bio, DisplayName, Email, Language, NewApiKey, ProfileChanges, Registration,
     TimeZone, User, Username,
@@ -85,9 +85,11 @@ impl From<TokenPair> for TokenResponse {
 /// Notification preferences.
 #[derive(Serialize, ToSchema)]
 pub struct NotificationsBody {
-    /// Product e-mails (security notices are always sent).
+    /// E-mails about the couple's life (a partner joined, ...). Account and security mails
+    /// (address verification, password reset, notices of a changed password or address) are
+    /// sent whatever it says.
     pub email: bool,
-    /// Push notifications.
+    /// Push notifications (a choice stored for the apps; the server sends none yet).
     pub push: bool,
 }
 
@@ -146,6 +148,32 @@ impl From<&User> for UserResponse {
     }
 }
 
+/// The caller's account, with how it signs in.
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    /// The account.
+    #[serde(flatten)]
+    pub user: UserResponse,
+    /// The sign-in providers linked to the account (its external identities), sorted, each
+    /// once; empty when it signs in with a password only.
+    #[schema(example = json!(["google"]))]
+    pub providers: Vec<String>,
+    /// Whether the account has a password. Confirming a sensitive change (address, deletion)
+    /// asks for it; an account without one confirms with a recent sign-in instead. In
+    /// OAuth-only mode a password cannot be used to sign in.
+    pub has_password: bool,
+}
+
+impl From<&AccountView> for MeResponse {
+    fn from(a: &AccountView) -> Self {
+        Self {
+            user: UserResponse::from(&a.user),
+            providers: a.providers.clone(),
+            has_password: a.has_password,
+        }
+    }
+}
+
 /// A token from a mailed link.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -200,17 +228,18 @@ pub struct ChangeEmailRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
-    /// The current password.
-    pub password: String,
+    /// The current password. An account without one (made by a sign-in provider) leaves it
+    /// out and confirms with a sign-in less than ten minutes old instead.
+    pub password: Option<String>,
 }
 
 /// Notification preference changes; absent fields are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsPatchBody {
-    /// Product e-mails.
+    /// E-mails about the couple's life; account and security mails are always sent.
     pub email: Option<bool>,
-    /// Push notifications.
+    /// Push notifications (stored for the apps).
     pub push: Option<bool>,
 }
 

@@ -126,7 +126,7 @@ const WRONG_PASSWORD: Spec = Spec::new(
 const REAUTHENTICATE: Spec = Spec::new(
     403,
     "reauthentication_required",
-    "the account has no password: sign in again with its provider, then retry within ten minutes",
+    "the account has no password: sign in again with its provider (the detail names them), then retry within ten minutes",
 );
 const ACCOUNT_DISABLED: Spec = Spec::new(403, "account_disabled", "the account is disabled");
 const EMAIL_NOT_VERIFIED: Spec = Spec::new(
@@ -194,21 +194,21 @@ crate::problems!(ResetPasswordError {
 
 crate::problems!(ChangePasswordError {
     via Auth(AuthError), PasswordAuthDisabled(PasswordAuthDisabled), SessionRequired(SessionRequired), RateLimited(RateLimited), Invalid(ValidationErrors), Store(StoreError);
-    ReauthenticationRequired => REAUTHENTICATE,
+    ReauthenticationRequired(_) => REAUTHENTICATE,
     WrongPassword => WRONG_PASSWORD,
     Hash(_) => INTERNAL,
 });
 
 crate::problems!(ChangeEmailError {
     via Auth(AuthError), SessionRequired(SessionRequired), Invalid(ValidationErrors), RateLimited(RateLimited), Store(StoreError);
-    ReauthenticationRequired => REAUTHENTICATE,
+    ReauthenticationRequired(_) => REAUTHENTICATE,
     WrongPassword => WRONG_PASSWORD,
     Hash(_) => INTERNAL,
 });
 
 crate::problems!(DeleteAccountError {
     via Auth(AuthError), SessionRequired(SessionRequired), RateLimited(RateLimited), Store(StoreError);
-    ReauthenticationRequired => REAUTHENTICATE,
+    ReauthenticationRequired(_) => REAUTHENTICATE,
     WrongPassword => WRONG_PASSWORD,
     Hash(_) => INTERNAL,
 });

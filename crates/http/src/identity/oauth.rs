@@ -79,6 +79,11 @@ const INVALID_ID_TOKEN: Spec = Spec::new(
     "invalid_id_token",
     "the ID token failed a check: signature, issuer, audience, expiry or nonce",
 );
+const USERINFO_SUBJECT_MISMATCH: Spec = Spec::new(
+    401,
+    "userinfo_subject_mismatch",
+    "the provider's UserInfo answer is about another user than its ID token (`sub` differs): nothing of it is used",
+);
 const PROVIDER_UNAVAILABLE: Spec = Spec::new(
     502,
     "provider_unavailable",
@@ -116,6 +121,7 @@ impl From<OAuthError> for ApiError {
         match p {
             OAuthError::CodeRejected(_) => CODE_REJECTED.answer(p.to_string()),
             OAuthError::InvalidIdToken(_) => INVALID_ID_TOKEN.answer(p.to_string()),
+            OAuthError::UserInfoSubjectMismatch => USERINFO_SUBJECT_MISMATCH.answer(p.to_string()),
             OAuthError::Unavailable(_) | OAuthError::Protocol(_) => provider_unavailable(&p),
         }
     }
@@ -150,7 +156,12 @@ crate::problems!(StartLinkError {
 
 impl Problems for OAuthError {
     fn specs() -> Vec<Spec> {
-        vec![CODE_REJECTED, INVALID_ID_TOKEN, PROVIDER_UNAVAILABLE]
+        vec![
+            CODE_REJECTED,
+            INVALID_ID_TOKEN,
+            USERINFO_SUBJECT_MISMATCH,
+            PROVIDER_UNAVAILABLE,
+        ]
     }
 }
 
@@ -240,6 +251,7 @@ mod tests {
             OAuthFlowError::MissingCode,
             OAuthFlowError::Provider(OAuthError::CodeRejected("x".into())),
             OAuthFlowError::Provider(OAuthError::InvalidIdToken("x".into())),
+            OAuthFlowError::Provider(OAuthError::UserInfoSubjectMismatch),
             OAuthFlowError::Provider(OAuthError::Unavailable("x".into())),
             OAuthFlowError::Provider(OAuthError::Protocol("x".into())),
             OAuthFlowError::EmailRequired,
@@ -254,7 +266,15 @@ mod tests {
         ];
         for e in all {
             let shown = format!("{e:?}");
+            let reason = e.reason();
             let answer = ApiError::from(e);
+            if answer.status().as_u16() < 500 {
+                assert_eq!(
+                    reason,
+                    answer.code(),
+                    "{shown}: the log's reason is the answer's code"
+                );
+            }
             assert!(
                 declared
                     .iter()

@@ -14,7 +14,7 @@ use crate::problems::Errors;
 
 type App = web::Data<accueil_app::App>;
 
-use super::dto::{LoginRequest, LogoutRequest, RefreshRequest, TokenResponse, UserResponse};
+use super::dto::{LoginRequest, LogoutRequest, MeResponse, RefreshRequest, TokenResponse};
 
 pub(super) fn configure(cfg: &mut ServiceConfig, password_auth: bool) {
     if password_auth {
@@ -124,10 +124,10 @@ async fn logout_all(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
 
 /// The caller's account, resolved in one read unit of work.
 async fn me(app: &App, auth: &Auth) -> Result<HttpResponse, ApiError> {
-    let me = app.identity.me(&auth.0).await?;
+    let account = app.identity.account(&auth.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(UserResponse::from(&me.user)))
+        .json(MeResponse::from(&account)))
 }
 
 /// The caller's account.
@@ -135,7 +135,7 @@ async fn me(app: &App, auth: &Auth) -> Result<HttpResponse, ApiError> {
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = UserResponse),
+        (status = 200, description = "The caller, with its sign-in methods", body = MeResponse),
         Errors<AuthError>,
     )
 )]
@@ -149,7 +149,7 @@ async fn auth_me(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     tag = "users",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = UserResponse),
+        (status = 200, description = "The caller, with its sign-in methods", body = MeResponse),
         Errors<AuthError>,
     )
 )]

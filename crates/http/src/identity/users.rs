@@ -125,7 +125,9 @@ async fn change_email(
 }
 
 /// Delete the caller's account: anonymised at once, every session ended, removed for good after
-/// the grace period.
+/// the grace period. Confirmed by the password, or, for an account without one, by a session
+/// signed in less than ten minutes ago (`reauthentication_required` otherwise: sign in again
+/// with the provider, then retry).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -141,7 +143,8 @@ async fn delete_me(
     auth: Auth,
     body: web::Json<DeleteAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    app.identity.delete_account(&auth.0, &body.password).await?;
+    let password = body.password.as_deref().unwrap_or_default();
+    app.identity.delete_account(&auth.0, password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -44,7 +44,8 @@ pub struct ExternalProfile {
     pub email_verified: bool,
     /// A display name, if given.
     pub name: Option<String>,
-    /// A picture URL, if given.
+    /// A picture URL that stays valid, if given (it may become the account's avatar; an
+    /// adapter leaves out links that expire, such as Facebook's).
     pub picture: Option<String>,
 }
 
@@ -57,6 +58,10 @@ pub enum OAuthError {
     /// The ID token failed a check: signature, issuer, audience, expiry or nonce.
     #[error("invalid ID token: {0}")]
     InvalidIdToken(String),
+    /// The UserInfo answer is about another user than the ID token (its `sub` differs; OpenID
+    /// Connect Core 1.0 §5.3.4): none of it may be used.
+    #[error("the provider's UserInfo answer is not about the signed-in user")]
+    UserInfoSubjectMismatch,
     /// The provider could not be reached or answered with a server error.
     #[error("provider unavailable: {0}")]
     Unavailable(String),
@@ -82,7 +87,8 @@ pub trait OAuthProvider: Send + Sync {
     /// Exchanges a callback's `code` (with the PKCE verifier of its flow) and returns the
     /// verified profile. For OpenID Connect the ID token is verified: signature against the
     /// provider's keys, `iss`, `aud` equal to our client id, `exp`, and `nonce` equal to
-    /// `nonce`.
+    /// `nonce`; when it lacks the address (or whether it is verified), the UserInfo endpoint
+    /// completes the profile, and must name the same `sub`.
     ///
     /// # Errors
     /// See [`OAuthError`].

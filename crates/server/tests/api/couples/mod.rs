@@ -2,6 +2,7 @@
 //! feed — and isolation between couples.
 
 mod goals_milestones;
+mod partner_mail;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -6,4 +6,6 @@ mod auth;
 mod export;
 mod mail;
 mod oauth;
+mod oauth_userinfo;
 mod rate_limits;
+mod reauthentication;
