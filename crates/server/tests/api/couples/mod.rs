@@ -1,6 +1,8 @@
 //! End to end: the couples app's flow — pairing by code, Q&A with mutual reveal, the change
 //! feed — and isolation between couples.
 
+mod letters_checkins;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
