@@ -290,10 +290,32 @@ pub(crate) async fn fallback(
                 .collect()
         })
         .unwrap_or_default();
+    not_allowed(&req, &served)
+        .unwrap_or_else(|| ApiError::not_found("no such resource").error_response())
+}
+
+/// For a request whose path parameter did not parse (`PATCH /checkins/trends` reached
+/// `PATCH /checkins/{id}`): 405 with `Allow` when the path is a documented path without
+/// parameters, which then does not serve this method (a sibling with a parameter took it).
+pub(crate) fn literal_path_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+    let routes = req.app_data::<actix_web::web::Data<Routes>>()?;
+    let served: Vec<&str> = routes
+        .0
+        .iter()
+        .filter(|(def, _)| {
+            !def.pattern().is_some_and(|p| p.contains('{')) && def.is_match(req.path())
+        })
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
+    not_allowed(req, &served)
+}
+
+/// 405 with `Allow` listing `served`, or `None` when it is empty.
+fn not_allowed(req: &actix_web::HttpRequest, served: &[&str]) -> Option<HttpResponse> {
     use actix_web::HttpMessage;
     let mut allow: Vec<&str> = METHODS.into_iter().filter(|m| served.contains(m)).collect();
     if allow.is_empty() {
-        return ApiError::not_found("no such resource").error_response();
+        return None;
     }
     if allow.contains(&"GET") {
         allow.insert(1, "HEAD");
@@ -311,5 +333,5 @@ pub(crate) async fn fallback(
     if let Ok(v) = HeaderValue::from_str(&allow) {
         res.headers_mut().insert(header::ALLOW, v);
     }
-    res
+    Some(res)
 }
