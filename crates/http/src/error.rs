@@ -278,7 +278,12 @@ pub(crate) async fn fallback(
     req: actix_web::HttpRequest,
     routes: Option<actix_web::web::Data<Routes>>,
 ) -> HttpResponse {
-    // Every documented path the request's path matches counts: two paths of one shape
+    // A documented path without parameters is its own resource (`/checkins/trends` is not a
+    // `/checkins/{id}`): when one matches, it alone says what is served.
+    if let Some(res) = literal_path_not_allowed(&req) {
+        return res;
+    }
+    // Else every documented path the request's path matches counts: two paths of one shape
     // (`/identities/{id}` for DELETE, `/identities/{provider}` for POST) are one resource to a
     // client, and `Allow` lists what it serves.
     let served: Vec<&str> = routes
@@ -294,10 +299,9 @@ pub(crate) async fn fallback(
         .unwrap_or_else(|| ApiError::not_found("no such resource").error_response())
 }
 
-/// For a request whose path parameter did not parse (`PATCH /checkins/trends` reached
-/// `PATCH /checkins/{id}`): 405 with `Allow` when the path is a documented path without
-/// parameters, which then does not serve this method (a sibling with a parameter took it).
-pub(crate) fn literal_path_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+/// 405 with `Allow` when the request's path is a documented path without parameters (which
+/// then does not serve its method).
+fn literal_path_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
     let routes = req.app_data::<actix_web::web::Data<Routes>>()?;
     let served: Vec<&str> = routes
         .0

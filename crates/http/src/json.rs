@@ -191,11 +191,8 @@ pub(crate) fn too_large(detail: impl Into<String>) -> ApiError {
 }
 
 pub(crate) fn path_config() -> PathConfig {
-    PathConfig::default().error_handler(|err: PathError, req| {
-        match crate::error::literal_path_not_allowed(req) {
-            Some(res) => actix_web::error::InternalError::from_response(err, res).into(),
-            None => crate::problems::NOT_FOUND.answer(err.to_string()).into(),
-        }
+    PathConfig::default().error_handler(|err: PathError, _req| {
+        crate::problems::NOT_FOUND.answer(err.to_string()).into()
     })
 }
 

@@ -19,10 +19,14 @@ use crate::problems::{Errors, InvalidCursor};
 type App = web::Data<accueil_app::App>;
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {
-    // `trends` before `{id}`: a path that is not an id must not reach the id's extractor.
+    // `trends` before `{id}`: a path that is not an id must not reach the id's extractor. The
+    // router skips a resource whose method does not match, so the other methods of
+    // `/checkins/trends` are given to the fallback here (405, `Allow: GET, HEAD`), not to
+    // `PATCH`/`DELETE /checkins/{id}` (an undocumented route: it serves no operation).
     cfg.service(list_checkins)
         .service(check_in)
         .service(trends)
+        .route("/checkins/trends", web::route().to(crate::error::fallback))
         .service(get_checkin)
         .service(edit_checkin)
         .service(delete_checkin);
