@@ -37,7 +37,7 @@
 # positive_data_acceptance check accept one more status for the operations concerned, each
 # with its reason (see `exceptions` below): tokens and invite codes the server never issued
 # (400), the password dictionary and byte limit (422), expiries that must be in the future
-# (422), photo bytes that must decode (415).
+# (422), delivery and check-in days relative to today (422), photo bytes that must decode (415).
 #
 # The run is bounded: EXAMPLES test cases per operation and phase (default 50), and MAX_SECONDS
 # (default 600) for the whole script; about 3 minutes on the CI machine with a built binary.
@@ -249,6 +249,9 @@ exceptions = [
     ("Both of the above.", ["reset_password"], ["400", "422"]),
     ("An expiry must be in the future (422 in_past): a schema cannot say when now is.",
      ["create_share", "create_api_key"], ["422"]),
+    ("A letter's delivery day is today to five years ahead and a check-in's date today to seven "
+     "days back, in the caller's calendar (422 in_past, too_far, in_future, too_old): a schema "
+     "cannot say when today is.", ["write_letter", "edit_letter", "check_in"], ["422"]),
     ("A photo part must be a JPEG, PNG or WebP image (415 unsupported_image_type): the "
      "document can say it is binary, not which bytes decode.", ["create_memory", "update_memory"], ["415"]),
 ]

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use accueil_domain::admin::AuditEvent;
-use accueil_domain::couples::{CheckIn, CoupleId, Letter, SHARED_CONTENT_RETENTION};
+use accueil_domain::couples::{CheckIn, CoupleId, LetterView, SHARED_CONTENT_RETENTION};
 use accueil_domain::identity::{ApiKey, ExternalIdentity, Session, User, UserId};
 use accueil_domain::memories::{Memory, Share};
 use accueil_ports::{StoreError, Tx};
@@ -114,14 +114,17 @@ pub struct AccountExport {
 pub struct CoupleExport {
     /// The couple and partners.
     pub couple: CoupleView,
+    /// When the export is made (what time-locked letters are judged against).
+    pub at: DateTime<Utc>,
     /// Every question, as the viewer may see it (mutual reveal applies).
     pub questions: Vec<QuestionView>,
     /// Every goal with its actions.
     pub goals: Vec<GoalWithActions>,
     /// Both partners' check-ins.
     pub checkins: Vec<CheckIn>,
-    /// Every letter.
-    pub letters: Vec<Letter>,
+    /// Every letter, as the viewer may see it (a letter still sealed for them at `at` comes
+    /// without its content).
+    pub letters: Vec<LetterView>,
     /// Every memory (their photos are fetched with the export's photo links).
     pub memories: Vec<Memory>,
     /// Both perspective slots.
@@ -131,10 +134,11 @@ pub struct CoupleExport {
 }
 
 impl CoupleExport {
-    /// An export of this couple with no content yet.
-    pub fn of(couple: CoupleView) -> Self {
+    /// An export of this couple made at `at`, with no content yet.
+    pub fn of(couple: CoupleView, at: DateTime<Utc>) -> Self {
         Self {
             couple,
+            at,
             questions: Vec::new(),
             goals: Vec::new(),
             checkins: Vec::new(),
@@ -204,11 +208,14 @@ impl Hooks {
             return Ok(None);
         };
         let (partner_a, partner_b) = crate::couples::partners(tx, &couple)?;
-        let mut export = CoupleExport::of(CoupleView {
-            couple,
-            partner_a,
-            partner_b,
-        });
+        let mut export = CoupleExport::of(
+            CoupleView {
+                couple,
+                partner_a,
+                partner_b,
+            },
+            now,
+        );
         for m in self.0.iter() {
             m.export_couple(tx, viewer, &mut export)?;
         }

@@ -278,7 +278,12 @@ pub(crate) async fn fallback(
     req: actix_web::HttpRequest,
     routes: Option<actix_web::web::Data<Routes>>,
 ) -> HttpResponse {
-    // Every documented path the request's path matches counts: two paths of one shape
+    // A documented path without parameters is its own resource (`/checkins/trends` is not a
+    // `/checkins/{id}`): when one matches, it alone says what is served.
+    if let Some(res) = literal_path_not_allowed(&req) {
+        return res;
+    }
+    // Else every documented path the request's path matches counts: two paths of one shape
     // (`/identities/{id}` for DELETE, `/identities/{provider}` for POST) are one resource to a
     // client, and `Allow` lists what it serves.
     let served: Vec<&str> = routes
@@ -290,10 +295,31 @@ pub(crate) async fn fallback(
                 .collect()
         })
         .unwrap_or_default();
+    not_allowed(&req, &served)
+        .unwrap_or_else(|| ApiError::not_found("no such resource").error_response())
+}
+
+/// 405 with `Allow` when the request's path is a documented path without parameters (which
+/// then does not serve its method).
+fn literal_path_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+    let routes = req.app_data::<actix_web::web::Data<Routes>>()?;
+    let served: Vec<&str> = routes
+        .0
+        .iter()
+        .filter(|(def, _)| {
+            !def.pattern().is_some_and(|p| p.contains('{')) && def.is_match(req.path())
+        })
+        .flat_map(|(_, methods)| methods.iter().copied())
+        .collect();
+    not_allowed(req, &served)
+}
+
+/// 405 with `Allow` listing `served`, or `None` when it is empty.
+fn not_allowed(req: &actix_web::HttpRequest, served: &[&str]) -> Option<HttpResponse> {
     use actix_web::HttpMessage;
     let mut allow: Vec<&str> = METHODS.into_iter().filter(|m| served.contains(m)).collect();
     if allow.is_empty() {
-        return ApiError::not_found("no such resource").error_response();
+        return None;
     }
     if allow.contains(&"GET") {
         allow.insert(1, "HEAD");
@@ -311,5 +337,5 @@ pub(crate) async fn fallback(
     if let Ok(v) = HeaderValue::from_str(&allow) {
         res.headers_mut().insert(header::ALLOW, v);
     }
-    res
+    Some(res)
 }

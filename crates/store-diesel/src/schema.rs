@@ -238,6 +238,8 @@ diesel::table! {
         last_author_id -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deliver_on -> Nullable<Date>,
+        sealed_by_id -> Nullable<Text>,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The couple export: the couple and every module's content of it, for a partner to take with
 //! them (also after leaving, for 30 days).
 
+use accueil_domain::couples::zone_of;
 use accueil_domain::identity::UserId;
 use accueil_ports::{StoreError, Tx};
 
@@ -42,8 +43,9 @@ impl CouplesService {
     }
 }
 
-/// The couples module's content of a couple export: questions (as the viewer may see them),
-/// goals with their actions, check-ins and letters, every page of each.
+/// The couples module's content of a couple export: questions and letters (as the viewer may
+/// see them: mutual reveal and time locks apply), goals with their actions, check-ins, every
+/// page of each.
 pub(super) fn content(
     tx: &mut dyn Tx,
     viewer: UserId,
@@ -83,13 +85,24 @@ pub(super) fn content(
         into.checkins.extend(page);
         after = Some(last);
     }
+    // The viewer's zone, as in the letters use cases: their own, else the couple's, else UTC.
+    let view = &into.couple;
+    let own_zone = std::iter::once(&view.partner_a)
+        .chain(view.partner_b.as_ref())
+        .find(|u| u.id == viewer)
+        .and_then(|u| u.time_zone.clone());
+    let zone = zone_of(own_zone.as_ref(), &view.couple.profile).cloned();
+    let at = into.at;
     let mut month = None;
     loop {
         let page = tx.letters().letters(couple, month, 200)?;
         let Some(last) = page.last().map(|l| l.month) else {
             break;
         };
-        into.letters.extend(page);
+        into.letters.extend(
+            page.into_iter()
+                .map(|l| l.seen_by(viewer, zone.as_ref(), at)),
+        );
         month = Some(last);
     }
     Ok(())

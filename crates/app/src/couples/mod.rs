@@ -27,9 +27,11 @@ use uuid::Uuid;
 use crate::Ports;
 
 pub use crate::lifecycle::CoupleExport;
+pub use checkins::{CheckInError, Trends};
 pub use export::ExportError;
 pub use feed::{SyncPage, SyncRequest};
 pub use goals::{GoalError, GoalView, GoalWithActions};
+pub use letters::{DeleteLetterError, LetterError, WriteLetterError};
 pub use pairing::{CoupleView, CreateCoupleError, InviteError, JoinError};
 pub use profile::TogetherError;
 pub use qna::{QnaError, QuestionView};

@@ -62,6 +62,12 @@ pub struct CoupleProfile {
     pub time_zone: Option<TimeZone>,
 }
 
+/// The time zone a partner's calendar follows: their own (`user`), else the couple's, else
+/// UTC (`None`). Check-in days, time-locked letters and the "today" of every date check use it.
+pub fn zone_of<'a>(user: Option<&'a TimeZone>, couple: &'a CoupleProfile) -> Option<&'a TimeZone> {
+    user.or(couple.time_zone.as_ref())
+}
+
 /// Time together, as a calendar says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Together {

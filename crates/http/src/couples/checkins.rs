@@ -1,10 +1,10 @@
-//! Daily check-ins: `/api/v1/checkins*`.
+//! Daily check-ins: `/api/v1/checkins*`, and their weekly trends.
 
-use accueil_app::couples::{InCoupleError, InCoupleLookupError};
-use accueil_domain::couples::{CheckIn, CheckInDraft};
-use accueil_domain::validation::ValidationErrors;
-use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use accueil_app::couples::{CheckInError, InCoupleError, InCoupleLookupError, Trends};
+use accueil_domain::couples::{CheckIn, CheckInChanges, CheckInDraft, TrendWeeks, WeekStats};
+use accueil_domain::validation::{Fields, ValidationErrors};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,19 +13,30 @@ use uuid::Uuid;
 use super::bad_cursor;
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::{FromBody, FromQuery, Now, Query, Valid};
+use crate::json::{FromBody, FromQuery, Now, Query, Valid, patch_of};
 use crate::problems::{Errors, InvalidCursor};
 
 type App = web::Data<accueil_app::App>;
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {
+    // `trends` before `{id}`: a path that is not an id must not reach the id's extractor. The
+    // router skips a resource whose method does not match, so the other methods of
+    // `/checkins/trends` are given to the fallback here (405, `Allow: GET, HEAD`), not to
+    // `PATCH`/`DELETE /checkins/{id}` (an undocumented route: it serves no operation).
     cfg.service(list_checkins)
         .service(check_in)
+        .service(trends)
+        .route("/checkins/trends", web::route().to(crate::error::fallback))
         .service(get_checkin)
+        .service(edit_checkin)
         .service(delete_checkin);
 }
 
-/// Today's check-in.
+crate::problems!(CheckInError {
+    via Denied(accueil_app::couples::CoupleDenied), Invalid(ValidationErrors), Store(accueil_app::StoreError);
+});
+
+/// A day's check-in.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInRequest {
@@ -44,6 +55,31 @@ pub struct CheckInRequest {
     /// Up to 2,000 characters.
     #[schema(format = "text:2000")]
     pub note: Option<String>,
+    /// The day it is for, `YYYY-MM-DD`: today (the default) or one of the 7 days before, in
+    /// your time zone (your profile's, else the couple's, else UTC).
+    pub date: Option<NaiveDate>,
+}
+
+/// Check-in changes: absent fields are kept; `note: null` removes the note. The day stays.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInPatchRequest {
+    /// 1 to 10.
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub mood: Option<i64>,
+    /// 1 to 10.
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub stress: Option<i64>,
+    /// 1 to 10.
+    #[serde(default, deserialize_with = "crate::json::optional_integer")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub energy: Option<i64>,
+    /// Up to 2,000 characters, or `null`.
+    #[serde(default, deserialize_with = "crate::json::nullable")]
+    #[schema(value_type = Option<String>, nullable, format = "text:2000")]
+    pub note: Option<Option<String>>,
 }
 
 /// A check-in.
@@ -116,7 +152,100 @@ impl FromBody for CheckInDraft {
     type Body = CheckInRequest;
 
     fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
-        CheckInDraft::parse(b.mood, b.stress, b.energy, b.note.as_deref())
+        CheckInDraft::parse(b.mood, b.stress, b.energy, b.note.as_deref(), b.date)
+    }
+}
+
+impl FromBody for CheckInChanges {
+    type Body = CheckInPatchRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        CheckInChanges::parse(b.mood, b.stress, b.energy, patch_of(b.note))
+    }
+}
+
+/// Trend parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TrendParams {
+    /// How many ISO weeks, the current one included: 1 to 52 (default 4).
+    #[param(minimum = 1, maximum = 52)]
+    pub weeks: Option<u32>,
+}
+
+impl FromQuery for TrendWeeks {
+    type Query = TrendParams;
+
+    fn from_query(q: TrendParams) -> Result<Self, ApiError> {
+        let (weeks,) = (q.weeks.map(TrendWeeks::parse).transpose(),).all()?;
+        Ok(weeks.unwrap_or(TrendWeeks::DEFAULT))
+    }
+}
+
+/// One partner's check-ins of one ISO week.
+#[derive(Serialize, ToSchema)]
+pub struct WeekBody {
+    /// The week's Monday.
+    pub week_start: NaiveDate,
+    /// The ISO week, `YYYY-Www`.
+    #[schema(example = "2026-W49")]
+    pub week: String,
+    /// How many check-ins (0 to 7).
+    pub count: u32,
+    /// Mean mood (1 to 10), `null` without check-ins.
+    pub mood: Option<f64>,
+    /// Mean stress, `null` without check-ins.
+    pub stress: Option<f64>,
+    /// Mean energy, `null` without check-ins.
+    pub energy: Option<f64>,
+}
+
+impl From<&WeekStats> for WeekBody {
+    fn from(w: &WeekStats) -> Self {
+        let iso = w.week_start.iso_week();
+        Self {
+            week_start: w.week_start,
+            week: format!("{}-W{:02}", iso.year(), iso.week()),
+            count: w.count,
+            mood: w.mood,
+            stress: w.stress,
+            energy: w.energy,
+        }
+    }
+}
+
+/// One partner's weeks.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerTrendBody {
+    /// The partner.
+    pub user_id: Uuid,
+    /// Oldest week first, the current one last; weeks without check-ins included.
+    pub weeks: Vec<WeekBody>,
+}
+
+/// Both partners' weekly trends.
+#[derive(Serialize, ToSchema)]
+pub struct TrendsBody {
+    /// The couple's time zone, whose calendar decides the current week (`null`: UTC).
+    pub time_zone: Option<String>,
+    /// Partner A's, then partner B's (once joined).
+    pub partners: Vec<PartnerTrendBody>,
+}
+
+impl From<&Trends> for TrendsBody {
+    fn from(t: &Trends) -> Self {
+        Self {
+            time_zone: t.time_zone.as_ref().map(|z| z.as_str().to_owned()),
+            partners: t
+                .partners
+                .iter()
+                .map(|p| PartnerTrendBody {
+                    user_id: p.user_id.0,
+                    weeks: p.weeks.iter().map(WeekBody::from).collect(),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -172,11 +301,12 @@ async fn list_checkins(
     }))
 }
 
-/// Record today's check-in (the caller's local day, from their profile's time zone; UTC when
-/// unset). Posting again the same day updates it.
+/// Record a check-in for today or, with `date`, one of the 7 days before (days in the caller's
+/// time zone: their profile's, else the couple's, else UTC; a later day is `in_future`, an
+/// earlier one `too_old`). One per partner per day: posting again for the same day updates it.
 #[utoipa::path(tag = "checkins", security(("bearer" = [])), request_body = CheckInRequest, responses(
-    (status = 200, description = "Today's check-in, created or updated", body = CheckInBody),
-    Errors<InCoupleError>,
+    (status = 200, description = "The day's check-in, created or updated", body = CheckInBody),
+    Errors<CheckInError>,
 ))]
 #[post("/checkins")]
 async fn check_in(
@@ -197,6 +327,43 @@ async fn check_in(
 async fn get_checkin(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(CheckInBody::from(
         &app.couples.checkin(&auth.0, id.into_inner()).await?,
+    )))
+}
+
+/// Each partner's weekly averages of mood, stress and energy over the last `weeks` ISO weeks
+/// (Monday to Sunday), the current one included, "current" by the couple's time zone (UTC
+/// when unset). Weeks without a check-in have `count: 0` and `null` averages.
+#[utoipa::path(tag = "checkins", security(("bearer" = [])), params(TrendParams), responses(
+    (status = 200, description = "The trends", body = TrendsBody),
+    Errors<(InCoupleError, ValidationErrors)>,
+))]
+#[get("/checkins/trends")]
+async fn trends(
+    app: App,
+    auth: Auth,
+    Query(weeks): Query<TrendWeeks>,
+) -> Result<HttpResponse, ApiError> {
+    let t = app.couples.checkin_trends(&auth.0, weeks).await?;
+    Ok(HttpResponse::Ok().json(TrendsBody::from(&t)))
+}
+
+/// Change one of the caller's own check-ins (the partner's answer `not_found`, as for a
+/// delete: a partner's check-in is theirs alone to write).
+#[utoipa::path(tag = "checkins", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Check-in id")), request_body = CheckInPatchRequest, responses(
+    (status = 200, description = "The check-in", body = CheckInBody),
+    Errors<InCoupleLookupError>,
+))]
+#[patch("/checkins/{id}")]
+async fn edit_checkin(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Valid(changes): Valid<CheckInChanges>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(CheckInBody::from(
+        &app.couples
+            .edit_checkin(&auth.0, id.into_inner(), changes)
+            .await?,
     )))
 }
 

@@ -1,10 +1,12 @@
-//! Monthly letters: `/api/v1/letters*`.
+//! Monthly letters: `/api/v1/letters*`, time-locked with `deliver_on`.
 
-use accueil_app::couples::{InCoupleError, InCoupleLookupError};
-use accueil_domain::couples::{Letter, LetterDraft, Month};
+use accueil_app::couples::{
+    DeleteLetterError, InCoupleError, InCoupleLookupError, LetterError, WriteLetterError,
+};
+use accueil_domain::couples::{LetterChanges, LetterDraft, LetterView, Month};
 use accueil_domain::validation::{Fields, ValidationErrors};
-use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,16 +14,41 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::{FromBody, FromQuery, Now, Query, Valid};
-use crate::problems::Errors;
+use crate::json::{FromBody, FromQuery, Now, Query, Valid, patch_of};
+use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_letters)
         .service(write_letter)
-        .service(get_letter);
+        .service(get_letter)
+        .service(edit_letter)
+        .service(delete_letter);
 }
+
+/// The letter is sealed for the caller: only the partner who sealed it may change it before its
+/// day.
+const LETTER_SEALED: Spec = Spec::new(
+    409,
+    "letter_sealed",
+    "the letter is time-locked by the other partner until its `deliver_on` day (in your time zone); until then you may not overwrite, change or delete it",
+);
+
+crate::problems!(WriteLetterError {
+    via Denied(accueil_app::couples::CoupleDenied), Invalid(ValidationErrors), Store(accueil_app::StoreError);
+    Sealed(_) => LETTER_SEALED,
+});
+
+crate::problems!(LetterError {
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Invalid(ValidationErrors), Store(accueil_app::StoreError);
+    Sealed(_) => LETTER_SEALED,
+});
+
+crate::problems!(DeleteLetterError {
+    via Denied(accueil_app::couples::CoupleDenied), NotFound(accueil_app::couples::NotFound), Store(accueil_app::StoreError);
+    Sealed(_) => LETTER_SEALED,
+});
 
 /// A letter.
 #[derive(Deserialize, ToSchema)]
@@ -33,17 +60,42 @@ pub struct LetterRequest {
     /// 1 to 20,000 characters.
     #[schema(format = "text:20000")]
     pub content: String,
+    /// Seal the letter until this day (`YYYY-MM-DD`): from today to five years ahead, in your
+    /// time zone. Absent: an existing letter keeps its delivery day.
+    pub deliver_on: Option<NaiveDate>,
 }
 
-/// A letter.
+/// Letter changes: absent fields are kept; `deliver_on: null` removes the time lock.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LetterPatchRequest {
+    /// New content (1 to 20,000 characters); you become its `last_author_id`.
+    #[schema(format = "text:20000")]
+    pub content: Option<String>,
+    /// Seal the letter until this day (today to five years ahead, in your time zone; you
+    /// become `sealed_by_id`), or `null` to remove the lock.
+    #[serde(default, deserialize_with = "crate::json::nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub deliver_on: Option<Option<NaiveDate>>,
+}
+
+/// A letter, as the caller may see it.
 #[derive(Serialize, ToSchema)]
 pub struct LetterBody {
     /// Id.
     pub id: Uuid,
     /// `YYYY-MM`.
     pub month: String,
-    /// Content.
-    pub content: String,
+    /// Content; `null` while the letter is sealed for the caller.
+    pub content: Option<String>,
+    /// The day the letter opens for the partner who did not seal it (local midnight in their
+    /// time zone), if it is time-locked.
+    pub deliver_on: Option<NaiveDate>,
+    /// Whether it is sealed for the caller now (then `content` is `null`). Nothing is written
+    /// when a letter opens: a client holding a sealed letter fetches it again on its day.
+    pub sealed: bool,
+    /// The partner who set `deliver_on` (who may see and change it meanwhile).
+    pub sealed_by_id: Option<Uuid>,
     /// Who wrote the current content.
     pub last_author_id: Uuid,
     /// Creation time.
@@ -52,12 +104,15 @@ pub struct LetterBody {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&Letter> for LetterBody {
-    fn from(l: &Letter) -> Self {
+impl From<&LetterView> for LetterBody {
+    fn from(l: &LetterView) -> Self {
         Self {
             id: l.id,
             month: l.month.to_string(),
-            content: l.content.as_str().to_owned(),
+            content: l.content.as_ref().map(|c| c.as_str().to_owned()),
+            deliver_on: l.lock.map(|k| k.deliver_on),
+            sealed: l.sealed,
+            sealed_by_id: l.lock.map(|k| k.set_by.0),
             last_author_id: l.last_author.0,
             created_at: l.created_at,
             updated_at: l.updated_at,
@@ -95,7 +150,15 @@ impl FromBody for LetterDraft {
     type Body = LetterRequest;
 
     fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
-        LetterDraft::parse(&b.month, &b.content)
+        LetterDraft::parse(&b.month, &b.content, b.deliver_on)
+    }
+}
+
+impl FromBody for LetterChanges {
+    type Body = LetterPatchRequest;
+
+    fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
+        LetterChanges::parse(b.content.as_deref(), patch_of(b.deliver_on))
     }
 }
 
@@ -129,7 +192,8 @@ impl FromQuery for LetterQuery {
     }
 }
 
-/// The couple's letters, newest month first (`?month=YYYY-MM` for one month).
+/// The couple's letters, newest month first (`?month=YYYY-MM` for one month). A letter sealed
+/// for the caller comes with `sealed: true` and `content: null`.
 #[utoipa::path(tag = "letters", security(("bearer" = [])), params(LetterParams), responses(
     (status = 200, description = "A page", body = LetterPage),
     Errors<(InCoupleError, accueil_domain::validation::ValidationErrors)>,
@@ -150,10 +214,13 @@ async fn list_letters(
     }))
 }
 
-/// Write the couple's letter of a month: created the first time, its content replaced after.
+/// Write the couple's letter of a month: created the first time, its content replaced after
+/// (by either partner, unless it is sealed for the caller: `letter_sealed`). With
+/// `deliver_on`, the letter is sealed for the other partner until that day begins in their time
+/// zone (their profile's, else the couple's, else UTC); without it, an existing lock is kept.
 #[utoipa::path(tag = "letters", security(("bearer" = [])), request_body = LetterRequest, responses(
     (status = 200, description = "The letter", body = LetterBody),
-    Errors<InCoupleError>,
+    Errors<WriteLetterError>,
 ))]
 #[post("/letters")]
 async fn write_letter(
@@ -166,7 +233,7 @@ async fn write_letter(
     )))
 }
 
-/// One letter of the couple.
+/// One letter of the couple (`content: null` while it is sealed for the caller).
 #[utoipa::path(tag = "letters", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Letter id")), responses(
     (status = 200, description = "The letter", body = LetterBody),
     Errors<InCoupleLookupError>,
@@ -176,4 +243,39 @@ async fn get_letter(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(LetterBody::from(
         &app.couples.letter(&auth.0, id.into_inner()).await?,
     )))
+}
+
+/// Change a letter's content or delivery day, as either partner (not while it is sealed for the
+/// caller: `letter_sealed`). `deliver_on: null` removes the time lock.
+#[utoipa::path(tag = "letters", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Letter id")), request_body = LetterPatchRequest, responses(
+    (status = 200, description = "The letter", body = LetterBody),
+    Errors<LetterError>,
+))]
+#[patch("/letters/{id}")]
+async fn edit_letter(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    Valid(changes): Valid<LetterChanges>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(LetterBody::from(
+        &app.couples
+            .edit_letter(&auth.0, id.into_inner(), changes)
+            .await?,
+    )))
+}
+
+/// Delete a letter, as either partner (not while it is sealed for the caller: `letter_sealed`).
+#[utoipa::path(tag = "letters", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Letter id")), responses(
+    (status = 204, description = "Deleted"),
+    Errors<DeleteLetterError>,
+))]
+#[delete("/letters/{id}")]
+async fn delete_letter(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    app.couples.delete_letter(&auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -29,7 +29,7 @@ pub(crate) mod prelude {
     pub(crate) use accueil_domain::couples::{
         ActionOwner, Answer, AnswerStatus, AnswerText, ChangeOp, CheckIn, Couple, CoupleId,
         EntityKind, Goal, GoalAction, GoalStatus, Invite, Letter, LetterContent, Month, Note,
-        Question, QuestionText, Score, Theme, Title,
+        Question, QuestionText, Score, Theme, TimeLock, Title,
     };
     pub(crate) use accueil_domain::identity::{
         AvatarUrl, Bio, DisplayName, Email, EmailToken, Language, NotificationPrefs, PasswordHash,
@@ -112,9 +112,11 @@ macro_rules! contract_suite {
         );
         $crate::contract_suite!(@group $make; couples_checkins => couples::checkins:
             one_per_day_filtered_and_paged,
+            updates_keep_the_day_and_are_scoped,
         );
         $crate::contract_suite!(@group $make; couples_letters => couples::letters:
             one_per_month,
+            time_locks_round_trip_and_writes_are_scoped,
         );
         $crate::contract_suite!(@group $make; memories_memory => memories::memory:
             scoped_timeline_and_search,

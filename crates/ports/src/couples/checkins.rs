@@ -16,6 +16,13 @@ pub trait CheckinsRepo: Send {
     /// `StoreError::Internal` on failure.
     fn upsert_checkin(&mut self, checkin: &CheckIn) -> Result<CheckIn, StoreError>;
 
+    /// Replaces a check-in's scores, note and update time (its user, day and creation time
+    /// stay).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when it does not exist in its couple or cannot be written.
+    fn update_checkin(&mut self, checkin: &CheckIn) -> Result<(), StoreError>;
+
     /// A check-in of the couple.
     ///
     /// # Errors

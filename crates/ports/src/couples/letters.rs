@@ -25,11 +25,18 @@ pub trait LettersRepo: Send {
     /// otherwise.
     fn insert_letter(&mut self, letter: &Letter) -> Result<(), StoreError>;
 
-    /// Replaces a letter's content, author and update time.
+    /// Replaces a letter's content, last author, time lock (delivery day and who set it, or
+    /// none) and update time; its month and creation time stay.
     ///
     /// # Errors
-    /// `StoreError::Internal` when it does not exist or cannot be written.
+    /// `StoreError::Internal` when it does not exist in its couple or cannot be written.
     fn update_letter(&mut self, letter: &Letter) -> Result<(), StoreError>;
+
+    /// Deletes a letter of the couple; returns whether it existed.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_letter(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError>;
 
     /// A letter of the couple.
     ///

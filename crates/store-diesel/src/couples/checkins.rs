@@ -107,6 +107,29 @@ impl CheckinsRepo for DieselTx<'_> {
         }
     }
 
+    fn update_checkin(&mut self, c: &CheckIn) -> Result<(), StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            checkins::table
+                .find(c.id.to_string())
+                .filter(checkins::couple_id.eq(c.couple_id.to_string())),
+        )
+        .set((
+            checkins::mood.eq(i32::from(c.mood.get())),
+            checkins::stress.eq(i32::from(c.stress.get())),
+            checkins::energy.eq(i32::from(c.energy.get())),
+            checkins::note.eq(c.note.as_ref().map(|n| n.as_str().to_owned())),
+            checkins::updated_at.eq(naive(c.updated_at)),
+        ))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Internal("no such check-in".into()))
+        }
+    }
+
     fn checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<CheckIn>, StoreError> {
         checkins::table
             .find(id.to_string())

@@ -1,11 +1,11 @@
 //! Monthly letters in SQL.
 
 use crate::one::OneRow;
-use accueil_domain::couples::{CoupleId, Letter, LetterContent, Month};
+use accueil_domain::couples::{CoupleId, Letter, LetterContent, Month, TimeLock};
 use accueil_domain::identity::UserId;
 use accueil_ports::StoreError;
 use accueil_ports::couples::LettersRepo;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -22,6 +22,24 @@ struct LetterRow {
     last_author_id: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    deliver_on: Option<NaiveDate>,
+    sealed_by_id: Option<String>,
+}
+
+impl LetterRow {
+    fn of(l: &Letter) -> Self {
+        Self {
+            id: l.id.to_string(),
+            couple_id: l.couple_id.to_string(),
+            month: l.month.to_string(),
+            content: l.content.as_str().to_owned(),
+            last_author_id: l.last_author.to_string(),
+            created_at: naive(l.created_at),
+            updated_at: naive(l.updated_at),
+            deliver_on: l.lock.map(|k| k.deliver_on),
+            sealed_by_id: l.lock.map(|k| k.set_by.to_string()),
+        }
+    }
 }
 
 impl TryFrom<LetterRow> for Letter {
@@ -34,6 +52,14 @@ impl TryFrom<LetterRow> for Letter {
                 .map_err(|_| StoreError::Internal(format!("corrupt month {:?}", r.month)))?,
             content: LetterContent::from_trusted(r.content),
             last_author: UserId(uuid(&r.last_author_id)?),
+            lock: match (r.deliver_on, r.sealed_by_id) {
+                (Some(deliver_on), Some(by)) => Some(TimeLock {
+                    deliver_on,
+                    set_by: UserId(uuid(&by)?),
+                }),
+                (None, None) => None,
+                _ => return Err(StoreError::Internal("half a letter time lock".into())),
+            },
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
         })
@@ -61,15 +87,7 @@ impl LettersRepo for DieselTx<'_> {
     fn insert_letter(&mut self, l: &Letter) -> Result<(), StoreError> {
         self.writable()?;
         diesel::insert_into(letters::table)
-            .values(LetterRow {
-                id: l.id.to_string(),
-                couple_id: l.couple_id.to_string(),
-                month: l.month.to_string(),
-                content: l.content.as_str().to_owned(),
-                last_author_id: l.last_author.to_string(),
-                created_at: naive(l.created_at),
-                updated_at: naive(l.updated_at),
-            })
+            .values(LetterRow::of(l))
             .execute(self.conn)
             .map_err(store_error)?;
         Ok(())
@@ -85,6 +103,8 @@ impl LettersRepo for DieselTx<'_> {
         .set((
             letters::content.eq(l.content.as_str()),
             letters::last_author_id.eq(l.last_author.to_string()),
+            letters::deliver_on.eq(l.lock.map(|k| k.deliver_on)),
+            letters::sealed_by_id.eq(l.lock.map(|k| k.set_by.to_string())),
             letters::updated_at.eq(naive(l.updated_at)),
         ))
         .execute(self.conn)
@@ -94,6 +114,18 @@ impl LettersRepo for DieselTx<'_> {
         } else {
             Err(StoreError::Internal("no such letter".into()))
         }
+    }
+
+    fn delete_letter(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::delete(
+            letters::table
+                .find(id.to_string())
+                .filter(letters::couple_id.eq(couple.to_string())),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
     }
 
     fn letter(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<Letter>, StoreError> {

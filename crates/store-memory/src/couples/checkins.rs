@@ -32,6 +32,21 @@ impl CheckinsRepo for MemTx<'_> {
         })
     }
 
+    fn update_checkin(&mut self, c: &CheckIn) -> Result<(), StoreError> {
+        self.writable()?;
+        match self.state.checkins.get_mut(&c.id) {
+            Some(x) if x.couple_id == c.couple_id => {
+                x.mood = c.mood;
+                x.stress = c.stress;
+                x.energy = c.energy;
+                x.note = c.note.clone();
+                x.updated_at = c.updated_at;
+                Ok(())
+            }
+            _ => Err(StoreError::Internal("no such check-in".into())),
+        }
+    }
+
     fn checkin(&mut self, couple: CoupleId, id: Uuid) -> Result<Option<CheckIn>, StoreError> {
         Ok(self
             .state

@@ -42,10 +42,22 @@ impl LettersRepo for MemTx<'_> {
             Some(l) if l.couple_id == letter.couple_id => {
                 l.content = letter.content.clone();
                 l.last_author = letter.last_author;
+                l.lock = letter.lock;
                 l.updated_at = letter.updated_at;
                 Ok(())
             }
             _ => Err(StoreError::Internal("no such letter".into())),
+        }
+    }
+
+    fn delete_letter(&mut self, couple: CoupleId, id: Uuid) -> Result<bool, StoreError> {
+        self.writable()?;
+        match self.state.letters.get(&id) {
+            Some(l) if l.couple_id == couple => {
+                self.state.letters.remove(&id);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 

@@ -1,4 +1,4 @@
-//! Check-ins: one per partner per day, filtered and paged.
+//! Check-ins: one per partner per day, filtered and paged; updates are scoped.
 
 use crate::contract::prelude::*;
 
@@ -97,5 +97,76 @@ pub async fn one_per_day_filtered_and_paged(store: Shared) {
             .await
             .unwrap(),
         None
+    );
+}
+
+pub async fn updates_keep_the_day_and_are_scoped(store: Shared) {
+    let (couple, a, _) = new_couple("a@example.org").insert(&store).await;
+    let (other, _, _) = new_couple("z@example.org").insert(&store).await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let original = CheckIn {
+        id: Uuid::now_v7(),
+        couple_id: couple.id,
+        user_id: a.id,
+        day,
+        mood: Score::parse("mood", 4).unwrap(),
+        stress: Score::parse("stress", 6).unwrap(),
+        energy: Score::parse("energy", 5).unwrap(),
+        note: Some(Note::parse("fatiguée").unwrap()),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    let o = original.clone();
+    store
+        .write(move |tx| tx.checkins().upsert_checkin(&o))
+        .await
+        .unwrap();
+    let mut edited = original.clone();
+    edited.mood = Score::parse("mood", 8).unwrap();
+    edited.energy = Score::parse("energy", 9).unwrap();
+    edited.note = None;
+    edited.updated_at = t0() + Duration::seconds(30);
+    let e = edited.clone();
+    store
+        .write(move |tx| tx.checkins().update_checkin(&e))
+        .await
+        .unwrap();
+    let (cid, oid, id) = (couple.id, other.id, original.id);
+    assert_eq!(
+        store
+            .read(move |tx| tx.checkins().checkin(cid, id))
+            .await
+            .unwrap(),
+        Some(edited.clone()),
+        "scores and note replaced, day and creation kept"
+    );
+    let mut foreign = edited.clone();
+    foreign.couple_id = oid;
+    foreign.mood = Score::parse("mood", 1).unwrap();
+    let err = store
+        .write(move |tx| tx.checkins().update_checkin(&foreign))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Internal(_)), "{err:?}");
+    assert_eq!(
+        store
+            .read(move |tx| tx.checkins().checkin(cid, id))
+            .await
+            .unwrap(),
+        Some(edited),
+        "another couple's update changed nothing"
+    );
+    assert_eq!(
+        store
+            .read(move |tx| tx.checkins().checkin(oid, id))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !store
+            .write(move |tx| tx.checkins().delete_checkin(oid, id))
+            .await
+            .unwrap()
     );
 }

@@ -3,6 +3,7 @@
 
 mod goals_milestones;
 mod partner_mail;
+mod letters_checkins;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -206,11 +206,19 @@ async fn a_known_path_refuses_other_methods_with_405_and_allow() {
     let mut refused = 0;
     for template in paths.keys() {
         let path = concrete(template);
-        // Every document path the request's path matches serves it (a literal segment and a
-        // parameter can both match), and `Allow` lists them all.
+        // A document path without parameters is its own resource (`/checkins/trends` is not a
+        // `/checkins/{id}`); else every document path the request's path matches serves it (a
+        // literal segment and a parameter can both match), and `Allow` lists them all.
+        let literal = paths.contains_key(&path) && !path.contains('{');
         let allowed: BTreeSet<&str> = paths
             .iter()
-            .filter(|(t, _)| template_matches(t, &path))
+            .filter(|(t, _)| {
+                if literal {
+                    **t == path
+                } else {
+                    template_matches(t, &path)
+                }
+            })
             .flat_map(|(_, item)| METHODS.into_iter().filter(|m| item.get(*m).is_some()))
             .collect();
         for method in METHODS.into_iter().filter(|m| !allowed.contains(m)) {
