@@ -344,10 +344,12 @@ impl LetterChanges {
 
     /// Applies the changes as `by`, whose calendar says `today` (the caller checked
     /// [`Letter::writable_by`]). New content makes `by` its last author; a new delivery day
-    /// makes `by` the partner who sealed it.
+    /// makes `by` the partner who sealed it. Only the author of the content (after these
+    /// changes) may seal it: otherwise a partner could hide a letter from its own writer.
     ///
     /// # Errors
-    /// `deliver_on` as [`check_deliver_on`] says.
+    /// `deliver_on` as [`check_deliver_on`] says, or `not_author` when `by` would seal
+    /// content the other partner wrote.
     pub fn apply_to(
         self,
         letter: &mut Letter,
@@ -355,6 +357,17 @@ impl LetterChanges {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), ValidationErrors> {
+        if let Patch::Set(day) = self.deliver_on {
+            check_deliver_on(day, today).map_err(|e| ValidationErrors(vec![e]))?;
+            if self.content.is_none() && letter.last_author != by {
+                return Err(ValidationErrors(vec![FieldError::new(
+                    "deliver_on",
+                    "not_author",
+                    "only the partner who wrote the current content may seal it; send new \
+                     content with the day",
+                )]));
+            }
+        }
         letter
             .relock(self.deliver_on, by, today)
             .map_err(|e| ValidationErrors(vec![e]))?;
@@ -547,8 +560,19 @@ mod tests {
         let now = at(2026, 12, 1, 9, 0);
         let today = day(2026, 12, 1);
         let mut letter = locked(day(2026, 12, 24));
-        // The recipient's own letter, sealed by the author: once open, either may re-seal it.
-        LetterChanges::parse(None, Patch::Set(day(2027, 1, 1)))
+        // Sealing the other partner's words alone is refused, and changes nothing...
+        let before = letter.clone();
+        let err = LetterChanges::parse(None, Patch::Set(day(2027, 1, 1)))
+            .unwrap()
+            .apply_to(&mut letter, RECIPIENT, today, now)
+            .unwrap_err();
+        assert_eq!(
+            (err.0[0].field, err.0[0].code),
+            ("deliver_on", "not_author")
+        );
+        assert_eq!(letter, before);
+        // ...but writing new content with the day makes them its author and its sealer.
+        LetterChanges::parse(Some("Ma réponse"), Patch::Set(day(2027, 1, 1)))
             .unwrap()
             .apply_to(&mut letter, RECIPIENT, today, now)
             .unwrap();
@@ -559,7 +583,7 @@ mod tests {
                 set_by: RECIPIENT
             })
         );
-        assert_eq!(letter.last_author, AUTHOR, "the content is unchanged");
+        assert_eq!(letter.last_author, RECIPIENT);
         LetterChanges::parse(Some("Nouveau"), Patch::Clear)
             .unwrap()
             .apply_to(&mut letter, AUTHOR, today, now)

@@ -2,8 +2,8 @@
 //! feed — and isolation between couples.
 
 mod goals_milestones;
-mod partner_mail;
 mod letters_checkins;
+mod partner_mail;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
