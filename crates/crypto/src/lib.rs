@@ -9,6 +9,6 @@ mod tokens;
 
 pub use hasher::BcryptHasher;
 pub use jwt::{JwtConfig, JwtSigner, MIN_SECRET_BYTES, SecretError, check_secret};
-pub use system::{SystemClock, UuidV7Ids};
 pub use links::HmacLinkSigner;
+pub use system::{SystemClock, UuidV7Ids};
 pub use tokens::RandomTokens;

@@ -5,6 +5,8 @@
 //! no use as anything else, and a new secret invalidates every link at once.
 
 use accueil_ports::system::LinkSigner;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -42,17 +44,20 @@ impl HmacLinkSigner {
 }
 
 impl LinkSigner for HmacLinkSigner {
-    fn sign(&self, purpose: &str, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, purpose: &str, message: &[u8]) -> String {
         let mut mac = self.keyed(purpose);
         mac.update(message);
-        mac.finalize().into_bytes().to_vec()
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    fn verify(&self, purpose: &str, message: &[u8], tag: &[u8]) -> bool {
+    fn verify(&self, purpose: &str, message: &[u8], tag: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+            return false;
+        };
         let mut mac = self.keyed(purpose);
         mac.update(message);
         // `verify_slice` compares in constant time.
-        mac.verify_slice(tag).is_ok()
+        mac.verify_slice(&tag).is_ok()
     }
 }
 
@@ -65,17 +70,21 @@ mod tests {
     fn tags_depend_on_the_secret_the_purpose_and_every_byte() {
         let s = HmacLinkSigner::new(b"a server secret of some length!!");
         let tag = s.sign("photo", b"message");
-        assert_eq!(tag.len(), 32);
+        assert_eq!(tag.len(), 43, "32 bytes in base64url");
         assert_eq!(tag, s.sign("photo", b"message"), "deterministic");
         assert!(s.verify("photo", b"message", &tag));
         assert!(!s.verify("photo", b"messagf", &tag));
         assert!(!s.verify("other", b"message", &tag), "domain separation");
-        assert!(!s.verify("photo", b"message", &tag[..31]));
-        let mut flipped = tag.clone();
+        assert!(!s.verify("photo", b"message", &tag[..42]));
+        assert!(!s.verify("photo", b"message", "not base64!"));
+        let mut flipped = URL_SAFE_NO_PAD.decode(&tag).unwrap();
         flipped[0] ^= 1;
-        assert!(!s.verify("photo", b"message", &flipped));
+        assert!(!s.verify("photo", b"message", &URL_SAFE_NO_PAD.encode(flipped)));
         let other = HmacLinkSigner::new(b"another server secret, as long!!");
-        assert!(!other.verify("photo", b"message", &tag), "a new secret revokes all");
+        assert!(
+            !other.verify("photo", b"message", &tag),
+            "a new secret revokes all"
+        );
         assert!(!format!("{s:?}").contains("secret of"));
     }
 }

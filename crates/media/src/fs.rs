@@ -376,7 +376,13 @@ mod tests {
         assert_eq!(read(0, 10).await, bytes[..10]);
         assert_eq!(read(70_000, 100_000).await, bytes[70_000..170_000]);
         assert_eq!(read(199_990, 50).await, bytes[199_990..], "cut at the end");
-        assert!(store.open_range(&key("a/none"), 0, 1).await.unwrap().is_none());
+        assert!(
+            store
+                .open_range(&key("a/none"), 0, 1)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -54,10 +54,11 @@ pub trait OpaqueTokens: Send + Sync {
 /// `purpose`, so a tag made for one purpose is worthless for another.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait LinkSigner: Send + Sync {
-    /// The tag of `message` for `purpose`. Deterministic.
-    fn sign(&self, purpose: &str, message: &[u8]) -> Vec<u8>;
-    /// Whether `tag` is the tag of `message` for `purpose`, compared in constant time.
-    fn verify(&self, purpose: &str, message: &[u8], tag: &[u8]) -> bool;
+    /// The tag of `message` for `purpose`, in base64url without padding. Deterministic.
+    fn sign(&self, purpose: &str, message: &[u8]) -> String;
+    /// Whether `tag` is the tag of `message` for `purpose`; the tags are compared in constant
+    /// time, and anything that is not base64url is no tag.
+    fn verify(&self, purpose: &str, message: &[u8], tag: &str) -> bool;
 }
 
 /// Failures of the password hasher.

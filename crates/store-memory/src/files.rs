@@ -66,7 +66,9 @@ impl FileStore for MemoryFileStore {
         let Some(bytes) = self.lock().get(key.as_str()).cloned() else {
             return Ok(None);
         };
-        let from = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
+        let from = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
         let to = usize::try_from(start.saturating_add(len))
             .unwrap_or(usize::MAX)
             .min(bytes.len());

@@ -242,8 +242,9 @@ impl ByteRange {
     /// cannot be satisfied (it starts past the end, or asks for the last 0 bytes): 416.
     pub fn resolve(self, len: u64) -> Option<(u64, u64)> {
         match self {
-            Self::From { first, last } => (first < len)
-                .then(|| (first, last.map_or(len - 1, |l| l.min(len - 1)))),
+            Self::From { first, last } => {
+                (first < len).then(|| (first, last.map_or(len - 1, |l| l.min(len - 1))))
+            }
             Self::Suffix(n) => (n > 0 && len > 0).then(|| (len - n.min(len), len - 1)),
         }
     }
@@ -290,7 +291,11 @@ mod tests {
         let ttl = 3600;
         let base = 1_800_000_000_i64 - 1_800_000_000_i64 % 1800;
         assert_eq!(link_expiry(base, ttl), base + 3600);
-        assert_eq!(link_expiry(base + 1799, ttl), base + 3600, "same window, same link");
+        assert_eq!(
+            link_expiry(base + 1799, ttl),
+            base + 3600,
+            "same window, same link"
+        );
         assert_eq!(link_expiry(base + 1800, ttl), base + 5400, "next window");
         for now in (base..base + 4000).step_by(7) {
             let left = link_expiry(now, ttl) - now;
@@ -299,7 +304,10 @@ mod tests {
         for ttl in [0, 1, 2, 3, 5] {
             for now in 100..120 {
                 let left = link_expiry(now, ttl) - now;
-                assert!(left >= 1 && left <= ttl.max(2) as i64, "{ttl} {now}: {left}");
+                assert!(
+                    left >= 1 && left <= ttl.max(2) as i64,
+                    "{ttl} {now}: {left}"
+                );
             }
         }
     }
@@ -315,11 +323,26 @@ mod tests {
         };
         let m = link.message();
         for other in [
-            PhotoLink { memory: MemoryId(Uuid::from_u128(9)), ..link },
-            PhotoLink { photo: Uuid::from_u128(9), ..link },
-            PhotoLink { size: PhotoSize::Original, ..link },
-            PhotoLink { expires: 1_700_000_001, ..link },
-            PhotoLink { generation: 4, ..link },
+            PhotoLink {
+                memory: MemoryId(Uuid::from_u128(9)),
+                ..link
+            },
+            PhotoLink {
+                photo: Uuid::from_u128(9),
+                ..link
+            },
+            PhotoLink {
+                size: PhotoSize::Original,
+                ..link
+            },
+            PhotoLink {
+                expires: 1_700_000_001,
+                ..link
+            },
+            PhotoLink {
+                generation: 4,
+                ..link
+            },
         ] {
             assert_ne!(other.message(), m, "{other:?}");
         }
@@ -328,10 +351,29 @@ mod tests {
     #[test]
     fn byte_ranges_parse_and_resolve_as_rfc_9110_says() {
         let r = |s| ByteRange::parse(s);
-        assert_eq!(r("bytes=0-99"), Some(ByteRange::From { first: 0, last: Some(99) }));
-        assert_eq!(r("bytes=10-"), Some(ByteRange::From { first: 10, last: None }));
+        assert_eq!(
+            r("bytes=0-99"),
+            Some(ByteRange::From {
+                first: 0,
+                last: Some(99)
+            })
+        );
+        assert_eq!(
+            r("bytes=10-"),
+            Some(ByteRange::From {
+                first: 10,
+                last: None
+            })
+        );
         assert_eq!(r("bytes=-5"), Some(ByteRange::Suffix(5)));
-        for ignored in ["bytes=5-1", "bytes=0-1,4-5", "items=0-1", "bytes=a-b", "bytes=-", "bytes=+1-2"] {
+        for ignored in [
+            "bytes=5-1",
+            "bytes=0-1,4-5",
+            "items=0-1",
+            "bytes=a-b",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
             assert_eq!(r(ignored), None, "{ignored}");
         }
         let len = 100;
@@ -340,7 +382,11 @@ mod tests {
         assert_eq!(r("bytes=10-").unwrap().resolve(len), Some((10, 99)));
         assert_eq!(r("bytes=-5").unwrap().resolve(len), Some((95, 99)));
         assert_eq!(r("bytes=-500").unwrap().resolve(len), Some((0, 99)));
-        assert_eq!(r("bytes=100-").unwrap().resolve(len), None, "past the end: 416");
+        assert_eq!(
+            r("bytes=100-").unwrap().resolve(len),
+            None,
+            "past the end: 416"
+        );
         assert_eq!(r("bytes=-0").unwrap().resolve(len), None);
         assert_eq!(r("bytes=0-").unwrap().resolve(0), None);
     }

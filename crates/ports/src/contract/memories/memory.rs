@@ -269,7 +269,11 @@ pub async fn photo_link_generations(store: Shared) {
                 .unwrap()
         }
     };
-    assert_eq!(generation(cid).await, 0, "a couple starts at 0, without a row");
+    assert_eq!(
+        generation(cid).await,
+        0,
+        "a couple starts at 0, without a row"
+    );
     assert_eq!(
         linked().await,
         Some(crate::memories::LinkedMemory {
