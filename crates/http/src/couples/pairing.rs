@@ -350,7 +350,9 @@ pub struct ExportPhotoParams {
     params(("id" = Uuid, Path, description = "Memory id"), ExportPhotoParams),
     responses(
         (status = 200, description = "The image", content_type = "image/*"),
+        (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
         (status = 304, description = "The `If-None-Match` entity tag is current"),
+        (status = 416, description = "The `Range` starts past the end (`Content-Range: bytes */<length>`); no body"),
         Errors<PhotoFileError>,
     )
 )]
@@ -370,7 +372,8 @@ async fn export_photo(
             id.into_inner(),
             size,
             crate::memories::if_none_match(&req),
+            crate::memories::byte_range(&req),
         )
         .await?;
-    Ok(photo_response(file))
+    Ok(photo_response(file, crate::memories::REVALIDATE))
 }
