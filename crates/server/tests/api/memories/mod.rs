@@ -4,6 +4,7 @@
 
 mod export;
 mod feed;
+mod photo_urls;
 
 use std::path::Path;
 use std::time::Duration;
