@@ -352,8 +352,7 @@ pub struct ExportPhotoParams {
         (status = 200, description = "The image", content_type = "image/*"),
         (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
         (status = 304, description = "The `If-None-Match` entity tag is current"),
-        (status = 416, description = "The `Range` starts past the end (`Content-Range: bytes */<length>`); no body"),
-        Errors<PhotoFileError>,
+        Errors<(PhotoFileError, crate::memories::RangeProblems)>,
     )
 )]
 #[get("/couple/export/memories/{id}/photo")]

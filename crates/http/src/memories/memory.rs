@@ -663,6 +663,22 @@ pub(crate) fn byte_range(req: &HttpRequest) -> Option<ByteRange> {
         .and_then(ByteRange::parse)
 }
 
+/// A `Range` past the end of the rendition.
+pub(crate) const RANGE_NOT_SATISFIABLE: Spec = Spec::new(
+    416,
+    "range_not_satisfiable",
+    "the `Range` starts past the end of the image; `Content-Range: bytes */<length>` gives its length",
+);
+
+/// What a photo route can answer besides its use case's errors: a range it cannot serve.
+pub(crate) struct RangeProblems;
+
+impl Problems for RangeProblems {
+    fn specs() -> Vec<Spec> {
+        vec![RANGE_NOT_SATISFIABLE]
+    }
+}
+
 /// Photos a partner fetches with credentials are revalidated on every use (a photo can be
 /// replaced under the same URL).
 pub(crate) const REVALIDATE: &str = "private, no-cache";
@@ -671,9 +687,17 @@ pub(crate) const REVALIDATE: &str = "private, no-cache";
 /// past its end. Photos are user content: they are never sniffed into another type, never run
 /// as a document.
 pub(crate) fn photo_response(file: PhotoFile, cache_control: &str) -> HttpResponse {
+    if file.part == PhotoPart::Unsatisfiable {
+        let mut res = actix_web::ResponseError::error_response(
+            &RANGE_NOT_SATISFIABLE.answer(format!("the image has {} bytes", file.len)),
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&format!("bytes */{}", file.len)) {
+            res.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+        return res;
+    }
     let mut res = match (file.part, &file.content) {
-        (PhotoPart::Unsatisfiable, _) => HttpResponse::RangeNotSatisfiable(),
-        (_, None) => HttpResponse::NotModified(),
+        (PhotoPart::Unsatisfiable, _) | (_, None) => HttpResponse::NotModified(),
         (PhotoPart::Range { .. }, Some(_)) => HttpResponse::PartialContent(),
         (PhotoPart::Whole, Some(_)) => HttpResponse::Ok(),
     };
@@ -692,10 +716,7 @@ pub(crate) fn photo_response(file: PhotoFile, cache_control: &str) -> HttpRespon
                 format!("bytes {first}-{last}/{}", file.len),
             ));
         }
-        PhotoPart::Unsatisfiable => {
-            res.insert_header((header::CONTENT_RANGE, format!("bytes */{}", file.len)));
-        }
-        PhotoPart::Whole => {}
+        PhotoPart::Unsatisfiable | PhotoPart::Whole => {}
     }
     match file.content {
         Some(content) => res
@@ -716,13 +737,13 @@ pub(crate) fn photo_response(file: PhotoFile, cache_control: &str) -> HttpRespon
 }
 
 /// A memory's photo (partners only): `ETag`, `Cache-Control: private, no-cache`, 304 on a
-/// matching `If-None-Match`, one `Range` of bytes (206, or 416 past the end).
+/// matching `If-None-Match`, one `Range` of bytes (206, or 416 `range_not_satisfiable` past
+/// the end).
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    (status = 416, description = "The `Range` starts past the end (`Content-Range: bytes */<length>`); no body"),
-    Errors<PhotoFileError>,
+    Errors<(PhotoFileError, RangeProblems)>,
 ))]
 #[get("/memories/{id}/photo")]
 async fn memory_photo(

@@ -13,7 +13,7 @@ mod shares;
 pub(crate) use body::{JsonLimit, UploadPermits};
 pub(crate) use memory::PhotoUrlBase;
 pub(crate) use memory::{
-    MemoryBody, REVALIDATE, SizeParam, byte_range, if_none_match, photo_response,
+    MemoryBody, REVALIDATE, RangeProblems, SizeParam, byte_range, if_none_match, photo_response,
 };
 pub(crate) use perspectives::PerspectiveBody;
 pub(crate) use shares::ShareBody;

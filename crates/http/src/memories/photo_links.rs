@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::memory::{SizeParam, byte_range, if_none_match, photo_response};
+use super::memory::{RangeProblems, SizeParam, byte_range, if_none_match, photo_response};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::problems::{Errors, INTERNAL, NOT_FOUND, Spec};
@@ -65,8 +65,7 @@ pub struct SignedPhotoParams {
         (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
         (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
         (status = 304, description = "Not modified"),
-        (status = 416, description = "The `Range` starts past the end (`Content-Range: bytes */<length>`); no body"),
-        Errors<PhotoLinkError>,
+        Errors<(PhotoLinkError, RangeProblems)>,
     )
 )]
 #[get("/photos/{memory_id}/{size}")]

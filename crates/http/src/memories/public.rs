@@ -13,8 +13,8 @@ use accueil_domain::memories::TimelinePage;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::memory::{
-    MemoryPage, PhotoParams, REVALIDATE, TimelineParams, TimelineProblems, byte_range,
-    if_none_match, photo_response,
+    MemoryPage, PhotoParams, REVALIDATE, RangeProblems, TimelineParams, TimelineProblems,
+    byte_range, if_none_match, photo_response,
 };
 use super::perspectives::PerspectiveBody;
 use crate::couples::profile::{CoupleProfileBody, TogetherBody};
@@ -100,8 +100,7 @@ async fn public_site(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
     (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    (status = 416, description = "The `Range` starts past the end (`Content-Range: bytes */<length>`); no body"),
-    Errors<PublicPhotoError>,
+    Errors<(PublicPhotoError, RangeProblems)>,
 ))]
 #[get("/public/{token}/memories/{id}/photo")]
 async fn public_photo(
