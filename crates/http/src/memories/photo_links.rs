@@ -44,8 +44,8 @@ pub struct SignedPhotoParams {
     /// When the link stops working, in Unix seconds.
     #[param(minimum = -9_223_372_036_854_775_808_i64, maximum = 9_223_372_036_854_775_807_i64)]
     pub expires: i64,
-    /// The couple's link generation it was made under.
-    #[param(minimum = 0, maximum = 18_446_744_073_709_551_615_u64)]
+    /// The couple's link generation it was made under (stored as a signed 64-bit number).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub g: u64,
     /// The server's signature (base64url).
     pub sig: String,
