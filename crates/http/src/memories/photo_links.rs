@@ -58,7 +58,7 @@ pub struct SignedPhotoParams {
 #[utoipa::path(tag = "memories",
     params(
         ("memory_id" = Uuid, Path, description = "The memory"),
-        ("size" = SizeParam, Path, description = "`thumb`, `medium` or `original`"),
+        ("size" = inline(SizeParam), Path, description = "`thumb`, `medium` or `original`"),
         SignedPhotoParams,
     ),
     responses(
