@@ -218,6 +218,7 @@ uses = {
     "/api/v1/memories/{id}": {"id": "memory"},
     "/api/v1/memories/{id}/photo": {"id": "memory"},
     "/api/v1/couple/export/memories/{id}/photo": {"id": "memory"},
+    "/api/v1/photos/{memory_id}/{size}": {"memory_id": "memory"},
     "/api/v1/public/{token}": {"token": "share_token"},
     "/api/v1/public/{token}/memories/{id}/photo": {"token": "share_token", "id": "memory"},
     "/api/v1/qna/questions/{id}": {"id": "question"},

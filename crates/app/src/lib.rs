@@ -50,6 +50,8 @@ pub struct Ports {
     pub files: Arc<dyn FileStore>,
     /// Image checks and resizing.
     pub images: Arc<dyn ImageProcessor>,
+    /// Signatures of self-authorising links (signed photo URLs).
+    pub links: Arc<dyn accueil_ports::system::LinkSigner>,
     /// Configured sign-in providers.
     pub oauth: accueil_ports::identity::oauth::OAuthProviders,
 }

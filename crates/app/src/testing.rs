@@ -168,6 +168,20 @@ impl PasswordHasher for FakeHasher {
 }
 
 /// Access tokens as readable strings: `user|session|roles|iat|exp`.
+/// Signs links with a readable "tag" (the purpose and message): enough to tell a changed
+/// link from its original, which is all the use cases rely on.
+struct FakeLinks;
+
+impl accueil_ports::system::LinkSigner for FakeLinks {
+    fn sign(&self, purpose: &str, message: &[u8]) -> String {
+        format!("{purpose}#{}", String::from_utf8_lossy(message))
+    }
+
+    fn verify(&self, purpose: &str, message: &[u8], tag: &str) -> bool {
+        self.sign(purpose, message) == tag
+    }
+}
+
 struct FakeAccess;
 impl AccessTokens for FakeAccess {
     fn issue(
@@ -297,6 +311,7 @@ impl Harness {
             limiter: Arc::new(accueil_store_memory::MemoryRateLimiter::new()),
             files: Arc::new(files.clone()),
             images: Arc::new(FakeImages),
+            links: Arc::new(FakeLinks),
             oauth: accueil_ports::identity::oauth::OAuthProviders::none()
                 .with("idp", Arc::new(FakeIdp::default())),
         };

@@ -53,6 +53,9 @@ pub struct HttpSettings {
     pub oauth_redirect_url: String,
     /// Whether cookies are `Secure` (the API is served over HTTPS).
     pub secure_cookies: bool,
+    /// What signed photo URLs start with: the configured public URL (absolute URLs), or
+    /// empty (URLs relative to the server's root).
+    pub photo_url_base: String,
 }
 
 impl Default for HttpSettings {
@@ -65,6 +68,7 @@ impl Default for HttpSettings {
             password_auth: true,
             oauth_redirect_url: "/".into(),
             secure_cookies: false,
+            photo_url_base: String::new(),
         }
     }
 }
@@ -134,6 +138,9 @@ pub fn build_app(
         .app_data(json::config(settings.json_limit))
         .app_data(memories::JsonLimit(settings.json_limit))
         .app_data(memories::UploadPermits::new(settings.upload_concurrency))
+        .app_data(memories::PhotoUrlBase(
+            settings.photo_url_base.trim_end_matches('/').to_owned(),
+        ))
         .app_data(identity::OAuthWeb {
             redirect_url: settings.oauth_redirect_url.clone(),
             secure_cookies: settings.secure_cookies,
@@ -158,20 +165,37 @@ pub fn build_app(
         .wrap(from_fn(middleware::trim_trailing_slash))
 }
 
+/// The request headers a browser on another origin may send.
+pub const CORS_ALLOWED_HEADERS: [header::HeaderName; 8] = [
+    header::AUTHORIZATION,
+    header::HeaderName::from_static("x-api-key"),
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    header::IF_NONE_MATCH,
+    header::RANGE,
+    header::IF_RANGE,
+    header::HeaderName::from_static("x-request-id"),
+];
+
+/// The response headers a script on another origin may read.
+pub const CORS_EXPOSED_HEADERS: [header::HeaderName; 8] = [
+    header::LOCATION,
+    header::RETRY_AFTER,
+    header::ETAG,
+    header::CONTENT_RANGE,
+    header::ACCEPT_RANGES,
+    header::CONTENT_LENGTH,
+    header::WWW_AUTHENTICATE,
+    header::HeaderName::from_static("x-request-id"),
+];
+
+/// Cross-origin calls: credentials (cookies) are never allowed, so the API's own credentials
+/// (`Authorization`, `X-API-Key`) travel as headers the preflight allows.
 fn cors(origins: &[String]) -> Cors {
     let base = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([
-            header::LOCATION,
-            header::RETRY_AFTER,
-            header::HeaderName::from_static("x-request-id"),
-        ])
+        .allowed_headers(CORS_ALLOWED_HEADERS)
+        .expose_headers(CORS_EXPOSED_HEADERS)
         .max_age(3600);
     if origins.iter().any(|o| o == "*") {
         base.allow_any_origin()

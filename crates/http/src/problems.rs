@@ -65,6 +65,7 @@ pub(crate) fn title(status: u16) -> &'static str {
         410 => "Gone",
         413 => "Payload too large",
         415 => "Unsupported media type",
+        416 => "Range not satisfiable",
         422 => "Invalid request",
         429 => "Too many requests",
         502 => "Bad gateway",

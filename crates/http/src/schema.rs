@@ -338,6 +338,34 @@ mod tests {
     use accueil_domain::validation::bounded_text;
     use chrono::Datelike;
 
+    /// Every `$ref` of the document names a component it has (an enum used only as a path
+    /// parameter must be inlined, or nothing registers it).
+    #[test]
+    fn every_reference_resolves() {
+        fn walk<'a>(v: &'a Value, refs: &mut Vec<&'a str>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref") {
+                        refs.push(r);
+                    }
+                    m.values().for_each(|v| walk(v, refs));
+                }
+                Value::Array(a) => a.iter().for_each(|v| walk(v, refs)),
+                _ => {}
+            }
+        }
+        for password_auth in [true, false] {
+            let doc = serde_json::to_value(crate::openapi_for(password_auth)).unwrap();
+            let mut refs = Vec::new();
+            walk(&doc, &mut refs);
+            assert!(!refs.is_empty());
+            for r in refs {
+                let pointer = r.strip_prefix('#').unwrap();
+                assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+            }
+        }
+    }
+
     /// The patterns, read by a regex engine close to ECMA-262's (the `regex` crate does not
     /// take `\uXXXX` outside braces, so they are rewritten as `\u{XXXX}`).
     fn matches(pattern: &str, s: &str) -> bool {

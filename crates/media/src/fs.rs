@@ -74,6 +74,56 @@ impl LocalFileStore {
         }
     }
 
+    /// The whole file, or `len` bytes from `start`, streamed 64 KiB at a time and read on
+    /// tokio's blocking pool (tokio::fs), ending after the first error.
+    async fn read_part(
+        &self,
+        key: &FileKey,
+        part: Option<(u64, u64)>,
+    ) -> Result<Option<FileRead>, FileError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let path = self.path_of(key)?;
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if is_absent(&e) => return Ok(None),
+            Err(e) => return Err(io_error("open", key, &e)),
+        };
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| io_error("open", key, &e))?
+            .len();
+        let (start, len) = part.map_or((0, size), |(start, len)| {
+            let start = start.min(size);
+            (start, len.min(size - start))
+        });
+        if start > 0 {
+            file.seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(|e| io_error("seek", key, &e))?;
+        }
+        let key = key.clone();
+        let stream = futures_util::stream::unfold(Some(file.take(len)), move |state| {
+            let key = key.clone();
+            async move {
+                let mut file = state?;
+                let mut buf = vec![0u8; 64 * 1024];
+                match file.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(buf), Some(file)))
+                    }
+                    Err(e) => Some((Err(io_error("read", &key, &e)), None)),
+                }
+            }
+        });
+        Ok(Some(FileRead {
+            len,
+            stream: Box::pin(stream),
+        }))
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Dirs) -> Result<T, FileError> + Send + 'static,
@@ -106,39 +156,16 @@ impl FileStore for LocalFileStore {
     }
 
     async fn open(&self, key: &FileKey) -> Result<Option<FileRead>, FileError> {
-        let path = self.path_of(key)?;
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if is_absent(&e) => return Ok(None),
-            Err(e) => return Err(io_error("open", key, &e)),
-        };
-        let len = file
-            .metadata()
-            .await
-            .map_err(|e| io_error("open", key, &e))?
-            .len();
-        let key = key.clone();
-        // 64 KiB at a time, read on tokio's blocking pool (tokio::fs), ending after the first
-        // error.
-        let stream = futures_util::stream::unfold(Some(file), move |state| {
-            let key = key.clone();
-            async move {
-                let mut file = state?;
-                let mut buf = vec![0u8; 64 * 1024];
-                match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
-                    Ok(0) => None,
-                    Ok(n) => {
-                        buf.truncate(n);
-                        Some((Ok(buf), Some(file)))
-                    }
-                    Err(e) => Some((Err(io_error("read", &key, &e)), None)),
-                }
-            }
-        });
-        Ok(Some(FileRead {
-            len,
-            stream: Box::pin(stream),
-        }))
+        self.read_part(key, None).await
+    }
+
+    async fn open_range(
+        &self,
+        key: &FileKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<FileRead>, FileError> {
+        self.read_part(key, Some((start, len))).await
     }
 
     async fn delete(&self, key: &FileKey) -> Result<(), FileError> {
@@ -324,6 +351,38 @@ mod tests {
         assert_eq!(store.get(&k).await.unwrap(), Some(b"hello".to_vec()));
         store.put(&key("top"), Vec::new()).await.unwrap();
         assert_eq!(store.get(&key("top")).await.unwrap(), Some(Vec::new()));
+    }
+
+    #[tokio::test]
+    async fn a_range_reads_only_its_bytes() {
+        let (_dir, store) = store();
+        let k = key("a/original.jpg");
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
+        store.put(&k, bytes.clone()).await.unwrap();
+        let read = |start, len| {
+            let (store, k) = (&store, &k);
+            async move {
+                let r = store.open_range(k, start, len).await.unwrap().unwrap();
+                let declared = r.len;
+                let mut all = Vec::new();
+                let mut s = r.stream;
+                while let Some(c) = futures_util::StreamExt::next(&mut s).await {
+                    all.extend(c.unwrap());
+                }
+                assert_eq!(declared, all.len() as u64);
+                all
+            }
+        };
+        assert_eq!(read(0, 10).await, bytes[..10]);
+        assert_eq!(read(70_000, 100_000).await, bytes[70_000..170_000]);
+        assert_eq!(read(199_990, 50).await, bytes[199_990..], "cut at the end");
+        assert!(
+            store
+                .open_range(&key("a/none"), 0, 1)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -109,6 +109,19 @@ pub trait FileStore: Send + Sync {
     /// as an `Err` item of the stream.
     async fn open(&self, key: &FileKey) -> Result<Option<FileRead>, FileError>;
 
+    /// Opens `len` bytes of the file under `key` from byte `start` (both within the file:
+    /// the caller resolved the range against the file's size), or `None` when there is no
+    /// such file. The read's `len` is the part's length.
+    ///
+    /// # Errors
+    /// As [`FileStore::open`].
+    async fn open_range(
+        &self,
+        key: &FileKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<FileRead>, FileError>;
+
     /// Deletes the file under `key`; deleting a missing file succeeds.
     ///
     /// # Errors

@@ -49,6 +49,18 @@ pub trait OpaqueTokens: Send + Sync {
     fn numeric_code(&self, digits: u32) -> String;
 }
 
+/// Signatures the server makes for itself (links that carry their own authorisation, such as
+/// signed photo URLs): a MAC keyed with a key derived from the server secret for each
+/// `purpose`, so a tag made for one purpose is worthless for another.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait LinkSigner: Send + Sync {
+    /// The tag of `message` for `purpose`, in base64url without padding. Deterministic.
+    fn sign(&self, purpose: &str, message: &[u8]) -> String;
+    /// Whether `tag` is the tag of `message` for `purpose`; the tags are compared in constant
+    /// time, and anything that is not base64url is no tag.
+    fn verify(&self, purpose: &str, message: &[u8], tag: &str) -> bool;
+}
+
 /// Failures of the password hasher.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashError {

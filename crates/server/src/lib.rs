@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use accueil_app::identity::IdentitySettings;
 use accueil_app::{App, Ports};
-use accueil_crypto::{BcryptHasher, JwtConfig, JwtSigner, RandomTokens, SystemClock, UuidV7Ids};
+use accueil_crypto::{
+    BcryptHasher, HmacLinkSigner, JwtConfig, JwtSigner, RandomTokens, SystemClock, UuidV7Ids,
+};
 use accueil_http::HttpSettings;
 use accueil_media::{ImageCodec, ImageSettings, LocalFileStore};
 use accueil_notify_smtp::{FileMailer, Renderer, SmtpMailer, SmtpSettings};
@@ -164,6 +166,9 @@ fn oauth_providers(settings: &Settings) -> Result<OAuthProviders, StartError> {
 /// [`StartError::Secret`] or [`StartError::Hasher`].
 pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, StartError> {
     let secret = secret::jwt_secret(settings).map_err(StartError::Secret)?;
+    // Photo links are signed with a key derived from the same server secret, so changing it
+    // revokes them with every session.
+    let links = HmacLinkSigner::new(&secret);
     let signer = JwtSigner::new(JwtConfig {
         secret,
         issuer: settings.auth.jwt_issuer.clone(),
@@ -201,6 +206,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
             ..ImageSettings::default()
         })),
         oauth: oauth_providers(settings)?,
+        links: Arc::new(links),
     };
     Ok(App::new(
         ports,
@@ -247,6 +253,11 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         password_auth: settings.auth.password_auth,
         oauth_redirect_url: settings.oauth.redirect_url.clone(),
         secure_cookies: settings.http.public_url.starts_with("https://"),
+        photo_url_base: if settings.is_configured("ACCUEIL_PUBLIC_URL") {
+            settings.http.public_url.clone()
+        } else {
+            String::new()
+        },
     };
     let bind = &settings.http.bind;
     let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind {

@@ -93,6 +93,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     letters,
     perspectives,
     memories,
+    photo_link_keys,
     shares,
     share_memories,
     api_keys,
@@ -251,6 +252,13 @@ diesel::table! {
         content -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    photo_link_keys (couple_id) {
+        couple_id -> Text,
+        generation -> BigInt,
     }
 }
 

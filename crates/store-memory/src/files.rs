@@ -57,6 +57,28 @@ impl FileStore for MemoryFileStore {
             }))
     }
 
+    async fn open_range(
+        &self,
+        key: &FileKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<accueil_ports::media::FileRead>, FileError> {
+        let Some(bytes) = self.lock().get(key.as_str()).cloned() else {
+            return Ok(None);
+        };
+        let from = usize::try_from(start)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let to = usize::try_from(start.saturating_add(len))
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let part = bytes[from..to].to_vec();
+        Ok(Some(accueil_ports::media::FileRead {
+            len: part.len() as u64,
+            stream: Box::pin(futures_util::stream::iter([Ok(part)])),
+        }))
+    }
+
     async fn delete(&self, key: &FileKey) -> Result<(), FileError> {
         self.lock().remove(key.as_str());
         Ok(())

@@ -62,6 +62,7 @@ pub(crate) struct State {
     letters: HashMap<Uuid, Letter>,
     perspectives: HashMap<(CoupleId, Side), Perspective>,
     memories: HashMap<MemoryId, Memory>,
+    photo_link_generations: HashMap<CoupleId, u64>,
     shares: HashMap<ShareId, Share>,
 }
 

@@ -3,8 +3,8 @@
 
 use accueil_domain::couples::{ChangeOp, CoupleId, EntityKind, local_day};
 use accueil_domain::memories::{
-    ImageFormat, Memory, MemoryChanges, MemoryId, NewMemory, Photo, PhotoSize, PhotoUpload,
-    TimelinePage,
+    ByteRange, ImageFormat, Memory, MemoryChanges, MemoryId, NewMemory, Photo, PhotoSize,
+    PhotoUpload, TimelinePage,
 };
 use accueil_domain::validation::Patch;
 use accueil_ports::StoreError;
@@ -12,7 +12,8 @@ use accueil_ports::media::{FileError, FileRead, ImageError, ProcessedImage};
 use accueil_ports::memories::TimelineQuery;
 use uuid::Uuid;
 
-use super::{MemoriesService, rendition_key};
+use super::photo_links::LinkKey;
+use super::{MemoriesService, MemoryView, rendition_key};
 use crate::identity::Caller;
 use crate::scope::{
     CoupleCx, CoupleDenied, InCoupleError, InCoupleLookupError, NotFound, NotInCouple,
@@ -22,7 +23,7 @@ use crate::scope::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
     /// Memories, latest first.
-    pub items: Vec<Memory>,
+    pub items: Vec<MemoryView>,
     /// The cursor of the next page, if there is one.
     pub next: Option<String>,
 }
@@ -34,9 +35,29 @@ pub struct PhotoFile {
     pub format: ImageFormat,
     /// Its strong entity tag, quoted.
     pub etag: String,
-    /// The bytes, streamed from the file store; `None` when the client already holds this
-    /// version (answer 304).
+    /// The whole rendition's length in bytes.
+    pub len: u64,
+    /// What is sent of it.
+    pub part: PhotoPart,
+    /// The bytes (of the part), streamed from the file store; `None` when the client already
+    /// holds this version (answer 304) or asked for a range outside the file (416).
     pub content: Option<FileRead>,
+}
+
+/// Which part of a rendition an answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoPart {
+    /// All of it (200), or nothing because the client's copy is current (304).
+    Whole,
+    /// The bytes `first..=last` (206).
+    Range {
+        /// The first byte.
+        first: u64,
+        /// The last byte.
+        last: u64,
+    },
+    /// The asked range starts past the end (416).
+    Unsatisfiable,
 }
 
 /// A memory the caller's couple does not have (or, for a photo request, one without a photo).
@@ -251,7 +272,7 @@ impl MemoriesService {
         &self,
         caller: &Caller,
         new: NewMemory,
-    ) -> Result<Memory, CreateMemoryError> {
+    ) -> Result<MemoryView, CreateMemoryError> {
         let photo = match new.photo {
             Some(upload) => {
                 let couple = self.couple_for_upload(caller).await?;
@@ -262,45 +283,64 @@ impl MemoriesService {
         let id = MemoryId(self.ports.ids.new_id());
         let (title, description, happened_on) = (new.title, new.description, new.happened_on);
         let kept = photo.map(|(_, p)| p);
+        let service = self.clone();
         let saved = self
             .ports
-            .write_in_couple(caller, move |cx| -> Result<Memory, CreateMemoryError> {
-                if let Some(uploaded_for) = photo.map(|(c, _)| c)
-                    && uploaded_for != cx.couple.id
-                {
-                    // The caller changed couples while the photo was processed.
-                    return Err(CoupleDenied::NotInCouple(NotInCouple).into());
-                }
-                let memory = Memory {
-                    id,
-                    couple_id: cx.couple.id,
-                    title,
-                    description,
-                    happened_on,
-                    recorded_on: local_day(cx.now, cx.couple.profile.time_zone.as_ref()),
-                    photo: kept,
-                    created_by: cx.me.user.id,
-                    created_at: cx.now,
-                    updated_at: cx.now,
-                };
-                cx.tx.memories().insert_memory(&memory)?;
-                cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
-                Ok(memory)
-            })
+            .write_in_couple(
+                caller,
+                move |cx| -> Result<(Memory, LinkKey), CreateMemoryError> {
+                    if let Some(uploaded_for) = photo.map(|(c, _)| c)
+                        && uploaded_for != cx.couple.id
+                    {
+                        // The caller changed couples while the photo was processed.
+                        return Err(CoupleDenied::NotInCouple(NotInCouple).into());
+                    }
+                    let memory = Memory {
+                        id,
+                        couple_id: cx.couple.id,
+                        title,
+                        description,
+                        happened_on,
+                        recorded_on: local_day(cx.now, cx.couple.profile.time_zone.as_ref()),
+                        photo: kept,
+                        created_by: cx.me.user.id,
+                        created_at: cx.now,
+                        updated_at: cx.now,
+                    };
+                    cx.tx.memories().insert_memory(&memory)?;
+                    cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
+                    let key = service.link_key(cx.tx, cx.couple.id, cx.now)?;
+                    Ok((memory, key))
+                },
+            )
             .await;
         if saved.is_err()
             && let Some((couple, photo)) = photo
         {
             self.forget_photo(couple, &photo).await;
         }
-        saved
+        saved.map(|(memory, key)| self.view(memory, key))
     }
 
-    /// One memory of the caller's couple.
+    /// One memory of the caller's couple, with its photo links.
     ///
     /// # Errors
     /// See [`InCoupleLookupError`].
-    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<Memory, InCoupleLookupError> {
+    pub async fn get(&self, caller: &Caller, id: Uuid) -> Result<MemoryView, InCoupleLookupError> {
+        let service = self.clone();
+        let (memory, key) = self
+            .ports
+            .read_in_couple(caller, move |cx| {
+                let memory = memory_of(cx, id)?;
+                let key = service.link_key(cx.tx, cx.couple.id, cx.now)?;
+                Ok::<_, InCoupleLookupError>((memory, key))
+            })
+            .await?;
+        Ok(self.view(memory, key))
+    }
+
+    /// One memory of the caller's couple, without links.
+    async fn memory(&self, caller: &Caller, id: Uuid) -> Result<Memory, InCoupleLookupError> {
         self.ports
             .read_in_couple(caller, move |cx| memory_of(cx, id))
             .await
@@ -316,7 +356,7 @@ impl MemoriesService {
         caller: &Caller,
         id: Uuid,
         changes: MemoryChanges,
-    ) -> Result<Memory, MemoryError> {
+    ) -> Result<MemoryView, MemoryError> {
         let MemoryChanges {
             title,
             description,
@@ -326,18 +366,19 @@ impl MemoriesService {
         let (photo_patch, new_photo) = match photo {
             Patch::Set(upload) => {
                 // 404 before any image work.
-                let couple = self.get(caller, id).await?.couple_id;
+                let couple = self.memory(caller, id).await?.couple_id;
                 let photo = self.store_photo(couple, upload).await?;
                 (Patch::Set(photo), Some((couple, photo)))
             }
             Patch::Clear => (Patch::Clear, None),
             Patch::Keep => (Patch::Keep, None),
         };
+        let service = self.clone();
         let saved = self
             .ports
             .write_in_couple(
                 caller,
-                move |cx| -> Result<(Memory, Option<Photo>), MemoryError> {
+                move |cx| -> Result<(Memory, Option<Photo>, LinkKey), MemoryError> {
                     if new_photo.is_some_and(|(c, _)| c != cx.couple.id) {
                         return Err(NO_MEMORY.into());
                     }
@@ -356,16 +397,17 @@ impl MemoriesService {
                     cx.changed(EntityKind::Memory, memory.id.0, ChangeOp::Upsert)?;
                     let dropped =
                         old_photo.filter(|old| memory.photo.map(|p| p.id) != Some(old.id));
-                    Ok((memory, dropped))
+                    let key = service.link_key(cx.tx, cx.couple.id, cx.now)?;
+                    Ok((memory, dropped, key))
                 },
             )
             .await;
         match saved {
-            Ok((memory, dropped)) => {
+            Ok((memory, dropped, key)) => {
                 if let Some(old) = dropped {
                     self.forget_photo(memory.couple_id, &old).await;
                 }
-                Ok(memory)
+                Ok(self.view(memory, key))
             }
             Err(e) => {
                 if let Some((couple, photo)) = new_photo {
@@ -408,8 +450,10 @@ impl MemoriesService {
         caller: &Caller,
         page: TimelinePage,
     ) -> Result<Timeline, InCoupleError> {
-        self.ports
-            .read_in_couple(caller, move |cx| -> Result<Timeline, InCoupleError> {
+        let service = self.clone();
+        let (items, key) = self
+            .ports
+            .read_in_couple(caller, move |cx| -> Result<_, InCoupleError> {
                 let query = TimelineQuery {
                     after: page.after,
                     search: page.search,
@@ -419,9 +463,10 @@ impl MemoriesService {
                     .tx
                     .memories()
                     .timeline(cx.couple.id, &query, page.limit + 1)?;
-                Ok(timeline_page(items, page.limit))
+                Ok((items, service.link_key(cx.tx, cx.couple.id, cx.now)?))
             })
-            .await
+            .await?;
+        Ok(timeline_page(items, page.limit, |m| self.view(m, key)))
     }
 
     /// A rendition of a memory's photo, for the couple.
@@ -434,9 +479,10 @@ impl MemoriesService {
         id: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
+        range: Option<ByteRange>,
     ) -> Result<PhotoFile, PhotoFileError> {
-        let memory = self.get(caller, id).await?;
-        self.photo_file(&memory, size, if_none_match).await
+        let memory = self.memory(caller, id).await?;
+        self.photo_file(&memory, size, if_none_match, range).await
     }
 
     /// A rendition of a photo of the couple the caller may export (the active one, or the
@@ -451,6 +497,7 @@ impl MemoriesService {
         id: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
+        range: Option<ByteRange>,
     ) -> Result<PhotoFile, PhotoFileError> {
         let memory = self
             .ports
@@ -463,44 +510,69 @@ impl MemoriesService {
                     .ok_or(PhotoFileError::NotFound(NO_MEMORY))
             })
             .await?;
-        self.photo_file(&memory, size, if_none_match).await
+        self.photo_file(&memory, size, if_none_match, range).await
     }
 
+    /// A rendition, all of it or the asked range of it (resolved against the stored length,
+    /// so a suffix range needs no second look at the file), or nothing when the client's copy
+    /// is current: `If-None-Match` is decided before `Range`, as RFC 9110 orders them.
     pub(super) async fn photo_file(
         &self,
         memory: &Memory,
         size: PhotoSize,
         if_none_match: Option<&str>,
+        range: Option<ByteRange>,
     ) -> Result<PhotoFile, PhotoFileError> {
         let photo = memory.photo.ok_or(NO_MEMORY)?;
         let etag = photo.etag(size);
-        let format = photo.rendition(size).format;
+        let rendition = photo.rendition(size);
+        let (format, len) = (rendition.format, rendition.bytes);
+        let answer = |part, content| PhotoFile {
+            format,
+            etag: etag.clone(),
+            len,
+            part,
+            content,
+        };
         if if_none_match.is_some_and(|h| etag_matches(h, &etag)) {
-            return Ok(PhotoFile {
-                format,
-                etag,
-                content: None,
-            });
+            return Ok(answer(PhotoPart::Whole, None));
         }
+        let part = match range.map(|r| r.resolve(len)) {
+            None => PhotoPart::Whole,
+            Some(Some((first, last))) => PhotoPart::Range { first, last },
+            Some(None) => return Ok(answer(PhotoPart::Unsatisfiable, None)),
+        };
         let key = rendition_key(memory.couple_id, &photo, size)?;
+        let opened = match part {
+            PhotoPart::Range { first, last } => {
+                self.ports
+                    .files
+                    .open_range(&key, first, last - first + 1)
+                    .await?
+            }
+            _ => self.ports.files.open(&key).await?,
+        };
         // A photo replaced or deleted between reading its row and its file is gone: that is a
         // race, answered like a missing photo.
-        let content = self.ports.files.open(&key).await?.ok_or_else(|| {
+        let content = opened.ok_or_else(|| {
             tracing::warn!(memory = %memory.id.0, %key, "a photo's file is missing");
             PhotoFileError::NotFound(NO_MEMORY)
         })?;
-        Ok(PhotoFile {
-            format,
-            etag,
-            content: Some(content),
-        })
+        Ok(answer(part, Some(content)))
     }
 }
 
-/// Cuts `limit + 1` memories to a page and its next cursor.
-pub(super) fn timeline_page(items: Vec<Memory>, limit: u32) -> Timeline {
+/// Cuts `limit + 1` memories to a page and its next cursor, each memory shown by `show`.
+pub(super) fn timeline_page(
+    items: Vec<Memory>,
+    limit: u32,
+    show: impl Fn(Memory) -> MemoryView,
+) -> Timeline {
     let (items, next) = crate::couples::paged(items, limit, |m| m.cursor().encode());
-    Timeline { items, next }
+    Timeline {
+        items: items.into_iter().map(show).collect(),
+        next,
+    }
 }
 
 /// Whether an `If-None-Match` header names this entity tag (or is `*`). Weak comparison, as
@@ -560,18 +632,24 @@ mod tests {
                 .all(|k| k.contains(&photo.id.simple().to_string()))
         );
         let original = m
-            .photo(&b, memory.id.0, PhotoSize::Original, None)
+            .photo(&b, memory.id.0, PhotoSize::Original, None, None)
             .await
             .unwrap();
         assert_eq!(bytes_of(original.content).await.as_deref(), Some(JPEG));
         assert_eq!(original.format, ImageFormat::Jpeg);
         let again = m
-            .photo(&b, memory.id.0, PhotoSize::Original, Some(&original.etag))
+            .photo(
+                &b,
+                memory.id.0,
+                PhotoSize::Original,
+                Some(&original.etag),
+                None,
+            )
             .await
             .unwrap();
         assert!(again.content.is_none(), "a current copy is not sent again");
         let thumb = m
-            .photo(&b, memory.id.0, PhotoSize::Thumb, None)
+            .photo(&b, memory.id.0, PhotoSize::Thumb, None, None)
             .await
             .unwrap();
         assert_eq!(
@@ -642,7 +720,7 @@ mod tests {
         assert_eq!(bare.photo, None);
         assert!(h.files.keys().is_empty());
         assert!(matches!(
-            m.photo(&a, memory.id.0, PhotoSize::Thumb, None).await,
+            m.photo(&a, memory.id.0, PhotoSize::Thumb, None, None).await,
             Err(PhotoFileError::NotFound(_))
         ));
     }
@@ -660,7 +738,7 @@ mod tests {
             Err(InCoupleLookupError::NotFound(_))
         ));
         assert!(matches!(
-            m.photo(&y, id, PhotoSize::Original, None).await,
+            m.photo(&y, id, PhotoSize::Original, None, None).await,
             Err(PhotoFileError::NotFound(_))
         ));
         assert!(matches!(
@@ -774,7 +852,7 @@ mod tests {
         let m = h.memories().create(&a, new("Le soir", None)).await.unwrap();
         let m = Memory {
             happened_on: None,
-            ..m
+            ..m.memory
         };
         assert_eq!(
             m.timeline_day(),

@@ -14,11 +14,13 @@
 
 mod memory;
 mod perspectives;
+mod photo_links;
 mod public;
 mod shares;
 
 pub use memory::*;
 pub use perspectives::*;
+pub use photo_links::*;
 pub use public::*;
 pub use shares::*;
 
@@ -37,6 +39,9 @@ pub struct MemoriesSettings {
     pub max_photo_bytes: usize,
     /// How many share links a couple may have active at once.
     pub max_active_shares: usize,
+    /// How long a signed photo link works at most (at least half of it: see
+    /// [`accueil_domain::memories::link_expiry`]).
+    pub photo_url_ttl: std::time::Duration,
 }
 
 impl Default for MemoriesSettings {
@@ -44,6 +49,7 @@ impl Default for MemoriesSettings {
         Self {
             max_photo_bytes: 16 * 1024 * 1024,
             max_active_shares: 50,
+            photo_url_ttl: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -13,7 +13,11 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::perspectives::slots;
-use super::{MemoriesService, PerspectiveView, PhotoFile, PhotoFileError, Timeline, timeline_page};
+use super::{
+    MemoriesService, MemoryView, PerspectiveView, PhotoFile, PhotoFileError, Timeline,
+    timeline_page,
+};
+use accueil_domain::memories::ByteRange;
 
 /// The public view of a couple's site through a share link.
 #[derive(Debug, Clone)]
@@ -119,7 +123,12 @@ impl MemoriesService {
                     together,
                     profile,
                     perspectives: slots(stored),
-                    memories: timeline_page(items, limit),
+                    // The page's photo URLs go through the share link, which
+                    // authorises them and is revoked with it: no signed links here.
+                    memories: timeline_page(items, limit, |memory| MemoryView {
+                        memory,
+                        photo_links: None,
+                    }),
                 })
             })
             .await
@@ -135,6 +144,7 @@ impl MemoriesService {
         memory: Uuid,
         size: PhotoSize,
         if_none_match: Option<&str>,
+        range: Option<ByteRange>,
     ) -> Result<PhotoFile, PublicPhotoError> {
         let digest = self.ports.opaque_tokens.digest(token).0;
         let now = self.now();
@@ -151,7 +161,7 @@ impl MemoriesService {
                     .ok_or(PublicPhotoError::NotFound)
             })
             .await?;
-        self.photo_file(&memory, size, if_none_match)
+        self.photo_file(&memory, size, if_none_match, range)
             .await
             .map_err(|e| match e {
                 PhotoFileError::NotFound(_) => PublicPhotoError::NotFound,
@@ -219,12 +229,12 @@ mod tests {
         assert_eq!(site.memories.items[0].id, shown.id);
         assert_eq!(site.perspectives.len(), 2);
         assert!(
-            m.public_photo(&listed.token, shown.id.0, PhotoSize::Thumb, None)
+            m.public_photo(&listed.token, shown.id.0, PhotoSize::Thumb, None, None)
                 .await
                 .is_ok()
         );
         assert!(matches!(
-            m.public_photo(&listed.token, hidden.id.0, PhotoSize::Thumb, None)
+            m.public_photo(&listed.token, hidden.id.0, PhotoSize::Thumb, None, None)
                 .await,
             Err(PublicPhotoError::NotFound)
         ));
@@ -260,7 +270,7 @@ mod tests {
             Err(PublicError::NotFound)
         ));
         assert!(matches!(
-            m.public_photo(&everything.token, shown.id.0, PhotoSize::Thumb, None)
+            m.public_photo(&everything.token, shown.id.0, PhotoSize::Thumb, None, None)
                 .await,
             Err(PublicPhotoError::NotFound)
         ));

@@ -350,8 +350,9 @@ pub struct ExportPhotoParams {
     params(("id" = Uuid, Path, description = "Memory id"), ExportPhotoParams),
     responses(
         (status = 200, description = "The image", content_type = "image/*"),
+        (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
         (status = 304, description = "The `If-None-Match` entity tag is current"),
-        Errors<PhotoFileError>,
+        Errors<(PhotoFileError, crate::memories::RangeProblems)>,
     )
 )]
 #[get("/couple/export/memories/{id}/photo")]
@@ -370,7 +371,8 @@ async fn export_photo(
             id.into_inner(),
             size,
             crate::memories::if_none_match(&req),
+            crate::memories::byte_range(&req),
         )
         .await?;
-    Ok(photo_response(file))
+    Ok(photo_response(file, crate::memories::REVALIDATE))
 }

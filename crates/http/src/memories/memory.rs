@@ -2,10 +2,12 @@
 
 use accueil_app::couples::{InCoupleError, InCoupleLookupError};
 use accueil_app::memories::{
-    CreateMemoryError, MemoryError, PhotoError, PhotoFile, PhotoFileError, Timeline,
+    CreateMemoryError, MemoryError, MemoryView, PhotoError, PhotoFile, PhotoFileError, PhotoLinks,
+    PhotoPart, Timeline,
 };
 use accueil_domain::memories::{
-    Memory, MemoryChanges, NewMemory, Photo, PhotoSize, PhotoUpload, Rendition, TimelinePage,
+    ByteRange, Memory, MemoryChanges, NewMemory, Photo, PhotoSize, PhotoUpload, Rendition,
+    TimelinePage,
 };
 use accueil_domain::validation::{FieldError, Fields, ValidationErrors};
 use actix_web::http::header;
@@ -84,8 +86,15 @@ impl Problems for MemoryBodies {
 /// One stored image of a photo.
 #[derive(Serialize, ToSchema)]
 pub struct RenditionBody {
-    /// Where to get it.
+    /// Where to get it with credentials (`Authorization` or `X-API-Key`); in the public view,
+    /// through the share link, without credentials.
     pub url: String,
+    /// Where to get it without credentials (an `<img src>`), until `signed_urls_expire_at`:
+    /// a link signed by the server, absolute when `ACCUEIL_PUBLIC_URL` is set, else relative
+    /// to the server's root. The same for every read within a window of half the lifetime,
+    /// so browsers reuse their copy. Absent in the public view and in the export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_url: Option<String>,
     /// `image/jpeg`, `image/png` or `image/webp`.
     pub content_type: &'static str,
     /// Pixels.
@@ -99,6 +108,10 @@ pub struct RenditionBody {
 /// A memory's photo, in three sizes.
 #[derive(Serialize, ToSchema)]
 pub struct PhotoBody {
+    /// When the `signed_url`s stop working (read the memory again for fresh ones). Absent
+    /// where they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_urls_expire_at: Option<DateTime<Utc>>,
     /// At most 320 pixels on its longer side.
     pub thumb: RenditionBody,
     /// At most 1280 pixels on its longer side.
@@ -108,16 +121,19 @@ pub struct PhotoBody {
 }
 
 impl PhotoBody {
-    /// The photo's renditions, at URLs under `base` (`.../photo`).
-    pub(crate) fn new(photo: &Photo, base: &str) -> Self {
+    /// The photo's renditions, at URLs under `base` (`.../photo`), and at signed URLs when
+    /// there are links.
+    pub(crate) fn new(photo: &Photo, base: &str, signed: Option<SignedUrls<'_>>) -> Self {
         let r = |size: PhotoSize, r: Rendition| RenditionBody {
             url: format!("{base}?size={}", size.as_str()),
+            signed_url: signed.map(|s| s.url(size)),
             content_type: r.format.mime(),
             width: r.width,
             height: r.height,
             bytes: r.bytes,
         };
         Self {
+            signed_urls_expire_at: signed.map(|s| s.links.expires),
             thumb: r(PhotoSize::Thumb, photo.thumb),
             medium: r(PhotoSize::Medium, photo.medium),
             original: r(PhotoSize::Original, photo.original),
@@ -147,9 +163,55 @@ pub struct MemoryBody {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where the signed photo URLs start: `ACCUEIL_PUBLIC_URL` when it is set (absolute URLs),
+/// else nothing (URLs relative to the server's root).
+#[derive(Debug, Clone)]
+pub(crate) struct PhotoUrlBase(pub(crate) String);
+
+impl PhotoUrlBase {
+    pub(crate) fn of(req: &HttpRequest) -> &str {
+        req.app_data::<PhotoUrlBase>().map_or("", |b| b.0.as_str())
+    }
+}
+
+/// One memory's signed links, and where they are served.
+#[derive(Clone, Copy)]
+pub(crate) struct SignedUrls<'a> {
+    memory: Uuid,
+    links: &'a PhotoLinks,
+    base: &'a str,
+}
+
+impl SignedUrls<'_> {
+    fn url(self, size: PhotoSize) -> String {
+        // The signature is base64url: it needs no escaping in a query.
+        format!(
+            "{}/api/v1/photos/{}/{}?v={}&expires={}&g={}&sig={}",
+            self.base,
+            self.memory,
+            size.as_str(),
+            self.links.photo,
+            self.links.expires.timestamp(),
+            self.links.generation,
+            self.links.signature(size)
+        )
+    }
+}
+
 impl MemoryBody {
+    /// A memory of the caller's couple, with its signed photo links.
+    pub(crate) fn view(v: &MemoryView, req: &HttpRequest) -> Self {
+        let base = PhotoUrlBase::of(req);
+        let signed = v.photo_links.as_ref().map(|links| SignedUrls {
+            memory: v.id.0,
+            links,
+            base,
+        });
+        Self::new(&v.memory, OWN_PHOTOS, signed)
+    }
+
     /// A memory whose photo is served under `photo_base` + `/{id}/photo`.
-    pub(crate) fn new(m: &Memory, photo_base: &str) -> Self {
+    pub(crate) fn new(m: &Memory, photo_base: &str, signed: Option<SignedUrls<'_>>) -> Self {
         Self {
             id: m.id.0,
             title: m.title.as_str().to_owned(),
@@ -158,7 +220,7 @@ impl MemoryBody {
             photo: m
                 .photo
                 .as_ref()
-                .map(|p| PhotoBody::new(p, &format!("{photo_base}/{}/photo", m.id.0))),
+                .map(|p| PhotoBody::new(p, &format!("{photo_base}/{}/photo", m.id.0), signed)),
             created_by: Some(m.created_by.0),
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -178,24 +240,27 @@ pub struct MemoryPage {
 }
 
 impl MemoryPage {
-    pub(crate) fn new(t: &Timeline, photo_base: &str) -> Self {
+    pub(crate) fn new(t: &Timeline, req: &HttpRequest) -> Self {
         Self {
-            items: t
-                .items
-                .iter()
-                .map(|m| MemoryBody::new(m, photo_base))
-                .collect(),
+            items: t.items.iter().map(|m| MemoryBody::view(m, req)).collect(),
             next_cursor: t.next.clone(),
         }
     }
 
-    /// The page as visitors of a share link see it: without the partners' account ids.
+    /// The page as visitors of a share link see it: without the partners' account ids, with
+    /// photo URLs through the link (which needs no credentials) and no signed ones.
     pub(crate) fn public(t: &Timeline, photo_base: &str) -> Self {
-        let mut page = Self::new(t, photo_base);
-        for m in &mut page.items {
-            m.created_by = None;
+        Self {
+            items: t
+                .items
+                .iter()
+                .map(|m| MemoryBody {
+                    created_by: None,
+                    ..MemoryBody::new(&m.memory, photo_base, None)
+                })
+                .collect(),
+            next_cursor: t.next.clone(),
         }
-        page
     }
 }
 
@@ -203,7 +268,7 @@ impl MemoryBody {
     /// A memory of the couple export: its photo links are the export's, which keep working
     /// as long as the export does.
     pub(crate) fn exported(m: &Memory) -> Self {
-        Self::new(m, EXPORT_PHOTOS)
+        Self::new(m, EXPORT_PHOTOS, None)
     }
 }
 
@@ -439,9 +504,10 @@ async fn list_memories(
     app: App,
     auth: Auth,
     Query(page): Query<TimelinePage>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let page = app.memories.timeline(&auth.0, page).await?;
-    Ok(HttpResponse::Ok().json(MemoryPage::new(&page, OWN_PHOTOS)))
+    Ok(HttpResponse::Ok().json(MemoryPage::new(&page, &req)))
 }
 
 /// Create a memory, from JSON or from a form with a `photo` part.
@@ -471,7 +537,7 @@ async fn create_memory(
     .await??;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{OWN_PHOTOS}/{}", memory.id.0)))
-        .json(MemoryBody::new(&memory, OWN_PHOTOS)))
+        .json(MemoryBody::view(&memory, &req)))
 }
 
 /// One memory.
@@ -480,9 +546,14 @@ async fn create_memory(
     Errors<InCoupleLookupError>,
 ))]
 #[get("/memories/{id}")]
-async fn get_memory(app: App, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+async fn get_memory(
+    app: App,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let memory = app.memories.get(&auth.0, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
+    Ok(HttpResponse::Ok().json(MemoryBody::view(&memory, &req)))
 }
 
 /// Change a memory: JSON for text fields (`"photo": null` removes the photo), or a form with
@@ -513,7 +584,7 @@ async fn update_memory(
         app.memories.update(&auth.0, id, changes).await
     })
     .await??;
-    Ok(HttpResponse::Ok().json(MemoryBody::new(&memory, OWN_PHOTOS)))
+    Ok(HttpResponse::Ok().json(MemoryBody::view(&memory, &req)))
 }
 
 /// Delete a memory and its photo's files.
@@ -579,21 +650,74 @@ pub(crate) fn if_none_match(req: &HttpRequest) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-/// A rendition, or 304 when the client's copy is current. Photos are user content: they are
-/// never sniffed into another type, never run as a document, and revalidated on every use
-/// (a share can be revoked, a photo replaced).
-pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
-    let mut res = match file.content {
-        Some(_) => HttpResponse::Ok(),
-        None => HttpResponse::NotModified(),
+/// The one byte range a request asks for, if any. A request with `If-Range` gets the whole
+/// file (which RFC 9110 always allows): a resumed download of a changed file must not splice
+/// two versions, and a photo's bytes never change under its URL anyway.
+pub(crate) fn byte_range(req: &HttpRequest) -> Option<ByteRange> {
+    if req.headers().contains_key(header::IF_RANGE) {
+        return None;
+    }
+    req.headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ByteRange::parse)
+}
+
+/// A `Range` past the end of the rendition.
+pub(crate) const RANGE_NOT_SATISFIABLE: Spec = Spec::new(
+    416,
+    "range_not_satisfiable",
+    "the `Range` starts past the end of the image; `Content-Range: bytes */<length>` gives its length",
+);
+
+/// What a photo route can answer besides its use case's errors: a range it cannot serve.
+pub(crate) struct RangeProblems;
+
+impl Problems for RangeProblems {
+    fn specs() -> Vec<Spec> {
+        vec![RANGE_NOT_SATISFIABLE]
+    }
+}
+
+/// Photos a partner fetches with credentials are revalidated on every use (a photo can be
+/// replaced under the same URL).
+pub(crate) const REVALIDATE: &str = "private, no-cache";
+
+/// A rendition, part of it (206), 304 when the client's copy is current, or 416 for a range
+/// past its end. Photos are user content: they are never sniffed into another type, never run
+/// as a document.
+pub(crate) fn photo_response(file: PhotoFile, cache_control: &str) -> HttpResponse {
+    if file.part == PhotoPart::Unsatisfiable {
+        let mut res = actix_web::ResponseError::error_response(
+            &RANGE_NOT_SATISFIABLE.answer(format!("the image has {} bytes", file.len)),
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&format!("bytes */{}", file.len)) {
+            res.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+        return res;
+    }
+    let mut res = match (file.part, &file.content) {
+        (PhotoPart::Unsatisfiable, _) | (_, None) => HttpResponse::NotModified(),
+        (PhotoPart::Range { .. }, Some(_)) => HttpResponse::PartialContent(),
+        (PhotoPart::Whole, Some(_)) => HttpResponse::Ok(),
     };
     res.insert_header((header::ETAG, file.etag))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; sandbox",
         ));
+    match file.part {
+        PhotoPart::Range { first, last } => {
+            res.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {first}-{last}/{}", file.len),
+            ));
+        }
+        PhotoPart::Unsatisfiable | PhotoPart::Whole => {}
+    }
     match file.content {
         Some(content) => res
             .content_type(file.format.mime())
@@ -613,11 +737,13 @@ pub(crate) fn photo_response(file: PhotoFile) -> HttpResponse {
 }
 
 /// A memory's photo (partners only): `ETag`, `Cache-Control: private, no-cache`, 304 on a
-/// matching `If-None-Match`.
+/// matching `If-None-Match`, one `Range` of bytes (206, or 416 `range_not_satisfiable` past
+/// the end).
 #[utoipa::path(tag = "memories", security(("bearer" = [])), params(("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
+    (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    Errors<PhotoFileError>,
+    Errors<(PhotoFileError, RangeProblems)>,
 ))]
 #[get("/memories/{id}/photo")]
 async fn memory_photo(
@@ -629,7 +755,13 @@ async fn memory_photo(
 ) -> Result<HttpResponse, ApiError> {
     let file = app
         .memories
-        .photo(&auth.0, id.into_inner(), params.size(), if_none_match(&req))
+        .photo(
+            &auth.0,
+            id.into_inner(),
+            params.size(),
+            if_none_match(&req),
+            byte_range(&req),
+        )
         .await?;
-    Ok(photo_response(file))
+    Ok(photo_response(file, REVALIDATE))
 }

@@ -13,7 +13,8 @@ use accueil_domain::memories::TimelinePage;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::memory::{
-    MemoryPage, PhotoParams, TimelineParams, TimelineProblems, if_none_match, photo_response,
+    MemoryPage, PhotoParams, REVALIDATE, RangeProblems, TimelineParams, TimelineProblems,
+    byte_range, if_none_match, photo_response,
 };
 use super::perspectives::PerspectiveBody;
 use crate::couples::profile::{CoupleProfileBody, TogetherBody};
@@ -97,8 +98,9 @@ async fn public_site(
 /// A shared memory's photo through the share link.
 #[utoipa::path(tag = "memories", params(("token" = String, Path, description = "The share token"), ("id" = Uuid, Path), PhotoParams), responses(
     (status = 200, description = "The image: image/jpeg, image/png or image/webp", content_type = "image/*"),
+    (status = 206, description = "The asked `Range` of the image (`Content-Range` says which)", content_type = "image/*"),
     (status = 304, description = "Not modified"),
-    Errors<PublicPhotoError>,
+    Errors<(PublicPhotoError, RangeProblems)>,
 ))]
 #[get("/public/{token}/memories/{id}/photo")]
 async fn public_photo(
@@ -111,7 +113,7 @@ async fn public_photo(
     let (token, id) = path.into_inner();
     let file = app
         .memories
-        .public_photo(&token, id, size, if_none_match(&req))
+        .public_photo(&token, id, size, if_none_match(&req), byte_range(&req))
         .await?;
-    Ok(photo_response(file))
+    Ok(photo_response(file, REVALIDATE))
 }

@@ -121,6 +121,7 @@ macro_rules! contract_suite {
         $crate::contract_suite!(@group $make; memories_memory => memories::memory:
             scoped_timeline_and_search,
             couple_writers_lose_nothing,
+            photo_link_generations,
         );
         $crate::contract_suite!(@group $make; memories_perspectives => memories::perspectives:
             one_per_side,

@@ -1,5 +1,6 @@
 //! Memories of a couple and their timeline. Every method takes the couple the memory must
-//! belong to, so another couple's memory is simply not found.
+//! belong to, so another couple's memory is simply not found; the one exception,
+//! [`MemoriesRepo::memory_for_link`], serves links whose signature already named the memory.
 
 use accueil_domain::couples::CoupleId;
 use accueil_domain::memories::{Memory, MemoryId, SearchTerm, ShareId, TimelineCursor};
@@ -60,6 +61,38 @@ pub trait MemoriesRepo: Send {
         couple: CoupleId,
         ids: &[MemoryId],
     ) -> Result<Vec<MemoryId>, StoreError>;
+
+    /// The couple's photo link generation: 0 until the couple first revokes its links.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn photo_link_generation(&mut self, couple: CoupleId) -> Result<u64, StoreError>;
+
+    /// Bumps the couple's photo link generation (every link signed with an older one stops
+    /// working) and returns the new one.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the couple does not exist or on failure.
+    fn rotate_photo_links(&mut self, couple: CoupleId) -> Result<u64, StoreError>;
+
+    /// A memory by its id alone, with its couple's photo link generation and whether that
+    /// couple is dissolved. Only for a link whose signature was checked: the signature, made
+    /// for the couple's own member, is what scopes this read.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn memory_for_link(&mut self, id: MemoryId) -> Result<Option<LinkedMemory>, StoreError>;
+}
+
+/// A memory found by a signed link, with what the link is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedMemory {
+    /// The memory.
+    pub memory: Memory,
+    /// Its couple's current photo link generation.
+    pub generation: u64,
+    /// Whether its couple is dissolved (its content is then only in the export).
+    pub dissolved: bool,
 }
 
 /// Which part of a timeline to read.

@@ -15,7 +15,9 @@ section! {
         /// HTTP worker threads
         workers: Option<usize> = none shown "number of cores",
             env "ACCUEIL_WORKERS", sample "3";
-        /// comma-separated browser origins allowed, or `*`; none means no CORS headers
+        /// comma-separated browser origins allowed, or `*`; none means no CORS headers. They
+        /// may send `Authorization`, `X-API-Key`, `Content-Type`, `Accept`, `If-None-Match`,
+        /// `Range`, `If-Range` and `X-Request-Id`, never cookies (see docs/api.md)
         cors_origins: Vec<String> = { Vec::new() } shown "none",
             env "ACCUEIL_CORS_ORIGINS", sample "https://a.example, https://b.example";
         /// largest JSON body in bytes (larger: 413)

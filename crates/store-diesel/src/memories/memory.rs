@@ -10,11 +10,11 @@ use accueil_domain::memories::{
     ImageFormat, Memory, MemoryDescription, MemoryId, MemoryTitle, Photo, Rendition,
 };
 use accueil_ports::StoreError;
-use accueil_ports::memories::{MemoriesRepo, TimelineQuery};
+use accueil_ports::memories::{LinkedMemory, MemoriesRepo, TimelineQuery};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::schema::{memories, share_memories};
+use crate::schema::{couples, memories, photo_link_keys, share_memories};
 use crate::tx::{DieselTx, all, naive, store_error, utc, uuid};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -286,4 +286,69 @@ impl MemoriesRepo for DieselTx<'_> {
         }
         Ok(found)
     }
+
+    fn photo_link_generation(&mut self, couple: CoupleId) -> Result<u64, StoreError> {
+        let stored: Option<i64> = photo_link_keys::table
+            .find(couple.to_string())
+            .select(photo_link_keys::generation)
+            .one()
+            .get_result(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        generation(stored.unwrap_or(0))
+    }
+
+    fn rotate_photo_links(&mut self, couple: CoupleId) -> Result<u64, StoreError> {
+        self.writable()?;
+        // The caller holds the couple's lock (a write unit in its scope), so reading then
+        // writing cannot lose a concurrent bump; an upsert would need a statement the
+        // multi-backend connection does not offer.
+        let next = self.photo_link_generation(couple)? + 1;
+        let stored = i64::try_from(next)
+            .map_err(|_| StoreError::Internal("photo link generation overflow".into()))?;
+        let n = diesel::update(photo_link_keys::table.find(couple.to_string()))
+            .set(photo_link_keys::generation.eq(stored))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        if n == 0 {
+            diesel::insert_into(photo_link_keys::table)
+                .values((
+                    photo_link_keys::couple_id.eq(couple.to_string()),
+                    photo_link_keys::generation.eq(stored),
+                ))
+                .execute(self.conn)
+                .map_err(store_error)?;
+        }
+        Ok(next)
+    }
+
+    fn memory_for_link(&mut self, id: MemoryId) -> Result<Option<LinkedMemory>, StoreError> {
+        let Some(row) = memories::table
+            .find(id.0.to_string())
+            .select(MemoryRow::as_select())
+            .one()
+            .get_result(self.conn)
+            .optional()
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        let memory = Memory::try_from(row)?;
+        let dissolved: Option<NaiveDateTime> = couples::table
+            .find(memory.couple_id.to_string())
+            .select(couples::dissolved_at)
+            .one()
+            .get_result(self.conn)
+            .map_err(store_error)?;
+        let generation = self.photo_link_generation(memory.couple_id)?;
+        Ok(Some(LinkedMemory {
+            memory,
+            generation,
+            dissolved: dissolved.is_some(),
+        }))
+    }
+}
+
+fn generation(stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored).map_err(|_| StoreError::Internal("negative photo link generation".into()))
 }

@@ -92,6 +92,9 @@ impl PairingRepo for MemTx<'_> {
         state.perspectives.retain(|(c, _), _| !gone.contains(c));
         state.memories.retain(|_, m| !gone.contains(&m.couple_id));
         state.shares.retain(|_, s| !gone.contains(&s.couple_id));
+        state
+            .photo_link_generations
+            .retain(|c, _| !gone.contains(c));
         Ok(gone)
     }
 

@@ -3,7 +3,7 @@
 use accueil_domain::couples::CoupleId;
 use accueil_domain::memories::{Memory, MemoryId, ShareScope};
 use accueil_ports::StoreError;
-use accueil_ports::memories::{MemoriesRepo, TimelineQuery};
+use accueil_ports::memories::{LinkedMemory, MemoriesRepo, TimelineQuery};
 
 use crate::MemTx;
 
@@ -105,5 +105,41 @@ impl MemoriesRepo for MemTx<'_> {
                     .is_some_and(|m| m.couple_id == couple)
             })
             .collect())
+    }
+
+    fn photo_link_generation(&mut self, couple: CoupleId) -> Result<u64, StoreError> {
+        Ok(self
+            .state
+            .photo_link_generations
+            .get(&couple)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    fn rotate_photo_links(&mut self, couple: CoupleId) -> Result<u64, StoreError> {
+        self.writable()?;
+        if !self.state.couples.contains_key(&couple) {
+            return Err(StoreError::Internal("no such couple".into()));
+        }
+        let g = self.state.photo_link_generations.entry(couple).or_insert(0);
+        *g += 1;
+        Ok(*g)
+    }
+
+    fn memory_for_link(&mut self, id: MemoryId) -> Result<Option<LinkedMemory>, StoreError> {
+        let Some(memory) = self.state.memories.get(&id).cloned() else {
+            return Ok(None);
+        };
+        let dissolved = self
+            .state
+            .couples
+            .get(&memory.couple_id)
+            .is_some_and(|(c, _)| c.dissolved_at.is_some());
+        let generation = self.photo_link_generation(memory.couple_id)?;
+        Ok(Some(LinkedMemory {
+            memory,
+            generation,
+            dissolved,
+        }))
     }
 }

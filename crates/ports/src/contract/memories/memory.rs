@@ -1,4 +1,4 @@
-//! Memories: the scoped timeline with search, and no lost updates.
+//! Memories: the scoped timeline with search, no lost updates, and photo link generations.
 
 use crate::contract::prelude::*;
 
@@ -239,4 +239,85 @@ pub async fn couple_writers_lose_nothing(store: Shared) {
         .unwrap()
         .unwrap();
     assert_eq!(m.title.as_str(), "12", "every concurrent change survived");
+}
+
+pub async fn photo_link_generations(store: Shared) {
+    let (couple, a, _) = new_couple("a@example.org").insert(&store).await;
+    let (other, _, _) = new_couple("z@example.org").insert(&store).await;
+    let memory = new_memory(couple.id, a.id).nth(1).build();
+    let m = memory.clone();
+    store
+        .write(move |tx| tx.memories().insert_memory(&m))
+        .await
+        .unwrap();
+    let (cid, oid, mid) = (couple.id, other.id, memory.id);
+    let generation = |c| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.memories().photo_link_generation(c))
+                .await
+                .unwrap()
+        }
+    };
+    let linked = || {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.memories().memory_for_link(mid))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        generation(cid).await,
+        0,
+        "a couple starts at 0, without a row"
+    );
+    assert_eq!(
+        linked().await,
+        Some(crate::memories::LinkedMemory {
+            memory: memory.clone(),
+            generation: 0,
+            dissolved: false,
+        })
+    );
+    for expected in [1, 2] {
+        let g = store
+            .write(move |tx| tx.memories().rotate_photo_links(cid))
+            .await
+            .unwrap();
+        assert_eq!(g, expected);
+    }
+    assert_eq!(generation(cid).await, 2);
+    assert_eq!(generation(oid).await, 0, "another couple's links live on");
+    assert_eq!(linked().await.unwrap().generation, 2);
+    assert!(
+        store
+            .read(move |tx| tx.memories().rotate_photo_links(cid))
+            .await
+            .is_err(),
+        "a read unit does not write"
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx
+                .memories()
+                .memory_for_link(accueil_domain::memories::MemoryId(Uuid::from_u128(404))))
+            .await
+            .unwrap(),
+        None
+    );
+    let mut dissolved = couple.clone();
+    dissolved.dissolved_at = Some(t0());
+    store
+        .write(move |tx| tx.pairing().update_couple(&dissolved))
+        .await
+        .unwrap();
+    assert!(linked().await.unwrap().dissolved);
+    store
+        .write(move |tx| tx.memories().delete_memory(cid, mid))
+        .await
+        .unwrap();
+    assert_eq!(linked().await, None, "a deleted memory is not found");
 }

@@ -5,6 +5,7 @@
 mod export;
 mod feed;
 mod perspectives;
+mod photo_urls;
 
 use std::path::Path;
 use std::time::Duration;
