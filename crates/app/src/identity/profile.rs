@@ -2,8 +2,8 @@
 //! ([`ProfileChanges`]).
 
 use accueil_domain::identity::{ProfileChanges, User};
-use accueil_ports::StoreError;
 use accueil_ports::identity::UserWriteError;
+use accueil_ports::{StoreError, Tx};
 
 use super::{AuthError, Caller, IdentityService};
 
@@ -50,25 +50,13 @@ impl IdentityService {
     pub async fn account(&self, caller: &Caller) -> Result<AccountView, AuthError> {
         self.ports
             .read_as(caller, |cx| -> Result<AccountView, AuthError> {
-                let mut providers: Vec<String> = cx
-                    .tx
-                    .oauth()
-                    .identities_of(cx.me.user.id)?
-                    .into_iter()
-                    .map(|i| i.provider.as_str().to_owned())
-                    .collect();
-                providers.sort();
-                providers.dedup();
-                Ok(AccountView {
-                    has_password: cx.me.user.password_hash.is_some(),
-                    user: cx.me.user.clone(),
-                    providers,
-                })
+                Ok(account_view(cx.tx, cx.me.user.clone())?)
             })
             .await
     }
 
-    /// Applies a partial update to the caller's profile and returns the account.
+    /// Applies a partial update to the caller's profile and returns the account as
+    /// [`Self::account`] shows it.
     ///
     /// # Errors
     /// See [`UpdateProfileError`].
@@ -76,20 +64,40 @@ impl IdentityService {
         &self,
         caller: &Caller,
         changes: ProfileChanges,
-    ) -> Result<User, UpdateProfileError> {
+    ) -> Result<AccountView, UpdateProfileError> {
         self.ports
-            .write_as(caller, move |cx| -> Result<User, UpdateProfileError> {
-                let mut user = cx
-                    .tx
-                    .users()
-                    .user_for_update(cx.me.user.id)?
-                    .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
-                changes.apply_to(&mut user, cx.now);
-                cx.tx.users().update_user(&user)?;
-                Ok(user)
-            })
+            .write_as(
+                caller,
+                move |cx| -> Result<AccountView, UpdateProfileError> {
+                    let mut user = cx
+                        .tx
+                        .users()
+                        .user_for_update(cx.me.user.id)?
+                        .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
+                    changes.apply_to(&mut user, cx.now);
+                    cx.tx.users().update_user(&user)?;
+                    Ok(account_view(cx.tx, user)?)
+                },
+            )
             .await
     }
+}
+
+/// `user` with its sign-in methods, read in the caller's unit of work.
+fn account_view(tx: &mut dyn Tx, user: User) -> Result<AccountView, StoreError> {
+    let mut providers: Vec<String> = tx
+        .oauth()
+        .identities_of(user.id)?
+        .into_iter()
+        .map(|i| i.provider.as_str().to_owned())
+        .collect();
+    providers.sort();
+    providers.dedup();
+    Ok(AccountView {
+        has_password: user.password_hash.is_some(),
+        user,
+        providers,
+    })
 }
 
 #[cfg(test)]
@@ -105,7 +113,7 @@ mod tests {
         let h = Harness::new();
         h.registered("ann@example.org", Some("ann")).await;
         let who = h.principal("ann@example.org").await;
-        let user = h
+        let view = h
             .app
             .update_profile(
                 &who,
@@ -121,6 +129,8 @@ mod tests {
             )
             .await
             .unwrap();
+        assert!(view.has_password && view.providers.is_empty());
+        let user = view.user;
         assert_eq!(user.display_name.unwrap().as_str(), "Ann Lee");
         assert_eq!(user.username, None);
         assert_eq!(user.language, Language::Fr);

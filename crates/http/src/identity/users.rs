@@ -20,8 +20,8 @@ type App = web::Data<accueil_app::App>;
 use super::api_keys::ApiKeyBody;
 use super::dto::{
     AccountExportResponse, AuditExport, ChangeEmailRequest, ChangePasswordRequest,
-    DeleteAccountRequest, EmailChange, ProfilePatchRequest, RegisterRequest, SessionExport,
-    UserResponse,
+    DeleteAccountRequest, EmailChange, MeResponse, ProfilePatchRequest, RegisterRequest,
+    SessionExport, UserResponse,
 };
 use super::oauth::IdentityBody;
 
@@ -65,7 +65,7 @@ async fn register(
     security(("bearer" = [])),
     request_body = ProfilePatchRequest,
     responses(
-        (status = 200, description = "The updated account", body = UserResponse),
+        (status = 200, description = "The updated account, with its sign-in methods", body = MeResponse),
         Errors<UpdateProfileError>,
     )
 )]
@@ -75,8 +75,8 @@ async fn update_me(
     auth: Auth,
     Valid(changes): Valid<ProfileChanges>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = app.identity.update_profile(&auth.0, changes).await?;
-    Ok(HttpResponse::Ok().json(UserResponse::from(&user)))
+    let account = app.identity.update_profile(&auth.0, changes).await?;
+    Ok(HttpResponse::Ok().json(MeResponse::from(&account)))
 }
 
 /// Change the caller's password. The caller's other sessions end; this one stays.

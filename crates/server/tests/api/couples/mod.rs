@@ -732,6 +732,7 @@ fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"home_message": "hi"})),
         ),
         (Method::GET, "/api/v1/couple/together", None),
+        (Method::GET, "/api/v1/couple/milestones", None),
         (Method::POST, "/api/v1/couple/invite", None),
         (Method::POST, "/api/v1/couple/leave", None),
         (Method::GET, "/api/v1/couple/export", None),
@@ -780,7 +781,13 @@ fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/checkins",
             Some(json!({"mood": 5, "stress": 5, "energy": 5})),
         ),
+        (Method::GET, "/api/v1/checkins/trends", None),
         (Method::GET, "/api/v1/checkins/{c}", None),
+        (
+            Method::PATCH,
+            "/api/v1/checkins/{c}",
+            Some(json!({"mood": 6})),
+        ),
         (Method::DELETE, "/api/v1/checkins/{c}", None),
         (Method::GET, "/api/v1/letters", None),
         (
@@ -789,6 +796,12 @@ fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
             Some(json!({"month": "2026-11", "content": "c"})),
         ),
         (Method::GET, "/api/v1/letters/{l}", None),
+        (
+            Method::PATCH,
+            "/api/v1/letters/{l}",
+            Some(json!({"content": "d"})),
+        ),
+        (Method::DELETE, "/api/v1/letters/{l}", None),
         (Method::GET, "/api/v1/sync/changes", None),
         (Method::GET, "/api/v1/perspectives", None),
         (Method::GET, "/api/v1/perspectives/1", None),
@@ -797,6 +810,12 @@ fn every_couple_operation() -> Vec<(Method, &'static str, Option<Value>)> {
             "/api/v1/perspectives/1",
             Some(json!({"content": "p"})),
         ),
+        (
+            Method::POST,
+            "/api/v1/perspectives",
+            Some(json!({"number": 1, "content": "p"})),
+        ),
+        (Method::POST, "/api/v1/memories/photo-urls/rotate", None),
     ]
 }
 

@@ -334,6 +334,11 @@ async fn profile_password_address_export_and_deletion() {
         (Some("Ann"), Some("fr"), Some("Europe/Paris"))
     );
     assert_eq!(me["notifications"], json!({"email": true, "push": false}));
+    // The same shape as GET /users/me, sign-in methods included.
+    assert_eq!(
+        (&me["providers"], &me["has_password"]),
+        (&json!([]), &json!(true))
+    );
     let res = s
         .send_json(
             Method::PATCH,
