@@ -275,6 +275,31 @@ impl IdentityService {
         UserMail::new(self.ports.ids.new_id(), user, to, template, vars, now)
     }
 
+    /// Queues the "your password was changed" mail, with the link to reset it if that was not
+    /// them.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the outbox refuses it.
+    fn tell_password_changed(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let link = self.link(LinkPage::ForgotPassword, None);
+        crate::notify::enqueue(
+            tx,
+            &self.mail(
+                user,
+                None,
+                MailTemplate::PasswordChanged,
+                &[("link", link)],
+                now,
+            ),
+        )
+        .map(|_| ())
+    }
+
     /// A new one-time token for `user`; the secret goes into a link, the token into storage.
     fn email_token(
         &self,

@@ -8,7 +8,7 @@ use accueil_ports::identity::UserWriteError;
 use accueil_ports::system::HashError;
 use accueil_ports::{StoreError, StoreExt};
 
-use super::{AuthError, Caller, IdentityService, LinkPage, redeem};
+use super::{AuthError, Caller, IdentityService, redeem};
 use crate::identity::ResendError;
 
 /// Why a forgot-password request could not be processed: password sign-in is off, or as for
@@ -205,17 +205,7 @@ impl IdentityService {
                     TokenPurpose::ResetPassword,
                     now,
                 )?;
-                let link = this.link(LinkPage::ForgotPassword, None);
-                crate::notify::enqueue(
-                    tx,
-                    &this.mail(
-                        &user,
-                        None,
-                        MailTemplate::PasswordChanged,
-                        &[("link", link)],
-                        now,
-                    ),
-                )?;
+                this.tell_password_changed(tx, &user, now)?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordReset,
@@ -265,17 +255,7 @@ impl IdentityService {
                             .revoke_session(s.id, now, "password_changed")?;
                     }
                 }
-                let link = this.link(LinkPage::ForgotPassword, None);
-                crate::notify::enqueue(
-                    tx,
-                    &this.mail(
-                        &user,
-                        None,
-                        MailTemplate::PasswordChanged,
-                        &[("link", link)],
-                        now,
-                    ),
-                )?;
+                this.tell_password_changed(tx, &user, now)?;
                 tx.audit().record(&this.audit_event(
                     now,
                     AuditAction::PasswordChanged,

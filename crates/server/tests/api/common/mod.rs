@@ -257,13 +257,19 @@ pub async fn json_of(res: reqwest::Response, status: StatusCode) -> Value {
 pub async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
     let ta = user(s, a).await;
     let tb = user(s, b).await;
+    pair(s, &ta, &tb).await;
+    (ta, tb)
+}
+
+/// `ta` makes a couple and invites; `tb` joins with the code.
+pub async fn pair(s: &TestServer, ta: &str, tb: &str) {
     json_of(
-        call(s, Method::POST, "/api/v1/couple", &ta, None).await,
+        call(s, Method::POST, "/api/v1/couple", ta, None).await,
         StatusCode::CREATED,
     )
     .await;
     let invite = json_of(
-        call(s, Method::POST, "/api/v1/couple/invite", &ta, None).await,
+        call(s, Method::POST, "/api/v1/couple/invite", ta, None).await,
         StatusCode::CREATED,
     )
     .await;
@@ -272,14 +278,43 @@ pub async fn paired(s: &TestServer, a: &str, b: &str) -> (String, String) {
             s,
             Method::POST,
             "/api/v1/couple/join",
-            &tb,
+            tb,
             Some(json!({"code": invite["code"]})),
         )
         .await,
         StatusCode::OK,
     )
     .await;
-    (ta, tb)
+}
+
+/// The couple's change feed after `cursor`: its (type, id, op) triples, and the whole answer.
+pub async fn feed_after(
+    s: &TestServer,
+    token: &str,
+    cursor: &str,
+) -> (Vec<(String, String, String)>, Value) {
+    let feed = json_of(
+        call(
+            s,
+            Method::GET,
+            &format!("/api/v1/sync/changes?cursor={cursor}"),
+            token,
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entries = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_owned();
+            (s("type"), s("id"), s("op"))
+        })
+        .collect();
+    (entries, feed)
 }
 
 /// One end-to-end flow `async fn flow(s: &TestServer)` as two tests: on SQLite, and on

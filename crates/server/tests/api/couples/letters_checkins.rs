@@ -16,7 +16,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, call, json_of, paired, problem, user_id};
+use crate::common::{TestServer, call, feed_after, json_of, paired, problem, user_id};
 
 /// Today in `zone`, as the server computes it.
 fn today_in(zone: &str) -> NaiveDate {
@@ -45,36 +45,6 @@ async fn cursor(s: &TestServer, token: &str) -> String {
     )
     .await;
     feed["next_cursor"].as_str().unwrap().to_owned()
-}
-
-/// The feed after `cursor`: (type, id, op) triples, and the whole answer.
-async fn feed_after(
-    s: &TestServer,
-    token: &str,
-    cursor: &str,
-) -> (Vec<(String, String, String)>, Value) {
-    let feed = json_of(
-        call(
-            s,
-            Method::GET,
-            &format!("/api/v1/sync/changes?cursor={cursor}"),
-            token,
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let entries = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap().to_owned();
-            (s("type"), s("id"), s("op"))
-        })
-        .collect();
-    (entries, feed)
 }
 
 async fn get(s: &TestServer, token: &str, path: &str) -> Value {

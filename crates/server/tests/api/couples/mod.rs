@@ -12,30 +12,11 @@ use crate::common::{Db, TestServer, call, json_of, paired, problem, user};
 
 /// The feed after `cursor`, as (type, op) pairs, and the whole answer.
 async fn feed_after(s: &TestServer, token: &str, cursor: &str) -> (Vec<(String, String)>, Value) {
-    let feed = json_of(
-        call(
-            s,
-            Method::GET,
-            &format!("/api/v1/sync/changes?cursor={cursor}"),
-            token,
-            None,
-        )
-        .await,
-        StatusCode::OK,
+    let (entries, feed) = crate::common::feed_after(s, token, cursor).await;
+    (
+        entries.into_iter().map(|(t, _, op)| (t, op)).collect(),
+        feed,
     )
-    .await;
-    let entries = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["type"].as_str().unwrap().to_owned(),
-                c["op"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    (entries, feed)
 }
 
 async fn couple_flow(s: &TestServer) {

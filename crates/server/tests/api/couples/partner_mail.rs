@@ -48,28 +48,7 @@ async fn ann_invites_bob(s: &TestServer, ann_mails: bool) {
         )
         .await;
     }
-    json_of(
-        call(s, Method::POST, "/api/v1/couple", &ann, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let invite = json_of(
-        call(s, Method::POST, "/api/v1/couple/invite", &ann, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    json_of(
-        call(
-            s,
-            Method::POST,
-            "/api/v1/couple/join",
-            &bob,
-            Some(json!({"code": invite["code"]})),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    crate::common::pair(s, &ann, &bob).await;
 }
 
 async fn server(sink: &SmtpSink) -> TestServer {

@@ -18,18 +18,7 @@ fn perspective(n: u8) -> String {
 
 /// The couple's feed after `cursor`: the whole answer.
 async fn feed(s: &TestServer, token: &str, cursor: &str) -> Value {
-    json_of(
-        call(
-            s,
-            Method::GET,
-            &format!("/api/v1/sync/changes?cursor={cursor}"),
-            token,
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await
+    crate::common::feed_after(s, token, cursor).await.1
 }
 
 async fn memories_feed_flow(s: &TestServer) {
