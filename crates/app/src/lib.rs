@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod couples;
 pub mod identity;
+pub mod jobs;
 pub mod lifecycle;
 pub mod memories;
 pub mod notify;

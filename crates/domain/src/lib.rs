@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod couples;
 pub mod identity;
+pub mod jobs;
 pub mod limits;
 pub mod memories;
 pub mod notify;

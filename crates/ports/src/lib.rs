@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod couples;
 pub mod identity;
+pub mod jobs;
 pub mod media;
 pub mod memories;
 pub mod notify;

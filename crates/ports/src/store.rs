@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::admin::AuditRepo;
 use crate::couples::{CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo};
 use crate::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
+use crate::jobs::JobsRepo;
 use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
 use crate::scope::{OwnerTx, TenantTx};
@@ -63,6 +64,8 @@ pub trait Tx: Send {
     fn audit(&mut self) -> &mut dyn AuditRepo;
     /// The mail outbox (notify).
     fn outbox(&mut self) -> &mut dyn OutboxRepo;
+    /// Background jobs and their runs (jobs).
+    fn jobs(&mut self) -> &mut dyn JobsRepo;
     /// Couples, their profile and invites (couples).
     fn pairing(&mut self) -> &mut dyn PairingRepo;
     /// The couples' change feed (couples).
@@ -115,6 +118,9 @@ macro_rules! repositories_by_self {
             self
         }
         fn outbox(&mut self) -> &mut dyn $crate::notify::OutboxRepo {
+            self
+        }
+        fn jobs(&mut self) -> &mut dyn $crate::jobs::JobsRepo {
             self
         }
         fn pairing(&mut self) -> &mut dyn $crate::couples::PairingRepo {

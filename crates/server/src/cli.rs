@@ -48,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
+    /// Background jobs: list the recurring schedules with their last run and last failure.
+    Jobs {
+        /// What to do (default: list).
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+    },
     /// Disable an account: it can no longer log in, and every session ends at once.
     DisableUser {
         /// The account's e-mail address.
@@ -85,6 +91,17 @@ pub enum OutboxAction {
     },
 }
 
+/// `accueil jobs` actions.
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// List the recurring jobs (with --all, one-off jobs too): next run, last run, last failure.
+    List {
+        /// One-off jobs too.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let settings = match Settings::from_env(cli.config.as_deref()) {
@@ -105,6 +122,7 @@ pub fn run(cli: Cli) -> ExitCode {
             } => create_admin(&settings, email, password_stdin).await,
             Command::Outbox { action } => outbox(&settings, action).await,
             Command::PurgeDeleted => purge_deleted(&settings).await,
+            Command::Jobs { action } => jobs(&settings, action).await,
             Command::DisableUser { email } => set_active(&settings, &email, false).await,
             Command::EnableUser { email } => set_active(&settings, &email, true).await,
         }
@@ -255,6 +273,57 @@ async fn outbox(settings: &Settings, action: Option<OutboxAction>) -> Result<(),
             } else {
                 return Err(format!("{id} is not a failed mail"));
             }
+        }
+    }
+    Ok(())
+}
+
+async fn jobs(settings: &Settings, action: Option<JobsAction>) -> Result<(), String> {
+    use std::sync::Arc;
+
+    use accueil_app::jobs::{JobsService, JobsSettings};
+    let store = crate::open_store(settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let service = JobsService::new(
+        Arc::new(store),
+        Arc::new(accueil_crypto::SystemClock),
+        Arc::new(accueil_crypto::UuidV7Ids),
+        JobsSettings::default(),
+    );
+    let JobsAction::List { all } = action.unwrap_or(JobsAction::List { all: false });
+    let listed = service.list(all).await.map_err(|e| e.to_string())?;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    println!("jobs ({}):", listed.len());
+    for status in listed {
+        let job = &status.job;
+        let when = job.schedule.as_ref().map_or_else(
+            || "one-off".to_owned(),
+            |s| format!("{} ({})", s.expr(), s.zone()),
+        );
+        println!(
+            "  {:<24} {}  {}  next {}  attempts {}/{}",
+            job.name.as_str(),
+            when,
+            job.state.as_str(),
+            time(job.run_at),
+            job.attempts,
+            job.max_attempts,
+        );
+        if let Some(run) = &status.last_run {
+            println!(
+                "      last run {} on {}: {}",
+                time(run.finished_at),
+                run.owner,
+                run.outcome.as_str()
+            );
+        }
+        if let Some(run) = &status.last_failure {
+            println!(
+                "      last failure {}: {}",
+                time(run.finished_at),
+                run.error.as_deref().unwrap_or("")
+            );
         }
     }
     Ok(())

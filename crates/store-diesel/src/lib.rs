@@ -15,6 +15,7 @@ mod admin;
 mod connection;
 mod couples;
 mod identity;
+mod jobs;
 mod memories;
 mod migrations;
 mod notify;

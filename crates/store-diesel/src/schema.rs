@@ -75,6 +75,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(job_runs -> jobs (job_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -82,6 +83,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     audit_events,
     outbox,
+    jobs,
+    job_runs,
     couples,
     couple_invites,
     couple_changes,
@@ -101,6 +104,37 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_flows,
     oauth_pending_links
 );
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        name -> Text,
+        job_key -> Text,
+        cron -> Nullable<Text>,
+        zone -> Nullable<Text>,
+        state -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_runs (id) {
+        id -> Text,
+        job_id -> Text,
+        name -> Text,
+        owner -> Text,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        outcome -> Text,
+        error -> Nullable<Text>,
+    }
+}
 
 diesel::table! {
     outbox (id) {

@@ -11,6 +11,7 @@ mod admin;
 mod couples;
 mod files;
 mod identity;
+mod jobs;
 mod limits;
 mod memories;
 mod notify;
@@ -29,6 +30,7 @@ use accueil_domain::identity::{
     ApiKey, ApiKeyId, EmailToken, ExternalIdentity, IdentityId, OAuthFlow, PendingLink,
     RefreshToken, Session, SessionId, User, UserId,
 };
+use accueil_domain::jobs::{Job, JobRun};
 use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId};
 use accueil_domain::notify::OutboxEntry;
 use accueil_domain::queues::TenantId;
@@ -45,6 +47,8 @@ pub(crate) struct State {
     refresh_tokens: HashMap<Uuid, RefreshToken>,
     audit: Vec<AuditEvent>,
     outbox: HashMap<Uuid, OutboxEntry>,
+    jobs: HashMap<Uuid, Job>,
+    job_runs: Vec<JobRun>,
     email_tokens: HashMap<Uuid, EmailToken>,
     api_keys: HashMap<ApiKeyId, ApiKey>,
     identities: HashMap<IdentityId, ExternalIdentity>,

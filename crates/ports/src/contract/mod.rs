@@ -14,6 +14,7 @@ pub mod admin;
 pub mod couples;
 pub mod fixtures;
 pub mod identity;
+pub mod jobs;
 pub mod media;
 pub mod memories;
 pub mod notify;
@@ -94,6 +95,13 @@ macro_rules! contract_suite {
             due_list_and_get,
             claims_are_exclusive,
             outcomes,
+        );
+        $crate::contract_suite!(@group $make; jobs => jobs:
+            idempotent_enqueue,
+            claim_skips_leased_and_takes_over_after_expiry,
+            complete_reschedules_once,
+            fail_backs_off_then_gives_up,
+            concurrent_claims_never_share_a_job,
         );
         $crate::contract_suite!(@group $make; couples_pairing => couples::pairing:
             membership,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::common::{self, Db, TestServer, problem};
 
-fn accueil(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+pub(crate) fn accueil(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_accueil"));
     cmd.args(args)
         .env_clear()

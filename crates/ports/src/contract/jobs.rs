@@ -1,0 +1,323 @@
+//! Background jobs: idempotent enqueue, exclusive leased claims, takeover, outcomes.
+
+use crate::contract::prelude::*;
+use crate::jobs::JobStatus;
+use accueil_domain::jobs::{
+    Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
+};
+
+fn name(n: &str) -> JobName {
+    JobName::parse(n).unwrap()
+}
+
+fn one_off(key: &str, run_at: DateTime<Utc>) -> Job {
+    Job::one_off(
+        Uuid::now_v7(),
+        name("send"),
+        JobKey::parse(key).unwrap(),
+        run_at,
+    )
+}
+
+async fn enqueue(store: &Shared, job: Job) -> bool {
+    store
+        .write(move |tx| tx.jobs().enqueue(&job))
+        .await
+        .unwrap()
+}
+
+async fn claim(store: &Shared, owner: &str, now: DateTime<Utc>, limit: u32) -> Vec<Job> {
+    let owner = owner.to_owned();
+    store
+        .write(move |tx| {
+            tx.jobs()
+                .claim_due(&owner, now, now + Duration::seconds(60), limit)
+        })
+        .await
+        .unwrap()
+}
+
+async fn get(store: &Shared, id: Uuid) -> Job {
+    store
+        .read(move |tx| tx.jobs().get(id))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn run(job: &Job, owner: &str, at: DateTime<Utc>, error: Option<&str>) -> JobRun {
+    JobRun {
+        id: Uuid::now_v7(),
+        job_id: job.id,
+        name: job.name.clone(),
+        owner: owner.to_owned(),
+        started_at: at,
+        finished_at: at + Duration::seconds(1),
+        outcome: if error.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::Succeeded
+        },
+        error: error.map(ToOwned::to_owned),
+    }
+}
+
+async fn complete(store: &Shared, r: JobRun) -> bool {
+    store.write(move |tx| tx.jobs().complete(&r)).await.unwrap()
+}
+
+async fn fail(store: &Shared, r: JobRun, backoff: Backoff) -> bool {
+    store
+        .write(move |tx| tx.jobs().fail(&r, &backoff))
+        .await
+        .unwrap()
+}
+
+pub async fn idempotent_enqueue(store: Shared) {
+    let first = one_off("welcome:1", t0());
+    assert!(enqueue(&store, first.clone()).await, "first enqueue adds");
+    let again = one_off("welcome:1", t0() + Duration::hours(1));
+    assert!(!enqueue(&store, again.clone()).await, "same key: kept one");
+    assert_eq!(get(&store, first.id).await, first, "round trip, unchanged");
+    let missing = again.id;
+    assert!(
+        store
+            .read(move |tx| tx.jobs().get(missing))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(enqueue(&store, one_off("welcome:2", t0())).await);
+    let all = store.read(|tx| tx.jobs().list(true, 10)).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let recurring = store.read(|tx| tx.jobs().list(false, 10)).await.unwrap();
+    assert!(
+        recurring.is_empty(),
+        "list without `all` shows schedules only"
+    );
+}
+
+pub async fn claim_skips_leased_and_takes_over_after_expiry(store: Shared) {
+    let early = one_off("a", t0());
+    let late = one_off("b", t0() + Duration::seconds(5));
+    let future = one_off("c", t0() + Duration::hours(1));
+    for j in [late.clone(), future.clone(), early.clone()] {
+        enqueue(&store, j).await;
+    }
+    let now = t0() + Duration::seconds(10);
+    let got = claim(&store, "alpha", now, 1).await;
+    assert_eq!(got.len(), 1, "limit");
+    assert_eq!(got[0].id, early.id, "earliest due first");
+    assert_eq!(got[0].attempts, 1, "a claim counts an attempt");
+    assert_eq!(
+        got[0].lease,
+        Some(Lease {
+            owner: "alpha".into(),
+            until: now + Duration::seconds(60)
+        })
+    );
+    assert_eq!(get(&store, early.id).await, got[0], "the lease is stored");
+    let got = claim(&store, "beta", now, 10).await;
+    assert_eq!(
+        got.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![late.id],
+        "the leased job and the future one are skipped"
+    );
+    assert!(
+        claim(&store, "gamma", now + Duration::seconds(59), 10)
+            .await
+            .is_empty()
+    );
+    let later = now + Duration::seconds(60);
+    let taken = claim(&store, "gamma", later, 10).await;
+    assert_eq!(taken.len(), 2, "both leases ran out: taken over");
+    assert!(
+        taken
+            .iter()
+            .all(|j| j.attempts == 2 && j.lease.as_ref().is_some_and(|l| l.owner == "gamma"))
+    );
+    let stale = run(&got[0], "beta", now, None);
+    assert!(
+        !complete(&store, stale).await,
+        "the former owner records nothing"
+    );
+    assert_eq!(get(&store, late.id).await.state, JobState::Pending);
+    assert!(complete(&store, run(&taken[0], "gamma", later, None)).await);
+}
+
+pub async fn complete_reschedules_once(store: Shared) {
+    let daily = Schedule::parse("30 2 * * *", "Europe/Paris").unwrap();
+    let (id, s) = (Uuid::now_v7(), daily.clone());
+    // t0 is 2026-11-22 09:30 UTC: the first run is 2026-11-23 02:30 CET, 01:30 UTC.
+    let job = store
+        .write(move |tx| tx.jobs().upsert_schedule(id, &name("purge"), &s, t0()))
+        .await
+        .unwrap();
+    let first = Utc.with_ymd_and_hms(2026, 11, 23, 1, 30, 0).unwrap();
+    assert_eq!(job.run_at, first);
+    assert_eq!(job.key, JobKey::schedule(&name("purge")));
+    let (other, s) = (Uuid::now_v7(), daily.clone());
+    let same = store
+        .write(move |tx| {
+            tx.jobs()
+                .upsert_schedule(other, &name("purge"), &s, t0() + Duration::hours(1))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        same, job,
+        "registering the same schedule again changes nothing"
+    );
+
+    assert!(
+        claim(&store, "a", first - Duration::seconds(1), 5)
+            .await
+            .is_empty()
+    );
+    let got = claim(&store, "a", first, 5).await;
+    assert_eq!(got.len(), 1);
+    let r = run(&got[0], "a", first, None);
+    assert!(complete(&store, r.clone()).await);
+    assert!(
+        !complete(&store, r.clone()).await,
+        "a second completion is refused"
+    );
+    let after = get(&store, id).await;
+    assert_eq!(
+        after.run_at,
+        first + Duration::days(1),
+        "the next day's run, once"
+    );
+    assert_eq!(
+        (after.attempts, after.lease.clone(), after.state),
+        (0, None, JobState::Pending)
+    );
+    assert!(
+        claim(&store, "b", first + Duration::hours(1), 5)
+            .await
+            .is_empty()
+    );
+    let listed = store.read(|tx| tx.jobs().list(false, 10)).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![JobStatus {
+            job: after,
+            last_run: Some(r.clone()),
+            last_failure: None
+        }]
+    );
+    let runs = store.read(move |tx| tx.jobs().runs(id, 10)).await.unwrap();
+    assert_eq!(runs, vec![r]);
+
+    let hourly = Schedule::parse("0 * * * *", "UTC").unwrap();
+    let changed = store
+        .write(move |tx| {
+            tx.jobs()
+                .upsert_schedule(other, &name("purge"), &hourly, first)
+        })
+        .await
+        .unwrap();
+    assert_eq!(changed.id, id, "one job per name");
+    assert_eq!(changed.run_at, first + Duration::minutes(30), "recomputed");
+    assert_eq!(changed.schedule.unwrap().expr(), "0 * * * *");
+
+    let one = one_off("once", t0());
+    enqueue(&store, one.clone()).await;
+    let got = claim(&store, "a", t0(), 1).await;
+    assert!(complete(&store, run(&got[0], "a", t0(), None)).await);
+    assert_eq!(get(&store, one.id).await.state, JobState::Done);
+}
+
+pub async fn fail_backs_off_then_gives_up(store: Shared) {
+    let backoff = Backoff {
+        base: Duration::seconds(10),
+        max: Duration::seconds(15),
+    };
+    let mut job = one_off("flaky", t0());
+    job.max_attempts = 3;
+    enqueue(&store, job.clone()).await;
+    let mut now = t0();
+    let mut due = Vec::new();
+    for attempt in 1..=3_u32 {
+        let got = claim(&store, "w", now, 1).await;
+        assert_eq!(got.len(), 1, "attempt {attempt} is due");
+        assert_eq!(got[0].attempts, attempt);
+        let r = run(&got[0], "w", now, Some(&format!("boom {attempt}")));
+        assert!(fail(&store, r, backoff).await);
+        let after = get(&store, job.id).await;
+        assert_eq!(
+            after.last_error.as_deref(),
+            Some(format!("boom {attempt}").as_str())
+        );
+        assert_eq!(after.lease, None);
+        due.push((after.state, after.run_at));
+        now = after.run_at;
+    }
+    let finished = |s: DateTime<Utc>| s + Duration::seconds(1);
+    assert_eq!(
+        due[0],
+        (JobState::Pending, finished(t0()) + Duration::seconds(10))
+    );
+    assert_eq!(
+        due[1],
+        (
+            JobState::Pending,
+            finished(due[0].1) + Duration::seconds(15)
+        ),
+        "capped"
+    );
+    assert_eq!(due[2].0, JobState::Failed, "gave up after max_attempts");
+    assert!(
+        claim(&store, "w", now + Duration::days(1), 5)
+            .await
+            .is_empty()
+    );
+    let listed = store.read(|tx| tx.jobs().list(true, 10)).await.unwrap();
+    let failure = listed[0].last_failure.clone().unwrap();
+    assert_eq!(failure.error.as_deref(), Some("boom 3"));
+    assert_eq!(listed[0].last_run, Some(failure));
+    let runs = store
+        .read(move |tx| tx.jobs().runs(job.id, 10))
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.outcome == Outcome::Failed));
+}
+
+/// Several connections claim at once: each due job goes to exactly one of them.
+pub async fn concurrent_claims_never_share_a_job(store: Shared) {
+    let single = one_off("single", t0());
+    enqueue(&store, single).await;
+    let winners = race(&store, 8).await;
+    assert_eq!(winners.len(), 1, "exactly one claimer wins the one due job");
+
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let j = one_off(&format!("many:{i}"), t0() + Duration::milliseconds(i));
+        ids.push(j.id);
+        enqueue(&store, j).await;
+    }
+    let mut won = race(&store, 8).await;
+    won.sort();
+    ids.sort();
+    assert_eq!(
+        won, ids,
+        "each of four due jobs claimed exactly once by eight claimers"
+    );
+}
+
+async fn race(store: &Shared, claimers: usize) -> Vec<Uuid> {
+    let now = t0() + Duration::seconds(1);
+    let mut tasks = Vec::new();
+    for i in 0..claimers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            claim(&store, &format!("instance-{i}"), now, 1).await
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        won.extend(t.await.unwrap().into_iter().map(|j| j.id));
+    }
+    won
+}

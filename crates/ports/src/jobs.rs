@@ -1,0 +1,101 @@
+//! Background jobs: the jobs table and its runs, in the unit of work.
+//!
+//! The claim protocol: a runner claims due jobs with a lease (its owner id and an end); while
+//! the lease runs, no other claim takes the job; when it ran out (the runner crashed or
+//! stalled), any runner may take it over. Completing or failing needs the lease still to be
+//! the caller's, so a runner whose job was taken over records nothing.
+
+use accueil_domain::jobs::{Backoff, Job, JobName, JobRun, Schedule};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A job with its latest runs, for `accueil jobs list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    /// The job.
+    pub job: Job,
+    /// Its latest run.
+    pub last_run: Option<JobRun>,
+    /// Its latest failed run.
+    pub last_failure: Option<JobRun>,
+}
+
+/// The jobs table.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait JobsRepo: Send {
+    /// Adds `job` unless a job with its key exists; returns whether it was added (enqueuing
+    /// the same key twice keeps the first job, unchanged).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn enqueue(&mut self, job: &Job) -> Result<bool, StoreError>;
+
+    /// Registers the recurring job `name` (key `schedule:<name>`): added, due at the
+    /// schedule's first run after `now`, when absent; when present with another schedule, the
+    /// schedule is replaced and the next run recomputed from `now`; when present with the same
+    /// schedule, left alone (so every instance may call this at start-up). Returns the job.
+    ///
+    /// # Errors
+    /// `StoreError::Conflict` when the schedule never matches after `now`;
+    /// `StoreError::Internal` otherwise.
+    fn upsert_schedule(
+        &mut self,
+        id: Uuid,
+        name: &JobName,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Job, StoreError>;
+
+    /// Claims at most `limit` jobs claimable at `now` ([`Job::claimable`]), earliest due
+    /// first: each gets the lease (`owner`, `lease_until`) and one more attempt. Two claims,
+    /// even concurrent ones on several instances, never return the same job while its lease
+    /// runs (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite and memory: one writer).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn claim_due(
+        &mut self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Records the successful run `run` of the job it names, if `run.owner` still holds its
+    /// lease: the run is stored, the lease cleared, and the job rescheduled or finished as
+    /// [`Job::after_success`] says. Returns whether the lease was still the owner's (when not,
+    /// nothing is written).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn complete(&mut self, run: &JobRun) -> Result<bool, StoreError>;
+
+    /// Records the failed run `run` (its `error` kept on the job too), if `run.owner` still
+    /// holds the lease: retried after `backoff` or given up as [`Job::after_failure`] says.
+    /// Returns whether the lease was still the owner's.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn fail(&mut self, run: &JobRun, backoff: &Backoff) -> Result<bool, StoreError>;
+
+    /// One job.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn get(&mut self, id: Uuid) -> Result<Option<Job>, StoreError>;
+
+    /// The recurring jobs (or every job when `all`), by name then key, each with its latest
+    /// run and latest failure, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn list(&mut self, all: bool, limit: u32) -> Result<Vec<JobStatus>, StoreError>;
+
+    /// A job's runs, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn runs(&mut self, job_id: Uuid, limit: u32) -> Result<Vec<JobRun>, StoreError>;
+}

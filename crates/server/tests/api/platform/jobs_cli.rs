@@ -1,0 +1,79 @@
+//! End to end: `accueil jobs list` shows the schedules, their next run, last run and last
+//! failure, read from the database the server uses.
+
+use accueil_domain::jobs::{Backoff, JobName, JobRun, Outcome, Schedule};
+use accueil_ports::StoreExt;
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+use crate::cli::accueil;
+use crate::common::{self, TestServer};
+
+#[tokio::test]
+async fn jobs_list_shows_schedules_and_their_last_failure() {
+    let s = TestServer::start().await;
+    let now = Utc::now();
+    let name = JobName::parse("nightly-check").unwrap();
+    let daily = Schedule::parse("30 2 * * *", "Europe/Paris").unwrap();
+    let job = s
+        .store()
+        .write(move |tx| {
+            tx.jobs()
+                .upsert_schedule(Uuid::now_v7(), &name, &daily, now - Duration::days(2))
+        })
+        .await
+        .unwrap();
+    let claimed = s
+        .store()
+        .write(move |tx| {
+            tx.jobs()
+                .claim_due("instance-a", now, now + Duration::minutes(5), 10)
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "the schedule's first run is due");
+    let run = JobRun {
+        id: Uuid::now_v7(),
+        job_id: job.id,
+        name: job.name.clone(),
+        owner: "instance-a".into(),
+        started_at: now,
+        finished_at: now,
+        outcome: Outcome::Failed,
+        error: Some("disk full".into()),
+    };
+    s.store()
+        .write(move |tx| tx.jobs().fail(&run, &Backoff::default()))
+        .await
+        .unwrap();
+    s.stop().await;
+
+    let (url, data) = (s.db_url.clone(), s.data_dir.display().to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("DATABASE_URL", url.as_str()),
+            ("ACCUEIL_DATA_DIR", data.as_str()),
+            ("ACCUEIL_JWT_SECRET", common::SECRET),
+        ];
+        accueil(&["jobs", "list"], &env, "")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("jobs (1):"), "{listing}");
+    assert!(
+        listing.contains("nightly-check") && listing.contains("30 2 * * * (Europe/Paris)"),
+        "{listing}"
+    );
+    assert!(listing.contains("attempts 1/3"), "{listing}");
+    assert!(listing.contains("on instance-a: failed"), "{listing}");
+    assert!(
+        listing.contains("last failure") && listing.contains("disk full"),
+        "{listing}"
+    );
+}

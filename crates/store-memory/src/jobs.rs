@@ -1,0 +1,171 @@
+//! Background jobs in memory.
+
+use accueil_domain::jobs::{AfterRun, Backoff, Job, JobName, JobRun, Lease, Outcome, Schedule};
+use accueil_ports::StoreError;
+use accueil_ports::jobs::{JobStatus, JobsRepo};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::MemTx;
+
+impl MemTx<'_> {
+    /// The job `run` is about, if `run.owner` holds its lease.
+    fn leased_to(&mut self, run: &JobRun) -> Option<&mut Job> {
+        self.state
+            .jobs
+            .get_mut(&run.job_id)
+            .filter(|j| j.lease.as_ref().is_some_and(|l| l.owner == run.owner))
+    }
+
+    fn record(&mut self, run: &JobRun, after: AfterRun, error: Option<&str>) -> bool {
+        let Some(job) = self.leased_to(run) else {
+            return false;
+        };
+        job.lease = None;
+        if let Some(e) = error {
+            job.last_error = Some(e.to_owned());
+        }
+        match after {
+            AfterRun::Pending {
+                run_at,
+                reset_attempts,
+            } => {
+                job.run_at = run_at;
+                if reset_attempts {
+                    job.attempts = 0;
+                }
+            }
+            AfterRun::Finished(state) => job.state = state,
+        }
+        self.state.job_runs.push(run.clone());
+        true
+    }
+}
+
+impl JobsRepo for MemTx<'_> {
+    fn enqueue(&mut self, job: &Job) -> Result<bool, StoreError> {
+        self.writable()?;
+        if self.state.jobs.values().any(|j| j.key == job.key) {
+            return Ok(false);
+        }
+        if self.state.jobs.contains_key(&job.id) {
+            return Err(StoreError::Conflict("jobs.id".into()));
+        }
+        self.state.jobs.insert(job.id, job.clone());
+        Ok(true)
+    }
+
+    fn upsert_schedule(
+        &mut self,
+        id: Uuid,
+        name: &JobName,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        self.writable()?;
+        let fresh = Job::recurring(id, name.clone(), schedule.clone(), now)
+            .ok_or_else(|| StoreError::Conflict("schedule never matches".into()))?;
+        if let Some(j) = self.state.jobs.values_mut().find(|j| j.key == fresh.key) {
+            if j.schedule.as_ref() != Some(schedule) {
+                j.schedule = Some(schedule.clone());
+                j.run_at = fresh.run_at;
+            }
+            return Ok(j.clone());
+        }
+        self.state.jobs.insert(id, fresh.clone());
+        Ok(fresh)
+    }
+
+    fn claim_due(
+        &mut self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.writable()?;
+        let mut due: Vec<(DateTime<Utc>, Uuid)> = self
+            .state
+            .jobs
+            .values()
+            .filter(|j| j.claimable(now))
+            .map(|j| (j.run_at, j.id))
+            .collect();
+        due.sort();
+        due.truncate(limit as usize);
+        let mut claimed = Vec::with_capacity(due.len());
+        for (_, id) in due {
+            if let Some(j) = self.state.jobs.get_mut(&id) {
+                j.attempts += 1;
+                j.lease = Some(Lease {
+                    owner: owner.to_owned(),
+                    until: lease_until,
+                });
+                claimed.push(j.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    fn complete(&mut self, run: &JobRun) -> Result<bool, StoreError> {
+        self.writable()?;
+        let Some(job) = self.leased_to(run) else {
+            return Ok(false);
+        };
+        let after = job.after_success(run.finished_at);
+        Ok(self.record(run, after, None))
+    }
+
+    fn fail(&mut self, run: &JobRun, backoff: &Backoff) -> Result<bool, StoreError> {
+        self.writable()?;
+        let Some(job) = self.leased_to(run) else {
+            return Ok(false);
+        };
+        let after = job.after_failure(run.finished_at, backoff);
+        let error = run.error.clone().unwrap_or_default();
+        Ok(self.record(run, after, Some(&error)))
+    }
+
+    fn get(&mut self, id: Uuid) -> Result<Option<Job>, StoreError> {
+        Ok(self.state.jobs.get(&id).cloned())
+    }
+
+    fn list(&mut self, all: bool, limit: u32) -> Result<Vec<JobStatus>, StoreError> {
+        let mut jobs: Vec<Job> = self
+            .state
+            .jobs
+            .values()
+            .filter(|j| all || j.schedule.is_some())
+            .cloned()
+            .collect();
+        jobs.sort_by(|a, b| (&a.name, &a.key).cmp(&(&b.name, &b.key)));
+        jobs.truncate(limit as usize);
+        let latest = |runs: &[JobRun], id: Uuid, failed_only: bool| {
+            runs.iter()
+                .filter(|r| r.job_id == id && (!failed_only || r.outcome == Outcome::Failed))
+                .max_by_key(|r| (r.finished_at, r.id))
+                .cloned()
+        };
+        Ok(jobs
+            .into_iter()
+            .map(|job| JobStatus {
+                last_run: latest(&self.state.job_runs, job.id, false),
+                last_failure: latest(&self.state.job_runs, job.id, true),
+                job,
+            })
+            .collect())
+    }
+
+    fn runs(&mut self, job_id: Uuid, limit: u32) -> Result<Vec<JobRun>, StoreError> {
+        let mut runs: Vec<JobRun> = self
+            .state
+            .job_runs
+            .iter()
+            .filter(|r| r.job_id == job_id)
+            .cloned()
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse((r.finished_at, r.id)));
+        runs.truncate(limit as usize);
+        Ok(runs)
+    }
+}
