@@ -94,6 +94,7 @@ macro_rules! contract_suite {
             due_list_and_get,
             claims_are_exclusive,
             outcomes,
+            counts_by_state,
         );
         $crate::contract_suite!(@group $make; couples_pairing => couples::pairing:
             membership,
