@@ -153,6 +153,10 @@ impl App {
 
     /// Whether storage answers, for readiness probes.
     ///
+    /// This is the one place `/ready` asks: the components still to come (the PostgreSQL event
+    /// listener, the jobs runner) each add their check here, after the database's, so the
+    /// probe keeps one answer for every part an instance needs (docs/operations.md).
+    ///
     /// # Errors
     /// The store's error when it does not.
     pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {

@@ -13,6 +13,7 @@ mod health;
 pub mod identity;
 mod json;
 pub mod memories;
+mod metrics;
 mod middleware;
 mod openapi;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use utoipa_actix_web::{AppExt, scope};
 pub use auth::Auth;
 pub use client_ip::{ClientIp, TrustedProxies};
 pub use error::{ApiError, ProblemBody};
+pub use metrics::{Metrics, MetricsAccess, UNMATCHED};
 pub use openapi::ApiDoc;
 
 /// HTTP settings.
@@ -56,6 +58,8 @@ pub struct HttpSettings {
     /// What signed photo URLs start with: the configured public URL (absolute URLs), or
     /// empty (URLs relative to the server's root).
     pub photo_url_base: String,
+    /// The metrics registry and who may read `/metrics`; `None`: no metrics at all.
+    pub metrics: Option<Metrics>,
 }
 
 impl Default for HttpSettings {
@@ -69,6 +73,7 @@ impl Default for HttpSettings {
             oauth_redirect_url: "/".into(),
             secure_cookies: false,
             photo_url_base: String::new(),
+            metrics: None,
         }
     }
 }
@@ -120,10 +125,12 @@ pub fn build_app(
     let doc = openapi_for(settings.password_auth);
     let known = web::Data::new(error::Routes::of(&doc));
     let password_auth = settings.password_auth;
+    let metrics = settings.metrics.clone();
     // The document's own routes come first: `/api/v1/openapi.json` would otherwise fall into
     // the `/api/v1` scope, which answers 404 for any path it does not know.
     let (routes, _) = actix_web::App::new()
         .configure(move |cfg| openapi::serve(cfg, doc))
+        .configure(move |cfg| metrics::serve(cfg, metrics.as_ref()))
         .configure(move |cfg| {
             if !password_auth {
                 identity::password_routes_disabled(cfg);
@@ -157,6 +164,7 @@ pub fn build_app(
             !settings.cors_origins.is_empty(),
             cors(&settings.cors_origins),
         ))
+        .wrap(from_fn(metrics::measure))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -83,6 +83,13 @@ pub trait OutboxRepo: Send {
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.
     fn get(&mut self, id: Uuid) -> Result<Option<OutboxEntry>, StoreError>;
+
+    /// How many entries are in each state, in one grouped count (for the metrics scrape); a
+    /// state with no entry is absent.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a state cannot be read back.
+    fn count_by_state(&mut self) -> Result<Vec<(DeliveryState, u64)>, StoreError>;
 }
 
 /// Why a delivery failed.

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod metrics;
 mod secret;
 pub mod telemetry;
 
@@ -57,6 +58,9 @@ pub enum StartError {
     /// A sign-in provider's settings are unusable.
     #[error("sign-in provider {0}")]
     OAuth(String),
+    /// The metrics registry could not be built.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// A started server.
@@ -237,6 +241,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         ))
     })?;
     let store = open_store(settings).await?;
+    let metrics = http_metrics(settings, &store)?;
     let app = build_app(settings, store).await?;
     let worker = spawn_mail_worker(
         app.notify
@@ -258,6 +263,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         } else {
             String::new()
         },
+        metrics: Some(metrics),
     };
     let bind = &settings.http.bind;
     let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind {
@@ -293,6 +299,27 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         handle,
         worker,
     })
+}
+
+/// The metrics registry, with the pools' collector, and who may read it.
+fn http_metrics(
+    settings: &Settings,
+    store: &DieselStore,
+) -> Result<accueil_http::Metrics, StartError> {
+    use accueil_http::MetricsAccess;
+    use config::MetricsMode;
+    let access = match (settings.metrics.mode, &settings.metrics.token) {
+        (MetricsMode::Off, _) => MetricsAccess::Off,
+        (MetricsMode::On, _) => MetricsAccess::Open,
+        (MetricsMode::Token, Some(t)) => MetricsAccess::Token(t.trim().to_owned()),
+        // The settings refuse `token` without one; never serve it open.
+        (MetricsMode::Token, None) => MetricsAccess::Off,
+    };
+    let metrics = accueil_http::Metrics::new(access)?;
+    metrics
+        .registry()
+        .register(Box::new(metrics::PoolCollector::new(store.clone())?))?;
+    Ok(metrics)
 }
 
 fn mailer_description(settings: &Settings) -> String {

@@ -21,13 +21,14 @@ mod migrations;
 mod notify;
 mod one;
 pub mod schema;
+mod stats;
 mod tx;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Store, StoreError};
@@ -37,6 +38,8 @@ use tokio::sync::Semaphore;
 
 pub use connection::{AnyConnection, DatabaseUrl};
 use connection::{Manager, SqliteTuning};
+use stats::WaitTimes;
+pub use stats::{PoolState, PoolStats, WAIT_BUCKETS, WaitHistogram};
 
 /// Pool settings.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +82,8 @@ enum Backend {
 pub struct DieselStore {
     backend: Arc<Backend>,
     url: Arc<DatabaseUrl>,
+    /// Waits for a connection: the read (or only) pool's, then the SQLite writer's.
+    waits: Arc<[WaitTimes; 2]>,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -177,6 +182,7 @@ impl DieselStore {
         Ok(Self {
             backend: Arc::new(backend),
             url: Arc::new(url),
+            waits: Arc::default(),
         })
     }
 
@@ -198,6 +204,30 @@ impl DieselStore {
         migrations::applied(self.write_pool())
     }
 
+    /// The pools' sizes now and their waits so far. Cheap: no connection is touched.
+    pub fn pool_stats(&self) -> PoolStats {
+        let one = |name, pool: &AnyPool, waits: &WaitTimes| {
+            let state = pool.state();
+            PoolState {
+                name,
+                max: pool.max_size(),
+                connections: state.connections,
+                idle: state.idle_connections,
+                wait: waits.snapshot(),
+            }
+        };
+        let pools = match &*self.backend {
+            Backend::Sqlite {
+                readers, writer, ..
+            } => vec![
+                one("read", readers, &self.waits[0]),
+                one("write", writer, &self.waits[1]),
+            ],
+            Backend::Postgres { pool } => vec![one("main", pool, &self.waits[0])],
+        };
+        PoolStats { pools }
+    }
+
     fn write_pool(&self) -> &AnyPool {
         match &*self.backend {
             Backend::Sqlite { writer, .. } => writer,
@@ -213,17 +243,25 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl Store for DieselStore {
     async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError> {
-        let (pool, permit) = match (&*self.backend, access) {
+        // The wait counted is the writer's queue plus the pool's checkout, not the time the
+        // blocking pool takes to start the task.
+        let queued = Instant::now();
+        let (pool, permit, slot) = match (&*self.backend, access) {
             (Backend::Sqlite { writer, gate, .. }, Access::Write) => {
                 let permit = gate.clone().acquire_owned().await.map_err(unavailable)?;
-                (writer.clone(), Some(permit))
+                (writer.clone(), Some(permit), 1)
             }
-            (Backend::Sqlite { readers, .. }, Access::Read) => (readers.clone(), None),
-            (Backend::Postgres { pool }, _) => (pool.clone(), None),
+            (Backend::Sqlite { readers, .. }, Access::Read) => (readers.clone(), None, 0),
+            (Backend::Postgres { pool }, _) => (pool.clone(), None, 0),
         };
+        let queued = queued.elapsed();
+        let waits = self.waits.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let mut conn = pool.get().map_err(unavailable)?;
+            let checkout = Instant::now();
+            let conn = pool.get();
+            waits[slot].record(queued + checkout.elapsed());
+            let mut conn = conn.map_err(unavailable)?;
             tx::run(&mut conn, access, work)
         })
         .await

@@ -229,4 +229,19 @@ impl OutboxRepo for DieselTx<'_> {
             .map(OutboxEntry::try_from)
             .transpose()
     }
+
+    fn count_by_state(&mut self) -> Result<Vec<(DeliveryState, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = outbox::table
+            .group_by(outbox::state)
+            .select((outbox::state, diesel::dsl::count_star()))
+            .load(self.conn)
+            .map_err(store_error)?;
+        rows.into_iter()
+            .map(|(state, n)| {
+                let parsed =
+                    DeliveryState::parse(&state).ok_or_else(|| corrupt("state", &state))?;
+                Ok((parsed, u64::try_from(n).unwrap_or_default()))
+            })
+            .collect()
+    }
 }

@@ -124,4 +124,15 @@ impl OutboxRepo for MemTx<'_> {
     fn get(&mut self, id: Uuid) -> Result<Option<OutboxEntry>, StoreError> {
         Ok(self.state.outbox.get(&id).cloned())
     }
+
+    fn count_by_state(&mut self) -> Result<Vec<(DeliveryState, u64)>, StoreError> {
+        let mut counts: Vec<(DeliveryState, u64)> = Vec::new();
+        for e in self.state.outbox.values() {
+            match counts.iter_mut().find(|(s, _)| *s == e.state) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((e.state, 1)),
+            }
+        }
+        Ok(counts)
+    }
 }

@@ -202,6 +202,30 @@ impl NotifyService {
             .await
     }
 
+    /// How many outbox entries are in each state, every state listed (zero when it has none),
+    /// so a scrape always shows the same series.
+    ///
+    /// # Errors
+    /// A [`StoreError`].
+    pub async fn backlog(&self) -> Result<Vec<(DeliveryState, u64)>, StoreError> {
+        let found = self
+            .ports
+            .store
+            .read(|tx| tx.outbox().count_by_state())
+            .await?;
+        Ok([
+            DeliveryState::Pending,
+            DeliveryState::Failed,
+            DeliveryState::Sent,
+        ]
+        .into_iter()
+        .map(|s| {
+            let n = found.iter().find(|(f, _)| *f == s).map_or(0, |(_, n)| *n);
+            (s, n)
+        })
+        .collect())
+    }
+
     /// Puts a failed entry back in line. Returns whether it was failed.
     ///
     /// # Errors
@@ -229,6 +253,24 @@ mod tests {
     async fn one_pending(h: &Harness) -> Uuid {
         h.registered("ann@example.org", None).await;
         h.last_mail(MailTemplate::VerifyEmail).await.id
+    }
+
+    #[tokio::test]
+    async fn the_backlog_lists_every_state() {
+        let h = Harness::new();
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(MockMailer::new())));
+        let zero = vec![
+            (DeliveryState::Pending, 0),
+            (DeliveryState::Failed, 0),
+            (DeliveryState::Sent, 0),
+        ];
+        assert_eq!(notify.backlog().await.unwrap(), zero);
+        one_pending(&h).await;
+        let notify = NotifyService::new(h.ports_with_mailer(Arc::new(MockMailer::new())));
+        assert_eq!(
+            notify.backlog().await.unwrap()[0],
+            (DeliveryState::Pending, 1)
+        );
     }
 
     #[tokio::test]

@@ -95,6 +95,7 @@ macro_rules! contract_suite {
             due_list_and_get,
             claims_are_exclusive,
             outcomes,
+            counts_by_state,
         );
         $crate::contract_suite!(@group $make; jobs => jobs:
             idempotent_enqueue,

@@ -193,3 +193,34 @@ pub async fn outcomes(store: Shared) {
         .unwrap();
     assert!(failed.is_empty());
 }
+
+/// One grouped count per state; states without entries are absent.
+pub async fn counts_by_state(store: Shared) {
+    let counts = |store: Shared| async move {
+        let mut c = store.read(|tx| tx.outbox().count_by_state()).await.unwrap();
+        c.sort_by_key(|(s, _)| s.as_str());
+        c
+    };
+    assert!(counts(store.clone()).await.is_empty());
+    let entries: Vec<OutboxEntry> = (1..=5).map(mail).collect();
+    let (ia, ib) = (entries[0].id, entries[1].id);
+    enqueue(&store, entries).await;
+    let now = t0() + Duration::seconds(10);
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            assert!(tx.outbox().claim(ia, now, now + Duration::seconds(60))?);
+            assert!(tx.outbox().claim(ib, now, now + Duration::seconds(60))?);
+            tx.outbox().mark_sent(ia, now)?;
+            tx.outbox().mark_failed(ib, "550 no such user")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(store.clone()).await,
+        vec![
+            (DeliveryState::Failed, 1),
+            (DeliveryState::Pending, 3),
+            (DeliveryState::Sent, 1)
+        ]
+    );
+}

@@ -48,7 +48,8 @@ section! {
     /// The mode, the data directory, the logs.
     pub struct General in "general" () {
         /// `development` or `production`; `production` refuses a missing or weak JWT secret, a
-        /// bcrypt cost under 10, and a missing public URL or SMTP server
+        /// bcrypt cost under 10, and a missing public URL or SMTP server, and turns `/metrics`
+        /// off unless `ACCUEIL_METRICS` says otherwise
         env: Environment = "development", env "ACCUEIL_ENV", sample "production";
         /// data directory: the SQLite database, photos, mail written as files and the
         /// development JWT secret

@@ -18,6 +18,7 @@ mod http;
 mod limits;
 mod mail;
 mod memories;
+mod metrics;
 mod oauth;
 mod source;
 mod values;
@@ -35,6 +36,7 @@ pub use http::Http;
 pub use limits::Limits;
 pub use mail::Mail;
 pub use memories::Memories;
+pub use metrics::{Metrics, MetricsMode};
 pub use oauth::{OAuth, OAuthKind, OAuthProviderSettings};
 pub use values::{parse_duration, parse_rate};
 
@@ -58,6 +60,8 @@ settings! {
     memories: Memories(),
     /// Sign-in with other providers.
     oauth: OAuth(&http),
+    /// Prometheus metrics.
+    metrics: Metrics(&general),
 }
 
 /// A setting that cannot be used.
@@ -145,7 +149,32 @@ impl Settings {
                 "OAuth-only mode needs at least one ACCUEIL_OAUTH_<NAME>_CLIENT_ID",
             ));
         }
+        self.check_metrics()?;
         self.check_production()
+    }
+
+    /// `token` mode without a token would refuse every scrape; production wants one that
+    /// cannot be guessed.
+    fn check_metrics(&self) -> Result<(), ConfigError> {
+        if self.metrics.mode != MetricsMode::Token {
+            return Ok(());
+        }
+        let Some(token) = self
+            .metrics
+            .token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        else {
+            return Err(invalid(
+                "ACCUEIL_METRICS_TOKEN",
+                "required with ACCUEIL_METRICS=token",
+            ));
+        };
+        if self.general.env == Environment::Production {
+            accueil_crypto::check_secret(token.as_bytes())
+                .map_err(|e| invalid("ACCUEIL_METRICS_TOKEN", e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Production refuses what is only acceptable on a developer's machine.

@@ -195,6 +195,8 @@ const OPERATORS_RELY_ON: &[&str] = &[
     "ACCUEIL_PHOTO_URL_TTL",
     "ACCUEIL_PASSWORD_AUTH",
     "ACCUEIL_OAUTH_REDIRECT_URL",
+    "ACCUEIL_METRICS",
+    "ACCUEIL_METRICS_TOKEN",
 ];
 
 #[test]
@@ -607,6 +609,36 @@ fn production_refuses_weak_settings() {
         load_toml(&[good], "env = \"production\"\nbcrypt_cost = 8\n").is_err(),
         "the file is judged like the environment"
     );
+}
+
+#[test]
+fn metrics_default_by_mode_and_token_mode_needs_a_token() {
+    assert_eq!(load(&[], None).unwrap().metrics.mode, MetricsMode::On);
+    let prod = [
+        ("ACCUEIL_ENV", "production"),
+        ("ACCUEIL_JWT_SECRET", GOOD_SECRET),
+        ("ACCUEIL_PUBLIC_URL", "https://app.example"),
+        ("ACCUEIL_SMTP_URL", "smtp://mail.example:25"),
+    ];
+    assert_eq!(load(&prod, None).unwrap().metrics.mode, MetricsMode::Off);
+    let token = ("ACCUEIL_METRICS", "token");
+    let err = load(&[token], None).unwrap_err();
+    assert!(
+        err.to_string().starts_with("ACCUEIL_METRICS_TOKEN"),
+        "{err}"
+    );
+    let weak = ("ACCUEIL_METRICS_TOKEN", "changeme");
+    assert!(
+        load(&[token, weak], None).is_ok(),
+        "development takes any token"
+    );
+    let mut with = prod.to_vec();
+    with.extend([token, weak]);
+    assert!(load(&with, None).is_err(), "production wants a strong one");
+    with.pop();
+    with.push(("ACCUEIL_METRICS_TOKEN", GOOD_SECRET));
+    assert!(load(&with, None).is_ok());
+    assert!(load(&[("ACCUEIL_METRICS", "maybe")], None).is_err());
 }
 
 #[test]

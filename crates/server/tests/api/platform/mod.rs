@@ -2,6 +2,7 @@
 //! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
 
 mod jobs_cli;
+mod metrics;
 mod openapi;
 
 use reqwest::StatusCode;
