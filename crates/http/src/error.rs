@@ -299,6 +299,13 @@ pub(crate) async fn fallback(
         .unwrap_or_else(|| ApiError::not_found("no such resource").error_response())
 }
 
+/// 405 with `Allow: GET, HEAD`, for an undocumented resource that serves only `GET`
+/// (`/metrics`), so it answers a wrong method like every documented path does.
+pub(crate) async fn only_get(req: actix_web::HttpRequest) -> HttpResponse {
+    not_allowed(&req, &["GET"])
+        .unwrap_or_else(|| ApiError::not_found("no such resource").error_response())
+}
+
 /// 405 with `Allow` when the request's path is a documented path without parameters (which
 /// then does not serve its method).
 fn literal_path_not_allowed(req: &actix_web::HttpRequest) -> Option<HttpResponse> {

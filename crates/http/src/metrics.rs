@@ -284,8 +284,11 @@ async fn scrape(
 /// Registers `/metrics` when metrics are on.
 pub(crate) fn serve(cfg: &mut web::ServiceConfig, metrics: Option<&Metrics>) {
     if let Some(m) = metrics.filter(|m| m.enabled()) {
-        cfg.app_data(web::Data::new(m.clone()))
-            .service(web::resource("/metrics").get(scrape));
+        cfg.app_data(web::Data::new(m.clone())).service(
+            web::resource("/metrics")
+                .get(scrape)
+                .default_service(web::to(crate::error::only_get)),
+        );
     }
 }
 

@@ -96,6 +96,11 @@ async fn scraped_after_requests(s: &TestServer) {
     assert_eq!(res.status(), StatusCode::OK);
     let res = s.client.get(s.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // A wrong method on /metrics is a problem with `Allow`, like on every documented path.
+    let res = s.client.post(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
     for junk in ["/nothing-here", "/api/v1/nothing/deeper", "/x/y/z"] {
         let res = s.client.get(s.url(junk)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
