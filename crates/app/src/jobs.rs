@@ -6,12 +6,17 @@
 //! must outlast the longest run: a job still running when its lease ends may be taken over by
 //! another runner, and the first runner's outcome is then dropped (the port refuses to record
 //! it). A job whose name has no handler here fails its attempt with "no handler", so a
-//! runner of an older version retries later rather than losing the job.
+//! runner of an older version retries later rather than losing the job. A handler that
+//! panics fails its attempt like one that returns an error ([`caught`]): the runner goes on
+//! with the next job, and the job is retried with backoff instead of waiting for its lease.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use accueil_domain::jobs::{Backoff, Job, JobKey, JobName, JobRun, Outcome, Schedule};
 use accueil_ports::jobs::JobStatus;
@@ -151,7 +156,7 @@ impl JobsService {
         for job in claimed {
             let started_at = self.clock.now();
             let result = match self.handlers.get(&job.name) {
-                Some(handler) => handler(job.clone()).await,
+                Some(handler) => caught(handler, job.clone()).await,
                 None => Err(format!("no handler for job {}", job.name)),
             };
             let run = JobRun {
@@ -199,6 +204,33 @@ impl JobsService {
         }
         Ok(report)
     }
+}
+
+/// Runs `handler` on `job`, a panic (while making the future or polling it) becoming a
+/// failed attempt with the panic's message. Unwind safety is asserted: a handler shares
+/// nothing with the runner but the job it was given, and its state is dropped with it.
+async fn caught(handler: &JobHandler, job: Job) -> Result<(), String> {
+    let mut fut = match catch_unwind(AssertUnwindSafe(|| handler(job))) {
+        Ok(fut) => fut,
+        Err(panic) => return Err(panicked(panic.as_ref())),
+    };
+    std::future::poll_fn(
+        move |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => Poll::Ready(Err(panicked(panic.as_ref()))),
+        },
+    )
+    .await
+}
+
+/// A panic's payload as a run's error.
+fn panicked(payload: &(dyn Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string payload");
+    format!("the handler panicked: {message}")
 }
 
 #[cfg(test)]
@@ -358,6 +390,45 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(job.state, JobState::Failed, "given up after 5 attempts");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_fails_its_attempt_and_the_runner_goes_on() {
+        let (rig, jobs) = rig();
+        let jobs = jobs
+            .handle(name("panics"), |_job| async { panic!("boom") })
+            .handle(
+                name("panics-early"),
+                |_job| -> std::future::Ready<Result<(), String>> { panic!("before any future") },
+            );
+        for (n, k) in [("panics", "p1"), ("panics-early", "p2"), ("count", "c1")] {
+            jobs.enqueue(name(n), JobKey::parse(k).unwrap(), t(9, 0))
+                .await
+                .unwrap();
+        }
+        let report = jobs.run_due("a").await.unwrap();
+        assert_eq!((report.failed, report.succeeded), (2, 1), "{report:?}");
+        assert_eq!(rig.runs.load(Ordering::SeqCst), 1, "the next job still ran");
+        let all = jobs.list(true).await.unwrap();
+        let error = |n: &str| {
+            all.iter()
+                .find(|s| s.job.name == name(n))
+                .and_then(|s| s.job.last_error.clone())
+        };
+        assert_eq!(
+            error("panics").as_deref(),
+            Some("the handler panicked: boom")
+        );
+        assert_eq!(
+            error("panics-early").as_deref(),
+            Some("the handler panicked: before any future")
+        );
+        let p = all.iter().find(|s| s.job.name == name("panics")).unwrap();
+        assert_eq!(
+            p.job.run_at,
+            t(9, 10) + Duration::seconds(30),
+            "backed off, not leased"
+        );
     }
 
     #[tokio::test]
