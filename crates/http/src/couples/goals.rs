@@ -135,9 +135,9 @@ impl From<ActionCounts> for ActionCountsBody {
     }
 }
 
-/// A goal with the counts of its actions (list them with `GET /api/v1/goals/{id}/actions`).
+/// A goal's own fields, shared by its answer and its export.
 #[derive(Serialize, ToSchema)]
-pub struct GoalBody {
+pub struct GoalFields {
     /// Id.
     pub id: Uuid,
     /// Who created it.
@@ -152,16 +152,14 @@ pub struct GoalBody {
     pub status: &'static str,
     /// When it was marked done.
     pub completed_at: Option<DateTime<Utc>>,
-    /// How many actions it has, and how many are done.
-    pub actions: ActionCountsBody,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }
 
-impl GoalBody {
-    fn new(g: &Goal, actions: ActionCounts) -> Self {
+impl From<&Goal> for GoalFields {
+    fn from(g: &Goal) -> Self {
         Self {
             id: g.id,
             author_id: g.author.0,
@@ -170,16 +168,28 @@ impl GoalBody {
             target_date: g.target_date,
             status: g.status.as_str(),
             completed_at: g.completed_at,
-            actions: actions.into(),
             created_at: g.created_at,
             updated_at: g.updated_at,
         }
     }
 }
 
+/// A goal with the counts of its actions (list them with `GET /api/v1/goals/{id}/actions`).
+#[derive(Serialize, ToSchema)]
+pub struct GoalBody {
+    /// The goal.
+    #[serde(flatten)]
+    pub goal: GoalFields,
+    /// How many actions it has, and how many are done.
+    pub actions: ActionCountsBody,
+}
+
 impl From<&GoalView> for GoalBody {
     fn from(v: &GoalView) -> Self {
-        Self::new(&v.goal, v.actions)
+        Self {
+            goal: GoalFields::from(&v.goal),
+            actions: v.actions.into(),
+        }
     }
 }
 
@@ -187,42 +197,18 @@ impl From<&GoalView> for GoalBody {
 /// record is not paged).
 #[derive(Serialize, ToSchema)]
 pub struct ExportedGoalBody {
-    /// Id.
-    pub id: Uuid,
-    /// Who created it.
-    pub author_id: Uuid,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: Option<String>,
-    /// Target date.
-    pub target_date: Option<NaiveDate>,
-    /// `ACTIVE`, `DONE` or `PAUSED`.
-    pub status: &'static str,
-    /// When it was marked done.
-    pub completed_at: Option<DateTime<Utc>>,
+    /// The goal.
+    #[serde(flatten)]
+    pub goal: GoalFields,
     /// All its actions, oldest first.
     pub actions: Vec<ActionBody>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
 }
 
 impl From<&GoalWithActions> for ExportedGoalBody {
     fn from(v: &GoalWithActions) -> Self {
-        let g = &v.goal;
         Self {
-            id: g.id,
-            author_id: g.author.0,
-            title: g.title.as_str().to_owned(),
-            description: g.description.as_ref().map(|d| d.as_str().to_owned()),
-            target_date: g.target_date,
-            status: g.status.as_str(),
-            completed_at: g.completed_at,
+            goal: GoalFields::from(&v.goal),
             actions: v.actions.iter().map(ActionBody::from).collect(),
-            created_at: g.created_at,
-            updated_at: g.updated_at,
         }
     }
 }
