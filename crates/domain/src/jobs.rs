@@ -333,6 +333,16 @@ impl Job {
             && self.lease.as_ref().is_none_or(|l| l.until <= now)
     }
 
+    /// The first instant a claim may take it: its `run_at`, or the end of its lease when that
+    /// comes later; `None` once it is done or failed. [`Job::claimable`] at `now` is exactly
+    /// `claimable_at() <= Some(now)`.
+    pub fn claimable_at(&self) -> Option<DateTime<Utc>> {
+        (self.state == JobState::Pending).then(|| match &self.lease {
+            Some(l) if l.until > self.run_at => l.until,
+            _ => self.run_at,
+        })
+    }
+
     /// After a successful run that finished at `finished`: a recurring job is due at its
     /// schedule's next run after `finished` (runs missed while it ran or while nothing ran
     /// are not caught up one by one: one run covers them), a one-off job is done.
@@ -405,6 +415,13 @@ pub struct JobRun {
     pub name: JobName,
     /// The runner that ran it.
     pub owner: String,
+    /// When the run was due: the job's `run_at` when it was claimed (for a recurring job, its
+    /// scheduled slot; for a retry, the end of the backoff; for a run by hand, the moment it
+    /// was asked for). A takeover keeps the slot, so each slot's runs can be told apart.
+    pub due_at: DateTime<Utc>,
+    /// Which attempt of that due time it was (1 for the first; a takeover after a lost lease
+    /// or a retry after a failure counts one more).
+    pub attempt: u32,
     /// When the handler started.
     pub started_at: DateTime<Utc>,
     /// When it returned.
@@ -553,8 +570,12 @@ mod tests {
         });
         assert!(!j.claimable(at + Duration::seconds(29)));
         assert!(j.claimable(at + Duration::seconds(30)), "expired lease");
+        assert_eq!(j.claimable_at(), Some(at + Duration::seconds(30)));
+        j.lease = None;
+        assert_eq!(j.claimable_at(), Some(at));
         j.state = JobState::Done;
         assert!(!j.claimable(at + Duration::days(1)));
+        assert_eq!(j.claimable_at(), None);
     }
 
     #[test]
