@@ -11,7 +11,10 @@ use crate::common::{self, TestServer};
 
 #[tokio::test]
 async fn jobs_list_shows_schedules_and_their_last_failure() {
-    let s = TestServer::start().await;
+    // No runner: the test claims the job itself.
+    let s = TestServer::start_with(common::Db::Sqlite, &[("ACCUEIL_JOBS_RUNNER", "off")])
+        .await
+        .unwrap();
     let now = Utc::now();
     let name = JobName::parse("nightly-check").unwrap();
     let daily = Schedule::parse("30 2 * * *", "Europe/Paris").unwrap();
@@ -37,6 +40,8 @@ async fn jobs_list_shows_schedules_and_their_last_failure() {
         job_id: job.id,
         name: job.name.clone(),
         owner: "instance-a".into(),
+        due_at: claimed[0].run_at,
+        attempt: 1,
         started_at: now,
         finished_at: now,
         outcome: Outcome::Failed,
@@ -65,7 +70,10 @@ async fn jobs_list_shows_schedules_and_their_last_failure() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listing = String::from_utf8(out.stdout).unwrap();
-    assert!(listing.contains("jobs (1):"), "{listing}");
+    assert!(
+        listing.contains("jobs (1):"),
+        "no runner registered its schedules: {listing}"
+    );
     assert!(
         listing.contains("nightly-check") && listing.contains("30 2 * * * (Europe/Paris)"),
         "{listing}"
