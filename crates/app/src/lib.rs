@@ -15,6 +15,8 @@ pub mod notify;
 pub mod scope;
 
 #[cfg(test)]
+mod background_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use accueil_ports::StoreError;
