@@ -446,7 +446,7 @@ impl JobsService {
             .write(move |tx| tx.jobs().claim_now(&key, &who, now, lease_until))
             .await?;
         let job = match claim {
-            ClaimNow::Claimed(job) => job,
+            ClaimNow::Claimed(job) => *job,
             ClaimNow::Leased(lease) => {
                 return Err(RunNowError::Busy {
                     name: name.to_string(),

@@ -26,8 +26,8 @@ pub struct JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimNow {
     /// The job is the caller's now, due now, with a fresh attempt count (this claim is
-    /// attempt 1).
-    Claimed(Job),
+    /// attempt 1). Boxed: a job is large next to the other answers.
+    Claimed(Box<Job>),
     /// Another runner holds it, until the lease's end.
     Leased(Lease),
     /// A one-off job that is done or failed.

@@ -370,7 +370,7 @@ impl JobsRepo for DieselTx<'_> {
             ))
             .execute(self.conn)
             .map_err(store_error)?;
-        Ok(ClaimNow::Claimed(job))
+        Ok(ClaimNow::Claimed(Box::new(job)))
     }
 
     fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -386,13 +386,13 @@ impl JobsRepo for DieselTx<'_> {
                     .or(jobs::lease_until.le(jobs::run_at.nullable())),
             )
             .select(min(jobs::run_at))
-            .first(self.conn)
+            .get_result(self.conn)
             .map_err(store_error)?;
         let by_lease: Option<NaiveDateTime> = jobs::table
             .filter(pending)
             .filter(jobs::lease_until.gt(jobs::run_at.nullable()))
             .select(min(jobs::lease_until))
-            .first(self.conn)
+            .get_result(self.conn)
             .map_err(store_error)?;
         Ok(match (by_run_at, by_lease) {
             (Some(a), Some(b)) => Some(utc(a.min(b))),

@@ -132,7 +132,7 @@ impl JobsRepo for MemTx<'_> {
             owner: owner.to_owned(),
             until: lease_until,
         });
-        Ok(ClaimNow::Claimed(job.clone()))
+        Ok(ClaimNow::Claimed(Box::new(job.clone())))
     }
 
     fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {

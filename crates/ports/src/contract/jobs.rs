@@ -405,7 +405,7 @@ pub async fn claim_now_respects_leases(store: Shared) {
         (t0(), 1),
         "due now, first attempt"
     );
-    assert_eq!(get(&store, id).await, claimed, "stored");
+    assert_eq!(get(&store, id).await, *claimed, "stored");
     assert!(
         claim(&store, "runner", t0() + Duration::seconds(1), 5)
             .await
