@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod couples;
+pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod lifecycle;
@@ -55,6 +56,8 @@ pub struct Ports {
     pub links: Arc<dyn accueil_ports::system::LinkSigner>,
     /// Configured sign-in providers.
     pub oauth: accueil_ports::identity::oauth::OAuthProviders,
+    /// Where committed events go ([`App::new`] makes `store` publish on it).
+    pub events: Arc<dyn accueil_ports::events::EventBus>,
 }
 
 /// What [`App::purge`] removed.
@@ -90,13 +93,16 @@ pub struct App {
 
 impl App {
     /// Builds every service, and registers every module's lifecycle hooks (in the order they
-    /// run: a module's purge sees what the modules before it purged).
+    /// run: a module's purge sees what the modules before it purged). Every service's store
+    /// publishes the events of its committed units of work on `ports.events`
+    /// ([`events::Publishing`]).
     pub fn new(
-        ports: Ports,
+        mut ports: Ports,
         identity: identity::IdentitySettings,
         couples: couples::CouplesSettings,
         memories: memories::MemoriesSettings,
     ) -> Self {
+        ports.store = Arc::new(events::Publishing::new(ports.store, ports.events.clone()));
         let memories = memories::MemoriesService::new(ports.clone(), memories);
         let hooks = lifecycle::Hooks::new(vec![
             std::sync::Arc::new(couples::Lifecycle {
@@ -161,6 +167,17 @@ impl App {
     /// The store's error when it does not.
     pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {
         self.ports.store.ping().await
+    }
+
+    /// The event bus, for realtime connections to subscribe to.
+    pub fn events(&self) -> Arc<dyn accueil_ports::events::EventBus> {
+        self.ports.events.clone()
+    }
+
+    /// The store every use case runs on (it publishes committed events), for services built
+    /// outside the application (the jobs runner).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.ports.store.clone()
     }
 
     /// The application's clock, for request parsing that depends on "now" (an expiry must be
