@@ -27,6 +27,7 @@ LAYERS = {
     "accueil-notify-smtp": "adapter",
     "accueil-media": "adapter",
     "accueil-oauth": "adapter",
+    "accueil-events": "adapter",
 }
 
 # Which of our crates each layer may depend on.

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod couples;
+pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod lifecycle;
@@ -57,6 +58,8 @@ pub struct Ports {
     pub links: Arc<dyn accueil_ports::system::LinkSigner>,
     /// Configured sign-in providers.
     pub oauth: accueil_ports::identity::oauth::OAuthProviders,
+    /// Where committed events go ([`App::new`] makes `store` publish on it).
+    pub events: Arc<dyn accueil_ports::events::EventBus>,
 }
 
 /// What [`App::purge`] removed (each job fills its part).
@@ -141,12 +144,15 @@ pub struct App {
 impl App {
     /// Builds every service, and registers every module's lifecycle hooks (in the order they
     /// run: a module's purge sees what the modules before it purged) and background jobs.
+    /// Every service's store (the jobs' too) publishes the events of its committed units of
+    /// work on `ports.events` ([`events::Publishing`]).
     pub fn new(
-        ports: Ports,
+        mut ports: Ports,
         identity: identity::IdentitySettings,
         couples: couples::CouplesSettings,
         memories: memories::MemoriesSettings,
     ) -> Self {
+        ports.store = Arc::new(events::Publishing::new(ports.store, ports.events.clone()));
         let memories = memories::MemoriesService::new(ports.clone(), memories);
         let hooks = lifecycle::Hooks::new(vec![
             std::sync::Arc::new(couples::Lifecycle {
@@ -242,6 +248,17 @@ impl App {
                 },
             ],
         }
+    }
+
+    /// The event bus, for realtime connections to subscribe to.
+    pub fn events(&self) -> Arc<dyn accueil_ports::events::EventBus> {
+        self.ports.events.clone()
+    }
+
+    /// The store every use case runs on (it publishes committed events), for services built
+    /// outside the application (the jobs runner).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.ports.store.clone()
     }
 
     /// The application's clock, for request parsing that depends on "now" (an expiry must be

@@ -126,10 +126,7 @@ impl CoupleCx<'_> {
     /// # Errors
     /// The store's error.
     pub fn changed(&mut self, kind: EntityKind, id: Uuid, op: ChangeOp) -> Result<(), StoreError> {
-        self.tx
-            .feed()
-            .record_change(self.couple.id, kind, id, op, self.now)
-            .map(|_| ())
+        crate::couples::record_change(self.tx, self.couple.id, kind, id, op, self.now).map(|_| ())
     }
 }
 

@@ -279,9 +279,37 @@ impl std::ops::Deref for TestUser {
     }
 }
 
+/// A bus that keeps what was published (subscriptions are not needed by use-case tests).
+#[derive(Default)]
+pub struct RecordingBus(Mutex<Vec<accueil_domain::events::Event>>);
+
+impl RecordingBus {
+    /// What was published since the last call.
+    pub fn take(&self) -> Vec<accueil_domain::events::Event> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl accueil_ports::events::EventBus for RecordingBus {
+    fn publish(&self, events: Vec<accueil_domain::events::Event>) {
+        self.0.lock().unwrap().extend(events);
+    }
+    fn subscribe(&self) -> Box<dyn accueil_ports::events::Subscription> {
+        unreachable!("use-case tests do not subscribe")
+    }
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn stats(&self) -> accueil_ports::events::BusStats {
+        accueil_ports::events::BusStats::default()
+    }
+}
+
 /// The whole application over memory and fakes, with handles to steer and inspect them.
 pub struct Harness {
     pub app: IdentityService,
+    /// Every event published by a committed unit of work, in order.
+    pub events: Arc<RecordingBus>,
     pub whole: crate::App,
     pub store: MemoryStore,
     pub files: accueil_store_memory::MemoryFileStore,
@@ -300,7 +328,9 @@ impl Harness {
         )));
         let hasher = Arc::new(FakeHasher::default());
         let files = accueil_store_memory::MemoryFileStore::new();
+        let events = Arc::new(RecordingBus::default());
         let ports = Ports {
+            events: events.clone(),
             store: Arc::new(store.clone()),
             clock: clock.clone(),
             ids: Arc::new(Ids(Mutex::new(0))),
@@ -318,6 +348,7 @@ impl Harness {
         let whole = Self::app_of(ports.clone(), IdentitySettings::default());
         Self {
             app: whole.identity.clone(),
+            events,
             whole,
             store,
             files,

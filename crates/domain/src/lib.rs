@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod couples;
+pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod limits;

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod couples;
+pub mod events;
 pub mod identity;
 pub mod jobs;
 pub mod media;
@@ -22,4 +23,4 @@ pub mod system;
 #[cfg(feature = "contract")]
 pub mod contract;
 
-pub use store::{Access, Store, StoreError, StoreExt, Tx};
+pub use store::{Access, Committed, Store, StoreError, StoreExt, Tx};

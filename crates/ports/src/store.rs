@@ -3,7 +3,9 @@
 //! `Store::run` is object-safe (the application holds an `Arc<dyn Store>`), so the closure and
 //! its result travel boxed; [`StoreExt`] restores the types. An adapter runs the closure on a
 //! thread where blocking is allowed, commits when it returns `Ok` and rolls back when it
-//! returns `Err`. A use case that must record something *and* refuse the request (for example,
+//! returns `Err`. Domain events emitted in the unit of work ([`Tx::emit`]) come back only with
+//! a commit ([`Committed`]), for the application to publish ([`crate::events`]). A use case
+//! that must record something *and* refuse the request (for example,
 //! revoke a session family on refresh-token reuse, then answer 401) returns `Ok` with an outcome
 //! and turns it into an error after the commit.
 
@@ -19,6 +21,7 @@ use crate::jobs::JobsRepo;
 use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
 use crate::scope::{OwnerTx, TenantTx};
+use accueil_domain::events::Event;
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 
@@ -91,6 +94,15 @@ pub trait Tx: Send {
 
     /// The repositories of `owner`'s own data, bound to it by the adapter.
     fn as_owner(&mut self, owner: UserId) -> Box<dyn OwnerTx + '_>;
+
+    /// The events emitted so far in this unit of work: the adapter returns them with the
+    /// commit ([`Committed::events`]) and drops them with a rollback.
+    fn events(&mut self) -> &mut Vec<Event>;
+
+    /// Emits `event`, to be published if, and only if, this unit of work commits.
+    fn emit(&mut self, event: Event) {
+        self.events().push(event);
+    }
 }
 
 /// The [`Tx`] accessors of an adapter whose transaction type implements every repository
@@ -155,6 +167,22 @@ macro_rules! repositories_by_self {
 
 /// What a unit of work returns, boxed: `Ok` commits, `Err` rolls back.
 pub type Boxed = Box<dyn Any + Send>;
+
+/// A committed unit of work: its value and the events it emitted, in order.
+pub struct Committed {
+    /// What the work returned.
+    pub value: Boxed,
+    /// What it emitted with [`Tx::emit`].
+    pub events: Vec<Event>,
+}
+
+impl std::fmt::Debug for Committed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Committed")
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
 /// A unit of work, boxed.
 pub type Work = Box<dyn FnOnce(&mut dyn Tx) -> Result<Boxed, Boxed> + Send>;
 
@@ -164,11 +192,12 @@ pub trait Store: Send + Sync {
     /// Runs `work` in one transaction, off the async workers.
     ///
     /// # Errors
-    /// `Ok(Ok(_))` when the work succeeded and committed; `Ok(Err(_))` when the work failed and
-    /// everything it wrote was rolled back. `Err(StoreError::Unavailable)` when no connection
+    /// `Ok(Ok(_))` when the work succeeded and committed, with the events it emitted;
+    /// `Ok(Err(_))` when the work failed and everything it wrote (and emitted) was rolled back. `Err(StoreError::Unavailable)` when no connection
     /// could be had within the pool's timeout, `Err(StoreError::Internal)` when the
     /// transaction could not begin or commit (then nothing was written).
-    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError>;
+    async fn run(&self, access: Access, work: Work)
+    -> Result<Result<Committed, Boxed>, StoreError>;
 
     /// Checks that the database answers and its schema is current, for readiness probes.
     ///
@@ -228,7 +257,8 @@ where
     });
     let mismatch = || StoreError::Internal("unit of work returned a value of another type".into());
     match store.run(access, work).await? {
-        Ok(v) => v
+        Ok(done) => done
+            .value
             .downcast::<T>()
             .map(|v| *v)
             .map_err(|_| E::from(mismatch())),

@@ -216,6 +216,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         })),
         oauth: oauth_providers(settings)?,
         links: Arc::new(links),
+        events: Arc::new(accueil_events::LocalBus::default()),
     };
     Ok(App::new(
         ports,

@@ -242,7 +242,11 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 
 #[async_trait]
 impl Store for DieselStore {
-    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError> {
+    async fn run(
+        &self,
+        access: Access,
+        work: Work,
+    ) -> Result<Result<accueil_ports::Committed, Boxed>, StoreError> {
         // The wait counted is the writer's queue plus the pool's checkout, not the time the
         // blocking pool takes to start the task.
         let queued = Instant::now();

@@ -57,7 +57,11 @@ impl TestStore {
 
 #[async_trait]
 impl Store for TestStore {
-    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError> {
+    async fn run(
+        &self,
+        access: Access,
+        work: Work,
+    ) -> Result<Result<accueil_ports::Committed, Boxed>, StoreError> {
         self.store.run(access, work).await
     }
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,10 +1,11 @@
 //! Running one unit of work in one transaction, and the conversions every repository shares.
 
+use accueil_domain::events::Event;
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
-use accueil_ports::{Access, StoreError, Tx};
+use accueil_ports::{Access, Committed, StoreError, Tx};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -16,6 +17,7 @@ use crate::connection::AnyConnection;
 pub(crate) struct DieselTx<'a> {
     pub(crate) conn: &'a mut AnyConnection,
     pub(crate) read_only: bool,
+    pub(crate) events: Vec<Event>,
 }
 
 impl DieselTx<'_> {
@@ -53,6 +55,10 @@ pub(crate) use first_for_update;
 
 impl Tx for DieselTx<'_> {
     accueil_ports::repositories_by_self!();
+
+    fn events(&mut self) -> &mut Vec<Event> {
+        &mut self.events
+    }
 
     fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
         Box::new(TenantView {
@@ -105,7 +111,7 @@ pub(crate) fn run(
     conn: &mut AnyConnection,
     access: Access,
     work: Work,
-) -> Result<Result<Boxed, Boxed>, StoreError> {
+) -> Result<Result<Committed, Boxed>, StoreError> {
     let begun = match (&mut *conn, access) {
         // IMMEDIATE takes the write lock now: a deferred transaction that reads first could
         // fail with SQLITE_BUSY on its first write if another process wrote meanwhile.
@@ -123,17 +129,19 @@ pub(crate) fn run(
         }
     };
     begun.map_err(|e| StoreError::Unavailable(format!("cannot begin transaction: {e}")))?;
-    let outcome = {
+    let (outcome, events) = {
         let mut tx = DieselTx {
             conn: &mut *conn,
             read_only: access == Access::Read,
+            events: Vec::new(),
         };
-        work(&mut tx)
+        let outcome = work(&mut tx);
+        (outcome, tx.events)
     };
     type Tm = <AnyConnection as Connection>::TransactionManager;
     match outcome {
-        Ok(v) => match Tm::commit_transaction(conn) {
-            Ok(()) => Ok(Ok(v)),
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(Ok(Committed { value, events })),
             Err(e) => {
                 // Diesel rolls back a failed commit itself; report it as a storage failure.
                 Err(StoreError::Internal(format!("commit failed: {e}")))

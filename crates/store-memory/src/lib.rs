@@ -26,6 +26,7 @@ use accueil_domain::admin::AuditEvent;
 use accueil_domain::couples::{
     Answer, Change, CheckIn, Couple, CoupleId, Goal, GoalAction, Invite, Letter, Question, Side,
 };
+use accueil_domain::events::Event;
 use accueil_domain::identity::{
     ApiKey, ApiKeyId, EmailToken, ExternalIdentity, IdentityId, OAuthFlow, PendingLink,
     RefreshToken, Session, SessionId, User, UserId,
@@ -36,7 +37,7 @@ use accueil_domain::notify::OutboxEntry;
 use accueil_domain::queues::TenantId;
 use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
-use accueil_ports::{Access, Store, StoreError, Tx};
+use accueil_ports::{Access, Committed, Store, StoreError, Tx};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -85,7 +86,11 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn run(&self, access: Access, work: Work) -> Result<Result<Boxed, Boxed>, StoreError> {
+    async fn run(
+        &self,
+        access: Access,
+        work: Work,
+    ) -> Result<Result<Committed, Boxed>, StoreError> {
         let mut guard = self
             .state
             .lock()
@@ -94,12 +99,14 @@ impl Store for MemoryStore {
         let mut tx = MemTx {
             state: &mut draft,
             read_only: access == Access::Read,
+            events: Vec::new(),
         };
         let outcome = work(&mut tx);
+        let events = std::mem::take(&mut tx.events);
         if outcome.is_ok() && access == Access::Write {
             *guard = draft;
         }
-        Ok(outcome)
+        Ok(outcome.map(|value| Committed { value, events }))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -110,6 +117,7 @@ impl Store for MemoryStore {
 pub(crate) struct MemTx<'a> {
     pub(crate) state: &'a mut State,
     read_only: bool,
+    events: Vec<Event>,
 }
 
 impl MemTx<'_> {
@@ -126,6 +134,10 @@ impl MemTx<'_> {
 
 impl Tx for MemTx<'_> {
     accueil_ports::repositories_by_self!();
+
+    fn events(&mut self) -> &mut Vec<Event> {
+        &mut self.events
+    }
 
     fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
         Box::new(MemTenantTx {

@@ -162,8 +162,12 @@ impl AdminService {
                         tx.users().update_user(&stored)?;
                         if new_password {
                             // Whoever held the old password loses the sessions it opened.
-                            tx.sessions()
-                                .revoke_user_sessions(stored.id, now, "password_reset")?;
+                            crate::identity::end_user_sessions(
+                                tx,
+                                stored.id,
+                                now,
+                                "password_reset",
+                            )?;
                         }
                         for e in &events {
                             tx.audit().record(e)?;
@@ -246,8 +250,7 @@ impl AdminService {
                     ))?;
                 }
                 if !active {
-                    tx.sessions()
-                        .revoke_user_sessions(user.id, now, "account_disabled")?;
+                    crate::identity::end_user_sessions(tx, user.id, now, "account_disabled")?;
                 }
                 Ok(user)
             })

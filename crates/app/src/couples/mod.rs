@@ -17,7 +17,8 @@ mod pairing;
 mod profile;
 mod qna;
 
-use accueil_domain::couples::{ChangeOp, Couple, EntityKind};
+use accueil_domain::couples::{ChangeOp, Couple, CoupleId, EntityKind};
+use accueil_domain::events::Event;
 use accueil_domain::identity::{User, UserId};
 use accueil_domain::limits::Rate;
 use accueil_ports::{StoreError, StoreExt, Tx};
@@ -124,17 +125,38 @@ pub(crate) fn dissolve_couple_of(
     couple.updated_at = now;
     tx.pairing().update_couple(&couple)?;
     for id in tx.pairing().revoke_invites(couple.id, now)? {
-        tx.feed()
-            .record_change(couple.id, EntityKind::Invite, id, ChangeOp::Delete, now)?;
+        record_change(tx, couple.id, EntityKind::Invite, id, ChangeOp::Delete, now)?;
     }
-    tx.feed().record_change(
+    record_change(
+        tx,
         couple.id,
         EntityKind::Couple,
         couple.id.0,
         ChangeOp::Delete,
         now,
     )?;
+    tx.emit(Event::CoupleEnded { couple: couple.id });
     Ok(Some(couple))
+}
+
+/// Appends a change to the couple's feed and emits the event that tells the couple's realtime
+/// subscribers its cursor advanced: the one way use cases write to the feed (clippy refuses
+/// `FeedRepo::record_change` elsewhere), so no change goes unannounced.
+///
+/// # Errors
+/// The store's error.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn record_change(
+    tx: &mut dyn Tx,
+    couple: CoupleId,
+    kind: EntityKind,
+    entity: Uuid,
+    op: ChangeOp,
+    at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let cursor = tx.feed().record_change(couple, kind, entity, op, at)?;
+    tx.emit(Event::CoupleChanged { couple, cursor });
+    Ok(cursor)
 }
 
 /// The users of a couple, for views.

@@ -95,7 +95,8 @@ impl CouplesService {
                 }
                 let couple = Couple::create(id, me.id, cx.now);
                 cx.tx.pairing().insert_couple(&couple)?;
-                cx.tx.feed().record_change(
+                super::record_change(
+                    cx.tx,
                     couple.id,
                     EntityKind::Couple,
                     couple.id.0,
@@ -226,9 +227,7 @@ impl CouplesService {
                     (EntityKind::Invite, invite.id),
                     (EntityKind::Couple, couple.id.0),
                 ] {
-                    cx.tx
-                        .feed()
-                        .record_change(couple.id, kind, id, ChangeOp::Upsert, cx.now)?;
+                    super::record_change(cx.tx, couple.id, kind, id, ChangeOp::Upsert, cx.now)?;
                 }
                 let (partner_a, _) = partners(cx.tx, &couple)?;
                 // The inviter hears of it, if they want couple mails (the gate decides).

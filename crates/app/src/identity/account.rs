@@ -91,9 +91,7 @@ impl IdentityService {
                 // the couple, so the other partner is not left paired with an anonymous
                 // account).
                 hooks.account_deleted(cx.tx, uid, now)?;
-                cx.tx
-                    .sessions()
-                    .revoke_user_sessions(uid, now, "account_deleted")?;
+                crate::identity::end_user_sessions(cx.tx, uid, now, "account_deleted")?;
                 cx.tx.api_keys().revoke_api_keys_of(uid, now)?;
                 // The provider identities (and their addresses) go now: the same provider
                 // account may make a new account at once.

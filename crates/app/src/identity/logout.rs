@@ -14,7 +14,7 @@ impl IdentityService {
         self.ports
             .write_as(caller, |cx| -> Result<(), SessionError> {
                 let sid = cx.me.session_id()?;
-                cx.tx.sessions().revoke_session(sid, cx.now, "logout")?;
+                crate::identity::end_session(cx.tx, sid, cx.now, "logout")?;
                 Ok(())
             })
             .await
@@ -35,8 +35,7 @@ impl IdentityService {
                 if let Some(token) = tx.sessions().refresh_token_by_digest(&digest)?
                     && token.used_at.is_none()
                 {
-                    tx.sessions()
-                        .revoke_session(token.session_id, now, "logout")?;
+                    crate::identity::end_session(tx, token.session_id, now, "logout")?;
                 }
                 Ok(())
             })
@@ -54,10 +53,7 @@ impl IdentityService {
             .write_as(caller, move |cx| -> Result<u64, SessionError> {
                 cx.me.session_id()?;
                 let uid = cx.me.user.id;
-                let n = cx
-                    .tx
-                    .sessions()
-                    .revoke_user_sessions(uid, cx.now, "logout_all")?;
+                let n = crate::identity::end_user_sessions(cx.tx, uid, cx.now, "logout_all")?;
                 let event =
                     this.audit_event(cx.now, AuditAction::AllSessionsRevoked, Some(uid), uid, "");
                 cx.tx.audit().record(&event)?;

@@ -14,6 +14,7 @@ mod refresh;
 mod register;
 
 use accueil_domain::admin::{AuditAction, AuditEvent};
+use accueil_domain::events::Event;
 use accueil_domain::identity::{
     Email, EmailToken, RefreshToken, Session, SessionId, TokenProblem, TokenPurpose, User, UserId,
 };
@@ -348,6 +349,44 @@ fn redeem(
     Ok(Ok((token, user)))
 }
 
+/// Ends a live session, and tells its realtime connections to close (they check it when the
+/// event arrives). Returns whether it was live. The one way use cases end a session (clippy
+/// refuses the repository method elsewhere).
+///
+/// # Errors
+/// The store's error.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn end_session(
+    tx: &mut dyn Tx,
+    session: SessionId,
+    at: DateTime<Utc>,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let live = tx.sessions().revoke_session(session, at, reason)?;
+    if live {
+        tx.emit(Event::SessionEnded { session });
+    }
+    Ok(live)
+}
+
+/// Ends every live session of `user`, and closes every realtime connection of theirs (also
+/// those opened with an API key: a disabled or deleted account keeps none). Returns how many
+/// sessions were live.
+///
+/// # Errors
+/// The store's error.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn end_user_sessions(
+    tx: &mut dyn Tx,
+    user: UserId,
+    at: DateTime<Utc>,
+    reason: &str,
+) -> Result<u64, StoreError> {
+    let ended = tx.sessions().revoke_user_sessions(user, at, reason)?;
+    tx.emit(Event::UserSessionsEnded { user });
+    Ok(ended)
+}
+
 /// Revokes a session family and records why, inside the caller's unit of work.
 fn revoke_family(
     tx: &mut dyn Tx,
@@ -355,7 +394,7 @@ fn revoke_family(
     session: SessionId,
     reason: &str,
 ) -> Result<(), StoreError> {
-    if tx.sessions().revoke_session(session, event.at, reason)? {
+    if crate::identity::end_session(tx, session, event.at, reason)? {
         tx.audit().record(&event)?;
     }
     Ok(())

@@ -198,8 +198,7 @@ impl IdentityService {
                 user.email_verified = true;
                 user.updated_at = now;
                 tx.users().update_user(&user)?;
-                tx.sessions()
-                    .revoke_user_sessions(user.id, now, "password_reset")?;
+                crate::identity::end_user_sessions(tx, user.id, now, "password_reset")?;
                 tx.email_tokens().supersede_email_tokens(
                     user.id,
                     TokenPurpose::ResetPassword,
@@ -251,8 +250,7 @@ impl IdentityService {
                 tx.users().update_user(&user)?;
                 for s in tx.sessions().sessions_of(uid)? {
                     if s.id != current && s.is_live() {
-                        tx.sessions()
-                            .revoke_session(s.id, now, "password_changed")?;
+                        crate::identity::end_session(tx, s.id, now, "password_changed")?;
                     }
                 }
                 this.tell_password_changed(tx, &user, now)?;

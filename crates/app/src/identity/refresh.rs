@@ -91,8 +91,7 @@ impl IdentityService {
                     .user_by_id(token.user_id)?
                     .ok_or_else(|| StoreError::Internal("refresh token without user".into()))?;
                 if !user.is_active {
-                    tx.sessions()
-                        .revoke_session(session.id, now, "account_disabled")?;
+                    crate::identity::end_session(tx, session.id, now, "account_disabled")?;
                     return refused(RefreshError::AccountDisabled);
                 }
                 if !tx.sessions().mark_refresh_token_used(token.id, now)? {

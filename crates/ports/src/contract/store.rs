@@ -91,3 +91,40 @@ pub async fn concurrent_writes_all_succeed(store: Shared) {
 pub async fn ping_answers(store: Shared) {
     store.ping().await.expect("a migrated store is ready");
 }
+
+pub async fn events_come_back_only_with_a_commit(store: Shared) {
+    use crate::store::{Access, Boxed, Work};
+    use accueil_domain::events::Event;
+    let ended = |n: u128| Event::SessionEnded {
+        session: SessionId(Uuid::from_u128(n)),
+    };
+    let emitting = |ok: bool| -> Work {
+        Box::new(move |tx| {
+            tx.emit(ended(1));
+            tx.emit(ended(2));
+            if ok {
+                Ok(Box::new(()) as Boxed)
+            } else {
+                Err(Box::new(()) as Boxed)
+            }
+        })
+    };
+    let committed = store.run(Access::Write, emitting(true)).await.unwrap();
+    let events = committed.map(|done| done.events).ok();
+    assert_eq!(
+        events,
+        Some(vec![ended(1), ended(2)]),
+        "a commit returns what the work emitted, in order"
+    );
+    let rolled_back = store.run(Access::Write, emitting(false)).await.unwrap();
+    assert!(
+        rolled_back.is_err(),
+        "a rolled-back unit of work returns no events, only its error"
+    );
+    let silent: Work = Box::new(|_| Ok(Box::new(()) as Boxed));
+    let done = store.run(Access::Write, silent).await.unwrap();
+    assert!(
+        done.is_ok_and(|d| d.events.is_empty()),
+        "a unit that emitted nothing returns nothing, and the previous unit's events are gone"
+    );
+}
