@@ -9,17 +9,23 @@
 //! runner of an older version retries later rather than losing the job. A handler that
 //! panics fails its attempt like one that returns an error ([`caught`]): the runner goes on
 //! with the next job, and the job is retried with backoff instead of waiting for its lease.
+//!
+//! Recurring jobs are declared with their handler and default schedule
+//! ([`JobsService::recurring`]), every module's in one place (`App`'s `background_jobs`), and
+//! written to the database by [`JobsService::register_schedules`] at start-up, with the
+//! operator's overrides. The loop that calls [`JobsService::run_due`] lives in the server; it
+//! reports its rounds to [`RunnerStatus`], which `/ready` reads.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use accueil_domain::jobs::{Backoff, Job, JobKey, JobName, JobRun, Outcome, Schedule};
-use accueil_ports::jobs::JobStatus;
+use accueil_domain::jobs::{Backoff, Job, JobError, JobKey, JobName, JobRun, Outcome, Schedule};
+use accueil_ports::jobs::{ClaimNow, JobStatus};
 use accueil_ports::system::{Clock, IdGenerator};
 use accueil_ports::{Store, StoreError, StoreExt};
 use chrono::{DateTime, Duration, Utc};
@@ -39,6 +45,8 @@ pub struct JobsSettings {
     pub batch: u32,
     /// Delays between failed attempts.
     pub backoff: Backoff,
+    /// How long runs (and finished one-off jobs) are kept.
+    pub history: Duration,
 }
 
 impl Default for JobsSettings {
@@ -47,12 +55,26 @@ impl Default for JobsSettings {
             lease: Duration::minutes(5),
             batch: 10,
             backoff: Backoff::default(),
+            history: Duration::days(30),
         }
     }
 }
 
+/// One run, as the runner saw it (for metrics and logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// The job's name.
+    pub name: JobName,
+    /// How the handler ended.
+    pub outcome: Outcome,
+    /// Whether the outcome was recorded (false: the lease had been taken over).
+    pub recorded: bool,
+    /// The handler's time.
+    pub took: Duration,
+}
+
 /// What one round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunReport {
     /// Runs that succeeded.
     pub succeeded: u32,
@@ -60,6 +82,84 @@ pub struct RunReport {
     pub failed: u32,
     /// Runs whose outcome was not recorded because the lease had been taken over.
     pub lost: u32,
+    /// Each run of the round, in order.
+    pub runs: Vec<RunSummary>,
+}
+
+/// What [`JobsService::run_now`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RanNow {
+    /// The recorded run (or, when `recorded` is false, the run that could not be recorded).
+    pub run: JobRun,
+    /// Whether the lease was still ours when the run ended.
+    pub recorded: bool,
+}
+
+/// Why [`JobsService::run_now`] ran nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RunNowError {
+    /// No recurring job has this name.
+    #[error("unknown job {name:?}; known jobs: {}", known.join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The recurring jobs.
+        known: Vec<String>,
+    },
+    /// The job's schedule is not registered (no runner or `jobs run` registered it yet).
+    #[error("job {0} has no schedule in the database yet")]
+    NotRegistered(String),
+    /// Another runner holds the job.
+    #[error("job {name} is running on {owner} (lease until {until}); try again after it")]
+    Busy {
+        /// The job.
+        name: String,
+        /// Its runner.
+        owner: String,
+        /// The lease's end.
+        until: DateTime<Utc>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why schedules could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// An override names no recurring job.
+    #[error("no recurring job is named {name:?}; known jobs: {}", known.join(", "))]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The recurring jobs.
+        known: Vec<String>,
+    },
+    /// A schedule does not parse, or its zone is unknown.
+    #[error("schedule of {name}: {source}")]
+    Invalid {
+        /// The job.
+        name: String,
+        /// Why.
+        source: JobError,
+    },
+    /// The store failed, or the schedule never matches.
+    #[error("schedule of {name}: {source}")]
+    Store {
+        /// The job.
+        name: String,
+        /// Why.
+        source: StoreError,
+    },
+}
+
+/// A recurring job as registered: its name and default cron expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurring {
+    /// The job.
+    pub name: JobName,
+    /// Its schedule unless the settings override it.
+    pub default_cron: &'static str,
 }
 
 /// Background jobs: registration, enqueueing, and the runner.
@@ -70,6 +170,8 @@ pub struct JobsService {
     ids: Arc<dyn IdGenerator>,
     settings: JobsSettings,
     handlers: BTreeMap<JobName, JobHandler>,
+    recurring: BTreeMap<JobName, &'static str>,
+    runner: Arc<RunnerStatus>,
 }
 
 impl JobsService {
@@ -86,6 +188,8 @@ impl JobsService {
             ids,
             settings,
             handlers: BTreeMap::new(),
+            recurring: BTreeMap::new(),
+            runner: Arc::new(RunnerStatus::default()),
         }
     }
 
@@ -99,6 +203,135 @@ impl JobsService {
         let handler: JobHandler = Arc::new(move |job| Box::pin(handler(job)));
         self.handlers.insert(name, handler);
         self
+    }
+
+    /// Registers `handler` for `name` and makes `name` a recurring job on `default_cron`
+    /// (5 fields, or 6 with seconds first), which [`JobsService::register_schedules`] writes.
+    #[must_use]
+    pub fn recurring<F, Fut>(
+        mut self,
+        name: JobName,
+        default_cron: &'static str,
+        handler: F,
+    ) -> Self
+    where
+        F: Fn(Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.recurring.insert(name.clone(), default_cron);
+        self.handle(name, handler)
+    }
+
+    /// The settings the runner claims with.
+    pub fn settings(&self) -> JobsSettings {
+        self.settings
+    }
+
+    /// The recurring jobs, by name.
+    pub fn recurring_jobs(&self) -> Vec<Recurring> {
+        self.recurring
+            .iter()
+            .map(|(name, cron)| Recurring {
+                name: name.clone(),
+                default_cron: cron,
+            })
+            .collect()
+    }
+
+    /// The recurring job named `raw`, where `-`, `_` and `.` are the same and case does not
+    /// count (so `PURGE_DELETED` from a variable's name finds `purge-deleted`).
+    pub fn find_recurring(&self, raw: &str) -> Option<JobName> {
+        let fold = |s: &str| {
+            s.chars()
+                .map(|c| match c {
+                    '-' | '.' => '_',
+                    c => c.to_ascii_lowercase(),
+                })
+                .collect::<String>()
+        };
+        let wanted = fold(raw);
+        self.recurring
+            .keys()
+            .find(|n| fold(n.as_str()) == wanted)
+            .cloned()
+    }
+
+    fn known(&self) -> Vec<String> {
+        self.recurring.keys().map(ToString::to_string).collect()
+    }
+
+    /// Every recurring job's schedule: `overrides`' cron expression (by the raw names
+    /// [`JobsService::find_recurring`] accepts), else its default, on the wall clock of
+    /// `zone`.
+    ///
+    /// # Errors
+    /// [`ScheduleError::Unknown`] for an override of no known job, [`ScheduleError::Invalid`]
+    /// for an expression or zone that does not parse.
+    pub fn resolve_schedules(
+        &self,
+        zone: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Vec<(JobName, Schedule)>, ScheduleError> {
+        let mut crons: BTreeMap<JobName, String> = self
+            .recurring
+            .iter()
+            .map(|(n, c)| (n.clone(), (*c).to_owned()))
+            .collect();
+        for (raw, cron) in overrides {
+            let name = self
+                .find_recurring(raw)
+                .ok_or_else(|| ScheduleError::Unknown {
+                    name: raw.clone(),
+                    known: self.known(),
+                })?;
+            crons.insert(name, cron.clone());
+        }
+        crons
+            .into_iter()
+            .map(|(name, cron)| match Schedule::parse(&cron, zone) {
+                Ok(schedule) => Ok((name, schedule)),
+                Err(source) => Err(ScheduleError::Invalid {
+                    name: name.to_string(),
+                    source,
+                }),
+            })
+            .collect()
+    }
+
+    /// Writes the schedules of [`JobsService::resolve_schedules`]. With `replace`, a stored
+    /// schedule that differs is replaced ([`accueil_ports::jobs::JobsRepo::upsert_schedule`]:
+    /// what an instance running jobs does at start-up, idempotent across instances that agree);
+    /// without, only missing ones are added (what `accueil jobs run` does, so a command run
+    /// with other settings never changes the runners' schedules).
+    ///
+    /// # Errors
+    /// [`ScheduleError::Store`].
+    pub async fn register_schedules(
+        &self,
+        schedules: Vec<(JobName, Schedule)>,
+        replace: bool,
+    ) -> Result<(), ScheduleError> {
+        for (name, schedule) in schedules {
+            let label = name.to_string();
+            let result = if replace {
+                self.schedule(name, schedule).await.map(|_| ())
+            } else {
+                let (id, now) = (self.ids.new_id(), self.clock.now());
+                match Job::recurring(id, name, schedule, now) {
+                    Some(job) => self
+                        .store
+                        .write(move |tx| tx.jobs().enqueue(&job))
+                        .await
+                        .map(|_| ()),
+                    None => Err(StoreError::Conflict("schedule never matches".into())),
+                }
+            };
+            result.map_err(|source| ScheduleError::Store {
+                name: label,
+                source,
+            })?;
+        }
+        Ok(())
     }
 
     /// Registers (or updates) the recurring job `name`; see
@@ -138,6 +371,27 @@ impl JobsService {
         self.store.read(move |tx| tx.jobs().list(all, 500)).await
     }
 
+    /// The latest runs of the job `id`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] on storage failure.
+    pub async fn runs(&self, id: uuid::Uuid, limit: u32) -> Result<Vec<JobRun>, StoreError> {
+        self.store.read(move |tx| tx.jobs().runs(id, limit)).await
+    }
+
+    /// When the next job can be claimed (a read, so an idle runner costs no write).
+    ///
+    /// # Errors
+    /// [`StoreError`] on storage failure.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.store.read(|tx| tx.jobs().next_due()).await
+    }
+
+    /// The health of this process's runner loop, which [`crate::App::ready`] reports.
+    pub fn runner(&self) -> &RunnerStatus {
+        &self.runner
+    }
+
     /// Claims the jobs due now as `owner`, runs them one after the other, and records each
     /// outcome.
     ///
@@ -154,55 +408,251 @@ impl JobsService {
             .await?;
         let mut report = RunReport::default();
         for job in claimed {
-            let started_at = self.clock.now();
-            let result = match self.handlers.get(&job.name) {
-                Some(handler) => caught(handler, job.clone()).await,
-                None => Err(format!("no handler for job {}", job.name)),
-            };
-            let run = JobRun {
-                id: self.ids.new_id(),
-                job_id: job.id,
-                name: job.name.clone(),
-                owner: owner.to_owned(),
-                started_at,
-                finished_at: self.clock.now(),
-                outcome: if result.is_ok() {
-                    Outcome::Succeeded
-                } else {
-                    Outcome::Failed
-                },
-                error: result.as_ref().err().cloned(),
-            };
-            let backoff = self.settings.backoff;
-            let recorded = match &result {
-                Ok(()) => self.store.write(move |tx| tx.jobs().complete(&run)).await?,
-                Err(_) => {
-                    self.store
-                        .write(move |tx| tx.jobs().fail(&run, &backoff))
-                        .await?
-                }
-            };
-            let (name, attempt) = (job.name.as_str(), job.attempts);
-            match (recorded, result) {
-                (false, _) => {
-                    tracing::warn!(
-                        job = name,
-                        attempt,
-                        "job lease was taken over; outcome dropped"
-                    );
-                    report.lost += 1;
-                }
-                (true, Ok(())) => {
-                    tracing::info!(job = name, attempt, "job succeeded");
-                    report.succeeded += 1;
-                }
-                (true, Err(e)) => {
-                    tracing::warn!(job = name, attempt, error = %e, "job failed");
-                    report.failed += 1;
-                }
+            let (run, recorded) = self.execute(job, owner).await?;
+            match (recorded, run.outcome) {
+                (false, _) => report.lost += 1,
+                (true, Outcome::Succeeded) => report.succeeded += 1,
+                (true, Outcome::Failed) => report.failed += 1,
             }
+            report.runs.push(RunSummary {
+                name: run.name.clone(),
+                outcome: run.outcome,
+                recorded,
+                took: run.finished_at - run.started_at,
+            });
         }
         Ok(report)
+    }
+
+    /// Runs the recurring job `name` now, once, as `owner` (`accueil jobs run`): it is claimed
+    /// by its key like a runner claims it ([`accueil_ports::jobs::JobsRepo::claim_now`]), so
+    /// it never runs while a runner holds it, and no runner takes it while this runs. Its
+    /// schedule is kept: the next scheduled run still comes.
+    ///
+    /// # Errors
+    /// See [`RunNowError`]; a failing handler is not an error here but the run's outcome.
+    pub async fn run_now(&self, name: &str, owner: &str) -> Result<RanNow, RunNowError> {
+        let name = self
+            .find_recurring(name)
+            .ok_or_else(|| RunNowError::Unknown {
+                name: name.to_owned(),
+                known: self.known(),
+            })?;
+        let key = JobKey::schedule(&name);
+        let now = self.clock.now();
+        let (who, lease_until) = (owner.to_owned(), now + self.settings.lease);
+        let claim = self
+            .store
+            .write(move |tx| tx.jobs().claim_now(&key, &who, now, lease_until))
+            .await?;
+        let job = match claim {
+            ClaimNow::Claimed(job) => *job,
+            ClaimNow::Leased(lease) => {
+                return Err(RunNowError::Busy {
+                    name: name.to_string(),
+                    owner: lease.owner,
+                    until: lease.until,
+                });
+            }
+            ClaimNow::Missing | ClaimNow::Finished(_) => {
+                return Err(RunNowError::NotRegistered(name.to_string()));
+            }
+        };
+        let (run, recorded) = self.execute(job, owner).await?;
+        Ok(RanNow { run, recorded })
+    }
+
+    /// Runs one claimed job with its handler and records the outcome; returns the run and
+    /// whether it was recorded.
+    async fn execute(&self, job: Job, owner: &str) -> Result<(JobRun, bool), StoreError> {
+        let started_at = self.clock.now();
+        let result = match self.handlers.get(&job.name) {
+            Some(handler) => caught(handler, job.clone()).await,
+            None => Err(format!("no handler for job {}", job.name)),
+        };
+        let run = JobRun {
+            id: self.ids.new_id(),
+            job_id: job.id,
+            name: job.name.clone(),
+            owner: owner.to_owned(),
+            due_at: job.run_at,
+            attempt: job.attempts,
+            started_at,
+            finished_at: self.clock.now(),
+            outcome: if result.is_ok() {
+                Outcome::Succeeded
+            } else {
+                Outcome::Failed
+            },
+            error: result.as_ref().err().cloned(),
+        };
+        let backoff = self.settings.backoff;
+        let stored = run.clone();
+        let recorded = match &result {
+            Ok(()) => {
+                self.store
+                    .write(move |tx| tx.jobs().complete(&stored))
+                    .await?
+            }
+            Err(_) => {
+                self.store
+                    .write(move |tx| tx.jobs().fail(&stored, &backoff))
+                    .await?
+            }
+        };
+        let (name, attempt) = (job.name.as_str(), job.attempts);
+        match (recorded, result) {
+            (false, _) => {
+                tracing::warn!(
+                    job = name,
+                    attempt,
+                    "job lease was taken over; outcome dropped"
+                );
+            }
+            (true, Ok(())) => tracing::info!(job = name, attempt, "job succeeded"),
+            (true, Err(e)) => tracing::warn!(job = name, attempt, error = %e, "job failed"),
+        }
+        Ok((run, recorded))
+    }
+}
+
+/// The state of a process's runner loop, as the loop reports it and `/ready` reads it.
+///
+/// Until a loop starts, the runner counts as disabled (`accueil jobs ...` and an instance with
+/// `ACCUEIL_JOBS_RUNNER=off` run none). A running loop is healthy while it finished a round
+/// recently: within `idle` of the last one when it is between rounds (a few poll intervals),
+/// and within the lease while it runs jobs (a run may take that long; past it, its lease is
+/// lost anyway).
+#[derive(Debug, Default)]
+pub struct RunnerStatus {
+    state: Mutex<RunnerState>,
+}
+
+#[derive(Debug, Default, Clone)]
+enum RunnerState {
+    #[default]
+    Disabled,
+    Running {
+        idle: Duration,
+        busy: Duration,
+        last_ok: DateTime<Utc>,
+        busy_since: Option<DateTime<Utc>>,
+        last_error: Option<String>,
+    },
+    Stopped,
+}
+
+/// What [`RunnerStatus::check`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunnerHealth {
+    /// No runner in this process, by setting.
+    Disabled,
+    /// Rounds are happening.
+    Healthy,
+    /// The loop stopped or has not finished a round in time.
+    Unhealthy(String),
+}
+
+impl RunnerStatus {
+    fn set(&self, f: impl FnOnce(&mut RunnerState)) {
+        // A poisoned lock only means a panic while it was held; the state is still usable.
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut state);
+    }
+
+    /// The loop starts at `now`, polling every `poll`, claiming with `lease`.
+    pub fn started(&self, now: DateTime<Utc>, poll: Duration, lease: Duration) {
+        self.set(|s| {
+            *s = RunnerState::Running {
+                idle: poll * 3 + Duration::seconds(10),
+                busy: lease + poll,
+                last_ok: now,
+                busy_since: None,
+                last_error: None,
+            };
+        });
+    }
+
+    /// A round that may run jobs begins.
+    pub fn busy(&self, now: DateTime<Utc>) {
+        self.set(|s| {
+            if let RunnerState::Running { busy_since, .. } = s {
+                *busy_since = Some(now);
+            }
+        });
+    }
+
+    /// A round finished at `now` without a store error.
+    pub fn round_ok(&self, now: DateTime<Utc>) {
+        self.set(|s| {
+            if let RunnerState::Running {
+                last_ok,
+                busy_since,
+                last_error,
+                ..
+            } = s
+            {
+                *last_ok = now;
+                *busy_since = None;
+                *last_error = None;
+            }
+        });
+    }
+
+    /// A round failed with `error` (the store's); the last good round stays as it was.
+    pub fn round_failed(&self, error: String) {
+        self.set(|s| {
+            if let RunnerState::Running {
+                busy_since,
+                last_error,
+                ..
+            } = s
+            {
+                *busy_since = None;
+                *last_error = Some(error);
+            }
+        });
+    }
+
+    /// The loop ended (shutdown, or it died).
+    pub fn stopped(&self) {
+        self.set(|s| *s = RunnerState::Stopped);
+    }
+
+    /// Whether the loop is healthy at `now`.
+    pub fn check(&self, now: DateTime<Utc>) -> RunnerHealth {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match state {
+            RunnerState::Disabled => RunnerHealth::Disabled,
+            RunnerState::Stopped => RunnerHealth::Unhealthy("the jobs runner has stopped".into()),
+            RunnerState::Running {
+                idle,
+                busy,
+                last_ok,
+                busy_since,
+                last_error,
+            } => {
+                let (since, allowed) = match busy_since {
+                    Some(t) => (t, busy),
+                    None => (last_ok, idle),
+                };
+                if now - since <= allowed {
+                    return RunnerHealth::Healthy;
+                }
+                let why = last_error.map_or_else(String::new, |e| format!(": {e}"));
+                RunnerHealth::Unhealthy(format!(
+                    "no jobs round finished since {}{why}",
+                    last_ok.format("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            }
+        }
     }
 }
 

@@ -16,18 +16,20 @@ pub mod notify;
 pub mod scope;
 
 #[cfg(test)]
+mod background_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use accueil_ports::StoreError;
 
 use std::sync::Arc;
 
-use accueil_ports::Store;
 use accueil_ports::media::{FileStore, ImageProcessor};
 use accueil_ports::notify::Mailer;
 use accueil_ports::system::{
     AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher, RateLimiter,
 };
+use accueil_ports::{Store, StoreExt};
 
 /// Everything the use cases reach the outside world through.
 #[derive(Clone)]
@@ -60,18 +62,64 @@ pub struct Ports {
     pub events: Arc<dyn accueil_ports::events::EventBus>,
 }
 
-/// What [`App::purge`] removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`App::purge`] removed (each job fills its part).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeReport {
     /// Accounts deleted past their grace period.
     pub accounts: u64,
     /// Ended sessions (with their refresh tokens), and expired sign-in flows.
     pub sessions: u64,
+    /// E-mailed links expired past the grace period.
+    pub links: u64,
     /// Couples dissolved more than 30 days ago, with their content and files.
     pub couples: u64,
     /// Purged couples whose files could not be deleted (see the log: their folders under
     /// `couples/` can be removed by hand).
     pub file_failures: u64,
+    /// Job runs (and finished one-off jobs) older than the jobs history.
+    pub job_history: u64,
+}
+
+/// The recurring job that removes deleted accounts and dissolved couples past retention.
+pub const PURGE_DELETED_JOB: &str = "purge-deleted";
+/// The recurring job that removes expired sessions, links, sign-in flows and old job history.
+pub const PURGE_EXPIRED_JOB: &str = "purge-expired";
+
+/// One part of readiness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyCheck {
+    /// What is checked (`database`, `jobs`).
+    pub name: &'static str,
+    /// How it is.
+    pub state: CheckState,
+}
+
+/// How one part of an instance is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckState {
+    /// Working.
+    Ok,
+    /// Off by setting on this instance (does not make it unready).
+    Disabled,
+    /// Not working, and why.
+    Failed(String),
+}
+
+/// Every readiness check, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// The checks.
+    pub checks: Vec<ReadyCheck>,
+}
+
+impl Readiness {
+    /// Whether no check failed.
+    pub fn is_ready(&self) -> bool {
+        !self
+            .checks
+            .iter()
+            .any(|c| matches!(c.state, CheckState::Failed(_)))
+    }
 }
 
 /// The application: one service per module, sharing the ports.
@@ -87,15 +135,17 @@ pub struct App {
     pub memories: memories::MemoriesService,
     /// Mail delivery from the outbox.
     pub notify: notify::NotifyService,
-    hooks: lifecycle::Hooks,
+    /// Background jobs, with every module's handlers ([`App::with_jobs_settings`]).
+    pub jobs: jobs::JobsService,
+    purger: Purger,
     ports: Ports,
 }
 
 impl App {
     /// Builds every service, and registers every module's lifecycle hooks (in the order they
-    /// run: a module's purge sees what the modules before it purged). Every service's store
-    /// publishes the events of its committed units of work on `ports.events`
-    /// ([`events::Publishing`]).
+    /// run: a module's purge sees what the modules before it purged) and background jobs.
+    /// Every service's store (the jobs' too) publishes the events of its committed units of
+    /// work on `ports.events` ([`events::Publishing`]).
     pub fn new(
         mut ports: Ports,
         identity: identity::IdentitySettings,
@@ -112,61 +162,92 @@ impl App {
                 service: memories.clone(),
             }),
         ]);
+        let admin = admin::AdminService::new(ports.clone(), identity.clone());
+        let identity = identity::IdentityService::new(ports.clone(), identity, hooks.clone());
+        let notify = notify::NotifyService::new(ports.clone());
+        let settings = jobs::JobsSettings::default();
+        let purger = Purger {
+            hooks: hooks.clone(),
+            identity: identity.clone(),
+            ports: ports.clone(),
+            history: settings.history,
+        };
         Self {
-            notify: notify::NotifyService::new(ports.clone()),
-            couples: couples::CouplesService::new(ports.clone(), couples, hooks.clone()),
+            jobs: background_jobs(&ports, &notify, &purger, settings),
+            notify,
+            couples: couples::CouplesService::new(ports.clone(), couples, hooks),
             memories,
-            admin: admin::AdminService::new(ports.clone(), identity.clone()),
-            identity: identity::IdentityService::new(ports.clone(), identity, hooks.clone()),
-            hooks,
+            admin,
+            identity,
+            purger,
             ports,
         }
     }
 
-    /// Removes what has outlived its retention: every module's old data (couples dissolved
-    /// more than 30 days ago with their files, ...), then accounts deleted past their grace
-    /// period and ended sessions. Modules go first: an account is removed after the couples
-    /// it belonged to, so a partner's export window is never cut short.
+    /// The same with other jobs settings (lease, history) and the outbox's first retry delay;
+    /// call it before any runner starts (it makes a new [`App::jobs`]).
+    #[must_use]
+    pub fn with_jobs_settings(
+        mut self,
+        settings: jobs::JobsSettings,
+        mail_retry_base: chrono::Duration,
+    ) -> Self {
+        self.notify = self.notify.with_retry_base(mail_retry_base);
+        self.purger.history = settings.history;
+        self.jobs = background_jobs(&self.ports, &self.notify, &self.purger, settings);
+        self
+    }
+
+    /// Removes what has outlived its retention, as the `purge-deleted` and then the
+    /// `purge-expired` jobs do: every module's old data (couples dissolved more than 30 days
+    /// ago with their files, ...), accounts deleted past their grace period, then ended
+    /// sessions, expired links and sign-in flows, and old job history. Modules go first: an
+    /// account is removed after the couples it belonged to, so a partner's export window is
+    /// never cut short.
     ///
     /// # Errors
     /// The first failure; what was purged before it stays purged. A couple's files that
     /// cannot be deleted are logged and counted in the report, and the other couples' files
     /// are still deleted.
     pub async fn purge(&self) -> Result<PurgeReport, String> {
-        let log = self.hooks.purge(self.ports.clock.now()).await?;
-        let accounts = self
-            .identity
-            .purge_deleted()
-            .await
-            .map_err(|e| e.to_string())?;
-        let sessions = self
-            .identity
-            .purge_old_sessions()
-            .await
-            .map_err(|e| e.to_string())?
-            + self
-                .identity
-                .purge_oauth()
-                .await
-                .map_err(|e| e.to_string())?;
+        let deleted = self.purger.deleted().await?;
+        let expired = self.purger.expired().await?;
         Ok(PurgeReport {
-            accounts,
-            sessions,
-            couples: log.couples.len() as u64,
-            file_failures: log.file_failures,
+            sessions: expired.sessions,
+            links: expired.links,
+            job_history: expired.job_history,
+            ..deleted
         })
     }
 
-    /// Whether storage answers, for readiness probes.
+    /// Every part an instance needs, for readiness probes: the database answers (and its
+    /// migrations are applied), and this process's jobs runner is doing rounds (or is off by
+    /// setting).
     ///
-    /// This is the one place `/ready` asks: the components still to come (the PostgreSQL event
-    /// listener, the jobs runner) each add their check here, after the database's, so the
-    /// probe keeps one answer for every part an instance needs (docs/operations.md).
-    ///
-    /// # Errors
-    /// The store's error when it does not.
-    pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {
-        self.ports.store.ping().await
+    /// This is the one place `/ready` asks: each component adds its check here, so the probe
+    /// keeps one answer for every part an instance needs (docs/operations.md).
+    pub async fn ready(&self) -> Readiness {
+        let database = match self.ports.store.ping().await {
+            Ok(()) => CheckState::Ok,
+            Err(e) => CheckState::Failed(e.to_string()),
+        };
+        let jobs = match self.jobs.runner().check(self.now()) {
+            jobs::RunnerHealth::Healthy => CheckState::Ok,
+            jobs::RunnerHealth::Disabled => CheckState::Disabled,
+            jobs::RunnerHealth::Unhealthy(why) => CheckState::Failed(why),
+        };
+        Readiness {
+            checks: vec![
+                ReadyCheck {
+                    name: "database",
+                    state: database,
+                },
+                ReadyCheck {
+                    name: "jobs",
+                    state: jobs,
+                },
+            ],
+        }
     }
 
     /// The event bus, for realtime connections to subscribe to.
@@ -184,5 +265,103 @@ impl App {
     /// in the future).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.ports.clock.now()
+    }
+}
+
+/// Every module's background jobs, registered in one place: a module adds its job here with
+/// one `.recurring(name, default schedule, handler)` (or `.handle` for one-off jobs only).
+/// Default schedules are on the wall clock of `ACCUEIL_JOBS_ZONE` (UTC unless set), and each
+/// can be overridden by setting (docs/operations.md).
+fn background_jobs(
+    ports: &Ports,
+    notify: &notify::NotifyService,
+    purger: &Purger,
+    settings: jobs::JobsSettings,
+) -> jobs::JobsService {
+    let name = |n: &str| accueil_domain::jobs::JobName::from_trusted(n.to_owned());
+    let (mail, deleted, expired) = (notify.clone(), purger.clone(), purger.clone());
+    jobs::JobsService::new(
+        ports.store.clone(),
+        ports.clock.clone(),
+        ports.ids.clone(),
+        settings,
+    )
+    // Each mail also enqueues a one-off run when it is written (notify's module doc); the
+    // sweep once a minute catches what a crash left behind.
+    .recurring(notify::delivery_job(), "* * * * *", move |job| {
+        let mail = mail.clone();
+        async move { mail.deliver_job(job).await }
+    })
+    .recurring(name(PURGE_DELETED_JOB), "30 3 * * *", move |_job| {
+        let purger = deleted.clone();
+        async move { purger.deleted().await.map(|_| ()) }
+    })
+    .recurring(name(PURGE_EXPIRED_JOB), "15 * * * *", move |_job| {
+        let purger = expired.clone();
+        async move { purger.expired().await.map(|_| ()) }
+    })
+}
+
+/// What the two purge jobs do.
+#[derive(Clone)]
+struct Purger {
+    hooks: lifecycle::Hooks,
+    identity: identity::IdentityService,
+    ports: Ports,
+    history: chrono::Duration,
+}
+
+impl Purger {
+    /// `purge-deleted`: every module's purge (dissolved couples and their files, ...), then
+    /// the accounts deleted past their grace period.
+    async fn deleted(&self) -> Result<PurgeReport, String> {
+        let log = self.hooks.purge(self.ports.clock.now()).await?;
+        let accounts = self
+            .identity
+            .purge_deleted()
+            .await
+            .map_err(|e| e.to_string())?;
+        let report = PurgeReport {
+            accounts,
+            couples: log.couples.len() as u64,
+            file_failures: log.file_failures,
+            ..PurgeReport::default()
+        };
+        tracing::info!(
+            accounts,
+            couples = report.couples,
+            file_failures = report.file_failures,
+            "purge-deleted"
+        );
+        if report.file_failures > 0 {
+            return Err(format!(
+                "the files of {} purged couple(s) could not be deleted; see the log",
+                report.file_failures
+            ));
+        }
+        Ok(report)
+    }
+
+    /// `purge-expired`: ended sessions and expired refresh tokens, sign-in flows and e-mailed
+    /// links past their grace, and job runs older than the history setting.
+    async fn expired(&self) -> Result<PurgeReport, String> {
+        let text = |e: StoreError| e.to_string();
+        let sessions = self.identity.purge_old_sessions().await.map_err(text)?
+            + self.identity.purge_oauth().await.map_err(text)?;
+        let links = self.identity.purge_email_tokens().await.map_err(text)?;
+        let before = self.ports.clock.now() - self.history;
+        let job_history = self
+            .ports
+            .store
+            .write(move |tx| tx.jobs().prune(before))
+            .await
+            .map_err(text)?;
+        tracing::info!(sessions, links, job_history, "purge-expired");
+        Ok(PurgeReport {
+            sessions,
+            links,
+            job_history,
+            ..PurgeReport::default()
+        })
     }
 }

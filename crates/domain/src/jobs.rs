@@ -159,6 +159,15 @@ impl Schedule {
         self.zone.name()
     }
 
+    /// The latest run at or before `at`; `None` when there is none.
+    pub fn latest_until(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = at.with_timezone(&self.zone);
+        self.cron
+            .find_previous_occurrence(&local, true)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
     /// The first run strictly after `after`, with the DST rule of the module doc; `None` when
     /// the expression never matches again (e.g. 30 February).
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -333,16 +342,40 @@ impl Job {
             && self.lease.as_ref().is_none_or(|l| l.until <= now)
     }
 
-    /// After a successful run that finished at `finished`: a recurring job is due at its
-    /// schedule's next run after `finished` (runs missed while it ran or while nothing ran
-    /// are not caught up one by one: one run covers them), a one-off job is done.
+    /// The first instant a claim may take it: its `run_at`, or the end of its lease when that
+    /// comes later; `None` once it is done or failed. [`Job::claimable`] at `now` is exactly
+    /// `claimable_at() <= Some(now)`.
+    pub fn claimable_at(&self) -> Option<DateTime<Utc>> {
+        (self.state == JobState::Pending).then(|| match &self.lease {
+            Some(l) if l.until > self.run_at => l.until,
+            _ => self.run_at,
+        })
+    }
+
+    /// After a successful run that finished at `finished`: a one-off job is done; a recurring
+    /// job is due at its schedule's next slot after the one it just ran (its `run_at`). When
+    /// that slot has already passed (the run was claimed late, or ran long), the latest slot
+    /// that has passed is due at once, so a runner late by less than a period still runs every
+    /// slot; older missed slots (an outage of several periods) are covered by that one run
+    /// rather than caught up one by one.
     pub fn after_success(&self, finished: DateTime<Utc>) -> AfterRun {
-        match self.schedule.as_ref().and_then(|s| s.next_after(finished)) {
-            Some(run_at) => AfterRun::Pending {
-                run_at,
-                reset_attempts: true,
-            },
-            None => AfterRun::Finished(JobState::Done),
+        let Some(schedule) = &self.schedule else {
+            return AfterRun::Finished(JobState::Done);
+        };
+        let Some(next) = schedule.next_after(self.run_at) else {
+            return AfterRun::Finished(JobState::Done);
+        };
+        let run_at = if next > finished {
+            next
+        } else {
+            schedule
+                .latest_until(finished)
+                .filter(|latest| *latest > self.run_at)
+                .unwrap_or(next)
+        };
+        AfterRun::Pending {
+            run_at,
+            reset_attempts: true,
         }
     }
 
@@ -405,6 +438,13 @@ pub struct JobRun {
     pub name: JobName,
     /// The runner that ran it.
     pub owner: String,
+    /// When the run was due: the job's `run_at` when it was claimed (for a recurring job, its
+    /// scheduled slot; for a retry, the end of the backoff; for a run by hand, the moment it
+    /// was asked for). A takeover keeps the slot, so each slot's runs can be told apart.
+    pub due_at: DateTime<Utc>,
+    /// Which attempt of that due time it was (1 for the first; a takeover after a lost lease
+    /// or a retry after a failure counts one more).
+    pub attempt: u32,
     /// When the handler started.
     pub started_at: DateTime<Utc>,
     /// When it returned.
@@ -553,8 +593,12 @@ mod tests {
         });
         assert!(!j.claimable(at + Duration::seconds(29)));
         assert!(j.claimable(at + Duration::seconds(30)), "expired lease");
+        assert_eq!(j.claimable_at(), Some(at + Duration::seconds(30)));
+        j.lease = None;
+        assert_eq!(j.claimable_at(), Some(at));
         j.state = JobState::Done;
         assert!(!j.claimable(at + Duration::days(1)));
+        assert_eq!(j.claimable_at(), None);
     }
 
     #[test]
@@ -596,5 +640,58 @@ mod tests {
         );
         let never = Schedule::parse("0 0 30 2 *", "UTC").unwrap();
         assert_eq!(never.next_after(now), None);
+    }
+
+    #[test]
+    fn a_late_run_is_followed_by_the_slot_it_missed_then_on_time() {
+        let s = Schedule::parse("* * * * * *", "UTC").unwrap();
+        let slot = utc(2026, 1, 1, 0, 0);
+        let sec = Duration::seconds;
+        let mut j = Job::recurring(
+            Uuid::from_u128(3),
+            JobName::parse("tick").unwrap(),
+            s,
+            slot - sec(1),
+        )
+        .unwrap();
+        assert_eq!(j.run_at, slot);
+        let on_time = |run_at| AfterRun::Pending {
+            run_at,
+            reset_attempts: true,
+        };
+        assert_eq!(
+            j.after_success(slot + Duration::milliseconds(30)),
+            on_time(slot + sec(1))
+        );
+        // Claimed 1.2 s late: the slot it missed meanwhile is due at once, then back on time.
+        let late = slot + Duration::milliseconds(1_250);
+        assert_eq!(j.after_success(late), on_time(slot + sec(1)));
+        j.run_at = slot + sec(1);
+        assert_eq!(
+            j.after_success(late + Duration::milliseconds(10)),
+            on_time(slot + sec(2))
+        );
+        // After an outage of an hour: one run for the latest slot, not 3,600.
+        j.run_at = slot;
+        let back = slot + Duration::hours(1) + Duration::milliseconds(400);
+        assert_eq!(j.after_success(back), on_time(slot + Duration::hours(1)));
+
+        let daily = Schedule::parse("30 3 * * *", "UTC").unwrap();
+        let mut d = Job::recurring(
+            Uuid::from_u128(4),
+            JobName::parse("d").unwrap(),
+            daily,
+            slot,
+        )
+        .unwrap();
+        assert_eq!(d.run_at, utc(2026, 1, 1, 3, 30));
+        // Down for a week: the oldest slot runs when a runner is back, then today's, once.
+        let week = utc(2026, 1, 8, 12, 0);
+        assert_eq!(d.after_success(week), on_time(utc(2026, 1, 8, 3, 30)));
+        d.run_at = utc(2026, 1, 8, 3, 30);
+        assert_eq!(
+            d.after_success(week + sec(1)),
+            on_time(utc(2026, 1, 9, 3, 30))
+        );
     }
 }

@@ -170,7 +170,7 @@ impl ApiError {
         self.code
     }
 
-    fn body(&self) -> ProblemBody {
+    pub(crate) fn body(&self) -> ProblemBody {
         ProblemBody {
             kind: format!("/problems/{}", self.code),
             title: self.title.to_owned(),

@@ -5,7 +5,7 @@
 //! stalled), any runner may take it over. Completing or failing needs the lease still to be
 //! the caller's, so a runner whose job was taken over records nothing.
 
-use accueil_domain::jobs::{Backoff, Job, JobName, JobRun, Schedule};
+use accueil_domain::jobs::{Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Schedule};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -20,6 +20,20 @@ pub struct JobStatus {
     pub last_run: Option<JobRun>,
     /// Its latest failed run.
     pub last_failure: Option<JobRun>,
+}
+
+/// What [`JobsRepo::claim_now`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimNow {
+    /// The job is the caller's now, due now, with a fresh attempt count (this claim is
+    /// attempt 1). Boxed: a job is large next to the other answers.
+    Claimed(Box<Job>),
+    /// Another runner holds it, until the lease's end.
+    Leased(Lease),
+    /// A one-off job that is done or failed.
+    Finished(JobState),
+    /// No job has this key.
+    Missing,
 }
 
 /// The jobs table.
@@ -62,6 +76,38 @@ pub trait JobsRepo: Send {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// Claims the job with `key` now, whatever its `run_at`, unless a lease that has not run
+    /// out holds it: its `run_at` becomes `now` (so the run's due time is the moment it was
+    /// asked for), its attempts start over at 1, and the lease is (`owner`, `lease_until`).
+    /// The same lock as [`JobsRepo::claim_due`] (PostgreSQL: `FOR UPDATE`), so a runner and
+    /// this claim never both hold the job. After the run, `complete` reschedules a recurring
+    /// job from its schedule as usual, so a run by hand does not take a scheduled slot.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn claim_now(
+        &mut self,
+        key: &JobKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<ClaimNow, StoreError>;
+
+    /// The first instant a claim may take a job ([`Job::claimable_at`] of every pending job,
+    /// the earliest), so a runner can sleep until then; `None` when no job is pending.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    /// Removes the runs that finished before `before`, and the one-off jobs that are done or
+    /// failed and were created before it (their keys can then be enqueued again). Returns how
+    /// many rows went (runs and jobs).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Records the successful run `run` of the job it names, if `run.owner` still holds its
     /// lease: the run is stored, the lease cleared, and the job rescheduled or finished as

@@ -48,7 +48,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
-    /// Background jobs: list the recurring schedules with their last run and last failure.
+    /// Background jobs: list the recurring schedules with their last run and last failure, or
+    /// run one now.
     Jobs {
         /// What to do (default: list).
         #[command(subcommand)]
@@ -67,8 +68,9 @@ pub enum Command {
         email: String,
     },
     /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, the couples
-    /// dissolved more than 30 days ago, and sessions ended (or refresh tokens expired) longer
-    /// ago than the grace period.
+    /// dissolved more than 30 days ago, sessions ended (or refresh tokens expired) and
+    /// e-mailed links expired longer ago than the grace period, expired sign-in flows, and job
+    /// runs older than ACCUEIL_JOBS_HISTORY: what the purge-deleted and purge-expired jobs do.
     PurgeDeleted,
 }
 
@@ -99,6 +101,13 @@ pub enum JobsAction {
         /// One-off jobs too.
         #[arg(long)]
         all: bool,
+    },
+    /// Run a recurring job now, once, in this process, and print how it went (exit status 1
+    /// when it fails, is unknown, or is running on an instance right now). It is claimed like
+    /// a runner claims it, so it never runs twice at once; its schedule is unchanged.
+    Run {
+        /// The job (see `accueil jobs list`), e.g. purge-deleted.
+        name: String,
     },
 }
 
@@ -140,8 +149,9 @@ pub fn run(cli: Cli) -> ExitCode {
 async fn serve(settings: &Settings) -> Result<(), String> {
     let running = crate::start(settings).await.map_err(|e| e.to_string())?;
     let result = running.server.await;
-    // A round cut short leaves its claimed mail leased; the next start sends it.
-    running.worker.abort();
+    // No new claim; the job in flight gets a few seconds, then its lease lets another runner
+    // (or the next start) take it over.
+    running.jobs.stop().await;
     result.map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
@@ -269,7 +279,7 @@ async fn outbox(settings: &Settings, action: Option<OutboxAction>) -> Result<(),
         }
         OutboxAction::Retry { id } => {
             if app.notify.retry(id).await.map_err(|e| e.to_string())? {
-                println!("{id} is back in line; the server's mail worker will send it");
+                println!("{id} is back in line; an instance's jobs runner sends it");
             } else {
                 return Err(format!("{id} is not a failed mail"));
             }
@@ -278,22 +288,20 @@ async fn outbox(settings: &Settings, action: Option<OutboxAction>) -> Result<(),
     Ok(())
 }
 
-async fn jobs(settings: &Settings, action: Option<JobsAction>) -> Result<(), String> {
-    use std::sync::Arc;
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
 
-    use accueil_app::jobs::{JobsService, JobsSettings};
-    let store = crate::open_store(settings)
-        .await
-        .map_err(|e| e.to_string())?;
-    let service = JobsService::new(
-        Arc::new(store),
-        Arc::new(accueil_crypto::SystemClock),
-        Arc::new(accueil_crypto::UuidV7Ids),
-        JobsSettings::default(),
-    );
-    let JobsAction::List { all } = action.unwrap_or(JobsAction::List { all: false });
-    let listed = service.list(all).await.map_err(|e| e.to_string())?;
-    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+async fn jobs(settings: &Settings, action: Option<JobsAction>) -> Result<(), String> {
+    let app = app(settings).await?;
+    match action.unwrap_or(JobsAction::List { all: false }) {
+        JobsAction::List { all } => list_jobs(&app, all).await,
+        JobsAction::Run { name } => run_job(settings, &app, &name).await,
+    }
+}
+
+async fn list_jobs(app: &accueil_app::App, all: bool) -> Result<(), String> {
+    let listed = app.jobs.list(all).await.map_err(|e| e.to_string())?;
     println!("jobs ({}):", listed.len());
     for status in listed {
         let job = &status.job;
@@ -310,12 +318,21 @@ async fn jobs(settings: &Settings, action: Option<JobsAction>) -> Result<(), Str
             job.attempts,
             job.max_attempts,
         );
+        if let Some(lease) = &job.lease {
+            println!(
+                "      leased to {} until {}",
+                lease.owner,
+                time(lease.until)
+            );
+        }
         if let Some(run) = &status.last_run {
             println!(
-                "      last run {} on {}: {}",
+                "      last run {} on {}: {} (due {}, attempt {})",
                 time(run.finished_at),
                 run.owner,
-                run.outcome.as_str()
+                run.outcome.as_str(),
+                time(run.due_at),
+                run.attempt,
             );
         }
         if let Some(run) = &status.last_failure {
@@ -329,12 +346,56 @@ async fn jobs(settings: &Settings, action: Option<JobsAction>) -> Result<(), Str
     Ok(())
 }
 
+async fn run_job(settings: &Settings, app: &accueil_app::App, name: &str) -> Result<(), String> {
+    use accueil_domain::jobs::Outcome;
+    // Adds the schedules no instance registered yet (never changes one: the runners' settings
+    // own them), so a job can be run before the first server start.
+    let schedules = app
+        .jobs
+        .resolve_schedules(&settings.jobs.zone, &settings.jobs.schedules)
+        .map_err(|e| e.to_string())?;
+    app.jobs
+        .register_schedules(schedules, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let owner = format!("cli:{}", crate::runner::owner_id());
+    let ran = app
+        .jobs
+        .run_now(name, &owner)
+        .await
+        .map_err(|e| e.to_string())?;
+    let run = &ran.run;
+    let took = (run.finished_at - run.started_at).num_milliseconds();
+    let took = format!("{}.{:03} s", took / 1000, took % 1000);
+    if !ran.recorded {
+        return Err(format!(
+            "job {} ran ({}, {took}) past its lease (ACCUEIL_JOBS_LEASE): another runner took it over, and this run was not recorded",
+            run.name,
+            run.outcome.as_str()
+        ));
+    }
+    match run.outcome {
+        Outcome::Succeeded => {
+            println!(
+                "job {} succeeded in {took} (run {} as {owner})",
+                run.name, run.id
+            );
+            Ok(())
+        }
+        Outcome::Failed => Err(format!(
+            "job {} failed after {took}: {}",
+            run.name,
+            run.error.as_deref().unwrap_or("")
+        )),
+    }
+}
+
 async fn purge_deleted(settings: &Settings) -> Result<(), String> {
     let app = app(settings).await?;
     let report = app.purge().await?;
     println!(
-        "purged {} deleted account(s), {} ended session(s), {} dissolved couple(s)",
-        report.accounts, report.sessions, report.couples
+        "purged {} deleted account(s), {} ended session(s), {} dissolved couple(s), {} expired link(s), {} old job run(s)",
+        report.accounts, report.sessions, report.couples, report.links, report.job_history
     );
     if report.file_failures > 0 {
         return Err(format!(

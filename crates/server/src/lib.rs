@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod metrics;
+pub mod runner;
 mod secret;
 pub mod telemetry;
 
@@ -28,6 +29,7 @@ use actix_web::{HttpServer, web};
 use config::OAuthKind;
 
 pub use config::{Environment, Settings};
+pub use runner::JobsRunner;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,9 @@ pub enum StartError {
     /// The metrics registry could not be built.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// A job schedule (or its override) is unusable.
+    #[error("jobs: {0}")]
+    Jobs(#[from] accueil_app::jobs::ScheduleError),
 }
 
 /// A started server.
@@ -71,8 +76,8 @@ pub struct Running {
     pub server: Server,
     /// Stops the server.
     pub handle: ServerHandle,
-    /// Stops the mail worker (call it once the server stopped).
-    pub worker: tokio::task::AbortHandle,
+    /// The background jobs runner (stop it once the server stopped).
+    pub jobs: JobsRunner,
 }
 
 /// Opens the database (applying migrations).
@@ -225,7 +230,19 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         },
         settings.limits.couples(),
         settings.memories.app(),
-    ))
+    )
+    .with_jobs_settings(jobs_settings(settings), settings.mail.outbox_retry_base))
+}
+
+/// How this process claims jobs: one at a time (instances then share a backlog, and a stop
+/// never strands claimed jobs), with the configured lease and history.
+pub fn jobs_settings(settings: &Settings) -> accueil_app::jobs::JobsSettings {
+    accueil_app::jobs::JobsSettings {
+        lease: settings.jobs.lease,
+        batch: 1,
+        history: settings.jobs.history,
+        ..accueil_app::jobs::JobsSettings::default()
+    }
 }
 
 /// Starts serving: opens the database, builds the application, binds and runs the HTTP
@@ -244,12 +261,12 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     let store = open_store(settings).await?;
     let metrics = http_metrics(settings, &store)?;
     let app = build_app(settings, store).await?;
-    let worker = spawn_mail_worker(
-        app.notify
-            .clone()
-            .with_retry_base(settings.mail.outbox_retry_base),
-        settings.mail.outbox_poll,
-    );
+    if settings.is_configured("ACCUEIL_OUTBOX_POLL") {
+        tracing::warn!(
+            "ACCUEIL_OUTBOX_POLL no longer has an effect: mail goes out through the jobs runner (ACCUEIL_JOBS_POLL)"
+        );
+    }
+    let jobs = start_jobs(settings, &app, &metrics).await?;
     let app = web::Data::new(app);
     let http = HttpSettings {
         cors_origins: settings.http.cors_origins.clone(),
@@ -298,8 +315,42 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
         addr,
         server,
         handle,
-        worker,
+        jobs,
     })
+}
+
+/// Checks the schedule overrides and, unless the runner is off here, registers the schedules
+/// and starts the runner.
+async fn start_jobs(
+    settings: &Settings,
+    app: &App,
+    metrics: &accueil_http::Metrics,
+) -> Result<JobsRunner, StartError> {
+    let schedules = app
+        .jobs
+        .resolve_schedules(&settings.jobs.zone, &settings.jobs.schedules)?;
+    if !settings.jobs.runner {
+        tracing::info!("jobs runner off (ACCUEIL_JOBS_RUNNER=off): this instance runs no jobs");
+        return Ok(JobsRunner::disabled());
+    }
+    for (name, schedule) in &schedules {
+        tracing::info!(job = %name, cron = schedule.expr(), zone = schedule.zone(), "job schedule");
+    }
+    app.jobs.register_schedules(schedules, true).await?;
+    let jobs_metrics = metrics::JobsMetrics::new(metrics.registry())?;
+    let names: Vec<String> = app
+        .jobs
+        .recurring_jobs()
+        .into_iter()
+        .map(|r| r.name.to_string())
+        .collect();
+    jobs_metrics.known(&names);
+    Ok(JobsRunner::spawn(
+        app.jobs.clone(),
+        runner::owner_id(),
+        settings.jobs.poll,
+        Some(jobs_metrics),
+    ))
 }
 
 /// The metrics registry, with the pools' collector, and who may read it.
@@ -325,29 +376,4 @@ fn http_metrics(
 
 fn mailer_description(settings: &Settings) -> String {
     mailer(settings).map_or_else(|e| e.to_string(), |m| m.describe())
-}
-
-/// Delivers the outbox in the background: a round every `poll`, sooner when a round found work
-/// (so a backlog drains at full speed). A failed round is logged and retried; nothing is lost,
-/// since entries stay in the outbox until they are marked.
-fn spawn_mail_worker(
-    notify: accueil_app::notify::NotifyService,
-    poll: chrono::Duration,
-) -> tokio::task::AbortHandle {
-    let idle = poll.to_std().unwrap_or(std::time::Duration::from_secs(2));
-    tokio::spawn(async move {
-        loop {
-            let busy = match notify.deliver_due().await {
-                Ok(r) => r.sent + r.retried + r.failed > 0,
-                Err(e) => {
-                    tracing::warn!(error = %e, "mail worker round failed");
-                    false
-                }
-            };
-            if !busy {
-                tokio::time::sleep(idle).await;
-            }
-        }
-    })
-    .abort_handle()
 }

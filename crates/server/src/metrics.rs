@@ -1,5 +1,6 @@
 //! The metrics only the server can see: the database pools, read from the store at scrape time
-//! and rendered as Prometheus families (the store itself depends on no metrics library).
+//! and rendered as Prometheus families (the store itself depends on no metrics library), and
+//! the jobs runner's counters, fed by its loop.
 
 use std::collections::HashMap;
 
@@ -127,12 +128,139 @@ impl Collector for PoolCollector {
     }
 }
 
+/// Job run buckets, in seconds: from an idle mail sweep to a long purge.
+const RUN_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0, 300.0,
+];
+
+/// What this instance's jobs runner did, by job name: runs by outcome, their durations, and
+/// when its last round finished.
+#[derive(Clone)]
+pub struct JobsMetrics {
+    runs: prometheus::IntCounterVec,
+    duration: prometheus::HistogramVec,
+    last_round: prometheus::Gauge,
+}
+
+impl JobsMetrics {
+    /// The instruments, registered on `registry`.
+    ///
+    /// # Errors
+    /// The library's error for an invalid or duplicate instrument (a programming error).
+    pub fn new(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
+        let runs = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "accueil_jobs_runs_total",
+                "Job runs by this instance's runner, by job name and outcome (succeeded, failed, lost: the lease had been taken over)",
+            ),
+            &["job", "outcome"],
+        )?;
+        let duration = prometheus::HistogramVec::new(
+            prometheus::HistogramOpts::new(
+                "accueil_jobs_run_duration_seconds",
+                "Time a job's handler took, by job name",
+            )
+            .buckets(RUN_BUCKETS.to_vec()),
+            &["job"],
+        )?;
+        let last_round = prometheus::Gauge::new(
+            "accueil_jobs_runner_last_round_timestamp_seconds",
+            "Unix time of the runner's last finished round (absent while the runner is off)",
+        )?;
+        registry.register(Box::new(runs.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(last_round.clone()))?;
+        Ok(Self {
+            runs,
+            duration,
+            last_round,
+        })
+    }
+
+    /// Makes every known job's series exist at zero, so a rate is defined before a first run.
+    pub fn known(&self, names: &[String]) {
+        for name in names {
+            for outcome in ["succeeded", "failed", "lost"] {
+                self.runs.with_label_values(&[name.as_str(), outcome]);
+            }
+        }
+    }
+
+    /// A round (or a look at the next due time) finished at `at`.
+    pub fn round(&self, at: chrono::DateTime<chrono::Utc>) {
+        #[allow(clippy::cast_precision_loss)] // seconds since 1970 fit f64 exactly for ages
+        self.last_round.set(at.timestamp_millis() as f64 / 1000.0);
+    }
+
+    /// The runs of a round that finished at `at`.
+    pub fn observe(
+        &self,
+        report: &accueil_app::jobs::RunReport,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        for run in &report.runs {
+            let outcome = match (run.recorded, run.outcome) {
+                (false, _) => "lost",
+                (true, accueil_domain::jobs::Outcome::Succeeded) => "succeeded",
+                (true, accueil_domain::jobs::Outcome::Failed) => "failed",
+            };
+            let name = run.name.as_str();
+            self.runs.with_label_values(&[name, outcome]).inc();
+            #[allow(clippy::cast_precision_loss)]
+            let seconds = run.took.num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+            self.duration.with_label_values(&[name]).observe(seconds);
+        }
+        self.round(at);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use accueil_store_diesel::{PoolState, WaitHistogram};
     use prometheus::Encoder;
 
     use super::*;
+
+    #[test]
+    fn job_runs_are_counted_by_name_and_outcome() {
+        use accueil_app::jobs::{RunReport, RunSummary};
+        use accueil_domain::jobs::{JobName, Outcome};
+        let registry = prometheus::Registry::new();
+        let m = JobsMetrics::new(&registry).unwrap();
+        m.known(&["purge-deleted".to_owned()]);
+        let run = |name: &str, outcome, recorded, ms| RunSummary {
+            name: JobName::parse(name).unwrap(),
+            outcome,
+            recorded,
+            took: chrono::Duration::milliseconds(ms),
+        };
+        let report = RunReport {
+            runs: vec![
+                run("mail-delivery", Outcome::Succeeded, true, 20),
+                run("mail-delivery", Outcome::Failed, true, 30),
+                run("mail-delivery", Outcome::Succeeded, false, 40),
+            ],
+            ..RunReport::default()
+        };
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 500_000_000).unwrap();
+        m.observe(&report, at);
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            "accueil_jobs_runs_total{job=\"mail-delivery\",outcome=\"succeeded\"} 1",
+            "accueil_jobs_runs_total{job=\"mail-delivery\",outcome=\"failed\"} 1",
+            "accueil_jobs_runs_total{job=\"mail-delivery\",outcome=\"lost\"} 1",
+            "accueil_jobs_runs_total{job=\"purge-deleted\",outcome=\"succeeded\"} 0",
+            "accueil_jobs_run_duration_seconds_count{job=\"mail-delivery\"} 3",
+            "accueil_jobs_run_duration_seconds_bucket{job=\"mail-delivery\",le=\"0.025\"} 1",
+            "accueil_jobs_runner_last_round_timestamp_seconds 1800000000.5",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
 
     #[test]
     fn a_snapshot_renders_as_gauges_and_a_histogram() {

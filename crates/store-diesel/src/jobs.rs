@@ -10,7 +10,7 @@ use accueil_domain::jobs::{
     AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
 };
 use accueil_ports::StoreError;
-use accueil_ports::jobs::{JobStatus, JobsRepo};
+use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -48,6 +48,8 @@ struct RunRow {
     finished_at: NaiveDateTime,
     outcome: String,
     error: Option<String>,
+    due_at: NaiveDateTime,
+    attempt: i32,
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -119,6 +121,9 @@ impl TryFrom<RunRow> for JobRun {
             job_id: uuid(&r.job_id)?,
             name: JobName::from_trusted(r.name),
             owner: r.owner,
+            due_at: utc(r.due_at),
+            attempt: u32::try_from(r.attempt)
+                .map_err(|_| corrupt("run attempt", &r.attempt.to_string()))?,
             started_at: utc(r.started_at),
             finished_at: utc(r.finished_at),
             outcome: Outcome::parse(&r.outcome).ok_or_else(|| corrupt("outcome", &r.outcome))?,
@@ -138,6 +143,8 @@ impl From<&JobRun> for RunRow {
             finished_at: naive(r.finished_at),
             outcome: r.outcome.as_str().to_owned(),
             error: r.error.clone(),
+            due_at: naive(r.due_at),
+            attempt: count(r.attempt),
         }
     }
 }
@@ -322,6 +329,99 @@ impl JobsRepo for DieselTx<'_> {
             claimed.push(job);
         }
         Ok(claimed)
+    }
+
+    fn claim_now(
+        &mut self,
+        key: &JobKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<ClaimNow, StoreError> {
+        self.writable()?;
+        let row: Option<JobRow> = first_for_update!(
+            self,
+            jobs::table
+                .filter(jobs::job_key.eq(key.as_str()))
+                .select(JobRow::as_select())
+        )
+        .map_err(store_error)?;
+        let Some(mut job) = row.map(Job::try_from).transpose()? else {
+            return Ok(ClaimNow::Missing);
+        };
+        if job.state != JobState::Pending {
+            return Ok(ClaimNow::Finished(job.state));
+        }
+        if let Some(lease) = job.lease.clone().filter(|l| l.until > now) {
+            return Ok(ClaimNow::Leased(lease));
+        }
+        job.run_at = now;
+        job.attempts = 1;
+        job.lease = Some(Lease {
+            owner: owner.to_owned(),
+            until: lease_until,
+        });
+        diesel::update(jobs::table.find(job.id.to_string()))
+            .set((
+                jobs::run_at.eq(naive(now)),
+                jobs::attempts.eq(1),
+                jobs::lease_owner.eq(Some(owner)),
+                jobs::lease_until.eq(Some(naive(lease_until))),
+            ))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(ClaimNow::Claimed(Box::new(job)))
+    }
+
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        use diesel::dsl::min;
+        // The earliest of max(run_at, lease_until) over pending jobs, as two indexed minima
+        // (no portable GREATEST): unleased or lease ending first, then lease ending last.
+        let pending = jobs::state.eq(JobState::Pending.as_str());
+        let by_run_at: Option<NaiveDateTime> = jobs::table
+            .filter(pending)
+            .filter(
+                jobs::lease_until
+                    .is_null()
+                    .or(jobs::lease_until.le(jobs::run_at.nullable())),
+            )
+            .select(min(jobs::run_at))
+            .get_result(self.conn)
+            .map_err(store_error)?;
+        let by_lease: Option<NaiveDateTime> = jobs::table
+            .filter(pending)
+            .filter(jobs::lease_until.gt(jobs::run_at.nullable()))
+            .select(min(jobs::lease_until))
+            .get_result(self.conn)
+            .map_err(store_error)?;
+        Ok(match (by_run_at, by_lease) {
+            (Some(a), Some(b)) => Some(utc(a.min(b))),
+            (a, b) => a.or(b).map(utc),
+        })
+    }
+
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let before = naive(before);
+        let finished = || {
+            jobs::table
+                .filter(jobs::cron.is_null())
+                .filter(jobs::state.ne(JobState::Pending.as_str()))
+                .filter(jobs::created_at.lt(before))
+        };
+        let runs = diesel::delete(
+            job_runs::table.filter(
+                job_runs::finished_at
+                    .lt(before)
+                    .or(job_runs::job_id.eq_any(finished().select(jobs::id))),
+            ),
+        )
+        .execute(self.conn)
+        .map_err(store_error)?;
+        let jobs = diesel::delete(finished())
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok((runs + jobs) as u64)
     }
 
     fn complete(&mut self, run: &JobRun) -> Result<bool, StoreError> {

@@ -133,6 +133,8 @@ diesel::table! {
         finished_at -> Timestamp,
         outcome -> Text,
         error -> Nullable<Text>,
+        due_at -> Timestamp,
+        attempt -> Integer,
     }
 }
 

@@ -1,8 +1,10 @@
 //! Background jobs in memory.
 
-use accueil_domain::jobs::{AfterRun, Backoff, Job, JobName, JobRun, Lease, Outcome, Schedule};
+use accueil_domain::jobs::{
+    AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
+};
 use accueil_ports::StoreError;
-use accueil_ports::jobs::{JobStatus, JobsRepo};
+use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -105,6 +107,57 @@ impl JobsRepo for MemTx<'_> {
             }
         }
         Ok(claimed)
+    }
+
+    fn claim_now(
+        &mut self,
+        key: &JobKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<ClaimNow, StoreError> {
+        self.writable()?;
+        let Some(job) = self.state.jobs.values_mut().find(|j| &j.key == key) else {
+            return Ok(ClaimNow::Missing);
+        };
+        if job.state != JobState::Pending {
+            return Ok(ClaimNow::Finished(job.state));
+        }
+        if let Some(lease) = job.lease.clone().filter(|l| l.until > now) {
+            return Ok(ClaimNow::Leased(lease));
+        }
+        job.run_at = now;
+        job.attempts = 1;
+        job.lease = Some(Lease {
+            owner: owner.to_owned(),
+            until: lease_until,
+        });
+        Ok(ClaimNow::Claimed(Box::new(job.clone())))
+    }
+
+    fn next_due(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.state.jobs.values().filter_map(Job::claimable_at).min())
+    }
+
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let finished: Vec<Uuid> = self
+            .state
+            .jobs
+            .values()
+            .filter(|j| j.schedule.is_none() && j.state != JobState::Pending)
+            .filter(|j| j.created_at < before)
+            .map(|j| j.id)
+            .collect();
+        let runs = self.state.job_runs.len();
+        self.state
+            .job_runs
+            .retain(|r| r.finished_at >= before && !finished.contains(&r.job_id));
+        let runs = runs - self.state.job_runs.len();
+        for id in &finished {
+            self.state.jobs.remove(id);
+        }
+        Ok((runs + finished.len()) as u64)
     }
 
     fn complete(&mut self, run: &JobRun) -> Result<bool, StoreError> {

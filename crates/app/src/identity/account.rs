@@ -135,6 +135,19 @@ impl IdentityService {
             .await
     }
 
+    /// Removes the e-mailed links (verify, reset, change address) that expired longer ago than
+    /// the grace period. Returns how many.
+    ///
+    /// # Errors
+    /// A [`StoreError`].
+    pub async fn purge_email_tokens(&self) -> Result<u64, StoreError> {
+        let cutoff = self.ports.clock.now() - self.settings.deletion_grace;
+        self.ports
+            .store
+            .write(move |tx| tx.email_tokens().purge_email_tokens_before(cutoff))
+            .await
+    }
+
     /// Removes the accounts deleted longer ago than the grace period. Returns how many.
     ///
     /// # Errors

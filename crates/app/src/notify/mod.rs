@@ -1,9 +1,18 @@
 //! Mail delivery from the outbox, and what operators can do with it.
 //!
-//! The worker calls [`NotifyService::deliver_due`] in a loop. Each due entry is claimed with a
-//! lease (a compare-and-set, so instances sharing a database never send one entry twice at
-//! once), sent, then marked. A crash between sending and marking leaves the lease to run out,
-//! and the entry is sent again with the same Message-ID: delivery is at least once.
+//! Delivery is the background job [`DELIVERY_JOB`] (`mail-delivery`), run by the jobs runner of
+//! whichever instance claims it ([`NotifyService::deliver_job`]). Whatever makes an entry due
+//! also enqueues a one-off `mail-delivery` job due at the same instant, in the same unit of
+//! work: a new mail ([`enqueue`]), a retry after a transient failure, a failed mail put back in
+//! line. So a mail leaves within the runners' poll interval of the commit that wrote it, and a
+//! retry at its backoff's end, without a fast-polling loop; a recurring `mail-delivery` (once
+//! a minute) sweeps up anything else (an entry whose lease ran out after a crash).
+//!
+//! Each due entry is claimed with a lease (a compare-and-set, so instances sharing a database
+//! never send one entry twice at once), sent, then marked. A crash between sending and marking
+//! leaves the lease to run out, and the entry is sent again with the same Message-ID: delivery
+//! is at least once. An entry's lease never outlives the lease of the job that claimed it, so
+//! the runner that takes over a crashed runner's job finds its entries due again.
 //!
 //! Use cases put mails in the outbox through [`enqueue`] only, with a [`UserMail`] (a mail for
 //! one user): it is the one place the recipient's notification preferences are applied, by the
@@ -14,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use accueil_domain::identity::{Email, NotificationPrefs, User};
+use accueil_domain::jobs::{Job, JobKey, JobName};
 use accueil_domain::notify::{
     DeliveryState, MAX_ATTEMPTS, MailCategory, MailTemplate, OutboundMail, OutboxEntry, RETRY_BASE,
     backoff,
@@ -93,7 +103,31 @@ pub fn enqueue(tx: &mut dyn Tx, mail: &UserMail) -> Result<bool, StoreError> {
     // The gate: the one call of the port's method outside its contract checks.
     #[allow(clippy::disallowed_methods)]
     tx.outbox().enqueue(&mail.entry)?;
+    // The wake-up has the entry's id: one per entry, and no id generator needed here.
+    let entry = &mail.entry;
+    wake(
+        tx,
+        entry.id,
+        &format!("mail:{}", entry.id),
+        entry.next_attempt_at,
+    )?;
     Ok(true)
+}
+
+/// The job that delivers the outbox.
+pub const DELIVERY_JOB: &str = "mail-delivery";
+
+/// [`DELIVERY_JOB`] as a name.
+pub fn delivery_job() -> JobName {
+    JobName::from_trusted(DELIVERY_JOB.to_owned())
+}
+
+/// Enqueues a one-off delivery job due at `at`, with `key` (unique per reason).
+fn wake(tx: &mut dyn Tx, id: Uuid, key: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+    let key = JobKey::parse(key).map_err(|e| StoreError::Internal(e.to_string()))?;
+    tx.jobs()
+        .enqueue(&Job::one_off(id, delivery_job(), key, at))
+        .map(|_| ())
 }
 
 /// How long a worker holds an entry while sending it.
@@ -135,12 +169,54 @@ impl NotifyService {
         self
     }
 
-    /// Delivers the entries due now.
+    /// Delivers the entries due now (one round, at most a batch).
     ///
     /// # Errors
     /// A [`StoreError`] when the outbox cannot be read or updated (the round stops; entries it
     /// had claimed become due again when their lease runs out).
     pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
+        self.deliver_due_within(None).await
+    }
+
+    /// The `mail-delivery` job: rounds of [`NotifyService::deliver_due`] until the outbox has
+    /// no more due entries than a round takes, within the job's lease (each entry's lease ends
+    /// with it, and no entry is claimed after it).
+    ///
+    /// # Errors
+    /// The store's error as the run's message.
+    pub async fn deliver_job(&self, job: Job) -> Result<(), String> {
+        let deadline = job.lease.map(|l| l.until);
+        let mut total = DeliveryReport::default();
+        loop {
+            let round = self
+                .deliver_due_within(deadline)
+                .await
+                .map_err(|e| e.to_string())?;
+            total.sent += round.sent;
+            total.retried += round.retried;
+            total.failed += round.failed;
+            let full = round.sent + round.retried + round.failed >= BATCH;
+            if !full || deadline.is_some_and(|d| self.ports.clock.now() >= d) {
+                break;
+            }
+        }
+        if total != DeliveryReport::default() {
+            tracing::debug!(
+                sent = total.sent,
+                retried = total.retried,
+                failed = total.failed,
+                "mail delivery round"
+            );
+        }
+        Ok(())
+    }
+
+    /// One round; with a `deadline` (the job's lease end), entries are leased until it at most,
+    /// and none is claimed once it has passed.
+    async fn deliver_due_within(
+        &self,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<DeliveryReport, StoreError> {
         let store = &self.ports.store;
         let now = self.ports.clock.now();
         let due = store.read(move |tx| tx.outbox().due(now, BATCH)).await?;
@@ -148,7 +224,12 @@ impl NotifyService {
         for entry in due {
             let id = entry.id;
             let now = self.ports.clock.now();
-            let lease = now + Duration::seconds(LEASE);
+            if deadline.is_some_and(|d| now >= d) {
+                break; // the job's lease is over: another runner may hold it now
+            }
+            let lease = deadline.map_or(now + Duration::seconds(LEASE), |d| {
+                d.min(now + Duration::seconds(LEASE))
+            });
             if !store
                 .write(move |tx| tx.outbox().claim(id, now, lease))
                 .await?
@@ -168,8 +249,12 @@ impl NotifyService {
                 Err(SendError::Transient(e)) if attempt < MAX_ATTEMPTS => {
                     let next = at + backoff(self.retry_base, attempt);
                     let msg = e.clone();
+                    let job_id = self.ports.ids.new_id();
                     store
-                        .write(move |tx| tx.outbox().mark_retry(id, next, &msg))
+                        .write(move |tx| {
+                            tx.outbox().mark_retry(id, next, &msg)?;
+                            wake(tx, job_id, &format!("mail:{id}:retry:{attempt}"), next)
+                        })
                         .await?;
                     tracing::warn!(outbox_id = %id, template, attempt, error = %e, retry_at = %next, "mail delivery failed; will retry");
                     report.retried += 1;
@@ -226,15 +311,23 @@ impl NotifyService {
         .collect())
     }
 
-    /// Puts a failed entry back in line. Returns whether it was failed.
+    /// Puts a failed entry back in line, with a delivery job due now. Returns whether it was
+    /// failed.
     ///
     /// # Errors
     /// A [`StoreError`].
     pub async fn retry(&self, id: Uuid) -> Result<bool, StoreError> {
         let now = self.ports.clock.now();
+        let job_id = self.ports.ids.new_id();
         self.ports
             .store
-            .write(move |tx| tx.outbox().requeue(id, now))
+            .write(move |tx| {
+                let requeued = tx.outbox().requeue(id, now)?;
+                if requeued {
+                    wake(tx, job_id, &format!("mail:{id}:requeue:{job_id}"), now)?;
+                }
+                Ok(requeued)
+            })
             .await
     }
 }

@@ -1,7 +1,7 @@
 //! Background jobs: idempotent enqueue, exclusive leased claims, takeover, outcomes.
 
 use crate::contract::prelude::*;
-use crate::jobs::JobStatus;
+use crate::jobs::{ClaimNow, JobStatus};
 use accueil_domain::jobs::{
     Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
 };
@@ -51,6 +51,8 @@ fn run(job: &Job, owner: &str, at: DateTime<Utc>, error: Option<&str>) -> JobRun
         job_id: job.id,
         name: job.name.clone(),
         owner: owner.to_owned(),
+        due_at: job.run_at,
+        attempt: job.attempts,
         started_at: at,
         finished_at: at + Duration::seconds(1),
         outcome: if error.is_some() {
@@ -320,4 +322,172 @@ async fn race(store: &Shared, claimers: usize) -> Vec<Uuid> {
         won.extend(t.await.unwrap().into_iter().map(|j| j.id));
     }
     won
+}
+
+async fn next_due(store: &Shared) -> Option<DateTime<Utc>> {
+    store.read(|tx| tx.jobs().next_due()).await.unwrap()
+}
+
+async fn claim_now(store: &Shared, key: &JobKey, owner: &str, now: DateTime<Utc>) -> ClaimNow {
+    let (key, owner) = (key.clone(), owner.to_owned());
+    store
+        .write(move |tx| {
+            tx.jobs()
+                .claim_now(&key, &owner, now, now + Duration::seconds(60))
+        })
+        .await
+        .unwrap()
+}
+
+/// `next_due` is the first instant `claim_due` takes something: a due time, or a lease's end.
+pub async fn next_due_is_the_first_claimable_instant(store: Shared) {
+    assert_eq!(next_due(&store).await, None, "nothing pending");
+    let late = one_off("late", t0() + Duration::hours(1));
+    let early = one_off("early", t0());
+    enqueue(&store, late.clone()).await;
+    enqueue(&store, early.clone()).await;
+    assert_eq!(next_due(&store).await, Some(t0()));
+    let got = claim(&store, "a", t0(), 1).await;
+    assert_eq!(got[0].id, early.id);
+    assert_eq!(
+        next_due(&store).await,
+        Some(t0() + Duration::seconds(60)),
+        "the leased job is claimable again when its lease ends, before the late one"
+    );
+    assert!(
+        claim(&store, "b", t0() + Duration::seconds(59), 5)
+            .await
+            .is_empty(),
+        "and not a moment before"
+    );
+    assert!(complete(&store, run(&got[0], "a", t0(), None)).await);
+    assert_eq!(
+        next_due(&store).await,
+        Some(t0() + Duration::hours(1)),
+        "done jobs do not count"
+    );
+    // A lease that ended before the job fell due again does not hide its due time.
+    let got = claim(&store, "a", t0() + Duration::hours(1), 1).await;
+    assert!(
+        fail(
+            &store,
+            run(&got[0], "a", t0() + Duration::hours(1), Some("x")),
+            Backoff::default()
+        )
+        .await
+    );
+    let after = get(&store, late.id).await;
+    assert_eq!(next_due(&store).await, Some(after.run_at));
+}
+
+/// A claim by key (`accueil jobs run`) takes the job now, unless a live lease holds it.
+pub async fn claim_now_respects_leases(store: Shared) {
+    let hourly = Schedule::parse("0 * * * *", "UTC").unwrap();
+    let id = Uuid::now_v7();
+    let job = store
+        .write(move |tx| {
+            tx.jobs()
+                .upsert_schedule(id, &name("hourly"), &hourly, t0())
+        })
+        .await
+        .unwrap();
+    let key = job.key.clone();
+    let missing = JobKey::parse("schedule:nothing").unwrap();
+    assert_eq!(
+        claim_now(&store, &missing, "cli", t0()).await,
+        ClaimNow::Missing
+    );
+    let ClaimNow::Claimed(claimed) = claim_now(&store, &key, "cli", t0()).await else {
+        panic!("the schedule is free");
+    };
+    assert_eq!(
+        (claimed.run_at, claimed.attempts),
+        (t0(), 1),
+        "due now, first attempt"
+    );
+    assert_eq!(get(&store, id).await, *claimed, "stored");
+    assert!(
+        claim(&store, "runner", t0() + Duration::seconds(1), 5)
+            .await
+            .is_empty(),
+        "a runner does not take it meanwhile"
+    );
+    assert_eq!(
+        claim_now(&store, &key, "other-cli", t0() + Duration::seconds(1)).await,
+        ClaimNow::Leased(Lease {
+            owner: "cli".into(),
+            until: t0() + Duration::seconds(60)
+        })
+    );
+    let r = run(&claimed, "cli", t0(), None);
+    assert_eq!(r.due_at, t0());
+    assert!(complete(&store, r).await);
+    assert_eq!(
+        get(&store, id).await.run_at,
+        job.run_at,
+        "the schedule's next slot is kept"
+    );
+    // A lease that ran out does not stop it.
+    let got = claim(&store, "runner", job.run_at, 1).await;
+    assert_eq!(got.len(), 1);
+    let later = job.run_at + Duration::seconds(60);
+    assert!(matches!(
+        claim_now(&store, &key, "cli", later).await,
+        ClaimNow::Claimed(j) if j.attempts == 1 && j.run_at == later
+    ));
+    let once = one_off("once", t0());
+    enqueue(&store, once.clone()).await;
+    let got = claim(&store, "a", t0(), 1).await;
+    assert!(complete(&store, run(&got[0], "a", t0(), None)).await);
+    assert_eq!(
+        claim_now(&store, &once.key, "cli", later).await,
+        ClaimNow::Finished(JobState::Done)
+    );
+}
+
+/// Old runs and finished one-off jobs go; schedules, pending jobs and recent runs stay.
+pub async fn prune_keeps_what_is_recent(store: Shared) {
+    let daily = Schedule::parse("0 3 * * *", "UTC").unwrap();
+    let id = Uuid::now_v7();
+    store
+        .write(move |tx| tx.jobs().upsert_schedule(id, &name("daily"), &daily, t0()))
+        .await
+        .unwrap();
+    let old = one_off("old", t0());
+    let pending = one_off("pending", t0() + Duration::days(30));
+    enqueue(&store, old.clone()).await;
+    enqueue(&store, pending.clone()).await;
+    let got = claim(&store, "a", t0(), 5).await;
+    assert_eq!(got.len(), 1);
+    let old_run = run(&got[0], "a", t0(), None);
+    assert!(complete(&store, old_run.clone()).await);
+    let recurring = claim(&store, "a", t0() + Duration::days(1), 5).await;
+    assert_eq!(recurring.len(), 1, "the schedule's first run");
+    let recent = run(&recurring[0], "a", t0() + Duration::days(1), None);
+    assert!(complete(&store, recent.clone()).await);
+
+    let cutoff = t0() + Duration::hours(1);
+    let n = store
+        .write(move |tx| tx.jobs().prune(cutoff))
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "the old run and its finished one-off job");
+    let old_id = old.id;
+    assert!(
+        store
+            .read(move |tx| tx.jobs().get(old_id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(get(&store, pending.id).await.state, JobState::Pending);
+    assert_eq!(
+        store.read(move |tx| tx.jobs().runs(id, 10)).await.unwrap(),
+        vec![recent],
+        "the schedule and its recent run stay"
+    );
+    assert!(
+        enqueue(&store, one_off("old", t0())).await,
+        "a pruned key can be enqueued again"
+    );
 }

@@ -89,6 +89,7 @@ macro_rules! contract_suite {
         );
         $crate::contract_suite!(@group $make; identity_email_tokens => identity::email_tokens:
             single_use_and_superseded,
+            purge_expired,
         );
         $crate::contract_suite!(@group $make; identity_api_keys => identity::api_keys:
             lifecycle,
@@ -111,6 +112,9 @@ macro_rules! contract_suite {
             complete_reschedules_once,
             fail_backs_off_then_gives_up,
             concurrent_claims_never_share_a_job,
+            next_due_is_the_first_claimable_instant,
+            claim_now_respects_leases,
+            prune_keeps_what_is_recent,
         );
         $crate::contract_suite!(@group $make; couples_pairing => couples::pairing:
             membership,

@@ -43,4 +43,11 @@ pub trait EmailTokensRepo: Send {
         purpose: TokenPurpose,
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Removes the tokens that expired before `cutoff`, used or not (a link that old answers
+    /// as unknown rather than expired). Returns how many.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_email_tokens_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

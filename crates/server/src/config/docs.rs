@@ -3,6 +3,7 @@
 
 use super::Settings;
 use super::general::ENVIRONMENT_ONLY;
+use super::jobs::{SCHEDULE_DEFAULT, SCHEDULE_DOC, schedule_env};
 use super::oauth::provider_keys;
 
 /// Where a description starts in the help, and where lines end.
@@ -13,7 +14,8 @@ const INTRO: &str = "Settings come from environment variables, over an optional 
 FILE or ACCUEIL_CONFIG). In the file, a setting's key is its variable in lower case without \
 ACCUEIL_ (bind = \"0.0.0.0:8080\", database_url = \"...\") or its field in its section, listed \
 after each heading below ([http] bind = ...); unknown keys are refused. A sign-in provider's \
-keys go in [oauth.<name>] (client_id = \"...\").";
+keys go in [oauth.<name>] (client_id = \"...\"), a job's schedule in [jobs.schedules] (<name> = \
+\"...\").";
 
 /// The settings part of `accueil --help`.
 #[must_use]
@@ -50,6 +52,17 @@ pub fn settings_help() -> String {
     for k in provider_keys() {
         out.push_str(&line(&k.env("<NAME>"), k.doc, k.default));
     }
+    out.push('\n');
+    out.push_str(&wrap(
+        "[jobs.schedules] One schedule per recurring job: <name> = \"<cron>\"",
+        "",
+        "    ",
+    ));
+    out.push_str(&line(
+        &schedule_env("<NAME>"),
+        SCHEDULE_DOC,
+        SCHEDULE_DEFAULT,
+    ));
     out.truncate(out.trim_end().len());
     out
 }
@@ -75,6 +88,12 @@ pub(crate) fn settings_table() -> String {
         let key = format!("`oauth.<name>.{}`", k.key);
         row(&k.env("<NAME>"), &key, k.default, k.doc);
     }
+    row(
+        &schedule_env("<NAME>"),
+        "`jobs.schedules.<name>`",
+        SCHEDULE_DEFAULT,
+        SCHEDULE_DOC,
+    );
     out
 }
 

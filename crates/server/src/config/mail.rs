@@ -1,4 +1,5 @@
-//! Mail: the SMTP server, the sender, and the outbox worker's pace.
+//! Mail: the SMTP server, the sender, and the outbox's retry pace (delivery itself is the
+//! `mail-delivery` background job: see the jobs settings).
 
 use chrono::Duration;
 
@@ -18,7 +19,8 @@ section! {
             env "ACCUEIL_MAIL_FROM", sample "Accueil <no-reply@app.example>";
         /// SMTP connection and command timeout
         timeout: Duration = "10s", env "ACCUEIL_SMTP_TIMEOUT", sample "30s";
-        /// how often the mail worker looks for due mail
+        /// deprecated, no effect (a warning at start): mail goes out through the jobs runner,
+        /// within `ACCUEIL_JOBS_POLL` of being written
         outbox_poll: Duration = "2s", env "ACCUEIL_OUTBOX_POLL", sample "5s";
         /// first retry delay after a failed delivery; doubles each time, up to 6 hours, 20 attempts
         outbox_retry_base: Duration = "15s", env "ACCUEIL_OUTBOX_RETRY_BASE", sample "1m";

@@ -15,6 +15,7 @@ mod declare;
 mod docs;
 mod general;
 mod http;
+mod jobs;
 mod limits;
 mod mail;
 mod memories;
@@ -33,6 +34,7 @@ pub use database::Database;
 pub use docs::settings_help;
 pub use general::{Environment, General, LogFormat};
 pub use http::Http;
+pub use jobs::Jobs;
 pub use limits::Limits;
 pub use mail::Mail;
 pub use memories::Memories;
@@ -62,6 +64,8 @@ settings! {
     oauth: OAuth(&http),
     /// Prometheus metrics.
     metrics: Metrics(&general),
+    /// Background jobs.
+    jobs: Jobs(),
 }
 
 /// A setting that cannot be used.

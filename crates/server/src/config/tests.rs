@@ -197,6 +197,11 @@ const OPERATORS_RELY_ON: &[&str] = &[
     "ACCUEIL_OAUTH_REDIRECT_URL",
     "ACCUEIL_METRICS",
     "ACCUEIL_METRICS_TOKEN",
+    "ACCUEIL_JOBS_RUNNER",
+    "ACCUEIL_JOBS_POLL",
+    "ACCUEIL_JOBS_LEASE",
+    "ACCUEIL_JOBS_ZONE",
+    "ACCUEIL_JOBS_HISTORY",
 ];
 
 #[test]
@@ -413,7 +418,6 @@ fn defaults_need_nothing() {
     assert!(s.http.workers.is_none() && s.http.upload_concurrency >= 2);
     assert!(s.mail.smtp_url.is_none() && !s.auth.require_verified_email);
     assert_eq!(s.mail.from, "Accueil <no-reply@localhost>");
-    assert_eq!(s.mail.outbox_poll, Duration::seconds(2));
     assert_eq!(s.auth.deletion_grace, Duration::days(30));
     assert_eq!(s.limits.identity().login_ip, parse_rate("30/5m").unwrap());
     assert_eq!(s.limits.couples().join_ip, parse_rate("30/15m").unwrap());
@@ -442,6 +446,57 @@ fn defaults_need_nothing() {
         assert_eq!(rate, parse_rate(expected).unwrap(), "{expected}");
     }
     assert_eq!(s.memories.max_active_shares, 50);
+    assert!(s.jobs.runner);
+    assert_eq!(
+        (s.jobs.poll, s.jobs.lease, s.jobs.history),
+        (
+            Duration::seconds(1),
+            Duration::minutes(5),
+            Duration::days(30)
+        )
+    );
+    assert_eq!(s.jobs.zone, "UTC");
+    assert!(s.jobs.schedules.is_empty());
+}
+
+#[test]
+fn job_schedules_come_from_the_file_and_the_environment() {
+    let s = load_toml(
+        &[("ACCUEIL_JOBS_SCHEDULE_PURGE_DELETED", "0 0 4 * * *")],
+        "[jobs]\nzone = \"Europe/Paris\"\n\
+         [jobs.schedules]\npurge-deleted = \"0 30 3 * * *\"\nmail-delivery = \"*/5 * * * * *\"\n",
+    )
+    .unwrap();
+    assert_eq!(s.jobs.zone, "Europe/Paris");
+    let got: Vec<(&str, &str)> = s
+        .jobs
+        .schedules
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("mail-delivery", "*/5 * * * * *"),
+            ("purge-deleted", "0 0 4 * * *"),
+        ],
+        "the variable wins over the file for its job"
+    );
+    for (vars, toml) in [
+        (
+            vec![("ACCUEIL_JOBS_SCHEDULE_PURGE_DELETED", "every night")],
+            "",
+        ),
+        (vec![], "[jobs.schedules]\npurge-deleted = \"61 * * * *\"\n"),
+        (vec![], "[jobs.schedules]\npurge-deleted = 3\n"),
+        (vec![], "[jobs]\nschedule = \"x\"\n"),
+        (vec![], "[jobs]\nschedules = \"x\"\n"),
+        (vec![("ACCUEIL_JOBS_ZONE", "Mars/Olympus")], ""),
+        (vec![("ACCUEIL_JOBS_LEASE", "500ms")], ""),
+        (vec![("ACCUEIL_JOBS_RUNNER", "sometimes")], ""),
+    ] {
+        assert!(load_toml(&vars, toml).is_err(), "{vars:?} {toml}");
+    }
 }
 
 #[test]

@@ -107,4 +107,13 @@ impl EmailTokensRepo for DieselTx<'_> {
         .map_err(store_error)?;
         Ok(n as u64)
     }
+
+    fn purge_email_tokens_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let n =
+            diesel::delete(email_tokens::table.filter(email_tokens::expires_at.lt(naive(cutoff))))
+                .execute(self.conn)
+                .map_err(store_error)?;
+        Ok(n as u64)
+    }
 }

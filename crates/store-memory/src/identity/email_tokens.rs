@@ -68,4 +68,13 @@ impl EmailTokensRepo for MemTx<'_> {
         }
         Ok(n)
     }
+
+    fn purge_email_tokens_before(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let before = self.state.email_tokens.len();
+        self.state
+            .email_tokens
+            .retain(|_, t| t.expires_at >= cutoff);
+        Ok((before - self.state.email_tokens.len()) as u64)
+    }
 }

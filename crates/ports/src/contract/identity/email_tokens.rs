@@ -94,3 +94,42 @@ pub async fn single_use_and_superseded(store: Shared) {
         "another user's token is untouched"
     );
 }
+
+/// Tokens that expired before the cutoff go, used or not; the others stay.
+pub async fn purge_expired(store: Shared) {
+    let (user, _) = user_with_session(&store, "old-links@example.org").await;
+    let old = email_token(user.id, TokenPurpose::VerifyEmail, "old", None);
+    let fresh = email_token(user.id, TokenPurpose::ResetPassword, "fresh", None);
+    let mut fresh = fresh;
+    fresh.expires_at = old.expires_at + Duration::days(2);
+    let (a, b) = (old.clone(), fresh.clone());
+    store
+        .write(move |tx| {
+            tx.email_tokens().insert_email_token(&a)?;
+            tx.email_tokens().insert_email_token(&b)
+        })
+        .await
+        .unwrap();
+    let cutoff = old.expires_at + Duration::days(1);
+    let n = store
+        .write(move |tx| tx.email_tokens().purge_email_tokens_before(cutoff))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let gone = store
+        .read(|tx| {
+            tx.email_tokens()
+                .email_token_by_digest(&TokenDigest("old".into()))
+        })
+        .await
+        .unwrap();
+    assert!(gone.is_none());
+    let kept = store
+        .read(|tx| {
+            tx.email_tokens()
+                .email_token_by_digest(&TokenDigest("fresh".into()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept, Some(fresh));
+}

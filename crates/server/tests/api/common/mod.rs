@@ -22,7 +22,7 @@ pub struct TestServer {
     pub db: Option<TestStore>,
     pub db_url: String,
     handle: actix_web::dev::ServerHandle,
-    worker: tokio::task::AbortHandle,
+    pub jobs: accueil_server::JobsRunner,
     _dir: tempfile::TempDir,
 }
 
@@ -84,7 +84,7 @@ impl TestServer {
             ("ACCUEIL_BCRYPT_COST", "4"),
             ("ACCUEIL_WORKERS", "2"),
             ("ACCUEIL_PUBLIC_URL", "https://app.test"),
-            ("ACCUEIL_OUTBOX_POLL", "50ms"),
+            ("ACCUEIL_JOBS_POLL", "50ms"),
             ("ACCUEIL_OUTBOX_RETRY_BASE", "200ms"),
             // Generous limits; the rate-limit tests set their own.
             ("ACCUEIL_RATE_LOGIN_IP", "1000/1m"),
@@ -99,7 +99,7 @@ impl TestServer {
         let settings = settings(&vars);
         let running = accueil_server::start(&settings).await.unwrap();
         let handle = running.handle.clone();
-        let worker = running.worker.clone();
+        let jobs = running.jobs.clone();
         tokio::spawn(running.server);
         Some(Self {
             base: format!("http://{}", running.addr),
@@ -108,7 +108,7 @@ impl TestServer {
             db,
             db_url: url,
             handle,
-            worker,
+            jobs,
             _dir: dir,
         })
     }
@@ -184,7 +184,7 @@ impl TestServer {
 
     pub async fn stop(&self) {
         self.handle.stop(true).await;
-        self.worker.abort();
+        self.jobs.stop().await;
     }
 
     /// The store the server uses, for tests that look behind its back.

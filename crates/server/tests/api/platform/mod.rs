@@ -2,6 +2,7 @@
 //! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
 
 mod jobs_cli;
+mod jobs_cluster;
 mod metrics;
 mod openapi;
 
@@ -19,6 +20,52 @@ async fn probes() {
         assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
     }
     s.stop().await;
+}
+
+/// `/ready` tells each part: the database, and this instance's jobs runner (running, off by
+/// setting, or stopped: then 503 with the same `checks`).
+#[tokio::test]
+async fn ready_reports_the_jobs_runner() {
+    let s = TestServer::start().await;
+    let body: Value = s
+        .client
+        .get(s.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({"status": "ok", "checks": {"database": "ok", "jobs": "ok"}})
+    );
+    // The runner stops (as on shutdown, or if it died): the instance is not ready.
+    s.jobs.stop().await;
+    let res = s.client.get(s.url("/ready")).send().await.unwrap();
+    let (status, code, body) = problem(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+    );
+    assert_eq!(body["detail"], "not ready: jobs");
+    assert_eq!(
+        body["checks"],
+        json!({"database": "ok", "jobs": "the jobs runner has stopped"})
+    );
+    s.stop().await;
+
+    let off = TestServer::start_with(Db::Sqlite, &[("ACCUEIL_JOBS_RUNNER", "off")])
+        .await
+        .unwrap();
+    let res = off.client.get(off.url("/ready")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["checks"]["jobs"], "disabled",
+        "off by setting is not unready"
+    );
+    off.stop().await;
 }
 
 #[tokio::test]

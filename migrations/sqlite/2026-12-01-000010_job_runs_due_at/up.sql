@@ -1,0 +1,11 @@
+-- Each run records the due time it served (the job's run_at when it was claimed: a recurring
+-- job's slot, a retry's backoff end) and which attempt at it this was, so the history shows
+-- one run per slot and a takeover after a lost lease (attempt 2 of the same due time).
+-- SQLite adds a NOT NULL column only with a default: runs recorded before this column
+-- existed get their start time and attempt 1.
+ALTER TABLE job_runs ADD COLUMN due_at TIMESTAMP NOT NULL DEFAULT '1970-01-01 00:00:00';
+ALTER TABLE job_runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+UPDATE job_runs SET due_at = started_at;
+CREATE INDEX job_runs_due_idx ON job_runs (job_id, due_at);
+-- Old history is pruned by finish time.
+CREATE INDEX job_runs_finished_idx ON job_runs (finished_at);
