@@ -20,6 +20,18 @@ pub(crate) mod testing;
 
 pub use accueil_ports::StoreError;
 
+/// What `/ready` reports missing.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    /// The database does not answer, or its migrations are not applied.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event bus does not hear every instance now (the PostgreSQL listener is
+    /// reconnecting): what it says, safe to show.
+    #[error("{0}")]
+    Events(String),
+}
+
 use std::sync::Arc;
 
 use accueil_ports::Store;
@@ -157,16 +169,18 @@ impl App {
         })
     }
 
-    /// Whether storage answers, for readiness probes.
+    /// Whether storage answers and the event bus hears every instance, for readiness probes.
     ///
-    /// This is the one place `/ready` asks: the components still to come (the PostgreSQL event
-    /// listener, the jobs runner) each add their check here, after the database's, so the
-    /// probe keeps one answer for every part an instance needs (docs/operations.md).
+    /// This is the one place `/ready` asks: each part an instance needs adds its check here,
+    /// after the database's, so the probe keeps one answer for all of them
+    /// (docs/operations.md).
     ///
     /// # Errors
-    /// The store's error when it does not.
-    pub async fn ready(&self) -> Result<(), accueil_ports::StoreError> {
-        self.ports.store.ping().await
+    /// [`NotReady`]: the first part that is not.
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        self.ports.store.ping().await?;
+        self.ports.events.health().map_err(NotReady::Events)?;
+        Ok(())
     }
 
     /// The event bus, for realtime connections to subscribe to.

@@ -281,6 +281,11 @@ impl Backoff {
     }
 }
 
+/// An error's message for a log line (libpq's end with a newline).
+fn text(e: &dyn std::fmt::Display) -> String {
+    e.to_string().trim_end().to_owned()
+}
+
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

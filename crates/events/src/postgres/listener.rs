@@ -69,9 +69,9 @@ impl Listener {
                 Err(e) => {
                     failures += 1;
                     if failures == 1 {
-                        tracing::warn!(error = %e, "event listener cannot connect; retrying");
+                        tracing::warn!(error = %super::text(&e), "event listener cannot connect; retrying");
                     } else {
-                        tracing::debug!(error = %e, attempt = failures, "event listener still cannot connect");
+                        tracing::debug!(error = %super::text(&e), attempt = failures, "event listener still cannot connect");
                     }
                     if self.shared.sleep(self.backoff.wait()) {
                         break;
@@ -98,7 +98,7 @@ impl Listener {
                 Ended::Broken(e) => {
                     self.shared
                         .set_link(Link::Reconnecting { since: Utc::now() });
-                    tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                    tracing::warn!(error = %super::text(&e), "event listener lost its connection; reconnecting");
                 }
             }
         }

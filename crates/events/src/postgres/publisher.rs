@@ -63,7 +63,9 @@ impl Publisher {
         // Connected before the first event, so that it does not wait for a handshake.
         match PgConnection::establish(&self.url) {
             Ok(c) => self.conn = Some(c),
-            Err(e) => tracing::warn!(error = %e, "event publisher cannot connect yet"),
+            Err(e) => {
+                tracing::warn!(error = %super::text(&e), "event publisher cannot connect yet")
+            }
         }
         loop {
             let mut batches = Vec::new();
@@ -133,7 +135,7 @@ impl Publisher {
                     Err(e) => {
                         self.failures += 1;
                         if self.failures == 1 {
-                            tracing::warn!(error = %e, "event publisher cannot connect; retrying");
+                            tracing::warn!(error = %super::text(&e), "event publisher cannot connect; retrying");
                         }
                         if self.shared.is_stopped() || self.shared.sleep(self.backoff.wait()) {
                             return Sent::Stopped;
@@ -158,13 +160,13 @@ impl Publisher {
                     self.conn = None;
                     if fresh {
                         tracing::warn!(
-                            error = %e,
+                            error = %super::text(&e),
                             "NOTIFY failed: events dropped for the other instances, which will resynchronise"
                         );
                         return Sent::Dropped;
                     }
                     // An idle connection may have died unnoticed: try once more on a new one.
-                    tracing::debug!(error = %e, "event publisher's connection failed; reconnecting");
+                    tracing::debug!(error = %super::text(&e), "event publisher's connection failed; reconnecting");
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! End to end: what every route shares — problems, limits, request ids, trailing slashes,
 //! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
 
+mod events;
 mod jobs_cli;
 mod metrics;
 mod openapi;
