@@ -20,6 +20,15 @@ pub(crate) mod testing;
 
 pub use accueil_ports::StoreError;
 
+use std::sync::Arc;
+
+use accueil_ports::Store;
+use accueil_ports::media::{FileStore, ImageProcessor};
+use accueil_ports::notify::Mailer;
+use accueil_ports::system::{
+    AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher, RateLimiter,
+};
+
 /// What `/ready` reports missing.
 #[derive(Debug, thiserror::Error)]
 pub enum NotReady {
@@ -31,15 +40,6 @@ pub enum NotReady {
     #[error("{0}")]
     Events(String),
 }
-
-use std::sync::Arc;
-
-use accueil_ports::Store;
-use accueil_ports::media::{FileStore, ImageProcessor};
-use accueil_ports::notify::Mailer;
-use accueil_ports::system::{
-    AccessTokens, Clock, IdGenerator, OpaqueTokens, PasswordHasher, RateLimiter,
-};
 
 /// Everything the use cases reach the outside world through.
 #[derive(Clone)]
@@ -198,5 +198,39 @@ impl App {
     /// in the future).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.ports.clock.now()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use accueil_ports::events::MockEventBus;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn ready_reports_the_event_bus_after_the_database() {
+        let h = testing::Harness::new();
+        assert!(h.whole_app().ready().await.is_ok());
+        let mut bus = MockEventBus::new();
+        bus.expect_health()
+            .returning(|| Err("event listener reconnecting since 2026-11-22T09:30:00Z".into()));
+        let mut ports = h.ports_with_mailer(Arc::new(testing::KeptMail::default()));
+        ports.events = Arc::new(bus);
+        let app = App::new(
+            ports,
+            identity::IdentitySettings::default(),
+            couples::CouplesSettings::default(),
+            memories::MemoriesSettings::default(),
+        );
+        match app.ready().await {
+            Err(NotReady::Events(why)) => {
+                assert_eq!(
+                    why,
+                    "event listener reconnecting since 2026-11-22T09:30:00Z"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
