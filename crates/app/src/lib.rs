@@ -221,8 +221,8 @@ impl App {
     }
 
     /// Every part an instance needs, for readiness probes: the database answers (and its
-    /// migrations are applied), and this process's jobs runner is doing rounds (or is off by
-    /// setting).
+    /// migrations are applied), the event bus hears every instance (the PostgreSQL listener is
+    /// connected), and this process's jobs runner is doing rounds (or is off by setting).
     ///
     /// This is the one place `/ready` asks: each component adds its check here, so the probe
     /// keeps one answer for every part an instance needs (docs/operations.md).
@@ -230,6 +230,10 @@ impl App {
         let database = match self.ports.store.ping().await {
             Ok(()) => CheckState::Ok,
             Err(e) => CheckState::Failed(e.to_string()),
+        };
+        let events = match self.ports.events.health() {
+            Ok(()) => CheckState::Ok,
+            Err(why) => CheckState::Failed(why),
         };
         let jobs = match self.jobs.runner().check(self.now()) {
             jobs::RunnerHealth::Healthy => CheckState::Ok,
@@ -241,6 +245,10 @@ impl App {
                 ReadyCheck {
                     name: "database",
                     state: database,
+                },
+                ReadyCheck {
+                    name: "events",
+                    state: events,
                 },
                 ReadyCheck {
                     name: "jobs",
@@ -363,5 +371,49 @@ impl Purger {
             job_history,
             ..PurgeReport::default()
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use accueil_ports::events::MockEventBus;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn ready_reports_the_event_bus_after_the_database() {
+        let h = testing::Harness::new();
+        let fine = h.whole_app().ready().await;
+        assert!(
+            fine.checks
+                .iter()
+                .any(|c| c.name == "events" && c.state == CheckState::Ok),
+            "{:?}",
+            fine.checks
+        );
+        let mut bus = MockEventBus::new();
+        bus.expect_health()
+            .returning(|| Err("event listener reconnecting since 2026-11-22T09:30:00Z".into()));
+        let mut ports = h.ports_with_mailer(Arc::new(testing::KeptMail::default()));
+        ports.events = Arc::new(bus);
+        let app = App::new(
+            ports,
+            identity::IdentitySettings::default(),
+            couples::CouplesSettings::default(),
+            memories::MemoriesSettings::default(),
+        );
+        let readiness = app.ready().await;
+        assert!(!readiness.is_ready());
+        let events = readiness.checks.iter().find(|c| c.name == "events");
+        assert!(
+            matches!(
+                events.map(|c| &c.state),
+                Some(CheckState::Failed(why))
+                    if why == "event listener reconnecting since 2026-11-22T09:30:00Z"
+            ),
+            "{:?}",
+            readiness.checks
+        );
     }
 }

@@ -19,7 +19,7 @@ pub struct HealthBody {
     pub status: &'static str,
     /// `/ready` only: each part's state, `ok` or `disabled` (off by setting on this instance).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!({"database": "ok", "jobs": "ok"}))]
+    #[schema(example = json!({"database": "ok", "events": "ok", "jobs": "ok"}))]
     pub checks: Option<BTreeMap<&'static str, String>>,
 }
 
@@ -31,7 +31,7 @@ pub struct NotReadyBody {
     #[serde(flatten)]
     pub problem: crate::ProblemBody,
     /// Each part's state.
-    #[schema(example = json!({"database": "ok", "jobs": "no jobs round finished since 2026-11-22 09:30:00 UTC"}))]
+    #[schema(example = json!({"database": "ok", "events": "ok", "jobs": "no jobs round finished since 2026-11-22 09:30:00 UTC"}))]
     pub checks: BTreeMap<&'static str, String>,
 }
 

@@ -21,6 +21,7 @@ use accueil_crypto::{
 use accueil_http::HttpSettings;
 use accueil_media::{ImageCodec, ImageSettings, LocalFileStore};
 use accueil_notify_smtp::{FileMailer, Renderer, SmtpMailer, SmtpSettings};
+use accueil_ports::events::EventBus;
 use accueil_ports::identity::oauth::OAuthProviders;
 use accueil_ports::notify::Mailer;
 use accueil_store_diesel::{DieselStore, PoolOptions};
@@ -66,6 +67,9 @@ pub enum StartError {
     /// A job schedule (or its override) is unusable.
     #[error("jobs: {0}")]
     Jobs(#[from] accueil_app::jobs::ScheduleError),
+    /// The event bus could not start.
+    #[error(transparent)]
+    Events(#[from] accueil_events::PgBusError),
 }
 
 /// A started server.
@@ -169,10 +173,43 @@ fn oauth_providers(settings: &Settings) -> Result<OAuthProviders, StartError> {
     Ok(providers)
 }
 
+/// The event bus (`ACCUEIL_EVENTS`): PostgreSQL `LISTEN`/`NOTIFY` when the instances share a
+/// PostgreSQL database, else in-process. The PostgreSQL bus starts its threads and returns;
+/// its listener connects in the background.
+///
+/// # Errors
+/// [`StartError::Events`].
+pub fn event_bus(
+    settings: &Settings,
+    store: &DieselStore,
+) -> Result<Arc<dyn EventBus>, StartError> {
+    if !settings.events.postgres(!store.is_sqlite()) {
+        return Ok(Arc::new(accueil_events::LocalBus::default()));
+    }
+    let bus = accueil_events::PgBus::start(accueil_events::PgBusOptions::new(
+        settings.database.url.trim(),
+    ))?;
+    Ok(Arc::new(bus))
+}
+
+/// Gives the event listener a moment to connect, so that a new instance is ready (and hears
+/// the others) by the time it says it listens. Past that it goes on: `/ready` says what is
+/// missing until the listener catches up.
+async fn await_events(bus: &dyn EventBus) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Err(why) = bus.health() {
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!(%why, "starting without the event listener");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Builds the application over an opened store.
 ///
 /// # Errors
-/// [`StartError::Secret`] or [`StartError::Hasher`].
+/// [`StartError::Secret`], [`StartError::Hasher`] or [`StartError::Events`].
 pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, StartError> {
     let secret = secret::jwt_secret(settings).map_err(StartError::Secret)?;
     // Photo links are signed with a key derived from the same server secret, so changing it
@@ -196,6 +233,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         .await
         .map_err(|e| StartError::Task(e.to_string()))?
         .map_err(|e| StartError::Hasher(e.to_string()))?;
+    let events = event_bus(settings, &store)?;
     let ports = Ports {
         store: Arc::new(store),
         clock: Arc::new(SystemClock),
@@ -216,7 +254,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         })),
         oauth: oauth_providers(settings)?,
         links: Arc::new(links),
-        events: Arc::new(accueil_events::LocalBus::default()),
+        events,
     };
     Ok(App::new(
         ports,
@@ -266,6 +304,12 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
             "ACCUEIL_OUTBOX_POLL no longer has an effect: mail goes out through the jobs runner (ACCUEIL_JOBS_POLL)"
         );
     }
+    metrics
+        .registry()
+        .register(Box::new(crate::metrics::EventsCollector::new(
+            app.events(),
+        )?))?;
+    await_events(app.events().as_ref()).await;
     let jobs = start_jobs(settings, &app, &metrics).await?;
     let app = web::Data::new(app);
     let http = HttpSettings {

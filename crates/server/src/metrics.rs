@@ -1,9 +1,12 @@
-//! The metrics only the server can see: the database pools, read from the store at scrape time
-//! and rendered as Prometheus families (the store itself depends on no metrics library), and
-//! the jobs runner's counters, fed by its loop.
+//! The metrics only the server can see: the database pools and the event bus, read from the
+//! adapters at scrape time and rendered as Prometheus families (the adapters themselves depend
+//! on no metrics library), and the jobs runner's counters, fed by its loop.
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use accueil_ports::events::{BusStats, EventBus};
 use accueil_store_diesel::{DieselStore, PoolStats, WAIT_BUCKETS};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
@@ -214,6 +217,114 @@ impl JobsMetrics {
     }
 }
 
+/// The event bus's counters, one family each: `(name, help, counter?)`.
+const EVENTS: [(&str, &str, bool); 6] = [
+    (
+        "accueil_events_published_total",
+        "Events committed on this instance and handed to the event bus",
+        true,
+    ),
+    (
+        "accueil_events_received_total",
+        "Events delivered to this instance's realtime subscribers, from any instance",
+        true,
+    ),
+    (
+        "accueil_events_dropped_total",
+        "Events lost: not passed on to the other instances (queue full, PostgreSQL unreachable) or not read by a subscriber that fell behind",
+        true,
+    ),
+    (
+        "accueil_events_resyncs_total",
+        "Resynchronisations told to subscribers (a lagging subscriber, a gap in another instance's numbering, a listener reconnection)",
+        true,
+    ),
+    (
+        "accueil_events_subscribers",
+        "Event subscriptions open now",
+        false,
+    ),
+    (
+        "accueil_events_bus_up",
+        "1 when this instance hears every instance's events (the PostgreSQL listener listens), else 0",
+        false,
+    ),
+];
+
+/// Reads [`EventBus::stats`] and [`EventBus::health`] on every scrape.
+pub struct EventsCollector {
+    bus: Arc<dyn EventBus>,
+    descs: Vec<Desc>,
+}
+
+impl EventsCollector {
+    /// A collector over this bus.
+    ///
+    /// # Errors
+    /// The library's error for an invalid descriptor (a programming error).
+    pub fn new(bus: Arc<dyn EventBus>) -> Result<Self, prometheus::Error> {
+        let descs = EVENTS
+            .iter()
+            .map(|(name, help, _)| {
+                Desc::new(
+                    (*name).to_owned(),
+                    (*help).to_owned(),
+                    vec![],
+                    HashMap::new(),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { bus, descs })
+    }
+}
+
+/// The families of one reading of the bus.
+pub(crate) fn event_families(stats: &BusStats, up: bool) -> Vec<MetricFamily> {
+    let values = [
+        stats.published,
+        stats.received,
+        stats.dropped,
+        stats.resyncs,
+        stats.subscribers,
+        u64::from(up),
+    ];
+    EVENTS
+        .iter()
+        .zip(values)
+        .map(|((name, help, counter), value)| {
+            // Counts far below 2^53: exact as f64.
+            let value = value as f64;
+            let metric = if *counter {
+                let mut c = proto::Counter::default();
+                c.set_value(value);
+                let mut m = proto::Metric::default();
+                m.set_counter(c);
+                m
+            } else {
+                let mut g = proto::Gauge::default();
+                g.set_value(value);
+                proto::Metric::from_gauge(g)
+            };
+            let kind = if *counter {
+                MetricType::COUNTER
+            } else {
+                MetricType::GAUGE
+            };
+            family(name, help, kind, vec![metric])
+        })
+        .collect()
+}
+
+impl Collector for EventsCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        event_families(&self.bus.stats(), self.bus.health().is_ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use accueil_store_diesel::{PoolState, WaitHistogram};
@@ -289,6 +400,34 @@ mod tests {
             "accueil_db_pool_wait_seconds_bucket{pool=\"main\",le=\"10\"} 2",
             "accueil_db_pool_wait_seconds_bucket{pool=\"main\",le=\"+Inf\"} 3",
             "accueil_db_pool_wait_seconds_sum{pool=\"main\"} 12.5",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_bus_renders_as_counters_and_gauges() {
+        let stats = BusStats {
+            published: 7,
+            received: 9,
+            dropped: 2,
+            resyncs: 1,
+            subscribers: 3,
+        };
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&event_families(&stats, false), &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            "# TYPE accueil_events_published_total counter",
+            "accueil_events_published_total 7",
+            "accueil_events_received_total 9",
+            "accueil_events_dropped_total 2",
+            "accueil_events_resyncs_total 1",
+            "# TYPE accueil_events_subscribers gauge",
+            "accueil_events_subscribers 3",
+            "accueil_events_bus_up 0",
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");
         }

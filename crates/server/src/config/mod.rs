@@ -13,6 +13,7 @@ mod auth;
 mod database;
 mod declare;
 mod docs;
+mod events;
 mod general;
 mod http;
 mod jobs;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 pub use auth::Auth;
 pub use database::Database;
 pub use docs::settings_help;
+pub use events::{Events, EventsMode};
 pub use general::{Environment, General, LogFormat};
 pub use http::Http;
 pub use jobs::Jobs;
@@ -66,6 +68,8 @@ settings! {
     metrics: Metrics(&general),
     /// Background jobs.
     jobs: Jobs(),
+    /// Events between instances.
+    events: Events(),
 }
 
 /// A setting that cannot be used.
@@ -87,6 +91,12 @@ pub enum ConfigError {
         /// Why.
         message: String,
     },
+}
+
+/// Whether `url` names a PostgreSQL database (as the store reads it).
+fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 fn invalid(name: &'static str, message: impl Into<String>) -> ConfigError {
@@ -154,6 +164,7 @@ impl Settings {
             ));
         }
         self.check_metrics()?;
+        self.check_events()?;
         self.check_production()
     }
 
@@ -177,6 +188,17 @@ impl Settings {
         if self.general.env == Environment::Production {
             accueil_crypto::check_secret(token.as_bytes())
                 .map_err(|e| invalid("ACCUEIL_METRICS_TOKEN", e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// `LISTEN`/`NOTIFY` needs PostgreSQL.
+    fn check_events(&self) -> Result<(), ConfigError> {
+        if self.events.mode == EventsMode::Postgres && !is_postgres_url(&self.database.url) {
+            return Err(invalid(
+                "ACCUEIL_EVENTS",
+                "postgres needs a PostgreSQL DATABASE_URL (postgres://...)",
+            ));
         }
         Ok(())
     }

@@ -202,6 +202,7 @@ const OPERATORS_RELY_ON: &[&str] = &[
     "ACCUEIL_JOBS_LEASE",
     "ACCUEIL_JOBS_ZONE",
     "ACCUEIL_JOBS_HISTORY",
+    "ACCUEIL_EVENTS",
 ];
 
 #[test]
@@ -694,6 +695,27 @@ fn metrics_default_by_mode_and_token_mode_needs_a_token() {
     with.push(("ACCUEIL_METRICS_TOKEN", GOOD_SECRET));
     assert!(load(&with, None).is_ok());
     assert!(load(&[("ACCUEIL_METRICS", "maybe")], None).is_err());
+}
+
+#[test]
+fn the_event_bus_follows_the_database_unless_told_and_postgres_needs_postgresql() {
+    let pg = ("DATABASE_URL", "postgres://accueil@db.example/accueil");
+    let s = load(&[], None).unwrap();
+    assert_eq!(s.events.mode, EventsMode::Auto);
+    assert!(!s.events.postgres(false) && s.events.postgres(true));
+    let local = load(&[pg, ("ACCUEIL_EVENTS", "local")], None).unwrap();
+    assert!(!local.events.postgres(true), "one instance on PostgreSQL");
+    let shared = load(&[pg, ("ACCUEIL_EVENTS", "postgres")], None).unwrap();
+    assert!(shared.events.postgres(true));
+    let err = load(&[("ACCUEIL_EVENTS", "postgres")], None).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("ACCUEIL_EVENTS: postgres needs a PostgreSQL DATABASE_URL"),
+        "{err}"
+    );
+    let err = load_toml(&[], "[event_bus]\nmode = \"postgres\"\n").unwrap_err();
+    assert!(err.to_string().starts_with("ACCUEIL_EVENTS"), "{err}");
+    assert!(load(&[("ACCUEIL_EVENTS", "redis")], None).is_err());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 // Not every flow uses every helper.
 #![allow(dead_code)]
 
+pub mod instances;
 pub mod photos;
 
 use std::path::PathBuf;

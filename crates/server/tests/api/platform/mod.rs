@@ -1,6 +1,7 @@
 //! End to end: what every route shares — problems, limits, request ids, trailing slashes,
 //! CORS, probes — and the OpenAPI document, which is the route registration (`openapi`).
 
+mod events;
 mod jobs_cli;
 mod jobs_cluster;
 mod metrics;
@@ -38,7 +39,7 @@ async fn ready_reports_the_jobs_runner() {
         .unwrap();
     assert_eq!(
         body,
-        json!({"status": "ok", "checks": {"database": "ok", "jobs": "ok"}})
+        json!({"status": "ok", "checks": {"database": "ok", "events": "ok", "jobs": "ok"}})
     );
     // The runner stops (as on shutdown, or if it died): the instance is not ready.
     s.jobs.stop().await;
@@ -51,7 +52,7 @@ async fn ready_reports_the_jobs_runner() {
     assert_eq!(body["detail"], "not ready: jobs");
     assert_eq!(
         body["checks"],
-        json!({"database": "ok", "jobs": "the jobs runner has stopped"})
+        json!({"database": "ok", "events": "ok", "jobs": "the jobs runner has stopped"})
     );
     s.stop().await;
 
