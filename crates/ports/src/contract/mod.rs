@@ -90,6 +90,10 @@ macro_rules! contract_suite {
         $crate::contract_suite!(@group $make; identity_email_tokens => identity::email_tokens:
             single_use_and_superseded,
         );
+        $crate::contract_suite!(@group $make; identity_tickets => identity::tickets:
+            taken_once_and_purged,
+            one_redeemer_wins_under_concurrency,
+        );
         $crate::contract_suite!(@group $make; identity_api_keys => identity::api_keys:
             lifecycle,
         );
