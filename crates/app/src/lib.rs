@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod memories;
 pub mod notify;
+pub mod realtime;
 pub mod scope;
 
 #[cfg(test)]
@@ -65,7 +66,8 @@ pub struct Ports {
 pub struct PurgeReport {
     /// Accounts deleted past their grace period.
     pub accounts: u64,
-    /// Ended sessions (with their refresh tokens), and expired sign-in flows.
+    /// Ended sessions (with their refresh tokens), expired sign-in flows and expired realtime
+    /// tickets.
     pub sessions: u64,
     /// Couples dissolved more than 30 days ago, with their content and files.
     pub couples: u64,
@@ -87,6 +89,8 @@ pub struct App {
     pub memories: memories::MemoriesService,
     /// Mail delivery from the outbox.
     pub notify: notify::NotifyService,
+    /// Realtime connections: tickets, and what a connection may hear.
+    pub realtime: realtime::RealtimeService,
     hooks: lifecycle::Hooks,
     ports: Ports,
 }
@@ -114,6 +118,10 @@ impl App {
         ]);
         Self {
             notify: notify::NotifyService::new(ports.clone()),
+            realtime: realtime::RealtimeService::new(
+                ports.clone(),
+                realtime::RealtimeSettings::default(),
+            ),
             couples: couples::CouplesService::new(ports.clone(), couples, hooks.clone()),
             memories,
             admin: admin::AdminService::new(ports.clone(), identity.clone()),
@@ -148,6 +156,11 @@ impl App {
                 .identity
                 .purge_oauth()
                 .await
+                .map_err(|e| e.to_string())?
+            + self
+                .realtime
+                .purge_tickets()
+                .await
                 .map_err(|e| e.to_string())?;
         Ok(PurgeReport {
             accounts,
@@ -155,6 +168,13 @@ impl App {
             couples: log.couples.len() as u64,
             file_failures: log.file_failures,
         })
+    }
+
+    /// The same application with these realtime settings (the per-user ticket rate).
+    #[must_use]
+    pub fn with_realtime(mut self, settings: realtime::RealtimeSettings) -> Self {
+        self.realtime = realtime::RealtimeService::new(self.ports.clone(), settings);
+        self
     }
 
     /// Whether storage answers, for readiness probes.
