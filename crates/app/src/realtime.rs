@@ -19,7 +19,9 @@ use chrono::{DateTime, Duration, Utc};
 pub use accueil_ports::events::{BusStats, Delivery, EventBus, Subscription};
 
 use crate::Ports;
-use crate::identity::{AuthError, Caller, Principal, RateLimited, SessionRequired, authenticate_in};
+use crate::identity::{
+    AuthError, Caller, Principal, RateLimited, SessionRequired, authenticate_in,
+};
 use crate::scope::NotInCouple;
 
 /// Rate-limit bucket of ticket issuance, per user.
@@ -191,25 +193,25 @@ impl RealtimeService {
         let now = self.ports.clock.now();
         // The outcome is returned with `Ok` so that taking the ticket commits even when the
         // connection is refused.
-        let outcome = self
-            .ports
+        self.ports
             .store
-            .write(move |tx| -> Result<Result<SocketUser, OpenError>, StoreError> {
-                let Some(ticket) = tx.ws_tickets().take_ws_ticket(&digest)? else {
-                    return Ok(Err(TicketProblem::Invalid.into()));
-                };
-                if let Err(p) = ticket.check(now) {
-                    return Ok(Err(p.into()));
-                }
-                let socket = SocketUser::of(ticket.user_id, ticket.session_id);
-                Ok(match authenticate_in(tx, &socket.caller, now, true) {
-                    Ok(_) => Ok(socket),
-                    Err(AuthError::Store(e)) => return Err(e),
-                    Err(e) => Err(e.into()),
-                })
-            })
-            .await?;
-        outcome
+            .write(
+                move |tx| -> Result<Result<SocketUser, OpenError>, StoreError> {
+                    let Some(ticket) = tx.ws_tickets().take_ws_ticket(&digest)? else {
+                        return Ok(Err(TicketProblem::Invalid.into()));
+                    };
+                    if let Err(p) = ticket.check(now) {
+                        return Ok(Err(p.into()));
+                    }
+                    let socket = SocketUser::of(ticket.user_id, ticket.session_id);
+                    Ok(match authenticate_in(tx, &socket.caller, now, true) {
+                        Ok(_) => Ok(socket),
+                        Err(AuthError::Store(e)) => return Err(e),
+                        Err(e) => Err(e.into()),
+                    })
+                },
+            )
+            .await?
     }
 
     /// Opens with an access token sent over the socket (for clients that can set no query
@@ -355,7 +357,10 @@ mod tests {
         let ann = h.signed_in(&pair).await;
         let rt = service(&h);
         let issued = rt.issue_ticket(&ann).await.unwrap();
-        assert_eq!(issued.expires_at, accueil_ports::system::Clock::now(&*h.clock) + Duration::seconds(30));
+        assert_eq!(
+            issued.expires_at,
+            accueil_ports::system::Clock::now(&*h.clock) + Duration::seconds(30)
+        );
         assert!(!format!("{issued:?}").contains(&issued.ticket));
         let socket = rt.open_with_ticket(&issued.ticket).await.unwrap();
         assert_eq!(socket.user, user.id);
@@ -439,8 +444,13 @@ mod tests {
             .app
             .create_api_key(
                 &ann,
-                accueil_domain::identity::NewApiKey::parse("script", "read_write", None, accueil_ports::system::Clock::now(&*h.clock))
-                    .unwrap(),
+                accueil_domain::identity::NewApiKey::parse(
+                    "script",
+                    "read_write",
+                    None,
+                    accueil_ports::system::Clock::now(&*h.clock),
+                )
+                .unwrap(),
             )
             .await
             .unwrap();
@@ -562,6 +572,9 @@ mod tests {
         rt.issue_ticket(&ann).await.unwrap();
         h.advance(Duration::seconds(31));
         let report = h.whole_app().purge().await.unwrap();
-        assert_eq!(report.sessions, 1, "the application's purge removes expired tickets");
+        assert_eq!(
+            report.sessions, 1,
+            "the application's purge removes expired tickets"
+        );
     }
 }

@@ -69,10 +69,60 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Resolves when the server stops.
     pub server: Server,
-    /// Stops the server.
+    /// Stops the server (prefer [`Running::shutdown`], which closes realtime connections
+    /// first).
     pub handle: ServerHandle,
     /// Stops the mail worker (call it once the server stopped).
     pub worker: tokio::task::AbortHandle,
+    /// Stops the server the way SIGTERM does: realtime connections closed with 1001 first.
+    pub shutdown: Shutdown,
+}
+
+/// How long realtime connections get to close before the HTTP server stops.
+const REALTIME_CLOSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Stops a server gracefully: every realtime connection is closed with 1001 (going away) so
+/// that clients reconnect to another instance, then the HTTP server stops, letting requests in
+/// flight finish. SIGTERM and SIGINT do the same.
+#[derive(Clone)]
+pub struct Shutdown {
+    realtime: accueil_http::Realtime,
+    handle: ServerHandle,
+}
+
+impl Shutdown {
+    /// Closes the realtime connections, then stops the server; resolves once it stopped.
+    pub async fn stop(&self) {
+        self.realtime.shutdown(REALTIME_CLOSE).await;
+        self.handle.stop(true).await;
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT, once the realtime connections are closed: actix's graceful
+/// stop follows (its own signal handling is replaced by this, so both signals are graceful).
+async fn os_signal_then_close(realtime: accueil_http::Realtime) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("interrupt received; shutting down");
+    }
+    realtime.shutdown(REALTIME_CLOSE).await;
 }
 
 /// Opens the database (applying migrations).
@@ -225,7 +275,8 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         },
         settings.limits.couples(),
         settings.memories.app(),
-    ))
+    )
+    .with_realtime(settings.limits.realtime()))
 }
 
 /// Starts serving: opens the database, builds the application, binds and runs the HTTP
@@ -244,6 +295,11 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     let store = open_store(settings).await?;
     let metrics = http_metrics(settings, &store)?;
     let app = build_app(settings, store).await?;
+    metrics
+        .registry()
+        .register(Box::new(metrics::BusCollector::new(app.events())?))?;
+    let realtime =
+        accueil_http::Realtime::start(app.events(), settings.realtime.http(), Some(&metrics))?;
     let worker = spawn_mail_worker(
         app.notify
             .clone()
@@ -265,6 +321,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
             String::new()
         },
         metrics: Some(metrics),
+        realtime: Some(realtime.clone()),
     };
     let bind = &settings.http.bind;
     let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind {
@@ -284,7 +341,9 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     if let Some(n) = settings.http.workers {
         server = server.workers(n.max(1));
     }
-    let server = server.run();
+    let server = server
+        .shutdown_signal(os_signal_then_close(realtime.clone()))
+        .run();
     let handle = server.handle();
     tracing::info!(mail = %mailer_description(settings), "mail transport");
     tracing::info!(
@@ -297,6 +356,10 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         server,
+        shutdown: Shutdown {
+            realtime,
+            handle: handle.clone(),
+        },
         handle,
         worker,
     })

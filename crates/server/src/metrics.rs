@@ -1,7 +1,11 @@
-//! The metrics only the server can see: the database pools, read from the store at scrape time
-//! and rendered as Prometheus families (the store itself depends on no metrics library).
+//! The metrics only the server can see: the database pools and the event bus, read from
+//! their adapters at scrape time and rendered as Prometheus families (the adapters depend on no
+//! metrics library).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use accueil_ports::events::{BusStats, EventBus};
 
 use accueil_store_diesel::{DieselStore, PoolStats, WAIT_BUCKETS};
 use prometheus::core::{Collector, Desc};
@@ -127,6 +131,107 @@ impl Collector for PoolCollector {
     }
 }
 
+const PUBLISHED: &str = "accueil_events_published_total";
+const RECEIVED: &str = "accueil_events_received_total";
+const DROPPED: &str = "accueil_events_dropped_total";
+const RESYNCS: &str = "accueil_events_resyncs_total";
+const SUBSCRIBERS: &str = "accueil_events_subscribers";
+
+/// Reads [`EventBus::stats`] on every scrape.
+pub struct BusCollector {
+    bus: Arc<dyn EventBus>,
+    descs: Vec<Desc>,
+}
+
+impl BusCollector {
+    /// A collector over this bus.
+    ///
+    /// # Errors
+    /// The library's error for an invalid descriptor (a programming error).
+    pub fn new(bus: Arc<dyn EventBus>) -> Result<Self, prometheus::Error> {
+        let desc = |name: &str, help: &str| {
+            Desc::new(name.to_owned(), help.to_owned(), Vec::new(), HashMap::new())
+        };
+        Ok(Self {
+            bus,
+            descs: vec![
+                desc(
+                    PUBLISHED,
+                    "Events committed units of work handed to the bus on this instance",
+                )?,
+                desc(
+                    RECEIVED,
+                    "Events the bus delivered to this instance's subscribers (from any instance)",
+                )?,
+                desc(
+                    DROPPED,
+                    "Events lost: not passed on by a publisher, or skipped by a subscriber that fell behind",
+                )?,
+                desc(
+                    RESYNCS,
+                    "Resynchronisations told to subscribers (one fell behind, or the bus lost events)",
+                )?,
+                desc(SUBSCRIBERS, "Subscriptions to the bus open now")?,
+            ],
+        })
+    }
+}
+
+fn bus_families(stats: BusStats, descs: &[Desc]) -> Vec<MetricFamily> {
+    let help = |i: usize| descs.get(i).map(|d| d.help.clone()).unwrap_or_default();
+    let counter = |value: u64| {
+        let mut c = proto::Counter::default();
+        c.set_value(value as f64);
+        let mut m = proto::Metric::default();
+        m.set_counter(c);
+        m
+    };
+    let mut g = proto::Gauge::default();
+    g.set_value(stats.subscribers as f64);
+    vec![
+        family(
+            PUBLISHED,
+            &help(0),
+            MetricType::COUNTER,
+            vec![counter(stats.published)],
+        ),
+        family(
+            RECEIVED,
+            &help(1),
+            MetricType::COUNTER,
+            vec![counter(stats.received)],
+        ),
+        family(
+            DROPPED,
+            &help(2),
+            MetricType::COUNTER,
+            vec![counter(stats.dropped)],
+        ),
+        family(
+            RESYNCS,
+            &help(3),
+            MetricType::COUNTER,
+            vec![counter(stats.resyncs)],
+        ),
+        family(
+            SUBSCRIBERS,
+            &help(4),
+            MetricType::GAUGE,
+            vec![proto::Metric::from_gauge(g)],
+        ),
+    ]
+}
+
+impl Collector for BusCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        bus_families(self.bus.stats(), &self.descs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use accueil_store_diesel::{PoolState, WaitHistogram};
@@ -161,6 +266,33 @@ mod tests {
             "accueil_db_pool_wait_seconds_bucket{pool=\"main\",le=\"10\"} 2",
             "accueil_db_pool_wait_seconds_bucket{pool=\"main\",le=\"+Inf\"} 3",
             "accueil_db_pool_wait_seconds_sum{pool=\"main\"} 12.5",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_bus_counters_render_as_counters_and_a_gauge() {
+        let stats = BusStats {
+            published: 5,
+            received: 9,
+            dropped: 2,
+            resyncs: 1,
+            subscribers: 3,
+        };
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&bus_families(stats, &[]), &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for line in [
+            "# TYPE accueil_events_published_total counter",
+            "accueil_events_published_total 5",
+            "accueil_events_received_total 9",
+            "accueil_events_dropped_total 2",
+            "accueil_events_resyncs_total 1",
+            "# TYPE accueil_events_subscribers gauge",
+            "accueil_events_subscribers 3",
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");
         }

@@ -20,6 +20,7 @@ mod mail;
 mod memories;
 mod metrics;
 mod oauth;
+mod realtime;
 mod source;
 mod values;
 
@@ -38,6 +39,7 @@ pub use mail::Mail;
 pub use memories::Memories;
 pub use metrics::{Metrics, MetricsMode};
 pub use oauth::{OAuth, OAuthKind, OAuthProviderSettings};
+pub use realtime::Realtime;
 pub use values::{parse_duration, parse_rate};
 
 use declare::settings;
@@ -62,6 +64,8 @@ settings! {
     oauth: OAuth(&http),
     /// Prometheus metrics.
     metrics: Metrics(&general),
+    /// Realtime connections.
+    realtime: Realtime(),
 }
 
 /// A setting that cannot be used.

@@ -22,6 +22,7 @@ pub struct TestServer {
     pub db: Option<TestStore>,
     pub db_url: String,
     handle: actix_web::dev::ServerHandle,
+    shutdown: accueil_server::Shutdown,
     worker: tokio::task::AbortHandle,
     _dir: tempfile::TempDir,
 }
@@ -99,6 +100,7 @@ impl TestServer {
         let settings = settings(&vars);
         let running = accueil_server::start(&settings).await.unwrap();
         let handle = running.handle.clone();
+        let shutdown = running.shutdown.clone();
         let worker = running.worker.clone();
         tokio::spawn(running.server);
         Some(Self {
@@ -108,6 +110,7 @@ impl TestServer {
             db,
             db_url: url,
             handle,
+            shutdown,
             worker,
             _dir: dir,
         })
@@ -182,8 +185,15 @@ impl TestServer {
         Tokens::from(res.json::<Value>().await.unwrap())
     }
 
+    /// Stops the server as SIGTERM does: realtime connections first (1001), then HTTP.
     pub async fn stop(&self) {
-        self.handle.stop(true).await;
+        self.shutdown.stop().await;
+        self.worker.abort();
+    }
+
+    /// Stops the server at once, without closing realtime connections first.
+    pub async fn kill(&self) {
+        self.handle.stop(false).await;
         self.worker.abort();
     }
 
