@@ -204,7 +204,7 @@ impl RealtimeService {
                         return Ok(Err(p.into()));
                     }
                     let socket = SocketUser::of(ticket.user_id, ticket.session_id);
-                    Ok(match authenticate_in(tx, &socket.caller, now, true) {
+                    Ok(match resolve(tx, &socket, now) {
                         Ok(_) => Ok(socket),
                         Err(AuthError::Store(e)) => return Err(e),
                         Err(e) => Err(e.into()),
@@ -230,9 +230,7 @@ impl RealtimeService {
                 _ => AuthError::InvalidToken,
             })?;
         let socket = SocketUser::of(caller.user_id, caller.session_id);
-        self.ports
-            .read_as(&socket.caller, |_| Ok::<_, AuthError>(()))
-            .await?;
+        self.read(&socket, |_, _| Ok(())).await?;
         Ok(socket)
     }
 
@@ -248,22 +246,21 @@ impl RealtimeService {
         socket: &SocketUser,
         kinds: Vec<TopicKind>,
     ) -> Result<Grants, AuthError> {
-        self.ports
-            .read_as(&socket.caller, move |cx| -> Result<Grants, AuthError> {
-                let mut couple = None;
-                let mut grants = Vec::with_capacity(kinds.len());
-                for kind in kinds {
-                    let grant = match kind {
-                        TopicKind::User => Ok(Topic::User(cx.me.user.id)),
-                        TopicKind::Couple => current_couple(cx.tx, cx.me.user.id, &mut couple)?
-                            .map(Topic::Couple)
-                            .ok_or(NotInCouple),
-                    };
-                    grants.push((kind, grant));
-                }
-                Ok(grants)
-            })
-            .await
+        self.read(socket, move |tx, me| {
+            let mut couple = None;
+            let mut grants = Vec::with_capacity(kinds.len());
+            for kind in kinds {
+                let grant = match kind {
+                    TopicKind::User => Ok(Topic::User(me.user.id)),
+                    TopicKind::Couple => current_couple(tx, me.user.id, &mut couple)?
+                        .map(Topic::Couple)
+                        .ok_or(NotInCouple),
+                };
+                grants.push((kind, grant));
+            }
+            Ok(grants)
+        })
+        .await
     }
 
     /// Re-checks a connection that may have missed events: its session and account, and which
@@ -278,23 +275,22 @@ impl RealtimeService {
         socket: &SocketUser,
         topics: Vec<Topic>,
     ) -> Result<Vec<Topic>, AuthError> {
-        self.ports
-            .read_as(&socket.caller, move |cx| -> Result<Vec<Topic>, AuthError> {
-                let me = cx.me.user.id;
-                let mut couple = None;
-                let mut kept = Vec::with_capacity(topics.len());
-                for topic in topics {
-                    let holds = match topic {
-                        Topic::User(u) => u == me,
-                        Topic::Couple(c) => current_couple(cx.tx, me, &mut couple)? == Some(c),
-                    };
-                    if holds {
-                        kept.push(topic);
-                    }
+        self.read(socket, move |tx, me| {
+            let me = me.user.id;
+            let mut couple = None;
+            let mut kept = Vec::with_capacity(topics.len());
+            for topic in topics {
+                let holds = match topic {
+                    Topic::User(u) => u == me,
+                    Topic::Couple(c) => current_couple(tx, me, &mut couple)? == Some(c),
+                };
+                if holds {
+                    kept.push(topic);
                 }
-                Ok(kept)
-            })
-            .await
+            }
+            Ok(kept)
+        })
+        .await
     }
 
     /// Whether the connection's session and account still hold, and why not.
@@ -302,8 +298,23 @@ impl RealtimeService {
     /// # Errors
     /// The [`AuthError`] that now refuses the connection's session, or a storage failure.
     pub async fn still_signed_in(&self, socket: &SocketUser) -> Result<Principal, AuthError> {
+        self.read(socket, |_, me| Ok(me)).await
+    }
+
+    /// Runs `f` in one read unit of work with the connection's caller resolved.
+    async fn read<T, F>(&self, socket: &SocketUser, f: F) -> Result<T, AuthError>
+    where
+        F: FnOnce(&mut dyn Tx, Principal) -> Result<T, AuthError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let socket = socket.clone();
+        let now = self.ports.clock.now();
         self.ports
-            .read_as(&socket.caller, |cx| Ok::<_, AuthError>(cx.me.clone()))
+            .store
+            .read(move |tx| {
+                let me = resolve(tx, &socket, now)?;
+                f(tx, me)
+            })
             .await
     }
 
@@ -322,6 +333,24 @@ impl RealtimeService {
     /// The event bus, for the transport to subscribe to.
     pub fn bus(&self) -> std::sync::Arc<dyn EventBus> {
         self.ports.events.clone()
+    }
+}
+
+/// The connection's caller as stored now. A disabled account's sessions are ended with it, so
+/// an ended session whose account is disabled says so: its connections close with "account
+/// disabled" rather than "session ended".
+fn resolve(
+    tx: &mut dyn Tx,
+    socket: &SocketUser,
+    now: DateTime<Utc>,
+) -> Result<Principal, AuthError> {
+    match authenticate_in(tx, &socket.caller, now, false) {
+        Ok((me, _)) => Ok(me),
+        Err(AuthError::SessionRevoked) => match tx.users().user_by_id(socket.user)? {
+            Some(u) if !u.is_active && !u.is_deleted() => Err(AuthError::AccountDisabled),
+            _ => Err(AuthError::SessionRevoked),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -556,6 +585,20 @@ mod tests {
             rt.still_signed_in(&sa).await,
             Err(AuthError::SessionRevoked)
         ));
+        let again = h.principal("ann@example.org").await;
+        let t = rt.issue_ticket(&again).await.unwrap();
+        let s2 = rt.open_with_ticket(&t.ticket).await.unwrap();
+        h.admin()
+            .set_active(crate::testing::email("ann@example.org"), false)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                rt.recheck(&s2, vec![]).await,
+                Err(AuthError::AccountDisabled)
+            ),
+            "a disabled account says so, though its sessions ended with it"
+        );
     }
 
     #[tokio::test]

@@ -511,14 +511,18 @@ impl Conn {
         }
     }
 
-    /// Re-checks the session and the topics after missed events; then tells the client to
-    /// re-read. When storage cannot answer, it is tried again at the next heartbeat.
+    /// Re-checks the session and the topics: after missed events (`pending`), when it then
+    /// tells the client to re-read, and quietly at every heartbeat, which bounds how long a
+    /// connection can outlive its session when no event could reach this instance (a
+    /// command-line `disable-user` on SQLite: its events stay in its own process). When
+    /// storage cannot answer, a pending re-check is tried again at the next heartbeat.
     async fn recheck(
         &mut self,
         socket: &SocketUser,
         topics: &mut BTreeSet<Topic>,
         pending: &mut bool,
     ) -> Result<(), End> {
+        let announce = *pending;
         let kept = match self
             .app
             .realtime
@@ -547,8 +551,11 @@ impl Conn {
             }))
             .await?;
         }
-        self.send(&ServerMessage::Notification(Notification::Resync {}))
-            .await
+        if announce {
+            self.send(&ServerMessage::Notification(Notification::Resync {}))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn beat(
@@ -569,10 +576,7 @@ impl Conn {
         })
         .await?;
         timed(self.hub.settings.send_timeout, self.ws.ping(b"")).await?;
-        if *recheck_pending {
-            self.recheck(socket, topics, recheck_pending).await?;
-        }
-        Ok(())
+        self.recheck(socket, topics, recheck_pending).await
     }
 
     async fn send(&mut self, message: &ServerMessage) -> Result<(), End> {

@@ -332,4 +332,122 @@ mod tests {
         );
         assert_eq!(e.kind(), "error");
     }
+
+    /// One message of every kind the server sends, as it serialises them.
+    fn every_server_message() -> Vec<ServerMessage> {
+        let (id, now) = (Uuid::from_u128(7), Utc::now());
+        vec![
+            ServerMessage::Connection {
+                message: "connected",
+                connection_id: id,
+                user_id: Uuid::now_v7(),
+                heartbeat_interval: 30,
+                topics: vec!["user", "couple"],
+                subscriptions: vec![],
+            },
+            ServerMessage::Pong { timestamp: now },
+            ServerMessage::Heartbeat { timestamp: now },
+            ServerMessage::Subscribed {
+                topics: vec!["couple"],
+                subscriptions: vec!["user", "couple"],
+            },
+            ServerMessage::Unsubscribed {
+                topics: vec!["user"],
+                subscriptions: vec![],
+            },
+            ServerMessage::Stats {
+                connection_id: id,
+                connections: 2,
+                subscriptions: vec!["couple"],
+                connected_at: now,
+                messages_received: 4,
+                messages_sent: 9,
+            },
+            ServerMessage::Notification(Notification::Changes {
+                topic: "couple",
+                cursor: "17".into(),
+            }),
+            ServerMessage::Notification(Notification::Unsubscribed {
+                topic: "couple",
+                reason: "couple_ended",
+            }),
+            ServerMessage::Notification(Notification::Resync {}),
+            ServerMessage::error(Refusal::new("unknown_topic", "no such topic"), None),
+            ServerMessage::error(Refusal::new("not_in_couple", "no"), Some("subscribe")),
+        ]
+    }
+
+    #[test]
+    fn every_server_message_meets_its_schema_in_docs_realtime() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/realtime/server");
+        let mut used = std::collections::BTreeSet::new();
+        for message in every_server_message() {
+            let value = serde_json::to_value(&message).unwrap();
+            let name = match value["event"].as_str() {
+                Some(event) => format!("notification-{event}"),
+                None => message.kind().to_owned(),
+            };
+            let path = dir.join(format!("{name}.json"));
+            let schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&schema)
+                .unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{value} against {name}: {errors:?}");
+            used.insert(name);
+        }
+        let files: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .file_stem()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            used, files,
+            "a schema per message, and no schema of a message never sent"
+        );
+    }
+
+    #[test]
+    fn the_error_schema_lists_every_code_the_connection_uses() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/realtime/server/error.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let documented: Vec<&str> = schema["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let sources = [include_str!("protocol.rs"), include_str!("connection.rs")];
+        let used = regex::Regex::new(r#"Refusal::new\(\s*"([a-z_]+)""#).unwrap();
+        let mut found = std::collections::BTreeSet::new();
+        for source in sources {
+            for c in used.captures_iter(source) {
+                found.insert(c[1].to_owned());
+            }
+        }
+        // This test's own sample codes are documented ones too.
+        for code in &found {
+            assert!(
+                documented.contains(&code.as_str()),
+                "{code} is not in error.json"
+            );
+        }
+        assert!(found.len() >= 10, "{found:?}");
+    }
 }

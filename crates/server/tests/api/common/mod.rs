@@ -95,6 +95,7 @@ impl TestServer {
             ("ACCUEIL_RATE_MAIL_ACCOUNT", "1000/1m"),
             ("ACCUEIL_RATE_JOIN_USER", "1000/1m"),
             ("ACCUEIL_RATE_JOIN_IP", "1000/1m"),
+            ("ACCUEIL_RATE_WS_TICKET_USER", "1000/1m"),
         ];
         vars.extend_from_slice(extra);
         let settings = settings(&vars);
