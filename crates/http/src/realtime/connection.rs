@@ -552,6 +552,7 @@ impl Conn {
             .await?;
         }
         if announce {
+            self.hub.metrics.resyncs.inc();
             self.send(&ServerMessage::Notification(Notification::Resync {}))
                 .await?;
         }

@@ -140,16 +140,17 @@ impl Registry {
                 .any(|(_, e)| *e == Ending::All || what(e))
     }
 
-    fn send(&self, id: &Uuid, signal: Signal) {
+    fn send(&self, id: &Uuid, signal: Signal, metrics: &WsMetrics) {
         if let Some(entry) = self.conns.get(id)
             && entry.signals.try_send(signal).is_err()
         {
             // Full (or closing): the connection re-checks everything instead.
+            metrics.dropped.inc();
             entry.lag.raise();
         }
     }
 
-    fn route(&mut self, delivery: Delivery) {
+    fn route(&mut self, delivery: Delivery, metrics: &WsMetrics) {
         self.seq += 1;
         match delivery {
             Delivery::Resync => {
@@ -165,7 +166,7 @@ impl Registry {
                     .into_iter()
                     .flatten()
                 {
-                    self.send(id, Signal::Changed { couple, cursor });
+                    self.send(id, Signal::Changed { couple, cursor }, metrics);
                 }
             }
             Delivery::Event(Event::CoupleEnded { couple }) => {
@@ -175,19 +176,19 @@ impl Registry {
                     if let Some(entry) = self.conns.get_mut(&id) {
                         entry.topics.remove(&topic);
                     }
-                    self.send(&id, Signal::CoupleEnded { couple });
+                    self.send(&id, Signal::CoupleEnded { couple }, metrics);
                 }
             }
             Delivery::Event(Event::SessionEnded { session }) => {
                 self.remember(Ending::Session(session));
                 for id in self.by_session.get(&session).into_iter().flatten() {
-                    self.send(id, Signal::SessionEnded);
+                    self.send(id, Signal::SessionEnded, metrics);
                 }
             }
             Delivery::Event(Event::UserSessionsEnded { user }) => {
                 self.remember(Ending::User(user));
                 for id in self.by_user.get(&user).into_iter().flatten() {
-                    self.send(id, Signal::UserSessionsEnded);
+                    self.send(id, Signal::UserSessionsEnded, metrics);
                 }
             }
         }
@@ -281,7 +282,7 @@ impl Realtime {
         let task = tokio::spawn(async move {
             while let Some(delivery) = subscription.next().await {
                 let Some(hub) = weak.upgrade() else { break };
-                hub.lock().route(delivery);
+                hub.lock().route(delivery, &hub.metrics);
             }
             tracing::info!("realtime: the event bus closed; no more events are routed");
         });
@@ -481,7 +482,7 @@ mod tests {
     }
 
     fn route(h: &Hub, event: Event) {
-        h.lock().route(Delivery::Event(event));
+        h.lock().route(Delivery::Event(event), &h.metrics);
     }
 
     fn lagging(m: &Mailbox) -> bool {
@@ -549,6 +550,7 @@ mod tests {
             Signal::Changed { couple, cursor: 2 }
         );
         assert!(m.signals.try_recv().is_err(), "bounded");
+        assert_eq!(h.metrics.dropped.get(), 3);
     }
 
     #[test]
@@ -582,7 +584,7 @@ mod tests {
         );
 
         let mark = h.mark();
-        h.lock().route(Delivery::Resync);
+        h.lock().route(Delivery::Resync, &h.metrics);
         let (_r3, m3) = h
             .register(id(103), UserId(id(2)), SessionId(id(14)), mark)
             .unwrap();

@@ -2,13 +2,15 @@
 //! the protocol's fixed names (an unparseable message counts as `invalid`), so the series stay
 //! bounded whatever clients send.
 
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 #[derive(Clone)]
 pub(crate) struct WsMetrics {
     pub(crate) connections: IntGauge,
     pub(crate) received: IntCounterVec,
     pub(crate) sent: IntCounterVec,
+    pub(crate) dropped: IntCounter,
+    pub(crate) resyncs: IntCounter,
 }
 
 impl WsMetrics {
@@ -32,12 +34,22 @@ impl WsMetrics {
                 ),
                 &["type"],
             )?,
+            dropped: IntCounter::new(
+                "accueil_ws_signals_dropped_total",
+                "Signals a connection's full buffer could not take (the connection resynchronises)",
+            )?,
+            resyncs: IntCounter::new(
+                "accueil_ws_resyncs_total",
+                "Resynchronisations of connections (re-check, then `resync` to the client)",
+            )?,
         })
     }
 
     pub(crate) fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
         registry.register(Box::new(self.connections.clone()))?;
         registry.register(Box::new(self.received.clone()))?;
-        registry.register(Box::new(self.sent.clone()))
+        registry.register(Box::new(self.sent.clone()))?;
+        registry.register(Box::new(self.dropped.clone()))?;
+        registry.register(Box::new(self.resyncs.clone()))
     }
 }

@@ -90,7 +90,7 @@ impl Default for RealtimeSettings {
 }
 
 pub(crate) fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(ticket).service(connect);
+    cfg.service(ws_ticket).service(ws_connect);
 }
 
 /// A ticket for `GET /api/v1/ws?ticket=`.
@@ -122,7 +122,7 @@ crate::problems!(TicketError {
     )
 )]
 #[post("/ws/ticket")]
-async fn ticket(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
+async fn ws_ticket(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
     let issued = app.realtime.issue_ticket(&auth.0).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -179,7 +179,7 @@ impl Problems for HandshakeRefused {
     )
 )]
 #[get("/ws")]
-async fn connect(
+async fn ws_connect(
     app: App,
     req: HttpRequest,
     body: web::Payload,
