@@ -37,7 +37,8 @@
 # positive_data_acceptance check accept one more status for the operations concerned, each
 # with its reason (see `exceptions` below): tokens and invite codes the server never issued
 # (400), the password dictionary and byte limit (422), expiries that must be in the future
-# (422), delivery and check-in days relative to today (422), photo bytes that must decode (415).
+# (422), delivery and check-in days relative to today (422), photo bytes that must decode (415),
+# and the WebSocket endpoint, which answers 426 to any request that is not a handshake.
 #
 # The run is bounded: EXAMPLES test cases per operation and phase (default 50), and MAX_SECONDS
 # (default 600) for the whole script; about 3 minutes on the CI machine with a built binary.
@@ -117,7 +118,7 @@ env -u DATABASE_URL \
   ACCUEIL_RATE_LOGIN_IP="$lifted" ACCUEIL_RATE_LOGIN_ACCOUNT="$lifted" \
   ACCUEIL_RATE_REGISTER_IP="$lifted" ACCUEIL_RATE_MAIL_IP="$lifted" \
   ACCUEIL_RATE_MAIL_ACCOUNT="$lifted" ACCUEIL_RATE_JOIN_USER="$lifted" \
-  ACCUEIL_RATE_JOIN_IP="$lifted" \
+  ACCUEIL_RATE_JOIN_IP="$lifted" ACCUEIL_RATE_WS_TICKET_USER="$lifted" \
   "$bin" serve >"$work/data/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
@@ -255,6 +256,8 @@ exceptions = [
      "cannot say when today is.", ["write_letter", "edit_letter", "check_in"], ["422"]),
     ("A photo part must be a JPEG, PNG or WebP image (415 unsupported_image_type): the "
      "document can say it is binary, not which bytes decode.", ["create_memory", "update_memory"], ["415"]),
+    ("The WebSocket endpoint answers 101 to a handshake only; an HTTP client's request, however "
+     "valid its parameters, is not one (426 upgrade_required).", ["ws_connect"], ["426"]),
 ]
 for why, ops, extra in exceptions:
     out += ["", f"# {why}", "[[operations]]", f"include-operation-id = {toml(ops)}",

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod memories;
 pub mod notify;
+pub mod realtime;
 pub mod scope;
 
 #[cfg(test)]
@@ -67,9 +68,10 @@ pub struct Ports {
 pub struct PurgeReport {
     /// Accounts deleted past their grace period.
     pub accounts: u64,
-    /// Ended sessions (with their refresh tokens), and expired sign-in flows.
+    /// Ended sessions (with their refresh tokens), expired sign-in flows and expired realtime
+    /// tickets.
     pub sessions: u64,
-    /// E-mailed links expired past the grace period.
+    /// E-mailed links expired past the grace period, and expired realtime tickets.
     pub links: u64,
     /// Couples dissolved more than 30 days ago, with their content and files.
     pub couples: u64,
@@ -137,6 +139,8 @@ pub struct App {
     pub notify: notify::NotifyService,
     /// Background jobs, with every module's handlers ([`App::with_jobs_settings`]).
     pub jobs: jobs::JobsService,
+    /// Realtime connections: tickets, and what a connection may hear.
+    pub realtime: realtime::RealtimeService,
     purger: Purger,
     ports: Ports,
 }
@@ -175,6 +179,10 @@ impl App {
         Self {
             jobs: background_jobs(&ports, &notify, &purger, settings),
             notify,
+            realtime: realtime::RealtimeService::new(
+                ports.clone(),
+                realtime::RealtimeSettings::default(),
+            ),
             couples: couples::CouplesService::new(ports.clone(), couples, hooks),
             memories,
             admin,
@@ -218,6 +226,13 @@ impl App {
             job_history: expired.job_history,
             ..deleted
         })
+    }
+
+    /// The same application with these realtime settings (the per-user ticket rate).
+    #[must_use]
+    pub fn with_realtime(mut self, settings: realtime::RealtimeSettings) -> Self {
+        self.realtime = realtime::RealtimeService::new(self.ports.clone(), settings);
+        self
     }
 
     /// Every part an instance needs, for readiness probes: the database answers (and its
@@ -356,7 +371,15 @@ impl Purger {
         let text = |e: StoreError| e.to_string();
         let sessions = self.identity.purge_old_sessions().await.map_err(text)?
             + self.identity.purge_oauth().await.map_err(text)?;
-        let links = self.identity.purge_email_tokens().await.map_err(text)?;
+        let now = self.ports.clock.now();
+        // Expired realtime tickets count with the e-mailed links: one-time tokens past use.
+        let links = self.identity.purge_email_tokens().await.map_err(text)?
+            + self
+                .ports
+                .store
+                .write(move |tx| tx.ws_tickets().purge_ws_tickets_before(now))
+                .await
+                .map_err(text)?;
         let before = self.ports.clock.now() - self.history;
         let job_history = self
             .ports

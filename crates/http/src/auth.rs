@@ -91,7 +91,7 @@ impl Problems for AuthError {
 pub(crate) const SESSION_REQUIRED: Spec = Spec::new(
     403,
     "session_required",
-    "an API key on a route that manages credentials (logout, password, address, account deletion, API keys, sign-in methods)",
+    "an API key on a route that manages credentials (logout, password, address, account deletion, API keys, sign-in methods) or opens a realtime connection (which belongs to a session)",
 );
 
 impl From<SessionRequired> for ApiError {

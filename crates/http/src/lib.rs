@@ -19,6 +19,7 @@ mod openapi;
 #[cfg(test)]
 mod problem_codes_doc;
 pub mod problems;
+pub mod realtime;
 mod schema;
 
 use actix_cors::Cors;
@@ -34,6 +35,7 @@ pub use client_ip::{ClientIp, TrustedProxies};
 pub use error::{ApiError, ProblemBody};
 pub use metrics::{Metrics, MetricsAccess, UNMATCHED};
 pub use openapi::ApiDoc;
+pub use realtime::{Realtime, RealtimeSettings};
 
 /// HTTP settings.
 #[derive(Debug, Clone)]
@@ -60,6 +62,9 @@ pub struct HttpSettings {
     pub photo_url_base: String,
     /// The metrics registry and who may read `/metrics`; `None`: no metrics at all.
     pub metrics: Option<Metrics>,
+    /// The realtime hub (one per server, shared by the workers); `None`: WebSocket handshakes
+    /// answer 503.
+    pub realtime: Option<Realtime>,
 }
 
 impl Default for HttpSettings {
@@ -74,6 +79,7 @@ impl Default for HttpSettings {
             secure_cookies: false,
             photo_url_base: String::new(),
             metrics: None,
+            realtime: None,
         }
     }
 }
@@ -88,7 +94,8 @@ fn api_routes(
             scope("/api/v1")
                 .configure(|c| identity::configure(c, password_auth))
                 .configure(couples::configure)
-                .configure(memories::configure),
+                .configure(memories::configure)
+                .configure(realtime::configure),
         )
         .configure(health::configure);
     }
@@ -126,6 +133,7 @@ pub fn build_app(
     let known = web::Data::new(error::Routes::of(&doc));
     let password_auth = settings.password_auth;
     let metrics = settings.metrics.clone();
+    let realtime = settings.realtime.clone();
     // The document's own routes come first: `/api/v1/openapi.json` would otherwise fall into
     // the `/api/v1` scope, which answers 404 for any path it does not know.
     let (routes, _) = actix_web::App::new()
@@ -151,6 +159,11 @@ pub fn build_app(
         .app_data(identity::OAuthWeb {
             redirect_url: settings.oauth_redirect_url.clone(),
             secure_cookies: settings.secure_cookies,
+        })
+        .configure(move |cfg| {
+            if let Some(r) = realtime {
+                cfg.app_data(web::Data::new(r));
+            }
         })
         .app_data(json::path_config())
         .app_data(json::query_config())

@@ -67,6 +67,7 @@ pub(crate) fn title(status: u16) -> &'static str {
         415 => "Unsupported media type",
         416 => "Range not satisfiable",
         422 => "Invalid request",
+        426 => "Upgrade required",
         429 => "Too many requests",
         502 => "Bad gateway",
         503 => "Service unavailable",

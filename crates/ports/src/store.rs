@@ -16,7 +16,9 @@ use async_trait::async_trait;
 
 use crate::admin::AuditRepo;
 use crate::couples::{CheckinsRepo, FeedRepo, GoalsRepo, LettersRepo, PairingRepo, QnaRepo};
-use crate::identity::{ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo};
+use crate::identity::{
+    ApiKeysRepo, EmailTokensRepo, OAuthRepo, SessionsRepo, UsersRepo, WsTicketsRepo,
+};
 use crate::jobs::JobsRepo;
 use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
@@ -59,6 +61,8 @@ pub trait Tx: Send {
     fn sessions(&mut self) -> &mut dyn SessionsRepo;
     /// One-time tokens of mailed links (identity).
     fn email_tokens(&mut self) -> &mut dyn EmailTokensRepo;
+    /// One-time tickets of realtime connections (identity).
+    fn ws_tickets(&mut self) -> &mut dyn WsTicketsRepo;
     /// API keys (identity).
     fn api_keys(&mut self) -> &mut dyn ApiKeysRepo;
     /// External identities, sign-in flows and pending links (identity).
@@ -118,6 +122,9 @@ macro_rules! repositories_by_self {
             self
         }
         fn email_tokens(&mut self) -> &mut dyn $crate::identity::EmailTokensRepo {
+            self
+        }
+        fn ws_tickets(&mut self) -> &mut dyn $crate::identity::WsTicketsRepo {
             self
         }
         fn api_keys(&mut self) -> &mut dyn $crate::identity::ApiKeysRepo {

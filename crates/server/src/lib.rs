@@ -78,10 +78,60 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Resolves when the server stops.
     pub server: Server,
-    /// Stops the server.
+    /// Stops the server (prefer [`Running::shutdown`], which closes realtime connections
+    /// first).
     pub handle: ServerHandle,
     /// The background jobs runner (stop it once the server stopped).
     pub jobs: JobsRunner,
+    /// Stops the server the way SIGTERM does: realtime connections closed with 1001 first.
+    pub shutdown: Shutdown,
+}
+
+/// How long realtime connections get to close before the HTTP server stops.
+const REALTIME_CLOSE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Stops a server gracefully: every realtime connection is closed with 1001 (going away) so
+/// that clients reconnect to another instance, then the HTTP server stops, letting requests in
+/// flight finish. SIGTERM and SIGINT do the same.
+#[derive(Clone)]
+pub struct Shutdown {
+    realtime: accueil_http::Realtime,
+    handle: ServerHandle,
+}
+
+impl Shutdown {
+    /// Closes the realtime connections, then stops the server; resolves once it stopped.
+    pub async fn stop(&self) {
+        self.realtime.shutdown(REALTIME_CLOSE).await;
+        self.handle.stop(true).await;
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT, once the realtime connections are closed: actix's graceful
+/// stop follows (its own signal handling is replaced by this, so both signals are graceful).
+async fn os_signal_then_close(realtime: accueil_http::Realtime) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("interrupt received; shutting down");
+    }
+    realtime.shutdown(REALTIME_CLOSE).await;
 }
 
 /// Opens the database (applying migrations).
@@ -269,7 +319,8 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         settings.limits.couples(),
         settings.memories.app(),
     )
-    .with_jobs_settings(jobs_settings(settings), settings.mail.outbox_retry_base))
+    .with_jobs_settings(jobs_settings(settings), settings.mail.outbox_retry_base)
+    .with_realtime(settings.limits.realtime()))
 }
 
 /// How this process claims jobs: one at a time (instances then share a backlog, and a stop
@@ -310,6 +361,8 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
             app.events(),
         )?))?;
     await_events(app.events().as_ref()).await;
+    let realtime =
+        accueil_http::Realtime::start(app.events(), settings.realtime.http(), Some(&metrics))?;
     let jobs = start_jobs(settings, &app, &metrics).await?;
     let app = web::Data::new(app);
     let http = HttpSettings {
@@ -326,6 +379,7 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
             String::new()
         },
         metrics: Some(metrics),
+        realtime: Some(realtime.clone()),
     };
     let bind = &settings.http.bind;
     let listener = TcpListener::bind(bind).map_err(|source| StartError::Bind {
@@ -345,7 +399,9 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     if let Some(n) = settings.http.workers {
         server = server.workers(n.max(1));
     }
-    let server = server.run();
+    let server = server
+        .shutdown_signal(os_signal_then_close(realtime.clone()))
+        .run();
     let handle = server.handle();
     tracing::info!(mail = %mailer_description(settings), "mail transport");
     tracing::info!(
@@ -358,6 +414,10 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     Ok(Running {
         addr,
         server,
+        shutdown: Shutdown {
+            realtime,
+            handle: handle.clone(),
+        },
         handle,
         jobs,
     })

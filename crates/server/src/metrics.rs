@@ -3,7 +3,6 @@
 //! on no metrics library), and the jobs runner's counters, fed by its loop.
 
 use std::collections::HashMap;
-
 use std::sync::Arc;
 
 use accueil_ports::events::{BusStats, EventBus};

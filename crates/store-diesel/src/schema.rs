@@ -62,6 +62,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    ws_tickets (digest) {
+        digest -> Text,
+        user_id -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         at -> Timestamp,
@@ -81,6 +91,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     email_tokens,
+    ws_tickets,
     audit_events,
     outbox,
     jobs,

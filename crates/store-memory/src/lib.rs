@@ -29,7 +29,7 @@ use accueil_domain::couples::{
 use accueil_domain::events::Event;
 use accueil_domain::identity::{
     ApiKey, ApiKeyId, EmailToken, ExternalIdentity, IdentityId, OAuthFlow, PendingLink,
-    RefreshToken, Session, SessionId, User, UserId,
+    RefreshToken, Session, SessionId, User, UserId, WsTicket,
 };
 use accueil_domain::jobs::{Job, JobRun};
 use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId};
@@ -51,6 +51,8 @@ pub(crate) struct State {
     jobs: HashMap<Uuid, Job>,
     job_runs: Vec<JobRun>,
     email_tokens: HashMap<Uuid, EmailToken>,
+    /// Realtime tickets by digest.
+    ws_tickets: HashMap<String, WsTicket>,
     api_keys: HashMap<ApiKeyId, ApiKey>,
     identities: HashMap<IdentityId, ExternalIdentity>,
     oauth_flows: HashMap<String, OAuthFlow>,

@@ -155,6 +155,12 @@ impl std::fmt::Debug for Caller {
 }
 
 impl Caller {
+    /// The caller of a session already authenticated once (a realtime connection re-checking
+    /// itself): it is resolved against storage like any other.
+    pub(crate) fn session(user: UserId, session: SessionId) -> Self {
+        Self(Presented::Session { user, session })
+    }
+
     /// The user the caller claims to be, when the claim needs no look-up (an access token;
     /// not an API key). Only a resolved [`Principal`] is proof.
     pub fn claimed_user(&self) -> Option<UserId> {

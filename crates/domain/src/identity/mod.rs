@@ -7,6 +7,7 @@ mod oauth;
 mod password;
 mod profile;
 mod sessions;
+mod tickets;
 mod username;
 mod users;
 
@@ -27,5 +28,6 @@ pub use sessions::{
     REAUTHENTICATION_WINDOW, RefreshToken, RefreshVerdict, Session, SessionId, TokenDigest,
     signed_in_recently,
 };
+pub use tickets::{TicketProblem, WS_TICKET_TTL, WsTicket};
 pub use username::Username;
 pub use users::{DisplayName, NewUser, ProfileChanges, Registration, Role, User, UserId};

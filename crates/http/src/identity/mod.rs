@@ -70,6 +70,7 @@ pub(crate) const SESSION_ONLY: &[(&str, &str)] = &[
     ("delete", "/api/v1/users/me/api-keys/{id}"),
     ("post", "/api/v1/users/me/identities/{identity}"),
     ("delete", "/api/v1/users/me/identities/{identity}"),
+    ("post", "/api/v1/ws/ticket"),
 ];
 
 const PASSWORD_AUTH_DISABLED: Spec = Spec::new(

@@ -91,6 +91,10 @@ macro_rules! contract_suite {
             single_use_and_superseded,
             purge_expired,
         );
+        $crate::contract_suite!(@group $make; identity_tickets => identity::tickets:
+            taken_once_and_purged,
+            one_redeemer_wins_under_concurrency,
+        );
         $crate::contract_suite!(@group $make; identity_api_keys => identity::api_keys:
             lifecycle,
         );

@@ -22,6 +22,8 @@ section! {
         join_user: Rate = "10/15m", env "ACCUEIL_RATE_JOIN_USER", sample "5/15m";
         /// couple-join attempts per client address
         join_ip: Rate = "30/15m", env "ACCUEIL_RATE_JOIN_IP", sample "60/15m";
+        /// realtime tickets (`POST /api/v1/ws/ticket`) per user
+        ws_ticket_user: Rate = "20/1m", env "ACCUEIL_RATE_WS_TICKET_USER", sample "10/1m";
     }
 }
 
@@ -35,6 +37,14 @@ impl Limits {
             register_ip: self.register_ip,
             mail_ip: self.mail_ip,
             mail_account: self.mail_account,
+        }
+    }
+
+    /// The realtime use cases' limits.
+    #[must_use]
+    pub fn realtime(&self) -> accueil_app::realtime::RealtimeSettings {
+        accueil_app::realtime::RealtimeSettings {
+            ticket_user: self.ws_ticket_user,
         }
     }
 

@@ -22,6 +22,7 @@ mod mail;
 mod memories;
 mod metrics;
 mod oauth;
+mod realtime;
 mod source;
 mod values;
 
@@ -42,6 +43,7 @@ pub use mail::Mail;
 pub use memories::Memories;
 pub use metrics::{Metrics, MetricsMode};
 pub use oauth::{OAuth, OAuthKind, OAuthProviderSettings};
+pub use realtime::Realtime;
 pub use values::{parse_duration, parse_rate};
 
 use declare::settings;
@@ -70,6 +72,8 @@ settings! {
     jobs: Jobs(),
     /// Events between instances.
     events: Events(),
+    /// Realtime connections.
+    realtime: Realtime(),
 }
 
 /// A setting that cannot be used.

@@ -4,4 +4,5 @@ mod api_keys;
 mod email_tokens;
 mod oauth;
 mod sessions;
+mod tickets;
 mod users;

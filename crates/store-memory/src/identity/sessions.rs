@@ -135,6 +135,10 @@ impl SessionsRepo for MemTx<'_> {
             .collect();
         let before = self.state.sessions.len() + self.state.refresh_tokens.len();
         self.state.sessions.retain(|id, _| !old.contains(id));
+        // Tickets go with their session (a foreign key's cascade in SQL); they are not counted.
+        self.state
+            .ws_tickets
+            .retain(|_, t| !old.contains(&t.session_id));
         self.state
             .refresh_tokens
             .retain(|_, t| !old.contains(&t.session_id) && t.expires_at >= cutoff);

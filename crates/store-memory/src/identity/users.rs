@@ -96,6 +96,7 @@ impl UsersRepo for MemTx<'_> {
             .refresh_tokens
             .retain(|_, t| !gone.contains(&t.user_id));
         state.email_tokens.retain(|_, t| !gone.contains(&t.user_id));
+        state.ws_tickets.retain(|_, t| !gone.contains(&t.user_id));
         state.api_keys.retain(|_, k| !gone.contains(&k.user_id));
         state.identities.retain(|_, i| !gone.contains(&i.user_id));
         state

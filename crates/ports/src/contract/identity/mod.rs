@@ -4,4 +4,5 @@ pub mod api_keys;
 pub mod email_tokens;
 pub mod oauth;
 pub mod sessions;
+pub mod tickets;
 pub mod users;

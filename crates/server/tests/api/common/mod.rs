@@ -24,6 +24,7 @@ pub struct TestServer {
     pub db_url: String,
     handle: actix_web::dev::ServerHandle,
     pub jobs: accueil_server::JobsRunner,
+    shutdown: accueil_server::Shutdown,
     _dir: tempfile::TempDir,
 }
 
@@ -95,12 +96,14 @@ impl TestServer {
             ("ACCUEIL_RATE_MAIL_ACCOUNT", "1000/1m"),
             ("ACCUEIL_RATE_JOIN_USER", "1000/1m"),
             ("ACCUEIL_RATE_JOIN_IP", "1000/1m"),
+            ("ACCUEIL_RATE_WS_TICKET_USER", "1000/1m"),
         ];
         vars.extend_from_slice(extra);
         let settings = settings(&vars);
         let running = accueil_server::start(&settings).await.unwrap();
         let handle = running.handle.clone();
         let jobs = running.jobs.clone();
+        let shutdown = running.shutdown.clone();
         tokio::spawn(running.server);
         Some(Self {
             base: format!("http://{}", running.addr),
@@ -110,6 +113,7 @@ impl TestServer {
             db_url: url,
             handle,
             jobs,
+            shutdown,
             _dir: dir,
         })
     }
@@ -183,8 +187,15 @@ impl TestServer {
         Tokens::from(res.json::<Value>().await.unwrap())
     }
 
+    /// Stops the server as SIGTERM does: realtime connections first (1001), then HTTP.
     pub async fn stop(&self) {
-        self.handle.stop(true).await;
+        self.shutdown.stop().await;
+        self.jobs.stop().await;
+    }
+
+    /// Stops the server at once, without closing realtime connections first.
+    pub async fn kill(&self) {
+        self.handle.stop(false).await;
         self.jobs.stop().await;
     }
 

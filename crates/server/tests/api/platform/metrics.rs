@@ -262,3 +262,64 @@ async fn token_mode_wants_the_token() {
     assert!(parsed.families.contains_key("accueil_http_requests_total"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn realtime_connections_messages_and_the_event_bus_are_measured() {
+    use crate::realtime::Ws;
+    let s = TestServer::start().await;
+    let (ann, bob) = common::paired(&s, "ann@example.org", "bob@example.org").await;
+    let (mut a, _) = Ws::open(&s, &ann).await;
+    a.subscribe(&["couple"]).await;
+    let pending = Ws::connect(&s, "").await;
+    common::call(
+        &s,
+        Method::POST,
+        "/api/v1/qna/questions",
+        &bob,
+        Some(json!({"text": "Tea or coffee?", "theme": "travel"})),
+    )
+    .await;
+    a.expect("notification").await;
+    let e = scrape(&s).await;
+    let value = |family: &str, labels: &[(&str, &str)]| {
+        number(&sample(&e, family, labels).unwrap_or_else(|| panic!("{family} {labels:?}")))
+    };
+    assert_eq!(
+        value("accueil_ws_connections", &[]),
+        2.0,
+        "open, authenticated or not"
+    );
+    assert_eq!(
+        value(
+            "accueil_ws_messages_received_total",
+            &[("type", "subscribe")]
+        ),
+        1.0
+    );
+    for kind in ["connection", "subscribed", "notification"] {
+        assert_eq!(
+            value("accueil_ws_messages_sent_total", &[("type", kind)]),
+            1.0,
+            "{kind}"
+        );
+    }
+    assert!(
+        value("accueil_events_published_total", &[]) >= 4.0,
+        "pairing and the question"
+    );
+    assert_eq!(
+        value("accueil_events_received_total", &[]),
+        value("accueil_events_published_total", &[]),
+        "one instance: every event published is delivered"
+    );
+    assert_eq!(value("accueil_events_dropped_total", &[]), 0.0);
+    assert_eq!(value("accueil_events_resyncs_total", &[]), 0.0);
+    assert_eq!(
+        value("accueil_events_subscribers", &[]),
+        1.0,
+        "the realtime hub"
+    );
+    assert_eq!(value("accueil_ws_signals_dropped_total", &[]), 0.0);
+    pending.close().await;
+    a.close().await;
+}
