@@ -3,6 +3,7 @@
 //! Every message a test receives is checked against its JSON schema under docs/realtime/, and
 //! every message a test sends on purpose as valid is checked against the client schemas.
 
+mod cluster;
 mod connections;
 mod couples;
 mod schemas;
@@ -112,9 +113,13 @@ pub async fn ticket(s: &TestServer, token: &str) -> String {
 impl Ws {
     /// Connects (the handshake must succeed).
     pub async fn connect(s: &TestServer, query: &str) -> Self {
-        let (inner, res) = tokio_tungstenite::connect_async(ws_url(s, query))
-            .await
-            .unwrap();
+        Self::connect_to(&s.base, query).await
+    }
+
+    /// Connects to the server at `base` (`http://host:port`).
+    pub async fn connect_to(base: &str, query: &str) -> Self {
+        let url = format!("{}/api/v1/ws{query}", base.replacen("http://", "ws://", 1));
+        let (inner, res) = tokio_tungstenite::connect_async(url).await.unwrap();
         assert_eq!(res.status(), 101);
         Self {
             inner,
