@@ -399,7 +399,10 @@ pub async fn start(settings: &Settings) -> Result<Running, StartError> {
     if let Some(n) = settings.http.workers {
         server = server.workers(n.max(1));
     }
+    // Small frames (realtime notifications, pings) go out at once rather than waiting, under
+    // Nagle's algorithm, for the client's delayed acknowledgement of the previous one.
     let server = server
+        .tcp_nodelay(true)
         .shutdown_signal(os_signal_then_close(realtime.clone()))
         .run();
     let handle = server.handle();

@@ -213,7 +213,12 @@ impl Conn {
         mut mailbox: Mailbox,
     ) -> End {
         let every = self.hub.settings.heartbeat;
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // Connections opened together (the reconnections after a restart) would beat, and
+        // re-check their sessions, together: the first beat comes after half an interval to a
+        // whole one, spread by the connection's random id, and the others keep that phase.
+        let spread = u32::try_from(self.id.as_u128() % 1000).unwrap_or(0);
+        let first = every / 2 + every / 2 * spread / 1000;
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + first, every);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut topics: BTreeSet<Topic> = BTreeSet::new();
         let mut recheck_pending = false;
