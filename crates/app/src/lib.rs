@@ -68,8 +68,7 @@ pub struct Ports {
 pub struct PurgeReport {
     /// Accounts deleted past their grace period.
     pub accounts: u64,
-    /// Ended sessions (with their refresh tokens), expired sign-in flows and expired realtime
-    /// tickets.
+    /// Ended sessions (with their refresh tokens), and expired sign-in flows.
     pub sessions: u64,
     /// E-mailed links expired past the grace period, and expired realtime tickets.
     pub links: u64,
