@@ -24,11 +24,60 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
+use accueil_domain::identity::UserId;
 use accueil_domain::jobs::{Backoff, Job, JobError, JobKey, JobName, JobRun, Outcome, Schedule};
-use accueil_ports::jobs::{ClaimNow, JobStatus};
+use accueil_ports::jobs::{ClaimNow, JobStatus, PerUserSchedules};
 use accueil_ports::system::{Clock, IdGenerator};
-use accueil_ports::{Store, StoreError, StoreExt};
+use accueil_ports::{Store, StoreError, StoreExt, Tx};
 use chrono::{DateTime, Duration, Utc};
+
+/// A recurring job of one user on that user's wall clock ([`JobKey::for_user`]): what a
+/// module registers with [`UserSchedule::set`] inside the unit of work of the use case that
+/// makes it needed, sets again on the user's new clock inside the unit of work that changes
+/// their zone ([`crate::lifecycle::Lifecycle::time_zone_changed`]), and removes with
+/// [`UserSchedule::remove`]. Its handler
+/// is registered like any other ([`JobsService::handle`]) and finds the user in the key
+/// ([`JobKey::user`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSchedule {
+    /// The job.
+    pub name: JobName,
+    /// Its cron expression, on the user's clock.
+    pub cron: &'static str,
+}
+
+impl UserSchedule {
+    fn schedule(&self, zone: &str) -> Result<Schedule, StoreError> {
+        // The expression is the module's constant (tested), the zone a validated IANA name.
+        Schedule::parse(self.cron, zone).map_err(|e| StoreError::Internal(e.to_string()))
+    }
+
+    /// Registers the schedule of `user` on the clock of `zone` (an IANA name), or moves it
+    /// there; unchanged when it is already so.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub fn set(
+        &self,
+        tx: &mut dyn Tx,
+        id: uuid::Uuid,
+        user: UserId,
+        zone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Job, StoreError> {
+        let key = JobKey::for_user(&self.name, user);
+        tx.jobs()
+            .upsert_schedule(id, &self.name, &key, &self.schedule(zone)?, now)
+    }
+
+    /// Removes the schedule of `user`; returns whether there was one.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub fn remove(&self, tx: &mut dyn Tx, user: UserId) -> Result<bool, StoreError> {
+        tx.jobs().remove(&JobKey::for_user(&self.name, user))
+    }
+}
 
 /// What a handler returns: `Err` with a message for the run history on failure.
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -317,7 +366,8 @@ impl JobsService {
                 self.schedule(name, schedule).await.map(|_| ())
             } else {
                 let (id, now) = (self.ids.new_id(), self.clock.now());
-                match Job::recurring(id, name, schedule, now) {
+                let key = JobKey::schedule(&name);
+                match Job::recurring(id, name, key, schedule, now) {
                     Some(job) => self
                         .store
                         .write(move |tx| tx.jobs().enqueue(&job))
@@ -343,7 +393,10 @@ impl JobsService {
     pub async fn schedule(&self, name: JobName, schedule: Schedule) -> Result<Job, StoreError> {
         let (id, now) = (self.ids.new_id(), self.clock.now());
         self.store
-            .write(move |tx| tx.jobs().upsert_schedule(id, &name, &schedule, now))
+            .write(move |tx| {
+                let key = JobKey::schedule(&name);
+                tx.jobs().upsert_schedule(id, &name, &key, &schedule, now)
+            })
             .await
     }
 
@@ -363,12 +416,20 @@ impl JobsService {
         self.store.write(move |tx| tx.jobs().enqueue(&job)).await
     }
 
-    /// The recurring jobs (every job when `all`) with their latest run and failure.
+    /// The shared schedules (every job when `all`) with their latest run and failure.
     ///
     /// # Errors
     /// [`StoreError`] on storage failure.
     pub async fn list(&self, all: bool) -> Result<Vec<JobStatus>, StoreError> {
         self.store.read(move |tx| tx.jobs().list(all, 500)).await
+    }
+
+    /// The per-user schedules, counted by name.
+    ///
+    /// # Errors
+    /// [`StoreError`] on storage failure.
+    pub async fn per_user(&self) -> Result<Vec<PerUserSchedules>, StoreError> {
+        self.store.read(|tx| tx.jobs().per_user_schedules()).await
     }
 
     /// The latest runs of the job `id`, newest first.

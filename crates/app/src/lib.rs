@@ -169,6 +169,7 @@ impl App {
         let identity = identity::IdentityService::new(ports.clone(), identity, hooks.clone());
         let notify = notify::NotifyService::new(ports.clone());
         let settings = jobs::JobsSettings::default();
+        let couples = couples::CouplesService::new(ports.clone(), couples, hooks.clone());
         let purger = Purger {
             hooks: hooks.clone(),
             identity: identity.clone(),
@@ -176,13 +177,13 @@ impl App {
             history: settings.history,
         };
         Self {
-            jobs: background_jobs(&ports, &notify, &purger, settings),
+            jobs: background_jobs(&ports, &notify, &purger, &couples, settings),
             notify,
             realtime: realtime::RealtimeService::new(
                 ports.clone(),
                 realtime::RealtimeSettings::default(),
             ),
-            couples: couples::CouplesService::new(ports.clone(), couples, hooks),
+            couples,
             memories,
             admin,
             identity,
@@ -201,7 +202,13 @@ impl App {
     ) -> Self {
         self.notify = self.notify.with_retry_base(mail_retry_base);
         self.purger.history = settings.history;
-        self.jobs = background_jobs(&self.ports, &self.notify, &self.purger, settings);
+        self.jobs = background_jobs(
+            &self.ports,
+            &self.notify,
+            &self.purger,
+            &self.couples,
+            settings,
+        );
         self
     }
 
@@ -298,10 +305,12 @@ fn background_jobs(
     ports: &Ports,
     notify: &notify::NotifyService,
     purger: &Purger,
+    couples: &couples::CouplesService,
     settings: jobs::JobsSettings,
 ) -> jobs::JobsService {
     let name = |n: &str| accueil_domain::jobs::JobName::from_trusted(n.to_owned());
     let (mail, deleted, expired) = (notify.clone(), purger.clone(), purger.clone());
+    let letters = couples.clone();
     jobs::JobsService::new(
         ports.store.clone(),
         ports.clock.clone(),
@@ -321,6 +330,11 @@ fn background_jobs(
     .recurring(name(PURGE_EXPIRED_JOB), "15 * * * *", move |_job| {
         let purger = expired.clone();
         async move { purger.expired().await.map(|_| ()) }
+    })
+    // Per-user schedules: each user's row is written by the module's use cases.
+    .handle(couples::letters_opening().name, move |job| {
+        let couples = letters.clone();
+        async move { couples.announce_opened_letters(job).await }
     })
 }
 

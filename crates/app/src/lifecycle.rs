@@ -1,5 +1,5 @@
-//! Module lifecycle hooks: what each module does when an account is exported or deleted, when
-//! a couple is exported, and when old data is purged.
+//! Module lifecycle hooks: what each module does when an account is exported or deleted or
+//! changes its time zone, when a couple is exported, and when old data is purged.
 //!
 //! Identity owns the account lifecycle but not the other modules' data: instead of calling
 //! them by hand, it calls every registered module's [`Lifecycle`], inside its own unit of work
@@ -38,6 +38,22 @@ pub trait Lifecycle: Send + Sync {
         &self,
         tx: &mut dyn Tx,
         user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _ = (tx, user, now);
+        Ok(())
+    }
+
+    /// `user`'s time zone has just changed (`user` as updated): move what runs on their clock
+    /// (their per-user schedules, [`crate::jobs::UserSchedule`]), inside the change's unit of
+    /// work.
+    ///
+    /// # Errors
+    /// The store's error (the change then rolls back).
+    fn time_zone_changed(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let _ = (tx, user, now);
@@ -173,6 +189,21 @@ impl Hooks {
         self.0
             .iter()
             .try_for_each(|m| m.account_deleted(tx, user, now))
+    }
+
+    /// Every module's `time_zone_changed`, inside the caller's unit of work.
+    ///
+    /// # Errors
+    /// The first store error.
+    pub fn time_zone_changed(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.0
+            .iter()
+            .try_for_each(|m| m.time_zone_changed(tx, user, now))
     }
 
     /// Every module's part of `user`'s personal export, inside the caller's unit of work.

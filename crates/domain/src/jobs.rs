@@ -6,6 +6,13 @@
 //! keeps the first job, so a caller that may retry (or several instances that all register the
 //! same schedule at start-up) cannot make two.
 //!
+//! ## Per-user schedules
+//! A recurring job may belong to one user ([`JobKey::for_user`]): one row per (name, user),
+//! its cron expression on that user's wall clock. The module that registers it re-registers
+//! it in the same unit of work as whatever changes the user's zone, so "09:00" stays 09:00
+//! where the user is; the schedule then runs at its next slot in the new zone, never twice for
+//! one slot and never skipped twice.
+//!
 //! ## Daylight saving time
 //! A schedule is a cron expression evaluated on the wall clock of an IANA time zone
 //! ([`Schedule::next_after`]). Where the wall clock jumps forward (Europe/Paris, last Sunday of
@@ -21,6 +28,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
+
+use crate::identity::UserId;
 
 /// A job's name: what handler runs it. 1 to 64 of `a-z 0-9 - _ .`, starting with a letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,6 +92,11 @@ impl fmt::Display for JobName {
     }
 }
 
+/// How the keys of shared schedules begin ([`JobKey::schedule`]).
+pub const SCHEDULE_PREFIX: &str = "schedule:";
+/// How the keys of per-user schedules begin ([`JobKey::for_user`]).
+pub const USER_PREFIX: &str = "user:";
+
 /// An idempotency key: one job per key, ever (until the job row is removed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobKey(String);
@@ -102,7 +116,25 @@ impl JobKey {
 
     /// The key of a recurring schedule: one schedule per job name.
     pub fn schedule(name: &JobName) -> Self {
-        Self(format!("schedule:{}", name.as_str()))
+        Self(format!("{SCHEDULE_PREFIX}{}", name.as_str()))
+    }
+
+    /// The key of the recurring job `name` of `user`: one such schedule per (name, user).
+    pub fn for_user(name: &JobName, user: UserId) -> Self {
+        Self(format!("{USER_PREFIX}{}:{}", user.0, name.as_str()))
+    }
+
+    /// The user of a per-user schedule's key ([`JobKey::for_user`]); `None` for any other.
+    pub fn user(&self) -> Option<UserId> {
+        let rest = self.0.strip_prefix(USER_PREFIX)?;
+        let (id, _name) = rest.split_once(':')?;
+        Uuid::parse_str(id).ok().map(UserId)
+    }
+
+    /// Whether this is the key of a schedule shared by every instance ([`JobKey::schedule`]),
+    /// as opposed to a one-off job or a user's schedule.
+    pub fn is_shared_schedule(&self) -> bool {
+        self.0.starts_with(SCHEDULE_PREFIX)
     }
 
     /// A key read back from storage.
@@ -132,6 +164,18 @@ impl PartialEq for Schedule {
 impl Eq for Schedule {}
 
 impl Schedule {
+    /// The same expression on the wall clock of another zone.
+    ///
+    /// # Errors
+    /// [`JobError::Zone`].
+    pub fn in_zone(&self, zone: &str) -> Result<Self, JobError> {
+        let zone = chrono_tz::Tz::from_str(zone).map_err(|_| JobError::Zone(zone.to_owned()))?;
+        Ok(Self {
+            zone,
+            ..self.clone()
+        })
+    }
+
     /// Parses `expr` in the IANA zone `zone`.
     ///
     /// # Errors
@@ -277,6 +321,20 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
 }
 
+/// Why [`Job::take_now`] refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotNow {
+    /// Another runner holds it, until the lease's end.
+    Leased(Lease),
+    /// A one-off job that is done or failed.
+    Finished(JobState),
+}
+
+/// A schedule that has no run after the instant asked about (e.g. only 30 February).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the schedule never matches again")]
+pub struct NeverMatches;
+
 /// What becomes of a job after a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterRun {
@@ -310,18 +368,19 @@ impl Job {
         }
     }
 
-    /// A recurring job whose first run is the schedule's first after `now`; `None` when the
-    /// schedule never matches.
+    /// A recurring job under `key` ([`JobKey::schedule`] or [`JobKey::for_user`]) whose first
+    /// run is the schedule's first after `now`; `None` when the schedule never matches.
     pub fn recurring(
         id: Uuid,
         name: JobName,
+        key: JobKey,
         schedule: Schedule,
         now: DateTime<Utc>,
     ) -> Option<Self> {
         let run_at = schedule.next_after(now)?;
         Some(Self {
             id,
-            key: JobKey::schedule(&name),
+            key,
             name,
             schedule: Some(schedule),
             state: JobState::Pending,
@@ -332,6 +391,59 @@ impl Job {
             last_error: None,
             created_at: now,
         })
+    }
+
+    /// Gives it to `owner` until `until`, as a claim does: one more attempt.
+    pub fn lease_to(&mut self, owner: &str, until: DateTime<Utc>) {
+        self.attempts += 1;
+        self.lease = Some(Lease {
+            owner: owner.to_owned(),
+            until,
+        });
+    }
+
+    /// Takes it now, whatever its `run_at`, for a run asked for by hand: refused while a
+    /// lease that has not run out holds it, or once a one-off job is finished. Its `run_at`
+    /// becomes `now` (the run's due time is when it was asked for) and its attempts start
+    /// over at 1.
+    ///
+    /// # Errors
+    /// [`NotNow`].
+    pub fn take_now(
+        &mut self,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(), NotNow> {
+        if self.state != JobState::Pending {
+            return Err(NotNow::Finished(self.state));
+        }
+        if let Some(lease) = self.lease.clone().filter(|l| l.until > now) {
+            return Err(NotNow::Leased(lease));
+        }
+        self.run_at = now;
+        self.attempts = 0;
+        self.lease_to(owner, until);
+        Ok(())
+    }
+
+    /// Puts a recurring job on `schedule`: when it differs from the current one, the next
+    /// run is recomputed from `now` and `true` returned; the same schedule changes nothing.
+    /// A run under way keeps its lease; its completion then goes by the new schedule.
+    ///
+    /// # Errors
+    /// [`NeverMatches`] when the new schedule has no run after `now` (nothing changes).
+    pub fn reschedule(
+        &mut self,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<bool, NeverMatches> {
+        if self.schedule.as_ref() == Some(schedule) {
+            return Ok(false);
+        }
+        self.run_at = schedule.next_after(now).ok_or(NeverMatches)?;
+        self.schedule = Some(schedule.clone());
+        Ok(true)
     }
 
     /// Whether a claim at `now` may take it: pending, due, and not leased (or the lease ran
@@ -485,6 +597,81 @@ mod tests {
         assert!(JobKey::parse(&"k".repeat(201)).is_err());
         let name = JobName::parse("purge").unwrap();
         assert_eq!(JobKey::schedule(&name).as_str(), "schedule:purge");
+        assert!(JobKey::schedule(&name).is_shared_schedule());
+        assert_eq!(JobKey::schedule(&name).user(), None);
+
+        // The longest name with a user still fits a key.
+        let user = UserId(Uuid::from_u128(7));
+        let long = JobName::parse(&"a".repeat(64)).unwrap();
+        assert!(JobKey::parse(JobKey::for_user(&long, user).as_str()).is_ok());
+        let key = JobKey::for_user(&name, user);
+        assert_eq!(key.user(), Some(user));
+        assert!(!key.is_shared_schedule());
+        assert_ne!(key, JobKey::for_user(&name, UserId(Uuid::from_u128(8))));
+        for other in ["user:", "user:nope:purge", "mail:1", "schedule:purge"] {
+            assert_eq!(JobKey::from_trusted(other.into()).user(), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_per_user_schedule_follows_its_zone() {
+        // 09:00 every day, for a user in Paris who moves to Tokyo on 10 January at noon UTC.
+        let name = JobName::parse("focus.reminder").unwrap();
+        let user = UserId(Uuid::from_u128(9));
+        let paris9 = Schedule::parse("0 9 * * *", "Europe/Paris").unwrap();
+        let now = utc(2026, 1, 10, 12, 0);
+        let mut j = Job::recurring(
+            Uuid::from_u128(5),
+            name.clone(),
+            JobKey::for_user(&name, user),
+            paris9.clone(),
+            now,
+        )
+        .unwrap();
+        assert_eq!(j.run_at, utc(2026, 1, 11, 8, 0), "09:00 CET");
+        assert_eq!(j.reschedule(&paris9, now), Ok(false), "the same: unchanged");
+        assert_eq!(j.run_at, utc(2026, 1, 11, 8, 0));
+        let tokyo9 = paris9.in_zone("Asia/Tokyo").unwrap();
+        assert_eq!(tokyo9.expr(), "0 9 * * *");
+        assert_eq!(j.reschedule(&tokyo9, now), Ok(true));
+        assert_eq!(
+            j.run_at,
+            utc(2026, 1, 11, 0, 0),
+            "09:00 JST, 21:00 in Tokyo now"
+        );
+        assert_eq!(j.schedule.as_ref().map(Schedule::zone), Some("Asia/Tokyo"));
+        assert!(paris9.in_zone("Mars/Olympus").is_err());
+        let never = Schedule::parse("0 0 30 2 *", "UTC").unwrap();
+        assert_eq!(j.reschedule(&never, now), Err(NeverMatches));
+        assert_eq!(j.schedule, Some(tokyo9), "refused: unchanged");
+    }
+
+    #[test]
+    fn taking_a_job_now() {
+        let t = utc(2026, 1, 1, 0, 0);
+        let mut j = one_off();
+        j.run_at = t + Duration::days(3);
+        j.attempts = 2;
+        j.take_now("cli", t, t + Duration::minutes(5)).unwrap();
+        assert_eq!((j.run_at, j.attempts), (t, 1), "due now, attempt 1");
+        assert_eq!(j.lease.as_ref().map(|l| l.owner.as_str()), Some("cli"));
+        let held = j.lease.clone().unwrap();
+        assert_eq!(
+            j.clone().take_now("other", t + Duration::minutes(1), t),
+            Err(NotNow::Leased(held)),
+            "while the lease runs"
+        );
+        assert!(
+            j.clone()
+                .take_now("other", t + Duration::minutes(5), t)
+                .is_ok(),
+            "after it"
+        );
+        j.state = JobState::Done;
+        assert_eq!(
+            j.take_now("other", t + Duration::hours(1), t),
+            Err(NotNow::Finished(JobState::Done))
+        );
     }
 
     #[test]
@@ -623,8 +810,9 @@ mod tests {
     fn outcomes_of_a_recurring_job() {
         let s = Schedule::parse("0 * * * *", "UTC").unwrap();
         let now = utc(2026, 1, 1, 0, 10);
+        let h = JobName::parse("h").unwrap();
         let mut j =
-            Job::recurring(Uuid::from_u128(2), JobName::parse("h").unwrap(), s, now).unwrap();
+            Job::recurring(Uuid::from_u128(2), h.clone(), JobKey::schedule(&h), s, now).unwrap();
         assert_eq!(j.run_at, utc(2026, 1, 1, 1, 0));
         let done = utc(2026, 1, 1, 1, 0) + Duration::seconds(5);
         let next = AfterRun::Pending {
@@ -647,9 +835,11 @@ mod tests {
         let s = Schedule::parse("* * * * * *", "UTC").unwrap();
         let slot = utc(2026, 1, 1, 0, 0);
         let sec = Duration::seconds;
+        let tick = JobName::parse("tick").unwrap();
         let mut j = Job::recurring(
             Uuid::from_u128(3),
-            JobName::parse("tick").unwrap(),
+            tick.clone(),
+            JobKey::schedule(&tick),
             s,
             slot - sec(1),
         )
@@ -677,9 +867,11 @@ mod tests {
         assert_eq!(j.after_success(back), on_time(slot + Duration::hours(1)));
 
         let daily = Schedule::parse("30 3 * * *", "UTC").unwrap();
+        let d = JobName::parse("d").unwrap();
         let mut d = Job::recurring(
             Uuid::from_u128(4),
-            JobName::parse("d").unwrap(),
+            d.clone(),
+            JobKey::schedule(&d),
             daily,
             slot,
         )

@@ -5,7 +5,9 @@
 //! stalled), any runner may take it over. Completing or failing needs the lease still to be
 //! the caller's, so a runner whose job was taken over records nothing.
 
-use accueil_domain::jobs::{Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Schedule};
+use accueil_domain::jobs::{
+    Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, NotNow, Schedule,
+};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -22,6 +24,17 @@ pub struct JobStatus {
     pub last_failure: Option<JobRun>,
 }
 
+/// The per-user schedules of one job name, for `accueil jobs list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerUserSchedules {
+    /// The job.
+    pub name: JobName,
+    /// How many users have it.
+    pub users: u64,
+    /// The earliest next run among them.
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
 /// What [`JobsRepo::claim_now`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimNow {
@@ -36,6 +49,15 @@ pub enum ClaimNow {
     Missing,
 }
 
+impl From<NotNow> for ClaimNow {
+    fn from(refused: NotNow) -> Self {
+        match refused {
+            NotNow::Leased(lease) => Self::Leased(lease),
+            NotNow::Finished(state) => Self::Finished(state),
+        }
+    }
+}
+
 /// The jobs table.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait JobsRepo: Send {
@@ -46,10 +68,12 @@ pub trait JobsRepo: Send {
     /// `StoreError::Internal` on failure.
     fn enqueue(&mut self, job: &Job) -> Result<bool, StoreError>;
 
-    /// Registers the recurring job `name` (key `schedule:<name>`): added, due at the
-    /// schedule's first run after `now`, when absent; when present with another schedule, the
-    /// schedule is replaced and the next run recomputed from `now`; when present with the same
-    /// schedule, left alone (so every instance may call this at start-up). Returns the job.
+    /// Registers the recurring job `name` under `key` (a shared schedule's
+    /// [`JobKey::schedule`], or a user's [`JobKey::for_user`]): added, due at the schedule's
+    /// first run after `now`, when absent; when present with another schedule (another
+    /// expression, or the same on another zone's clock), the schedule is replaced and the next
+    /// run recomputed from `now` ([`Job::reschedule`]); when present with the same schedule,
+    /// left alone (so every instance may call this at start-up). Returns the job.
     ///
     /// # Errors
     /// `StoreError::Conflict` when the schedule never matches after `now`;
@@ -58,9 +82,30 @@ pub trait JobsRepo: Send {
         &mut self,
         id: Uuid,
         name: &JobName,
+        key: &JobKey,
         schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> Result<Job, StoreError>;
+
+    /// The job with `key`, locked until commit on PostgreSQL (so a change made from it, such
+    /// as a new zone, is not lost to a concurrent one).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn find_for_update(&mut self, key: &JobKey) -> Result<Option<Job>, StoreError>;
+
+    /// Removes the job with `key` and its runs; returns whether it existed. A runner that
+    /// holds its lease then records nothing ([`JobsRepo::complete`] answers `false`).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn remove(&mut self, key: &JobKey) -> Result<bool, StoreError>;
+
+    /// The per-user schedules ([`JobKey::for_user`]), counted by name, by name.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn per_user_schedules(&mut self) -> Result<Vec<PerUserSchedules>, StoreError>;
 
     /// Claims at most `limit` jobs claimable at `now` ([`Job::claimable`]), earliest due
     /// first: each gets the lease (`owner`, `lease_until`) and one more attempt. Two claims,
@@ -132,8 +177,9 @@ pub trait JobsRepo: Send {
     /// `StoreError::Internal` when the row cannot be read back.
     fn get(&mut self, id: Uuid) -> Result<Option<Job>, StoreError>;
 
-    /// The recurring jobs (or every job when `all`), by name then key, each with its latest
-    /// run and latest failure, at most `limit`.
+    /// The shared schedules (or every job, users' schedules and one-off jobs too, when
+    /// `all`), by name then key, each with its latest run and latest failure, at most
+    /// `limit`.
     ///
     /// # Errors
     /// `StoreError::Internal` when a row cannot be read back.

@@ -343,6 +343,18 @@ async fn list_jobs(app: &accueil_app::App, all: bool) -> Result<(), String> {
             );
         }
     }
+    let per_user = app.jobs.per_user().await.map_err(|e| e.to_string())?;
+    if !per_user.is_empty() {
+        println!("per-user schedules (each on its user's clock):");
+    }
+    for group in per_user {
+        println!(
+            "  {:<24} {} user(s)  next {}",
+            group.name.as_str(),
+            group.users,
+            group.next_run_at.map_or_else(|| "-".to_owned(), time),
+        );
+    }
     Ok(())
 }
 

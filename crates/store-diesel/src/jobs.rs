@@ -7,10 +7,11 @@
 //! IMMEDIATE` and run one at a time, which gives the same guarantee.
 
 use accueil_domain::jobs::{
-    AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
+    AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, SCHEDULE_PREFIX,
+    Schedule, USER_PREFIX,
 };
 use accueil_ports::StoreError;
-use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo};
+use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo, PerUserSchedules};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -245,43 +246,75 @@ impl JobsRepo for DieselTx<'_> {
         &mut self,
         id: Uuid,
         name: &JobName,
+        key: &JobKey,
         schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> Result<Job, StoreError> {
         self.writable()?;
-        let fresh = Job::recurring(id, name.clone(), schedule.clone(), now)
-            .ok_or_else(|| StoreError::Conflict("schedule never matches".into()))?;
+        let never = || StoreError::Conflict("schedule never matches".into());
+        let fresh = Job::recurring(id, name.clone(), key.clone(), schedule.clone(), now)
+            .ok_or_else(never)?;
         // Several instances register their schedules at start-up: insert-or-nothing first, so
         // none of them fails on the key, then read the one row that exists.
         self.enqueue(&fresh)?;
-        let key = fresh.key.as_str().to_owned();
+        let mut job = self
+            .find_for_update(key)?
+            .ok_or_else(|| StoreError::Internal("schedule vanished".into()))?;
+        if job.reschedule(schedule, now).map_err(|_| never())? {
+            diesel::update(jobs::table.find(job.id.to_string()))
+                .set((
+                    jobs::cron.eq(Some(schedule.expr())),
+                    jobs::zone.eq(Some(schedule.zone())),
+                    jobs::run_at.eq(naive(job.run_at)),
+                ))
+                .execute(self.conn)
+                .map_err(store_error)?;
+        }
+        Ok(job)
+    }
+
+    fn find_for_update(&mut self, key: &JobKey) -> Result<Option<Job>, StoreError> {
         let row: Option<JobRow> = first_for_update!(
             self,
             jobs::table
-                .filter(jobs::job_key.eq(key))
+                .filter(jobs::job_key.eq(key.as_str()))
                 .select(JobRow::as_select())
         )
         .map_err(store_error)?;
-        let job = row
-            .map(Job::try_from)
-            .transpose()?
-            .ok_or_else(|| StoreError::Internal("schedule vanished".into()))?;
-        if job.schedule.as_ref() == Some(schedule) {
-            return Ok(job);
-        }
-        diesel::update(jobs::table.find(job.id.to_string()))
-            .set((
-                jobs::cron.eq(Some(schedule.expr())),
-                jobs::zone.eq(Some(schedule.zone())),
-                jobs::run_at.eq(naive(fresh.run_at)),
-            ))
+        row.map(Job::try_from).transpose()
+    }
+
+    fn remove(&mut self, key: &JobKey) -> Result<bool, StoreError> {
+        self.writable()?;
+        let id = jobs::table
+            .filter(jobs::job_key.eq(key.as_str()))
+            .select(jobs::id);
+        diesel::delete(job_runs::table.filter(job_runs::job_id.eq_any(id)))
             .execute(self.conn)
             .map_err(store_error)?;
-        Ok(Job {
-            schedule: Some(schedule.clone()),
-            run_at: fresh.run_at,
-            ..job
-        })
+        let n = diesel::delete(jobs::table.filter(jobs::job_key.eq(key.as_str())))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(n > 0)
+    }
+
+    fn per_user_schedules(&mut self) -> Result<Vec<PerUserSchedules>, StoreError> {
+        use diesel::dsl::{count_star, min};
+        let rows: Vec<(String, i64, Option<NaiveDateTime>)> = jobs::table
+            .filter(jobs::job_key.like(format!("{USER_PREFIX}%")))
+            .group_by(jobs::name)
+            .select((jobs::name, count_star(), min(jobs::run_at)))
+            .order(jobs::name.asc())
+            .load(self.conn)
+            .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, users, next)| PerUserSchedules {
+                name: JobName::from_trusted(name),
+                users: u64::try_from(users).unwrap_or(0),
+                next_run_at: next.map(utc),
+            })
+            .collect())
     }
 
     fn claim_due(
@@ -313,11 +346,7 @@ impl JobsRepo for DieselTx<'_> {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let mut job = Job::try_from(row)?;
-            job.attempts += 1;
-            job.lease = Some(Lease {
-                owner: owner.to_owned(),
-                until: lease_until,
-            });
+            job.lease_to(owner, lease_until);
             diesel::update(jobs::table.find(job.id.to_string()))
                 .set((
                     jobs::attempts.eq(count(job.attempts)),
@@ -339,32 +368,16 @@ impl JobsRepo for DieselTx<'_> {
         lease_until: DateTime<Utc>,
     ) -> Result<ClaimNow, StoreError> {
         self.writable()?;
-        let row: Option<JobRow> = first_for_update!(
-            self,
-            jobs::table
-                .filter(jobs::job_key.eq(key.as_str()))
-                .select(JobRow::as_select())
-        )
-        .map_err(store_error)?;
-        let Some(mut job) = row.map(Job::try_from).transpose()? else {
+        let Some(mut job) = self.find_for_update(key)? else {
             return Ok(ClaimNow::Missing);
         };
-        if job.state != JobState::Pending {
-            return Ok(ClaimNow::Finished(job.state));
+        if let Err(refused) = job.take_now(owner, now, lease_until) {
+            return Ok(refused.into());
         }
-        if let Some(lease) = job.lease.clone().filter(|l| l.until > now) {
-            return Ok(ClaimNow::Leased(lease));
-        }
-        job.run_at = now;
-        job.attempts = 1;
-        job.lease = Some(Lease {
-            owner: owner.to_owned(),
-            until: lease_until,
-        });
         diesel::update(jobs::table.find(job.id.to_string()))
             .set((
                 jobs::run_at.eq(naive(now)),
-                jobs::attempts.eq(1),
+                jobs::attempts.eq(count(job.attempts)),
                 jobs::lease_owner.eq(Some(owner)),
                 jobs::lease_until.eq(Some(naive(lease_until))),
             ))
@@ -464,7 +477,7 @@ impl JobsRepo for DieselTx<'_> {
             .select(JobRow::as_select())
             .into_boxed();
         if !all {
-            q = q.filter(jobs::cron.is_not_null());
+            q = q.filter(jobs::job_key.like(format!("{SCHEDULE_PREFIX}%")));
         }
         let rows = q.load(self.conn).map_err(store_error)?;
         let mut out = Vec::with_capacity(rows.len());

@@ -1,11 +1,12 @@
 //! Background jobs in memory.
 
 use accueil_domain::jobs::{
-    AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Lease, Outcome, Schedule,
+    AfterRun, Backoff, Job, JobKey, JobName, JobRun, JobState, Outcome, Schedule,
 };
 use accueil_ports::StoreError;
-use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo};
+use accueil_ports::jobs::{ClaimNow, JobStatus, JobsRepo, PerUserSchedules};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::MemTx;
@@ -61,21 +62,56 @@ impl JobsRepo for MemTx<'_> {
         &mut self,
         id: Uuid,
         name: &JobName,
+        key: &JobKey,
         schedule: &Schedule,
         now: DateTime<Utc>,
     ) -> Result<Job, StoreError> {
         self.writable()?;
-        let fresh = Job::recurring(id, name.clone(), schedule.clone(), now)
-            .ok_or_else(|| StoreError::Conflict("schedule never matches".into()))?;
-        if let Some(j) = self.state.jobs.values_mut().find(|j| j.key == fresh.key) {
-            if j.schedule.as_ref() != Some(schedule) {
-                j.schedule = Some(schedule.clone());
-                j.run_at = fresh.run_at;
-            }
+        let never = || StoreError::Conflict("schedule never matches".into());
+        let fresh = Job::recurring(id, name.clone(), key.clone(), schedule.clone(), now)
+            .ok_or_else(never)?;
+        if let Some(j) = self.state.jobs.values_mut().find(|j| &j.key == key) {
+            j.reschedule(schedule, now).map_err(|_| never())?;
             return Ok(j.clone());
         }
         self.state.jobs.insert(id, fresh.clone());
         Ok(fresh)
+    }
+
+    fn find_for_update(&mut self, key: &JobKey) -> Result<Option<Job>, StoreError> {
+        Ok(self.state.jobs.values().find(|j| &j.key == key).cloned())
+    }
+
+    fn remove(&mut self, key: &JobKey) -> Result<bool, StoreError> {
+        self.writable()?;
+        let Some(id) = self
+            .state
+            .jobs
+            .values()
+            .find(|j| &j.key == key)
+            .map(|j| j.id)
+        else {
+            return Ok(false);
+        };
+        self.state.jobs.remove(&id);
+        self.state.job_runs.retain(|r| r.job_id != id);
+        Ok(true)
+    }
+
+    fn per_user_schedules(&mut self) -> Result<Vec<PerUserSchedules>, StoreError> {
+        let mut by_name: BTreeMap<JobName, PerUserSchedules> = BTreeMap::new();
+        for job in self.state.jobs.values().filter(|j| j.key.user().is_some()) {
+            let entry = by_name
+                .entry(job.name.clone())
+                .or_insert_with(|| PerUserSchedules {
+                    name: job.name.clone(),
+                    users: 0,
+                    next_run_at: None,
+                });
+            entry.users += 1;
+            entry.next_run_at = Some(entry.next_run_at.map_or(job.run_at, |t| t.min(job.run_at)));
+        }
+        Ok(by_name.into_values().collect())
     }
 
     fn claim_due(
@@ -98,11 +134,7 @@ impl JobsRepo for MemTx<'_> {
         let mut claimed = Vec::with_capacity(due.len());
         for (_, id) in due {
             if let Some(j) = self.state.jobs.get_mut(&id) {
-                j.attempts += 1;
-                j.lease = Some(Lease {
-                    owner: owner.to_owned(),
-                    until: lease_until,
-                });
+                j.lease_to(owner, lease_until);
                 claimed.push(j.clone());
             }
         }
@@ -120,18 +152,9 @@ impl JobsRepo for MemTx<'_> {
         let Some(job) = self.state.jobs.values_mut().find(|j| &j.key == key) else {
             return Ok(ClaimNow::Missing);
         };
-        if job.state != JobState::Pending {
-            return Ok(ClaimNow::Finished(job.state));
+        if let Err(refused) = job.take_now(owner, now, lease_until) {
+            return Ok(refused.into());
         }
-        if let Some(lease) = job.lease.clone().filter(|l| l.until > now) {
-            return Ok(ClaimNow::Leased(lease));
-        }
-        job.run_at = now;
-        job.attempts = 1;
-        job.lease = Some(Lease {
-            owner: owner.to_owned(),
-            until: lease_until,
-        });
         Ok(ClaimNow::Claimed(Box::new(job.clone())))
     }
 
@@ -188,7 +211,7 @@ impl JobsRepo for MemTx<'_> {
             .state
             .jobs
             .values()
-            .filter(|j| all || j.schedule.is_some())
+            .filter(|j| all || j.key.is_shared_schedule())
             .cloned()
             .collect();
         jobs.sort_by(|a, b| (&a.name, &a.key).cmp(&(&b.name, &b.key)));

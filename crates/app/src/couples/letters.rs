@@ -8,18 +8,103 @@
 //! by (stored with the lock, not taken from `last_author`: setting a day on a letter does not
 //! make its content theirs, and writing content does not move an existing lock). Delivery days
 //! are checked against the writer's own calendar, in the same zone.
+//!
+//! A letter opening is announced: a partner for whom a letter is sealed has a per-user job
+//! ([`letters_opening`]) at midnight on their own clock, which records the letters opening
+//! that day in the couple's feed, so their devices hear of it (realtime `changes`) at the
+//! moment it opens. [`sync_opening`] keeps that schedule true, inside every unit of work that
+//! can change it: a letter written, changed or deleted, a partner joining, a partner's or the
+//! couple's zone changing; the couple ending removes it.
 
+use accueil_domain::couples::Couple;
 use accueil_domain::couples::{
     ChangeOp, EntityKind, Letter, LetterChanges, LetterDraft, LetterView, Month, Sealed, local_day,
     zone_of,
 };
+use accueil_domain::identity::UserId;
+use accueil_domain::jobs::{Job, JobName};
 use accueil_domain::validation::ValidationErrors;
-use accueil_ports::StoreError;
+use accueil_ports::{StoreError, StoreExt, Tx};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{CouplesService, page_size, paged};
+use super::{CouplesService, page_size, paged, record_change};
 use crate::identity::{AuthError, Caller};
+use crate::jobs::UserSchedule;
 use crate::scope::{CoupleCx, CoupleDenied, InCoupleError, InCoupleLookupError, NotFound};
+
+/// The per-user job that announces the letters opening for a partner: at 00:00 on their
+/// clock (their zone, else the couple's, else UTC), when a sealed letter opens.
+pub fn letters_opening() -> UserSchedule {
+    UserSchedule {
+        name: JobName::from_trusted("couples.letters-open".to_owned()),
+        cron: "0 0 * * *",
+    }
+}
+
+/// Every letter of a couple (one per month: a few hundred at most).
+fn all_letters(tx: &mut dyn Tx, couple: &Couple) -> Result<Vec<Letter>, StoreError> {
+    const PAGE: u32 = 200;
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let page = tx.letters().letters(couple.id, before, PAGE)?;
+        let full = page.len() == PAGE as usize;
+        before = page.last().map(|l| l.month);
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
+/// Makes `user`'s [`letters_opening`] schedule match the couple's letters, inside the caller's
+/// unit of work: registered on their current clock while a letter is sealed for them, removed
+/// otherwise.
+///
+/// # Errors
+/// The store's error.
+pub(crate) fn sync_opening(
+    tx: &mut dyn Tx,
+    id: Uuid,
+    couple: &Couple,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let schedule = letters_opening();
+    let Some(partner) = tx.users().user_by_id(user)? else {
+        return schedule.remove(tx, user).map(|_| ());
+    };
+    let zone = zone_of(partner.time_zone.as_ref(), &couple.profile);
+    let sealed = all_letters(tx, couple)?
+        .iter()
+        .any(|l| l.sealed_for(user, zone, now));
+    if sealed {
+        let zone = zone.map_or("UTC", |z| z.as_str());
+        schedule.set(tx, id, user, zone, now)?;
+    } else {
+        schedule.remove(tx, user)?;
+    }
+    Ok(())
+}
+
+/// The partner of the caller's couple who is not the caller, if there is one yet.
+fn other_partner(cx: &CoupleCx<'_>) -> Option<UserId> {
+    let me = cx.me.user.id;
+    [Some(cx.couple.partner_a), cx.couple.partner_b]
+        .into_iter()
+        .flatten()
+        .find(|p| *p != me)
+}
+
+/// After a change to the couple's letters by the caller: only the other partner's schedule
+/// can change (a letter the caller may change is never sealed for them).
+fn sync_other(cx: &mut CoupleCx<'_>, id: Uuid) -> Result<(), StoreError> {
+    match other_partner(cx) {
+        Some(other) => sync_opening(cx.tx, id, &cx.couple.clone(), other, cx.now),
+        None => Ok(()),
+    }
+}
 
 /// A letter the caller's couple does not have.
 const NO_LETTER: NotFound = NotFound("letter");
@@ -128,7 +213,7 @@ impl CouplesService {
         caller: &Caller,
         draft: LetterDraft,
     ) -> Result<LetterView, WriteLetterError> {
-        let id = self.ports.ids.new_id();
+        let (id, job) = (self.ports.ids.new_id(), self.ports.ids.new_id());
         self.ports
             .write_in_couple(caller, move |cx| -> Result<LetterView, WriteLetterError> {
                 let (me, now, today) = (cx.me.user.id, cx.now, today(cx));
@@ -148,6 +233,7 @@ impl CouplesService {
                     }
                 };
                 cx.changed(EntityKind::Letter, letter.id, ChangeOp::Upsert)?;
+                sync_other(cx, job)?;
                 Ok(seen(cx, letter))
             })
             .await
@@ -164,12 +250,14 @@ impl CouplesService {
         id: Uuid,
         changes: LetterChanges,
     ) -> Result<LetterView, LetterError> {
+        let job = self.ports.ids.new_id();
         self.ports
             .write_in_couple(caller, move |cx| -> Result<LetterView, LetterError> {
                 let mut letter = writable::<LetterError>(cx, id)?;
                 changes.apply_to(&mut letter, cx.me.user.id, today(cx), cx.now)?;
                 cx.tx.letters().update_letter(&letter)?;
                 cx.changed(EntityKind::Letter, id, ChangeOp::Upsert)?;
+                sync_other(cx, job)?;
                 Ok(seen(cx, letter))
             })
             .await
@@ -180,11 +268,13 @@ impl CouplesService {
     /// # Errors
     /// See [`DeleteLetterError`].
     pub async fn delete_letter(&self, caller: &Caller, id: Uuid) -> Result<(), DeleteLetterError> {
+        let job = self.ports.ids.new_id();
         self.ports
             .write_in_couple(caller, move |cx| -> Result<(), DeleteLetterError> {
                 writable::<DeleteLetterError>(cx, id)?;
                 cx.tx.letters().delete_letter(cx.couple.id, id)?;
                 cx.changed(EntityKind::Letter, id, ChangeOp::Delete)?;
+                sync_other(cx, job)?;
                 Ok(())
             })
             .await
@@ -246,6 +336,58 @@ impl CouplesService {
     }
 }
 
+impl CouplesService {
+    /// Runs one partner's [`letters_opening`] job: records, in the couple's feed, each letter
+    /// that opens for them from the day of the job's slot to today on their clock (the slot's
+    /// day alone when it runs on time; every day since when it runs late), so their devices
+    /// refetch it. A partner no longer in a couple has nothing to announce.
+    ///
+    /// # Errors
+    /// The store's error, as a message for the run history.
+    pub async fn announce_opened_letters(&self, job: Job) -> Result<(), String> {
+        let user = job
+            .key
+            .user()
+            .ok_or_else(|| format!("{} is not a user's schedule", job.key.as_str()))?;
+        let (slot, now) = (job.run_at, self.ports.clock.now());
+        let opened = self
+            .ports
+            .store
+            .write(move |tx| -> Result<usize, StoreError> {
+                // The couple's lock, as every unit of work that writes its feed takes it.
+                let Some(couple) = tx.pairing().active_couple_of_for_update(user)? else {
+                    return Ok(0);
+                };
+                let Some(partner) = tx.users().user_by_id(user)? else {
+                    return Ok(0);
+                };
+                let zone = zone_of(partner.time_zone.as_ref(), &couple.profile);
+                let today = local_day(now, zone);
+                let first = local_day(slot, zone).min(today);
+                let opening: Vec<Uuid> = all_letters(tx, &couple)?
+                    .into_iter()
+                    .filter(|l| l.opens_for_between(user, first, today))
+                    .map(|l| l.id)
+                    .collect();
+                for id in &opening {
+                    record_change(
+                        tx,
+                        couple.id,
+                        EntityKind::Letter,
+                        *id,
+                        ChangeOp::Upsert,
+                        now,
+                    )?;
+                }
+                Ok(opening.len())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::debug!(opened, "letters opened");
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use accueil_domain::couples::{LetterChanges, LetterDraft};
@@ -259,6 +401,153 @@ mod tests {
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    /// The recipient's `couples.letters-open` schedule, if they have one.
+    async fn opening_job(h: &Harness, user: UserId) -> Option<Job> {
+        let key = accueil_domain::jobs::JobKey::for_user(&letters_opening().name, user);
+        h.store
+            .write(move |tx| tx.jobs().find_for_update(&key))
+            .await
+            .unwrap()
+    }
+
+    fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        use chrono::TimeZone as _;
+        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_letter_opening_is_announced_at_midnight_on_the_recipients_clock() {
+        use accueil_domain::couples::CoupleProfileChanges;
+        use accueil_domain::events::Event;
+        // The clock starts at 22 November 2026, 09:30 UTC.
+        let h = Harness::new();
+        let (a, b) = h.paired("a@example.org", "b@example.org").await;
+        let (c, jobs) = (h.couples(), h.whole_app().jobs);
+        let draft =
+            |text: &str, on: Option<NaiveDate>| LetterDraft::parse("2026-11", text, on).unwrap();
+        let letter = c
+            .write_letter(&a, draft("Surprise", Some(day(11, 24))))
+            .await
+            .unwrap();
+        assert!(
+            opening_job(&h, a.user.id).await.is_none(),
+            "never sealed for its author"
+        );
+        let job = opening_job(&h, b.user.id).await.expect("sealed for B");
+        let schedule = job.schedule.clone().unwrap();
+        assert_eq!((schedule.expr(), schedule.zone()), ("0 0 * * *", "UTC"));
+        assert_eq!(
+            job.run_at,
+            utc(23, 0, 0),
+            "B has no zone, nor the couple: UTC"
+        );
+
+        // B moves to Auckland (UTC+13): the schedule moves with the profile change.
+        let auckland = |tz: &str| ProfileChanges {
+            time_zone: Patch::Set(TimeZone::parse(tz).unwrap()),
+            ..ProfileChanges::default()
+        };
+        h.app
+            .update_profile(&b, auckland("Pacific/Auckland"))
+            .await
+            .unwrap();
+        let job = opening_job(&h, b.user.id).await.unwrap();
+        assert_eq!(job.schedule.as_ref().unwrap().zone(), "Pacific/Auckland");
+        assert_eq!(job.run_at, utc(22, 11, 0), "23 Nov 00:00 in Auckland");
+        // The couple's zone does not move a partner who has one of their own.
+        let paris = CoupleProfileChanges {
+            time_zone: Patch::Set(TimeZone::parse("Europe/Paris").unwrap()),
+            ..CoupleProfileChanges::default()
+        };
+        c.update_couple_profile(&a, paris).await.unwrap();
+        assert_eq!(opening_job(&h, b.user.id).await.unwrap(), job);
+
+        let cursor = c
+            .changes(&b, SyncRequest::After(0))
+            .await
+            .unwrap()
+            .next_cursor;
+        let letters_open = |report: &crate::jobs::RunReport| {
+            report
+                .runs
+                .iter()
+                .filter(|r| r.name == letters_opening().name)
+                .count()
+        };
+        // Midnight of the 23rd in Auckland: nothing opens that day.
+        h.advance(Duration::minutes(90));
+        h.events.take();
+        let report = jobs.run_due("test").await.unwrap();
+        assert_eq!((letters_open(&report), report.failed), (1, 0));
+        assert!(h.events.take().is_empty(), "nothing to announce");
+        assert_eq!(
+            opening_job(&h, b.user.id).await.unwrap().run_at,
+            utc(23, 11, 0)
+        );
+        // Midnight of the 24th in Auckland: the letter opens and the couple's feed says so.
+        h.advance(Duration::hours(24));
+        let report = jobs.run_due("test").await.unwrap();
+        assert_eq!((letters_open(&report), report.failed), (1, 0));
+        let feed = c.changes(&b, SyncRequest::After(cursor)).await.unwrap();
+        assert_eq!(
+            feed.changes
+                .iter()
+                .map(|ch| (ch.entity_id, ch.op))
+                .collect::<Vec<_>>(),
+            vec![(letter.id, ChangeOp::Upsert)]
+        );
+        assert!(matches!(
+            h.events.take()[..],
+            [Event::CoupleChanged { cursor, .. }] if cursor == feed.next_cursor
+        ));
+        assert!(!c.letter(&b, letter.id).await.unwrap().sealed);
+
+        // Nothing is sealed for B any more: the next letter write removes the schedule.
+        c.write_letter(&a, draft("Encore", None)).await.unwrap();
+        assert!(opening_job(&h, b.user.id).await.is_none());
+        // A new sealed letter brings it back; the couple ending removes it.
+        c.write_letter(&a, draft("Plus tard", Some(day(12, 25))))
+            .await
+            .unwrap();
+        assert!(opening_job(&h, b.user.id).await.is_some());
+        c.leave(&b).await.unwrap();
+        assert!(opening_job(&h, b.user.id).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_partner_on_the_couples_clock_moves_with_it() {
+        use accueil_domain::couples::CoupleProfileChanges;
+        let h = Harness::new();
+        let (a, b) = h.paired("a@example.org", "b@example.org").await;
+        let c = h.couples();
+        let sealed = LetterDraft::parse("2026-12", "Bientôt", Some(day(12, 24))).unwrap();
+        c.write_letter(&a, sealed).await.unwrap();
+        let zone = |tz: &str| CoupleProfileChanges {
+            time_zone: Patch::Set(TimeZone::parse(tz).unwrap()),
+            ..CoupleProfileChanges::default()
+        };
+        c.update_couple_profile(&a, zone("Pacific/Honolulu"))
+            .await
+            .unwrap();
+        let job = opening_job(&h, b.user.id).await.unwrap();
+        assert_eq!(job.schedule.as_ref().unwrap().zone(), "Pacific/Honolulu");
+        assert_eq!(
+            job.run_at,
+            utc(22, 10, 0),
+            "00:00 in Honolulu (UTC-10), in half an hour"
+        );
+        // B's own zone takes over from the couple's.
+        let tokyo = ProfileChanges {
+            time_zone: Patch::Set(TimeZone::parse("Asia/Tokyo").unwrap()),
+            ..ProfileChanges::default()
+        };
+        h.app.update_profile(&b, tokyo).await.unwrap();
+        let job = opening_job(&h, b.user.id).await.unwrap();
+        assert_eq!(job.schedule.as_ref().unwrap().zone(), "Asia/Tokyo");
+        assert_eq!(job.run_at, utc(22, 15, 0), "00:00 in Tokyo (UTC+9)");
+        assert!(opening_job(&h, a.user.id).await.is_none());
     }
 
     #[tokio::test]

@@ -32,7 +32,7 @@ pub use checkins::{CheckInError, Trends};
 pub use export::ExportError;
 pub use feed::{SyncPage, SyncRequest};
 pub use goals::{GoalError, GoalView, GoalWithActions};
-pub use letters::{DeleteLetterError, LetterError, WriteLetterError};
+pub use letters::{DeleteLetterError, LetterError, WriteLetterError, letters_opening};
 pub use pairing::{CoupleView, CreateCoupleError, InviteError, JoinError};
 pub use profile::TogetherError;
 pub use qna::{QnaError, QuestionView};
@@ -136,6 +136,12 @@ pub(crate) fn dissolve_couple_of(
         now,
     )?;
     tx.emit(Event::CoupleEnded { couple: couple.id });
+    for partner in [Some(couple.partner_a), couple.partner_b]
+        .into_iter()
+        .flatten()
+    {
+        letters_opening().remove(tx, partner)?;
+    }
     Ok(Some(couple))
 }
 
@@ -193,6 +199,21 @@ impl crate::lifecycle::Lifecycle for Lifecycle {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         dissolve_couple_of(tx, user, now).map(|_| ())
+    }
+
+    fn time_zone_changed(
+        &self,
+        tx: &mut dyn Tx,
+        user: &accueil_domain::identity::User,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Their letters open at midnight on their new clock.
+        match tx.pairing().active_couple_of_for_update(user.id)? {
+            Some(couple) => {
+                letters::sync_opening(tx, self.ports.ids.new_id(), &couple, user.id, now)
+            }
+            None => Ok(()),
+        }
     }
 
     fn export_couple(

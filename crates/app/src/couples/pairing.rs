@@ -194,7 +194,7 @@ impl CouplesService {
         let code = code.trim().to_owned();
         let limiter = self.ports.limiter.clone();
         let per_user = self.settings.join_user;
-        let mail_id = self.ports.ids.new_id();
+        let (mail_id, job) = (self.ports.ids.new_id(), self.ports.ids.new_id());
         self.ports
             .write_as(caller, move |cx| -> Result<CoupleView, JoinError> {
                 let me = cx.me.user.clone();
@@ -230,6 +230,8 @@ impl CouplesService {
                     super::record_change(cx.tx, couple.id, kind, id, ChangeOp::Upsert, cx.now)?;
                 }
                 let (partner_a, _) = partners(cx.tx, &couple)?;
+                // Letters the inviter sealed before the joiner came are sealed for them.
+                super::letters::sync_opening(cx.tx, job, &couple, me.id, cx.now)?;
                 // The inviter hears of it, if they want couple mails (the gate decides).
                 crate::notify::enqueue(cx.tx, &partner_joined(mail_id, &partner_a, &me, cx.now))?;
                 Ok(CoupleView {

@@ -47,6 +47,7 @@ impl CouplesService {
         caller: &Caller,
         changes: CoupleProfileChanges,
     ) -> Result<CoupleProfile, InCoupleError> {
+        let ids = self.ports.ids.clone();
         self.ports
             .write_in_couple(caller, move |cx| -> Result<CoupleProfile, InCoupleError> {
                 let mut couple = cx.couple.clone();
@@ -54,6 +55,15 @@ impl CouplesService {
                 couple.updated_at = cx.now;
                 cx.tx.pairing().update_couple(&couple)?;
                 cx.changed(EntityKind::Couple, couple.id.0, ChangeOp::Upsert)?;
+                if couple.profile.time_zone != cx.couple.profile.time_zone {
+                    // A partner without a zone of their own lives on the couple's clock.
+                    for p in [Some(couple.partner_a), couple.partner_b]
+                        .into_iter()
+                        .flatten()
+                    {
+                        super::letters::sync_opening(cx.tx, ids.new_id(), &couple, p, cx.now)?;
+                    }
+                }
                 Ok(couple.profile)
             })
             .await

@@ -1,5 +1,6 @@
 //! The caller's profile: partial updates, every field checked at the edge
-//! ([`ProfileChanges`]).
+//! ([`ProfileChanges`]); a new time zone moves what runs on the user's clock in every module
+//! ([`crate::lifecycle::Lifecycle::time_zone_changed`]).
 
 use accueil_domain::identity::{ProfileChanges, User};
 use accueil_ports::identity::UserWriteError;
@@ -65,6 +66,7 @@ impl IdentityService {
         caller: &Caller,
         changes: ProfileChanges,
     ) -> Result<AccountView, UpdateProfileError> {
+        let hooks = self.hooks.clone();
         self.ports
             .write_as(
                 caller,
@@ -74,8 +76,13 @@ impl IdentityService {
                         .users()
                         .user_for_update(cx.me.user.id)?
                         .ok_or_else(|| StoreError::Internal("user vanished".into()))?;
+                    let zone = user.time_zone.clone();
                     changes.apply_to(&mut user, cx.now);
                     cx.tx.users().update_user(&user)?;
+                    if user.time_zone != zone {
+                        // What runs on the user's clock moves with it, in this unit of work.
+                        hooks.time_zone_changed(cx.tx, &user, cx.now)?;
+                    }
                     Ok(account_view(cx.tx, user)?)
                 },
             )

@@ -153,6 +153,14 @@ impl Letter {
             .is_some_and(|l| l.set_by != viewer && local_day(now, zone) < l.deliver_on)
     }
 
+    /// Whether the letter opens for `viewer` on a day from `first` to `last` of their calendar:
+    /// it has a lock set by someone else whose day falls there. What the daily job that
+    /// announces opened letters looks for.
+    pub fn opens_for_between(&self, viewer: UserId, first: NaiveDate, last: NaiveDate) -> bool {
+        self.lock
+            .is_some_and(|l| l.set_by != viewer && (first..=last).contains(&l.deliver_on))
+    }
+
     /// Refuses a change by `by` while the letter is sealed for them.
     ///
     /// # Errors
@@ -535,6 +543,23 @@ mod tests {
         let mut unlocked = letter;
         unlocked.lock = None;
         assert!(!unlocked.sealed_for(RECIPIENT, None, before));
+    }
+
+    #[test]
+    fn a_letter_opens_for_the_recipient_on_its_day() {
+        let letter = locked(day(2026, 6, 1));
+        let (may31, june1, june2) = (day(2026, 5, 31), day(2026, 6, 1), day(2026, 6, 2));
+        assert!(letter.opens_for_between(RECIPIENT, june1, june1));
+        assert!(letter.opens_for_between(RECIPIENT, may31, june2));
+        assert!(!letter.opens_for_between(RECIPIENT, may31, may31));
+        assert!(!letter.opens_for_between(RECIPIENT, june2, june2));
+        assert!(
+            !letter.opens_for_between(AUTHOR, june1, june1),
+            "it never was sealed for its author"
+        );
+        let mut unlocked = letter;
+        unlocked.lock = None;
+        assert!(!unlocked.opens_for_between(RECIPIENT, june1, june1));
     }
 
     #[test]

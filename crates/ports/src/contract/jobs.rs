@@ -19,6 +19,18 @@ fn one_off(key: &str, run_at: DateTime<Utc>) -> Job {
     )
 }
 
+/// Registers the shared schedule `job` at `now`.
+async fn schedule(store: &Shared, id: Uuid, job: &str, s: &Schedule, now: DateTime<Utc>) -> Job {
+    let (n, s) = (name(job), s.clone());
+    store
+        .write(move |tx| {
+            tx.jobs()
+                .upsert_schedule(id, &n, &JobKey::schedule(&n), &s, now)
+        })
+        .await
+        .unwrap()
+}
+
 async fn enqueue(store: &Shared, job: Job) -> bool {
     store
         .write(move |tx| tx.jobs().enqueue(&job))
@@ -151,21 +163,12 @@ pub async fn complete_reschedules_once(store: Shared) {
     let daily = Schedule::parse("30 2 * * *", "Europe/Paris").unwrap();
     let (id, s) = (Uuid::now_v7(), daily.clone());
     // t0 is 2026-11-22 09:30 UTC: the first run is 2026-11-23 02:30 CET, 01:30 UTC.
-    let job = store
-        .write(move |tx| tx.jobs().upsert_schedule(id, &name("purge"), &s, t0()))
-        .await
-        .unwrap();
+    let job = schedule(&store, id, "purge", &s, t0()).await;
     let first = Utc.with_ymd_and_hms(2026, 11, 23, 1, 30, 0).unwrap();
     assert_eq!(job.run_at, first);
     assert_eq!(job.key, JobKey::schedule(&name("purge")));
     let (other, s) = (Uuid::now_v7(), daily.clone());
-    let same = store
-        .write(move |tx| {
-            tx.jobs()
-                .upsert_schedule(other, &name("purge"), &s, t0() + Duration::hours(1))
-        })
-        .await
-        .unwrap();
+    let same = schedule(&store, other, "purge", &s, t0() + Duration::hours(1)).await;
     assert_eq!(
         same, job,
         "registering the same schedule again changes nothing"
@@ -212,13 +215,7 @@ pub async fn complete_reschedules_once(store: Shared) {
     assert_eq!(runs, vec![r]);
 
     let hourly = Schedule::parse("0 * * * *", "UTC").unwrap();
-    let changed = store
-        .write(move |tx| {
-            tx.jobs()
-                .upsert_schedule(other, &name("purge"), &hourly, first)
-        })
-        .await
-        .unwrap();
+    let changed = schedule(&store, other, "purge", &hourly, first).await;
     assert_eq!(changed.id, id, "one job per name");
     assert_eq!(changed.run_at, first + Duration::minutes(30), "recomputed");
     assert_eq!(changed.schedule.unwrap().expr(), "0 * * * *");
@@ -384,13 +381,7 @@ pub async fn next_due_is_the_first_claimable_instant(store: Shared) {
 pub async fn claim_now_respects_leases(store: Shared) {
     let hourly = Schedule::parse("0 * * * *", "UTC").unwrap();
     let id = Uuid::now_v7();
-    let job = store
-        .write(move |tx| {
-            tx.jobs()
-                .upsert_schedule(id, &name("hourly"), &hourly, t0())
-        })
-        .await
-        .unwrap();
+    let job = schedule(&store, id, "hourly", &hourly, t0()).await;
     let key = job.key.clone();
     let missing = JobKey::parse("schedule:nothing").unwrap();
     assert_eq!(
@@ -449,10 +440,7 @@ pub async fn claim_now_respects_leases(store: Shared) {
 pub async fn prune_keeps_what_is_recent(store: Shared) {
     let daily = Schedule::parse("0 3 * * *", "UTC").unwrap();
     let id = Uuid::now_v7();
-    store
-        .write(move |tx| tx.jobs().upsert_schedule(id, &name("daily"), &daily, t0()))
-        .await
-        .unwrap();
+    schedule(&store, id, "daily", &daily, t0()).await;
     let old = one_off("old", t0());
     let pending = one_off("pending", t0() + Duration::days(30));
     enqueue(&store, old.clone()).await;
@@ -490,4 +478,129 @@ pub async fn prune_keeps_what_is_recent(store: Shared) {
         enqueue(&store, one_off("old", t0())).await,
         "a pruned key can be enqueued again"
     );
+}
+
+/// Per-user schedules: one per (name, user), each on its user's clock, moved to another zone
+/// in place, listed apart from the shared schedules, and removed with their runs.
+pub async fn per_user_schedules_follow_their_zone(store: Shared) {
+    use crate::jobs::PerUserSchedules;
+    let remind = name("remind");
+    let (ann, bob) = (UserId(Uuid::now_v7()), UserId(Uuid::now_v7()));
+    let nine = |zone: &str| Schedule::parse("0 9 * * *", zone).unwrap();
+    let upsert = |user: UserId, zone: &str, now: DateTime<Utc>| {
+        let (n, s, id) = (remind.clone(), nine(zone), Uuid::now_v7());
+        let store = store.clone();
+        async move {
+            store
+                .write(move |tx| {
+                    tx.jobs()
+                        .upsert_schedule(id, &n, &JobKey::for_user(&n, user), &s, now)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    // t0 is 2026-11-22 09:30 UTC: 10:30 in Paris, 18:30 in Tokyo.
+    let a = upsert(ann, "Europe/Paris", t0()).await;
+    let b = upsert(bob, "Asia/Tokyo", t0()).await;
+    assert_ne!(a.id, b.id, "one schedule per user");
+    assert_eq!(
+        a.run_at,
+        Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap()
+    );
+    assert_eq!(
+        b.run_at,
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    );
+    assert_eq!(a.key.user(), Some(ann));
+    assert_eq!(
+        upsert(ann, "Europe/Paris", t0() + Duration::hours(2)).await,
+        a
+    );
+    // Ann moves to New York: 09:00 there, recomputed from the move.
+    let moved = upsert(ann, "America/New_York", t0()).await;
+    assert_eq!(moved.id, a.id, "the same row");
+    assert_eq!(
+        moved.run_at,
+        Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap(),
+        "09:00 EST is still to come today"
+    );
+    let key = a.key.clone();
+    let found = store
+        .write(move |tx| tx.jobs().find_for_update(&key))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, moved);
+    assert_eq!(
+        found.schedule.as_ref().map(Schedule::zone),
+        Some("America/New_York")
+    );
+
+    let shared = schedule(&store, Uuid::now_v7(), "daily", &nine("UTC"), t0()).await;
+    let listed = store.read(|tx| tx.jobs().list(false, 50)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.job.id).collect::<Vec<_>>(),
+        vec![shared.id],
+        "users' schedules are not listed with the shared ones"
+    );
+    let all = store.read(|tx| tx.jobs().list(true, 50)).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let summary = store
+        .read(|tx| tx.jobs().per_user_schedules())
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        vec![PerUserSchedules {
+            name: remind.clone(),
+            users: 2,
+            next_run_at: Some(moved.run_at),
+        }]
+    );
+
+    // Bob's run under way when his schedule is removed: the run records nothing.
+    let got = claim(&store, "a", b.run_at, 5).await;
+    assert_eq!(
+        got.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![a.id, b.id],
+        "each on its own clock: New York's 09:00 came first"
+    );
+    let bob_key = b.key.clone();
+    assert!(
+        store
+            .write(move |tx| tx.jobs().remove(&bob_key))
+            .await
+            .unwrap()
+    );
+    assert!(!complete(&store, run(&got[1], "a", b.run_at, None)).await);
+    let bob_key = b.key.clone();
+    assert!(
+        !store
+            .write(move |tx| tx.jobs().remove(&bob_key))
+            .await
+            .unwrap(),
+        "already gone"
+    );
+    let bob_id = b.id;
+    assert!(
+        store
+            .read(move |tx| tx.jobs().get(bob_id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .read(move |tx| tx.jobs().runs(bob_id, 5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let summary = store
+        .read(|tx| tx.jobs().per_user_schedules())
+        .await
+        .unwrap();
+    assert_eq!(summary[0].users, 1);
+    assert_eq!(summary[0].next_run_at, Some(moved.run_at));
 }

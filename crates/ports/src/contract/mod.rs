@@ -119,6 +119,7 @@ macro_rules! contract_suite {
             next_due_is_the_first_claimable_instant,
             claim_now_respects_leases,
             prune_keeps_what_is_recent,
+            per_user_schedules_follow_their_zone,
         );
         $crate::contract_suite!(@group $make; couples_pairing => couples::pairing:
             membership,

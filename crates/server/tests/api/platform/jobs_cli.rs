@@ -1,7 +1,8 @@
 //! End to end: `accueil jobs list` shows the schedules, their next run, last run and last
 //! failure, read from the database the server uses.
 
-use accueil_domain::jobs::{Backoff, JobName, JobRun, Outcome, Schedule};
+use accueil_domain::identity::UserId;
+use accueil_domain::jobs::{Backoff, JobKey, JobName, JobRun, Outcome, Schedule};
 use accueil_ports::StoreExt;
 use chrono::{Duration, Utc};
 use uuid::Uuid;
@@ -21,11 +22,30 @@ async fn jobs_list_shows_schedules_and_their_last_failure() {
     let job = s
         .store()
         .write(move |tx| {
+            let key = JobKey::schedule(&name);
             tx.jobs()
-                .upsert_schedule(Uuid::now_v7(), &name, &daily, now - Duration::days(2))
+                .upsert_schedule(Uuid::now_v7(), &name, &key, &daily, now - Duration::days(2))
         })
         .await
         .unwrap();
+    // Two users' schedules, on their own clocks, due tomorrow: counted, not listed one by one.
+    for zone in ["Asia/Tokyo", "America/Chicago"] {
+        let name = JobName::parse("couples.letters-open").unwrap();
+        let midnight = Schedule::parse("0 0 * * *", zone).unwrap();
+        let key = JobKey::for_user(&name, UserId(Uuid::now_v7()));
+        s.store()
+            .write(move |tx| {
+                tx.jobs().upsert_schedule(
+                    Uuid::now_v7(),
+                    &name,
+                    &key,
+                    &midnight,
+                    now + Duration::days(1),
+                )
+            })
+            .await
+            .unwrap();
+    }
     let claimed = s
         .store()
         .write(move |tx| {
@@ -82,6 +102,15 @@ async fn jobs_list_shows_schedules_and_their_last_failure() {
     assert!(listing.contains("on instance-a: failed"), "{listing}");
     assert!(
         listing.contains("last failure") && listing.contains("disk full"),
+        "{listing}"
+    );
+    let per_user = listing
+        .lines()
+        .skip_while(|l| !l.starts_with("per-user schedules"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        per_user.contains("couples.letters-open") && per_user.contains("2 user(s)"),
         "{listing}"
     );
 }
