@@ -319,12 +319,18 @@ impl Instance {
 
     /// Asks the process to stop (SIGTERM: a graceful shutdown) and waits for it.
     pub async fn stop(&mut self) -> ExitStatus {
+        self.signal("TERM").await
+    }
+
+    /// Sends the process the signal `name` (`TERM`, `INT`, ...) and waits for it to exit.
+    pub async fn signal(&mut self, name: &str) -> ExitStatus {
         let Some(child) = self.child.as_mut() else {
             panic!("instance {} was already stopped", self.name);
         };
         let pid = child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -TERM {pid}");
+        let flag = format!("-{name}");
+        let sent = Command::new("kill").args([&flag, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {flag} {pid}");
         self.wait_exit().await
     }
 

@@ -230,6 +230,42 @@ async fn deleting_the_account_closes_its_sockets() {
     assert_eq!(ws.closed_within(WITHIN).await.0, 4001);
 }
 
+/// The real process, stopped by the signals an operator or an orchestrator sends: each closes
+/// the sockets with 1001 before HTTP stops, and the process exits successfully.
+#[tokio::test]
+async fn sigterm_and_sigint_close_sockets_with_1001_then_exit() {
+    use crate::common::instances::Instance;
+    for signal in ["TERM", "INT"] {
+        let db = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", db.path().join("accueil.db").display());
+        let mut i = Instance::spawn(signal, &url, &[]).await;
+        i.wait_ready().await;
+        i.register("ann@example.org").await;
+        let ann = i.login("ann@example.org").await.access;
+        let res = i
+            .client
+            .post(i.url("/api/v1/ws/ticket"))
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .unwrap();
+        let ticket: serde_json::Value = res.json().await.unwrap();
+        let query = format!("?ticket={}", ticket["ticket"].as_str().unwrap());
+        let mut ws = Ws::connect_to(&i.base, &query).await;
+        ws.expect("connection").await;
+        ws.subscribe(&["user"]).await;
+        let exited = i.signal(signal).await;
+        assert!(exited.success(), "SIG{signal}: {exited}\n{}", i.logs());
+        assert_eq!(
+            ws.closed().await,
+            (1001, "server shutting down".into()),
+            "SIG{signal}"
+        );
+        let said = format!("SIG{signal} received; shutting down");
+        assert!(i.logs().contains(&said), "{}", i.logs());
+    }
+}
+
 #[tokio::test]
 async fn shutting_down_closes_every_socket_with_1001() {
     let s = TestServer::start().await;
