@@ -2,10 +2,11 @@
 //! name, and records the outcome.
 //!
 //! A runner has an owner id (instance and process, unique among the runners sharing one
-//! database). [`JobsService::run_due`] claims with a lease of [`JobsSettings::lease`], which
-//! must outlast the longest run: a job still running when its lease ends may be taken over by
-//! another runner, and the first runner's outcome is then dropped (the port refuses to record
-//! it). A job whose name has no handler here fails its attempt with "no handler", so a
+//! database). [`JobsService::run_due`] claims with a lease of [`JobsSettings::lease`], renewed
+//! every third of it while the handler runs ([`JobsService::with_timer`]): a crashed runner's
+//! job is taken over once its lease ends, a live runner's never. Should a runner be unable to
+//! renew (cut off from the database), its job may be taken over, and its outcome is then
+//! dropped (the port refuses to record it). A job whose name has no handler here fails its attempt with "no handler", so a
 //! runner of an older version retries later rather than losing the job. A handler that
 //! panics fails its attempt like one that returns an error ([`caught`]): the runner goes on
 //! with the next job, and the job is retried with backoff instead of waiting for its lease.
@@ -79,6 +80,11 @@ impl UserSchedule {
     }
 }
 
+/// Waits for a while: the runtime's timer, which the server gives
+/// ([`JobsService::with_timer`]); the application has no runtime of its own.
+pub type Sleep =
+    Arc<dyn Fn(std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// What a handler returns: `Err` with a message for the run history on failure.
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -88,7 +94,8 @@ pub type JobHandler = Arc<dyn Fn(Job) -> JobFuture + Send + Sync>;
 /// How the runner claims and retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobsSettings {
-    /// How long a claim holds a job.
+    /// How long a claim holds a job: renewed while it runs when there is a timer
+    /// ([`JobsService::with_timer`]), so it is how long a crashed runner's job waits.
     pub lease: Duration,
     /// Jobs claimed per round.
     pub batch: u32,
@@ -221,6 +228,7 @@ pub struct JobsService {
     handlers: BTreeMap<JobName, JobHandler>,
     recurring: BTreeMap<JobName, &'static str>,
     runner: Arc<RunnerStatus>,
+    pub(crate) timer: Option<Sleep>,
 }
 
 impl JobsService {
@@ -239,6 +247,7 @@ impl JobsService {
             handlers: BTreeMap::new(),
             recurring: BTreeMap::new(),
             runner: Arc::new(RunnerStatus::default()),
+            timer: None,
         }
     }
 
@@ -269,6 +278,16 @@ impl JobsService {
     {
         self.recurring.insert(name.clone(), default_cron);
         self.handle(name, handler)
+    }
+
+    /// Renews the lease of each job while its handler runs, every third of
+    /// [`JobsSettings::lease`], waiting with `sleep`: a run may then last longer than the lease,
+    /// and the lease only decides how soon a crashed runner's job is taken over. Without a
+    /// timer a run must end within its lease.
+    #[must_use]
+    pub fn with_timer(mut self, sleep: Sleep) -> Self {
+        self.timer = Some(sleep);
+        self
     }
 
     /// The settings the runner claims with.
@@ -523,12 +542,68 @@ impl JobsService {
         Ok(RanNow { run, recorded })
     }
 
+    /// Awaits `work`, renewing `job`'s lease meanwhile when there is a timer. Renewal stops
+    /// when the lease was taken over (the run goes on: handlers are idempotent, and its
+    /// outcome will not be recorded); a failed renewal is retried at the next tick.
+    async fn renewing<F>(&self, job: &Job, owner: &str, work: F) -> Result<(), String>
+    where
+        F: Future<Output = Result<(), String>>,
+    {
+        let Some(sleep) = self.timer.clone() else {
+            return work.await;
+        };
+        let lease = self.settings.lease;
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .max(std::time::Duration::from_millis(10));
+        let (store, clock, id, who) = (
+            self.store.clone(),
+            self.clock.clone(),
+            job.id,
+            owner.to_owned(),
+        );
+        let name = job.name.clone();
+        let renewals = async move {
+            loop {
+                sleep(every).await;
+                let (who, until) = (who.clone(), clock.now() + lease);
+                match store
+                    .write(move |tx| tx.jobs().renew(id, &who, until))
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = %name, "job lease was taken over while it ran");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job = %name, error = %e, "cannot renew job lease"),
+                }
+            }
+        };
+        let (mut work, mut renewals) = (std::pin::pin!(work), std::pin::pin!(renewals));
+        let mut renewing = true;
+        std::future::poll_fn(move |cx| {
+            if let Poll::Ready(result) = work.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            if renewing && renewals.as_mut().poll(cx).is_ready() {
+                renewing = false;
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Runs one claimed job with its handler and records the outcome; returns the run and
     /// whether it was recorded.
     async fn execute(&self, job: Job, owner: &str) -> Result<(JobRun, bool), StoreError> {
         let started_at = self.clock.now();
         let result = match self.handlers.get(&job.name) {
-            Some(handler) => caught(handler, job.clone()).await,
+            Some(handler) => {
+                self.renewing(&job, owner, caught(handler, job.clone()))
+                    .await
+            }
             None => Err(format!("no handler for job {}", job.name)),
         };
         let run = JobRun {
@@ -582,8 +657,8 @@ impl JobsService {
 /// Until a loop starts, the runner counts as disabled (`accueil jobs ...` and an instance with
 /// `ACCUEIL_JOBS_RUNNER=off` run none). A running loop is healthy while it finished a round
 /// recently: within `idle` of the last one when it is between rounds (a few poll intervals),
-/// and within the lease while it runs jobs (a run may take that long; past it, its lease is
-/// lost anyway).
+/// and, while it runs jobs, within the lease of the round's start or of the last renewal of
+/// its job's lease (a run renews its lease while it lasts; one that cannot renew loses it).
 #[derive(Debug, Default)]
 pub struct RunnerStatus {
     state: Mutex<RunnerState>,
@@ -642,6 +717,19 @@ impl RunnerStatus {
         self.set(|s| {
             if let RunnerState::Running { busy_since, .. } = s {
                 *busy_since = Some(now);
+            }
+        });
+    }
+
+    /// The lease of the job being run was renewed at `now`: the round is alive.
+    pub fn renewed(&self, now: DateTime<Utc>) {
+        self.set(|s| {
+            if let RunnerState::Running {
+                busy_since: Some(t),
+                ..
+            } = s
+            {
+                *t = now;
             }
         });
     }
@@ -955,6 +1043,49 @@ mod tests {
             Some("no handler for job nobody")
         );
         assert_eq!(rig.runs.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_long_run_renews_its_lease_and_keeps_its_job() {
+        let (rig, _) = rig();
+        let ms = Duration::milliseconds;
+        let settings = JobsSettings {
+            lease: ms(300),
+            ..JobsSettings::default()
+        };
+        let timer: Sleep = Arc::new(|d| Box::pin(tokio::time::sleep(d)));
+        let base = JobsService::new(
+            rig.store.clone(),
+            rig.clock.clone(),
+            Arc::new(Ids::default()),
+            settings,
+        )
+        .with_timer(timer);
+        let (clock, other) = (rig.clock.clone(), base.clone());
+        // Runs for 500 ms of the store's time, past the 300 ms lease it was claimed with.
+        let long = base.clone().handle(name("long"), move |_job| {
+            let (clock, other) = (clock.clone(), other.clone());
+            async move {
+                clock.set(clock.now() + ms(250));
+                // A renewal (every 100 ms) happens meanwhile: the lease now ends at +550 ms.
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                clock.set(clock.now() + ms(250));
+                let taken = other.run_due("b").await.map_err(|e| e.to_string())?;
+                assert!(
+                    taken.runs.is_empty(),
+                    "b finds the job still leased: {taken:?}"
+                );
+                Ok(())
+            }
+        });
+        base.enqueue(name("long"), JobKey::parse("l").unwrap(), t(9, 0))
+            .await
+            .unwrap();
+        let report = long.run_due("a").await.unwrap();
+        assert_eq!((report.succeeded, report.lost), (1, 0), "{report:?}");
+        let all = base.list(true).await.unwrap();
+        let run = all[0].last_run.clone().unwrap();
+        assert_eq!((run.owner.as_str(), run.attempt), ("a", 1));
     }
 
     #[tokio::test]

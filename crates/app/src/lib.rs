@@ -202,6 +202,7 @@ impl App {
     ) -> Self {
         self.notify = self.notify.with_retry_base(mail_retry_base);
         self.purger.history = settings.history;
+        let timer = self.jobs.timer.clone();
         self.jobs = background_jobs(
             &self.ports,
             &self.notify,
@@ -209,6 +210,15 @@ impl App {
             &self.couples,
             settings,
         );
+        self.jobs.timer = timer;
+        self
+    }
+
+    /// The same with a timer for the jobs runner, which then renews the lease of a job while
+    /// it runs ([`jobs::JobsService::with_timer`]).
+    #[must_use]
+    pub fn with_timer(mut self, sleep: jobs::Sleep) -> Self {
+        self.jobs = self.jobs.with_timer(sleep);
         self
     }
 

@@ -122,6 +122,15 @@ pub trait JobsRepo: Send {
         limit: u32,
     ) -> Result<Vec<Job>, StoreError>;
 
+    /// Extends the lease of the job `job` to `until`, if `owner` still holds it (a runner whose
+    /// job runs long renews its lease so no other runner takes the job over meanwhile);
+    /// returns whether it did. A lease that ran out but was not taken over is still the
+    /// owner's.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn renew(&mut self, job: Uuid, owner: &str, until: DateTime<Utc>) -> Result<bool, StoreError>;
+
     /// Claims the job with `key` now, whatever its `run_at`, unless a lease that has not run
     /// out holds it: its `run_at` becomes `now` (so the run's due time is the moment it was
     /// asked for), its attempts start over at 1, and the lease is (`owner`, `lease_until`).

@@ -320,6 +320,7 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
         settings.memories.app(),
     )
     .with_jobs_settings(jobs_settings(settings), settings.mail.outbox_retry_base)
+    .with_timer(Arc::new(|d| Box::pin(tokio::time::sleep(d))))
     .with_realtime(settings.limits.realtime()))
 }
 

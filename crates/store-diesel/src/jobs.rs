@@ -360,6 +360,20 @@ impl JobsRepo for DieselTx<'_> {
         Ok(claimed)
     }
 
+    fn renew(&mut self, job: Uuid, owner: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = diesel::update(
+            jobs::table
+                .find(job.to_string())
+                .filter(jobs::state.eq(JobState::Pending.as_str()))
+                .filter(jobs::lease_owner.eq(owner)),
+        )
+        .set(jobs::lease_until.eq(Some(naive(until))))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n == 1)
+    }
+
     fn claim_now(
         &mut self,
         key: &JobKey,

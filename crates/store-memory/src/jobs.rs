@@ -141,6 +141,20 @@ impl JobsRepo for MemTx<'_> {
         Ok(claimed)
     }
 
+    fn renew(&mut self, job: Uuid, owner: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.writable()?;
+        match self.state.jobs.get_mut(&job) {
+            Some(j) if j.state == JobState::Pending => match &mut j.lease {
+                Some(lease) if lease.owner == owner => {
+                    lease.until = until;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            },
+            _ => Ok(false),
+        }
+    }
+
     fn claim_now(
         &mut self,
         key: &JobKey,

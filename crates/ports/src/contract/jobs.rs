@@ -604,3 +604,49 @@ pub async fn per_user_schedules_follow_their_zone(store: Shared) {
     assert_eq!(summary[0].users, 1);
     assert_eq!(summary[0].next_run_at, Some(moved.run_at));
 }
+
+/// A renewed lease keeps the job from a takeover; only its holder renews it, and not once it
+/// was taken over or the job finished.
+pub async fn renewing_a_lease_holds_the_job(store: Shared) {
+    let job = one_off("long", t0());
+    enqueue(&store, job.clone()).await;
+    let got = claim(&store, "alpha", t0(), 1).await;
+    assert_eq!(got.len(), 1);
+    let renew = |owner: &'static str, until: DateTime<Utc>| {
+        let (store, id) = (store.clone(), job.id);
+        async move {
+            store
+                .write(move |tx| tx.jobs().renew(id, owner, until))
+                .await
+                .unwrap()
+        }
+    };
+    let until = t0() + Duration::seconds(120);
+    assert!(renew("alpha", until).await);
+    assert_eq!(
+        get(&store, job.id).await.lease.map(|l| l.until),
+        Some(until)
+    );
+    assert!(
+        claim(&store, "beta", t0() + Duration::seconds(90), 5)
+            .await
+            .is_empty(),
+        "past the first lease, within the renewed one"
+    );
+    assert!(
+        !renew("beta", t0() + Duration::hours(1)).await,
+        "not beta's"
+    );
+    assert_eq!(
+        get(&store, job.id).await.lease.map(|l| l.until),
+        Some(until)
+    );
+    let taken = claim(&store, "beta", until, 5).await;
+    assert_eq!(taken.len(), 1, "taken over once the renewed lease ran out");
+    assert!(
+        !renew("alpha", until + Duration::seconds(60)).await,
+        "no longer alpha's"
+    );
+    assert!(complete(&store, run(&taken[0], "beta", until, None)).await);
+    assert!(!renew("beta", until + Duration::seconds(60)).await, "done");
+}

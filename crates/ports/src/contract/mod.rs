@@ -120,6 +120,7 @@ macro_rules! contract_suite {
             claim_now_respects_leases,
             prune_keeps_what_is_recent,
             per_user_schedules_follow_their_zone,
+            renewing_a_lease_holds_the_job,
         );
         $crate::contract_suite!(@group $make; couples_pairing => couples::pairing:
             membership,

@@ -26,8 +26,8 @@ section! {
         /// how often the runner looks for due jobs when it knows of none sooner (it wakes at
         /// a known job's due time, and at once again after a round that ran one)
         poll: Duration = "1s", env "ACCUEIL_JOBS_POLL", sample "250ms";
-        /// how long a claimed job is held; a runner that dies loses its jobs to another once
-        /// this runs out, so it must outlast the longest run (the lease is not renewed)
+        /// how long a claimed job is held: renewed every third of it while the job runs, so a
+        /// run may last longer; a runner that dies loses its job to another once it runs out
         lease: Duration = "5m", env "ACCUEIL_JOBS_LEASE", sample "10m", check long_enough;
         /// IANA time zone the schedules are read in (`purge-deleted` at 03:30 there)
         zone: String = "UTC", env "ACCUEIL_JOBS_ZONE", sample "Europe/Paris", check known_zone;
