@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Store, StoreError};
 use async_trait::async_trait;
-use diesel::r2d2::Pool;
+use diesel::r2d2::{Pool, PooledConnection};
 use tokio::sync::Semaphore;
 
 pub use connection::{AnyConnection, DatabaseUrl};
@@ -236,6 +236,29 @@ impl DieselStore {
     }
 }
 
+/// A pooled connection with a transaction begun on it. After a database restart every idle
+/// connection in the pool is dead, and each would fail one unit of work: a connection whose
+/// `BEGIN` finds it closed is dropped (the pool discards a broken connection when it comes
+/// back) and another taken, at most once per connection the pool holds, before any work ran.
+fn begun(pool: &AnyPool, access: Access) -> Result<PooledConnection<Manager>, StoreError> {
+    let mut dead = 0;
+    loop {
+        let mut conn = pool.get().map_err(unavailable)?;
+        match tx::begin(&mut conn, access) {
+            Ok(()) => return Ok(conn),
+            Err(e) if tx::closed(&e) && dead < pool.max_size() => {
+                dead += 1;
+                tracing::debug!(error = %e, "dropping a closed database connection");
+            }
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "cannot begin transaction: {e}"
+                )));
+            }
+        }
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -263,9 +286,9 @@ impl Store for DieselStore {
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let checkout = Instant::now();
-            let conn = pool.get();
+            let conn = begun(&pool, access);
             waits[slot].record(queued + checkout.elapsed());
-            let mut conn = conn.map_err(unavailable)?;
+            let mut conn = conn?;
             tx::run(&mut conn, access, work)
         })
         .await

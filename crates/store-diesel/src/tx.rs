@@ -105,14 +105,9 @@ impl OwnerTx for OwnerView<'_> {
     }
 }
 
-/// Begins the right kind of transaction, runs the work, and commits on `Ok` or rolls back on
-/// `Err`.
-pub(crate) fn run(
-    conn: &mut AnyConnection,
-    access: Access,
-    work: Work,
-) -> Result<Result<Committed, Boxed>, StoreError> {
-    let begun = match (&mut *conn, access) {
+/// Begins the right kind of transaction on `conn`.
+pub(crate) fn begin(conn: &mut AnyConnection, access: Access) -> Result<(), DieselError> {
+    match (&mut *conn, access) {
         // IMMEDIATE takes the write lock now: a deferred transaction that reads first could
         // fail with SQLITE_BUSY on its first write if another process wrote meanwhile.
         (AnyConnection::Sqlite(c), Access::Write) => {
@@ -127,8 +122,25 @@ pub(crate) fn run(
         (AnyConnection::Postgresql(c), Access::Read) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN READ ONLY")
         }
-    };
-    begun.map_err(|e| StoreError::Unavailable(format!("cannot begin transaction: {e}")))?;
+    }
+}
+
+/// Whether a failed `BEGIN` says the server closed the connection (a restart, a failover, an
+/// idle timeout): nothing ran, so the unit of work may take another connection.
+pub(crate) fn closed(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+    )
+}
+
+/// Runs the work in the transaction [`begin`] opened on `conn`, and commits on `Ok` or rolls
+/// back on `Err`.
+pub(crate) fn run(
+    conn: &mut AnyConnection,
+    access: Access,
+    work: Work,
+) -> Result<Result<Committed, Boxed>, StoreError> {
     let (outcome, events) = {
         let mut tx = DieselTx {
             conn: &mut *conn,

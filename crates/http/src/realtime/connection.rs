@@ -93,6 +93,21 @@ struct Conn {
     /// The client-message rate's state (GCRA).
     rate: Option<DateTime<Utc>>,
     last_seen: Instant,
+    /// When a postponed re-check (storage did not answer) is tried again, and the delay that
+    /// led there (doubling from [`RECHECK_RETRY`] up to the heartbeat).
+    retry: Option<(tokio::time::Instant, Duration)>,
+}
+
+/// The first wait before a postponed re-check is tried again: a client told to re-read hears
+/// of it soon after the database answers again, not at the next heartbeat.
+const RECHECK_RETRY: Duration = Duration::from_millis(250);
+
+/// Resolves at `at`, or never.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs one connection to its end.
@@ -116,6 +131,7 @@ pub(crate) async fn serve(
         sent: 0,
         rate: None,
         last_seen: Instant::now(),
+        retry: None,
     };
     let end = conn.run(&mut stream, &mut shutdown, credential).await;
     let (code, reason) = match &end {
@@ -224,6 +240,7 @@ impl Conn {
         let mut recheck_pending = false;
         let lag = mailbox.lag.clone();
         loop {
+            let retry_at = self.retry.filter(|_| recheck_pending).map(|(at, _)| at);
             let step = tokio::select! {
                 biased;
                 _ = shutdown.wait_for(|closing| *closing) => {
@@ -240,6 +257,9 @@ impl Conn {
                 frame = stream.recv() => self.on_frame(frame, Some((socket, &mut topics))).await,
                 _ = heartbeat.tick() => {
                     self.beat(socket, &mut topics, &mut recheck_pending).await
+                }
+                () = until(retry_at) => {
+                    self.recheck(socket, &mut topics, &mut recheck_pending).await
                 }
             };
             if let Err(end) = step {
@@ -520,7 +540,8 @@ impl Conn {
     /// tells the client to re-read, and quietly at every heartbeat, which bounds how long a
     /// connection can outlive its session when no event could reach this instance (a
     /// command-line `disable-user` on SQLite: its events stay in its own process). When
-    /// storage cannot answer, a pending re-check is tried again at the next heartbeat.
+    /// storage cannot answer, a pending re-check is tried again after [`RECHECK_RETRY`],
+    /// doubling up to the heartbeat.
     async fn recheck(
         &mut self,
         socket: &SocketUser,
@@ -537,11 +558,18 @@ impl Conn {
             Ok(kept) => kept,
             Err(AuthError::Store(e)) => {
                 tracing::warn!(connection = %self.id, error = %e, "realtime re-check postponed");
+                if *pending {
+                    let delay = self.retry.map_or(RECHECK_RETRY, |(_, d)| {
+                        (d * 2).min(self.hub.settings.heartbeat)
+                    });
+                    self.retry = Some((tokio::time::Instant::now() + delay, delay));
+                }
                 return Ok(());
             }
             Err(e) => return Err(End::denied(&e)),
         };
         *pending = false;
+        self.retry = None;
         let dropped: Vec<Topic> = topics
             .iter()
             .copied()

@@ -5,6 +5,7 @@
 
 pub mod instances;
 pub mod photos;
+pub mod private_pg;
 
 use std::path::PathBuf;
 

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::Ws;
 use crate::common::instances::{Instance, Instances};
+use crate::common::private_pg::PrivatePg;
 
 /// Across processes the event also crosses PostgreSQL (a 20 ms poll): still well within this.
 const ACROSS: Duration = Duration::from_secs(2);
@@ -61,12 +62,9 @@ async fn changes(ws: &mut Ws, within: Duration) -> String {
     n["cursor"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_socket_hears_writes_through_another_instance_and_resyncs_after_a_listener_loss() {
-    let Some(set) = Instances::postgres(2, &[]).await else {
-        return;
-    };
-    let (a, b) = (&set[0], &set[1]);
+/// Ann (signed in on A) and Bob (on B) pair; Ann's socket is on A, subscribed to the couple,
+/// with a ticket asked of B (one database, any instance). Returns their tokens and the socket.
+async fn paired_with_a_socket_on_a(a: &Instance, b: &Instance) -> (String, String, Ws) {
     a.register("ann@example.com").await;
     b.register("bob@example.com").await;
     let ann = a.login("ann@example.com").await.access;
@@ -81,8 +79,6 @@ async fn a_socket_hears_writes_through_another_instance_and_resyncs_after_a_list
         Some(json!({"code": invite["code"]})),
     )
     .await;
-
-    // Ann's socket is on A; her ticket, asked of B, works on A (one database, any instance).
     let ticket = call(b, Method::POST, "/api/v1/ws/ticket", &ann, None).await;
     let mut ws = Ws::connect_to(
         &a.base,
@@ -91,6 +87,16 @@ async fn a_socket_hears_writes_through_another_instance_and_resyncs_after_a_list
     .await;
     ws.expect("connection").await;
     ws.subscribe(&["couple"]).await;
+    (ann, bob, ws)
+}
+
+#[tokio::test]
+async fn a_socket_hears_writes_through_another_instance_and_resyncs_after_a_listener_loss() {
+    let Some(set) = Instances::postgres(2, &[]).await else {
+        return;
+    };
+    let (a, b) = (&set[0], &set[1]);
+    let (_, bob, mut ws) = paired_with_a_socket_on_a(a, b).await;
 
     // Bob writes through B: A's socket hears it, with B's cursor.
     question(b, &bob, "Where should we travel next?").await;
@@ -130,4 +136,54 @@ async fn a_socket_hears_writes_through_another_instance_and_resyncs_after_a_list
     let heard = changes(&mut ws, ACROSS).await;
     assert_eq!(heard, cursor(b, &bob).await);
     ws.close().await;
+}
+
+/// A real restart of PostgreSQL (a private server, so the other tests' server is not
+/// disturbed): every connection of both instances is terminated, the listeners, the
+/// publishers and the pools'. Both instances come back by themselves: A's socket is told to
+/// re-read, both are ready again, and a write through either is heard on A's socket.
+#[tokio::test]
+async fn after_a_postgresql_restart_sockets_resync_and_both_instances_serve_again() {
+    let Some(pg) = tokio::task::spawn_blocking(PrivatePg::start).await.unwrap() else {
+        return;
+    };
+    let url = pg.url();
+    let a = Instance::spawn("a", &url, &[]).await;
+    a.wait_ready().await;
+    let b = Instance::spawn("b", &url, &[]).await;
+    b.wait_ready().await;
+    let (ann, bob, mut ws) = paired_with_a_socket_on_a(&a, &b).await;
+    question(&b, &bob, "Before the restart?").await;
+    assert_eq!(changes(&mut ws, ACROSS).await, cursor(&b, &bob).await);
+
+    let pg = tokio::task::spawn_blocking(move || {
+        pg.restart();
+        pg
+    })
+    .await
+    .unwrap();
+
+    let n = ws
+        .expect_within("notification", Duration::from_secs(15))
+        .await;
+    assert_eq!(n["event"], "resync", "{n}");
+    a.wait_ready_within(Duration::from_secs(15)).await;
+    b.wait_ready_within(Duration::from_secs(15)).await;
+    // Both pools and both buses work again: a write through B, then one through A.
+    question(&b, &bob, "After the restart?").await;
+    assert_eq!(changes(&mut ws, ACROSS).await, cursor(&b, &bob).await);
+    question(&a, &ann, "And through A?").await;
+    assert_eq!(changes(&mut ws, ACROSS).await, cursor(&a, &ann).await);
+    // No unit of work failed on a connection the restart had closed: each was dropped at its
+    // `BEGIN` and another taken.
+    for i in [&a, &b] {
+        assert!(
+            !i.logs().contains("cannot begin transaction"),
+            "{}",
+            i.logs()
+        );
+    }
+    ws.close().await;
+    drop((a, b));
+    drop(pg);
 }
