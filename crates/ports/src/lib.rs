@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod media;
 pub mod memories;
 pub mod notify;
+pub mod queues;
 pub mod scope;
 pub mod store;
 pub mod system;

@@ -16,10 +16,14 @@
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 
+use crate::queues::MembersRepo;
+
 /// The repositories of one tenant, inside one transaction.
 pub trait TenantTx: Send {
     /// The tenant every query of this view is bound to.
     fn tenant(&self) -> TenantId;
+    /// The tenant's settings and members.
+    fn members(&mut self) -> &mut dyn MembersRepo;
 }
 
 /// The repositories of one user's own data, inside one transaction.

@@ -22,10 +22,26 @@ use crate::identity::{
 use crate::jobs::JobsRepo;
 use crate::memories::{MemoriesRepo, PerspectivesRepo, SharesRepo};
 use crate::notify::OutboxRepo;
+use crate::queues::TenantsRepo;
 use crate::scope::{OwnerTx, TenantTx};
 use accueil_domain::events::Event;
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
+
+/// What every adapter answers a write attempted in a read unit of work, before it reaches the
+/// database: the same error on every backend and view.
+///
+/// # Errors
+/// `StoreError::Internal` when `read_only`.
+pub fn refuse_writes(read_only: bool) -> Result<(), StoreError> {
+    if read_only {
+        Err(StoreError::Internal(
+            "write attempted in a read-only unit of work".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
 
 /// A storage failure that no use case can act on, except by answering "try again later".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +107,8 @@ pub trait Tx: Send {
     fn perspectives(&mut self) -> &mut dyn PerspectivesRepo;
     /// Share links (memories).
     fn shares(&mut self) -> &mut dyn SharesRepo;
+    /// The tenant registry and users' memberships (queues).
+    fn tenants(&mut self) -> &mut dyn TenantsRepo;
 
     /// The repositories of `tenant`, bound to it by the adapter: no query through them can
     /// reach another tenant's rows (see [`crate::scope`]).
@@ -167,6 +185,9 @@ macro_rules! repositories_by_self {
             self
         }
         fn shares(&mut self) -> &mut dyn $crate::memories::SharesRepo {
+            self
+        }
+        fn tenants(&mut self) -> &mut dyn $crate::queues::TenantsRepo {
             self
         }
     };

@@ -38,6 +38,12 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Database(#[from] accueil_store_diesel::ConnectError),
+    /// In production, the PostgreSQL role skips row-level security.
+    #[error(
+        "DATABASE_URL: the role is a superuser or has BYPASSRLS, so row-level security would not \
+         isolate tenants; connect as an ordinary role (docs/operations.md, \"Database role\")"
+    )]
+    RowSecurity,
     /// The JWT secret is unusable.
     #[error("ACCUEIL_JWT_SECRET: {0}")]
     Secret(String),
@@ -144,10 +150,27 @@ pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> 
         max_connections: settings.database.max_connections,
         ..PoolOptions::default()
     };
-    let store = tokio::task::spawn_blocking(move || DieselStore::connect(&url, options))
-        .await
-        .map_err(|e| StartError::Task(e.to_string()))??;
+    let (store, bypasses) = tokio::task::spawn_blocking(move || {
+        let store = DieselStore::connect(&url, options)?;
+        let bypasses = store.bypasses_row_security();
+        Ok::<_, StartError>((store, bypasses))
+    })
+    .await
+    .map_err(|e| StartError::Task(e.to_string()))??;
     tracing::info!(database = %store.describe(), "database ready, migrations applied");
+    match bypasses {
+        Ok(false) => {}
+        Ok(true) if settings.general.env == config::Environment::Production => {
+            return Err(StartError::RowSecurity);
+        }
+        Ok(true) => tracing::warn!(
+            "the database role is a superuser or has BYPASSRLS: row-level security does not \
+             apply to it; production refuses this (docs/operations.md, \"Database role\")"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether the database role bypasses row-level security")
+        }
+    }
     Ok(store)
 }
 

@@ -20,6 +20,7 @@ mod memories;
 mod migrations;
 mod notify;
 mod one;
+mod queues;
 pub mod schema;
 mod stats;
 mod tx;
@@ -194,6 +195,37 @@ impl DieselStore {
     /// Whether the backend is SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.url.is_sqlite()
+    }
+
+    /// Whether the role it connects as skips row-level security (a PostgreSQL superuser, or a
+    /// role with `BYPASSRLS`): tenant isolation then rests on the adapter's filters alone.
+    /// Always `false` on SQLite, which has no roles. Blocking.
+    ///
+    /// # Errors
+    /// A message when the database cannot be asked.
+    pub fn bypasses_row_security(&self) -> Result<bool, String> {
+        #[derive(diesel::QueryableByName)]
+        struct Attributes {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            skips: bool,
+        }
+        if self.is_sqlite() {
+            return Ok(false);
+        }
+        let mut conn = self.write_pool().get().map_err(|e| e.to_string())?;
+        match &mut *conn {
+            connection::AnyConnection::Postgresql(pg) => {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(
+                    "SELECT rolsuper OR rolbypassrls AS skips FROM pg_roles \
+                     WHERE rolname = current_user",
+                )
+                .get_result::<Attributes>(pg)
+                .map(|a| a.skips)
+                .map_err(|e| e.to_string())
+            }
+            connection::AnyConnection::Sqlite(_) => Ok(false),
+        }
     }
 
     /// The migration versions applied, oldest first. Blocking.

@@ -82,11 +82,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        time_zone -> Text,
+        locale -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tenant_members (tenant_id, user_id) {
+        tenant_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tenant_members -> tenants (tenant_id));
+diesel::joinable!(tenant_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(job_runs -> jobs (job_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    tenant_members,
     users,
     sessions,
     refresh_tokens,

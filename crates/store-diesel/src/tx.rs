@@ -24,13 +24,7 @@ impl DieselTx<'_> {
     /// Refuses writes in a read unit before they reach the database, with the same error on
     /// every backend.
     pub(crate) fn writable(&self) -> Result<(), StoreError> {
-        if self.read_only {
-            Err(StoreError::Internal(
-                "write attempted in a read-only unit of work".into(),
-            ))
-        } else {
-            Ok(())
-        }
+        accueil_ports::store::refuse_writes(self.read_only)
     }
 }
 
@@ -62,9 +56,10 @@ impl Tx for DieselTx<'_> {
 
     fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
         Box::new(TenantView {
-            _conn: &mut *self.conn,
-            _read_only: self.read_only,
+            conn: &mut *self.conn,
+            read_only: self.read_only,
             tenant,
+            bound: false,
         })
     }
 
@@ -78,16 +73,64 @@ impl Tx for DieselTx<'_> {
 }
 
 /// One tenant's view of the transaction: its repositories add `tenant_id = tenant` to every
-/// statement they run (and, for row-level security, set it on the connection).
-struct TenantView<'a> {
-    _conn: &'a mut AnyConnection,
-    _read_only: bool,
-    tenant: TenantId,
+/// statement they run, and, on PostgreSQL, set it for row-level security before the first
+/// ([`TenantView::bind`]).
+pub(crate) struct TenantView<'a> {
+    pub(crate) conn: &'a mut AnyConnection,
+    pub(crate) read_only: bool,
+    pub(crate) tenant: TenantId,
+    bound: bool,
+}
+
+impl TenantView<'_> {
+    /// Sets the tenant for row-level security (PostgreSQL), once per view: the transaction's
+    /// `accueil.tenant_id` becomes this tenant and `accueil.user_id` is cleared, so the view
+    /// sees this tenant's rows and no one user's rows elsewhere. Every repository method of
+    /// the view calls it first.
+    pub(crate) fn bind(&mut self) -> Result<(), StoreError> {
+        if !self.bound {
+            let id = self.tenant.to_string();
+            rls_settings(self.conn, Some(&id), None)?;
+            self.bound = true;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
+        accueil_ports::store::refuse_writes(self.read_only)
+    }
+}
+
+/// Sets the row-level security settings of the transaction (PostgreSQL; nothing on SQLite):
+/// `accueil.tenant_id` and `accueil.user_id`, `None` clearing one. Local to the transaction
+/// (`set_config(…, true)`), so a pooled connection never carries them into the next unit of
+/// work.
+pub(crate) fn rls_settings(
+    conn: &mut AnyConnection,
+    tenant: Option<&str>,
+    user: Option<&str>,
+) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query(
+            "SELECT set_config('accueil.tenant_id', $1, true), \
+             set_config('accueil.user_id', $2, true)",
+        )
+        .bind::<Text, _>(tenant.unwrap_or(""))
+        .bind::<Text, _>(user.unwrap_or(""))
+        .execute(pg)
+        .map_err(store_error)?;
+    }
+    Ok(())
 }
 
 impl TenantTx for TenantView<'_> {
     fn tenant(&self) -> TenantId {
         self.tenant
+    }
+    fn members(&mut self) -> &mut dyn accueil_ports::queues::MembersRepo {
+        self
     }
 }
 

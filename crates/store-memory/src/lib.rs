@@ -15,6 +15,7 @@ mod jobs;
 mod limits;
 mod memories;
 mod notify;
+mod queues;
 
 pub use files::MemoryFileStore;
 pub use limits::MemoryRateLimiter;
@@ -34,7 +35,7 @@ use accueil_domain::identity::{
 use accueil_domain::jobs::{Job, JobRun};
 use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId};
 use accueil_domain::notify::OutboxEntry;
-use accueil_domain::queues::TenantId;
+use accueil_domain::queues::{Membership, Tenant, TenantId};
 use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Committed, Store, StoreError, Tx};
@@ -71,6 +72,8 @@ pub(crate) struct State {
     memories: HashMap<MemoryId, Memory>,
     photo_link_generations: HashMap<CoupleId, u64>,
     shares: HashMap<ShareId, Share>,
+    tenants: HashMap<TenantId, Tenant>,
+    memberships: std::collections::BTreeMap<(TenantId, UserId), Membership>,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -124,13 +127,7 @@ pub(crate) struct MemTx<'a> {
 
 impl MemTx<'_> {
     pub(crate) fn writable(&self) -> Result<(), StoreError> {
-        if self.read_only {
-            Err(StoreError::Internal(
-                "write attempted in a read-only unit of work".into(),
-            ))
-        } else {
-            Ok(())
-        }
+        accueil_ports::store::refuse_writes(self.read_only)
     }
 }
 
@@ -143,8 +140,8 @@ impl Tx for MemTx<'_> {
 
     fn in_tenant(&mut self, tenant: TenantId) -> Box<dyn TenantTx + '_> {
         Box::new(MemTenantTx {
-            _state: &mut *self.state,
-            _read_only: self.read_only,
+            state: &mut *self.state,
+            read_only: self.read_only,
             tenant,
         })
     }
@@ -159,15 +156,24 @@ impl Tx for MemTx<'_> {
 }
 
 /// One tenant's view of the transaction: its repositories filter every row by `tenant`.
-struct MemTenantTx<'a> {
-    _state: &'a mut State,
-    _read_only: bool,
-    tenant: TenantId,
+pub(crate) struct MemTenantTx<'a> {
+    pub(crate) state: &'a mut State,
+    pub(crate) read_only: bool,
+    pub(crate) tenant: TenantId,
+}
+
+impl MemTenantTx<'_> {
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
+        accueil_ports::store::refuse_writes(self.read_only)
+    }
 }
 
 impl TenantTx for MemTenantTx<'_> {
     fn tenant(&self) -> TenantId {
         self.tenant
+    }
+    fn members(&mut self) -> &mut dyn accueil_ports::queues::MembersRepo {
+        self
     }
 }
 

@@ -1,10 +1,15 @@
-//! SmartQueue: tenants, their members and queues. Only the tenant's identity exists yet, so
-//! the tenant scope ([`TenantId`]) can be written into the ports and the application's scope
-//! helpers; the queues module fills in the rest.
+//! SmartQueue: tenants (organisations), their members and roles, and what each role may do
+//! (scopes). The catalogue and tickets come next, each an aggregate file of its own.
 
 use std::fmt;
 
 use uuid::Uuid;
+
+pub mod members;
+pub mod tenants;
+
+pub use members::{LastAdmin, Member, Membership, Role, Scope, keeps_an_admin};
+pub use tenants::{NewTenant, Slug, Tenant, TenantChanges, TenantName};
 
 /// A tenant (an organisation using SmartQueue). Every tenant-scoped row carries it, and every
 /// tenant-scoped query is bound to it by the storage adapter.

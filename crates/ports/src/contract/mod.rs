@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod media;
 pub mod memories;
 pub mod notify;
+pub mod queues;
 pub mod store;
 
 /// What every check file imports (each file uses part of it).
@@ -155,6 +156,14 @@ macro_rules! contract_suite {
         );
         $crate::contract_suite!(@group $make; memories_shares => memories::shares:
             lifecycle,
+        );
+        $crate::contract_suite!(@group $make; queues_tenants => queues::tenants:
+            registry,
+            tenants_of_a_user,
+        );
+        $crate::contract_suite!(@group $make; queues_members => queues::members:
+            members_stay_in_their_tenant,
+            settings_of_the_bound_tenant,
         );
     };
     (@group $make:expr; $group:ident => $($path:ident)::+ : $($name:ident),* $(,)?) => {

@@ -99,6 +99,41 @@ fn production_refuses_a_missing_public_url_or_smtp_server() {
     }
 }
 
+/// Row-level security does not apply to a superuser or a `BYPASSRLS` role: production refuses
+/// to run as one, and runs as the database's ordinary owner.
+#[test]
+fn production_refuses_a_role_that_skips_row_level_security() {
+    let Some(db) = accueil_store_diesel::testing::postgres() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let run = |url: &str| {
+        let env = [
+            ("ACCUEIL_ENV", "production"),
+            ("ACCUEIL_DATA_DIR", data.as_str()),
+            ("ACCUEIL_JWT_SECRET", common::SECRET),
+            ("ACCUEIL_PUBLIC_URL", "https://app.test"),
+            ("ACCUEIL_SMTP_URL", "smtp://127.0.0.1:1"),
+            ("DATABASE_URL", url),
+        ];
+        accueil(&["migrate"], &env, "")
+    };
+    let refused = run(&db.superuser_url().unwrap());
+    assert!(!refused.status.success());
+    let err = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        err.contains("BYPASSRLS") && err.contains("ordinary role"),
+        "{err}"
+    );
+    let ordinary = run(&db.url());
+    assert!(
+        ordinary.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ordinary.stderr)
+    );
+}
+
 #[test]
 fn migrate_applies_and_lists() {
     let dir = tempfile::tempdir().unwrap();

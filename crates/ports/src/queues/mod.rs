@@ -1,0 +1,9 @@
+//! SmartQueue's repositories: the tenant registry on [`crate::Tx`] (a tenant is found by its
+//! slug before the caller is admitted into it), everything inside a tenant on
+//! [`crate::scope::TenantTx`], bound to it by the adapter.
+
+mod members;
+mod tenants;
+
+pub use members::MembersRepo;
+pub use tenants::{TenantWriteError, TenantsRepo};

@@ -1,0 +1,51 @@
+//! The tenant registry: creating a tenant with its first ADMIN, finding one by slug, and a
+//! user's memberships across tenants.
+
+use accueil_domain::identity::UserId;
+use accueil_domain::queues::{Membership, Role, Tenant, TenantId};
+
+use crate::StoreError;
+
+/// Why a tenant could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantWriteError {
+    /// Another tenant has this slug.
+    #[error("slug already taken")]
+    SlugTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Tenants, and memberships seen from their users.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait TenantsRepo: Send {
+    /// Creates `tenant` with `admin` as its first member, role ADMIN, both at
+    /// `tenant.created_at`.
+    ///
+    /// # Errors
+    /// [`TenantWriteError::SlugTaken`]; `Store` otherwise.
+    fn create_tenant(&mut self, tenant: &Tenant, admin: UserId) -> Result<(), TenantWriteError>;
+
+    /// The tenant with this slug.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn tenant_by_slug(&mut self, slug: &str) -> Result<Option<Tenant>, StoreError>;
+
+    /// `user`'s membership of `tenant`, if any: what the tenant gate admits by.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn membership(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError>;
+
+    /// The tenants `user` is a member of, with their role, by slug.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn tenants_of(&mut self, user: UserId) -> Result<Vec<(Tenant, Role)>, StoreError>;
+}

@@ -1,0 +1,3 @@
+DROP POLICY tenant_members_isolation ON tenant_members;
+DROP TABLE tenant_members;
+DROP TABLE tenants;
