@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod memories;
 pub mod notify;
+pub mod queues;
 pub mod realtime;
 pub mod scope;
 
@@ -140,6 +141,8 @@ pub struct App {
     pub jobs: jobs::JobsService,
     /// Realtime connections: tickets, and what a connection may hear.
     pub realtime: realtime::RealtimeService,
+    /// SmartQueue: tenants and their members.
+    pub queues: queues::QueuesService,
     purger: Purger,
     ports: Ports,
 }
@@ -187,6 +190,7 @@ impl App {
             memories,
             admin,
             identity,
+            queues: queues::QueuesService::new(ports.clone()),
             purger,
             ports,
         }

@@ -19,6 +19,7 @@ mod openapi;
 #[cfg(test)]
 mod problem_codes_doc;
 pub mod problems;
+pub mod queues;
 pub mod realtime;
 mod schema;
 
@@ -95,6 +96,7 @@ fn api_routes(
                 .configure(|c| identity::configure(c, password_auth))
                 .configure(couples::configure)
                 .configure(memories::configure)
+                .configure(queues::configure)
                 .configure(realtime::configure),
         )
         .configure(health::configure);

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::TenantId;
 use crate::identity::{DisplayName, Email, UserId};
+use crate::validation::FieldError;
 
 /// A member's role in a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -129,6 +130,15 @@ impl Role {
     /// The role of a name (`ADMIN`, `MANAGER`, `AGENT`).
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    /// A requested role.
+    ///
+    /// # Errors
+    /// A [`FieldError`] on `role` with code `unknown_role`.
+    pub fn parse_field(raw: &str) -> Result<Self, FieldError> {
+        Self::parse(raw)
+            .ok_or_else(|| FieldError::new("role", "unknown_role", "ADMIN, MANAGER or AGENT"))
     }
 
     /// Its scopes: ADMIN all 14; MANAGER all but `tenant:admin` (13); AGENT 5.

@@ -15,4 +15,5 @@ mod couples;
 mod identity;
 mod memories;
 mod platform;
+mod queues;
 mod realtime;

@@ -1,0 +1,241 @@
+//! SmartQueue: tenants and their members now; the catalogue and tickets come as aggregates of
+//! their own.
+//!
+//! Every use case inside a tenant names the one scope it requires and runs through
+//! [`Ports::read_in_tenant`] / [`Ports::write_in_tenant`] with [`Requires`], the module's
+//! [`TenantGate`]: the tenant is found by slug and the caller's membership read in the same
+//! unit of work; a non-member gets [`TenantDenied::NotFound`] (404, as for a tenant that does
+//! not exist), a member whose role lacks the scope gets [`TenantDenied::MissingScope`] naming
+//! it (403).
+
+mod members;
+mod tenants;
+
+use std::sync::Arc;
+
+use accueil_domain::queues::{Scope, TenantId};
+use accueil_ports::Tx;
+
+pub use members::MemberError;
+pub use tenants::{CreateTenantError, TenantView};
+
+use crate::Ports;
+use crate::identity::Principal;
+use crate::scope::{TenantDenied, TenantGate};
+
+/// The queues module's use cases.
+#[derive(Clone)]
+pub struct QueuesService {
+    ports: Ports,
+}
+
+impl QueuesService {
+    /// A service over these ports.
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
+    }
+}
+
+/// The gate of a use case that requires `scope`: admits a member of the tenant whose role
+/// holds it.
+pub struct Requires(pub Scope);
+
+impl Requires {
+    /// The gate, as the scope helpers take it.
+    pub fn gate(scope: Scope) -> Arc<dyn TenantGate> {
+        Arc::new(Self(scope))
+    }
+}
+
+impl TenantGate for Requires {
+    fn admit(&self, tx: &mut dyn Tx, me: &Principal, slug: &str) -> Result<TenantId, TenantDenied> {
+        let tenant = tx
+            .tenants()
+            .tenant_by_slug(slug)?
+            .ok_or(TenantDenied::NotFound)?;
+        let membership = tx
+            .tenants()
+            .membership(tenant.id, me.user.id)?
+            .ok_or(TenantDenied::NotFound)?;
+        if membership.role.has(self.0) {
+            Ok(tenant.id)
+        } else {
+            Err(TenantDenied::MissingScope(self.0.as_str()))
+        }
+    }
+}
+
+/// Why a use case inside a tenant failed when only its scope can refuse it.
+#[derive(Debug, thiserror::Error)]
+pub enum InTenantError {
+    /// Not authenticated, not a member, or without the scope.
+    #[error(transparent)]
+    Denied(#[from] TenantDenied),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] accueil_ports::StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use accueil_domain::identity::UserId;
+    use accueil_domain::queues::{NewTenant, Role};
+    use accueil_ports::StoreExt;
+
+    use super::*;
+    use crate::queues::{CreateTenantError, MemberError};
+    use crate::testing::{Harness, TestUser};
+
+    /// A signed-in user whose address is verified.
+    async fn verified(h: &Harness, email: &str) -> TestUser {
+        let mut user = h.registered(email, None).await;
+        user.email_verified = true;
+        h.store
+            .write(move |tx| tx.users().update_user(&user))
+            .await
+            .unwrap();
+        h.principal(email).await
+    }
+
+    fn acme() -> NewTenant {
+        NewTenant::parse("acme", "Acme", "Europe/Paris", None).unwrap()
+    }
+
+    /// Adds `user` to the tenant `slug` with `role`, behind the use cases' back.
+    async fn join(h: &Harness, slug: &str, user: UserId, role: Role) {
+        let slug = slug.to_owned();
+        h.store
+            .write(move |tx| {
+                let t = tx.tenants().tenant_by_slug(&slug)?.unwrap();
+                tx.in_tenant(t.id)
+                    .members()
+                    .add_member(user, role, chrono::DateTime::UNIX_EPOCH)
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_verified_user_creates_a_tenant_and_becomes_its_admin() {
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let unverified = {
+            h.registered("new@example.org", None).await;
+            h.principal("new@example.org").await
+        };
+        assert!(matches!(
+            q.create_tenant(&unverified, acme()).await,
+            Err(CreateTenantError::Unverified)
+        ));
+        let ann = verified(&h, "ann@example.org").await;
+        let made = q.create_tenant(&ann, acme()).await.unwrap();
+        assert_eq!(
+            (made.tenant.slug.as_str(), made.role),
+            ("acme", Role::Admin)
+        );
+        let bob = verified(&h, "bob@example.org").await;
+        assert!(matches!(
+            q.create_tenant(&bob, acme()).await,
+            Err(CreateTenantError::SlugTaken)
+        ));
+        assert_eq!(q.my_tenants(&ann).await.unwrap(), vec![made.clone()]);
+        assert!(q.my_tenants(&bob).await.unwrap().is_empty());
+        assert_eq!(q.tenant(&ann, "acme").await.unwrap(), made);
+    }
+
+    #[tokio::test]
+    async fn non_members_find_nothing_and_roles_lack_what_they_lack() {
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let eve = verified(&h, "eve@example.org").await;
+        for slug in ["acme", "nowhere"] {
+            assert!(matches!(
+                q.tenant(&eve, slug).await,
+                Err(InTenantError::Denied(TenantDenied::NotFound))
+            ));
+        }
+        let agent = verified(&h, "agent@example.org").await;
+        join(&h, "acme", agent.user.id, Role::Agent).await;
+        assert_eq!(q.tenant(&agent, "acme").await.unwrap().role, Role::Agent);
+        assert!(matches!(
+            q.members(&agent, "acme").await,
+            Err(InTenantError::Denied(TenantDenied::MissingScope(
+                "members:read"
+            )))
+        ));
+        let rename = accueil_domain::queues::TenantChanges::parse(
+            accueil_domain::validation::Patch::Set("Acme Corp".into()),
+            accueil_domain::validation::Patch::Keep,
+            accueil_domain::validation::Patch::Keep,
+        )
+        .unwrap();
+        assert!(matches!(
+            q.update_tenant(&agent, "acme", rename.clone()).await,
+            Err(InTenantError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        let manager = verified(&h, "manager@example.org").await;
+        join(&h, "acme", manager.user.id, Role::Manager).await;
+        assert_eq!(q.members(&manager, "acme").await.unwrap().len(), 3);
+        assert!(matches!(
+            q.update_tenant(&manager, "acme", rename.clone()).await,
+            Err(InTenantError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        let renamed = q.update_tenant(&ann, "acme", rename).await.unwrap();
+        assert_eq!(renamed.tenant.name.as_str(), "Acme Corp");
+    }
+
+    #[tokio::test]
+    async fn a_tenant_always_keeps_an_admin() {
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let bob = verified(&h, "bob@example.org").await;
+        join(&h, "acme", bob.user.id, Role::Agent).await;
+        let me = ann.user.id;
+        assert!(matches!(
+            q.change_role(&ann, "acme", me, Role::Manager).await,
+            Err(MemberError::LastAdmin(_))
+        ));
+        assert!(matches!(
+            q.remove_member(&ann, "acme", me).await,
+            Err(MemberError::LastAdmin(_))
+        ));
+        // An agent may leave, not remove others or change roles.
+        assert!(matches!(
+            q.remove_member(&bob, "acme", me).await,
+            Err(MemberError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        assert!(matches!(
+            q.change_role(&bob, "acme", bob.user.id, Role::Admin).await,
+            Err(MemberError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        let promoted = q
+            .change_role(&ann, "acme", bob.user.id, Role::Admin)
+            .await
+            .unwrap();
+        assert_eq!(promoted.membership.role, Role::Admin);
+        assert_eq!(promoted.email.as_str(), "bob@example.org");
+        // Two ADMINs: Ann may step down, then leave.
+        q.change_role(&ann, "acme", me, Role::Agent).await.unwrap();
+        q.remove_member(&ann, "acme", me).await.unwrap();
+        assert!(matches!(
+            q.tenant(&ann, "acme").await,
+            Err(InTenantError::Denied(TenantDenied::NotFound))
+        ));
+        assert!(matches!(
+            q.remove_member(&bob, "acme", me).await,
+            Err(MemberError::NotFound(_))
+        ));
+    }
+}
