@@ -17,7 +17,9 @@
 #      documented and the Rust tests cover it) and access tokens that outlive the run;
 #   4. seeds it over the API: two users paired into a couple (invite + join), a question with
 #      an answer, a goal with an action, a check-in, a letter, a memory with a photo and one
-#      without, a perspective, a share link, two API keys; the ids go into the schemathesis
+#      without, a perspective, a share link, two API keys, a tenant of the first user's (their
+#      address verified with the link mailed to the data directory) with a pending
+#      invitation; the ids go into the schemathesis
 #      config as dictionaries, so that half of the generated path ids are real ones;
 #   5. runs schemathesis (one worker, a fixed seed, positive and negative data):
 #        main      every operation but the four that end the caller's session or couple
@@ -119,6 +121,7 @@ env -u DATABASE_URL \
   ACCUEIL_RATE_REGISTER_IP="$lifted" ACCUEIL_RATE_MAIL_IP="$lifted" \
   ACCUEIL_RATE_MAIL_ACCOUNT="$lifted" ACCUEIL_RATE_JOIN_USER="$lifted" \
   ACCUEIL_RATE_JOIN_IP="$lifted" ACCUEIL_RATE_WS_TICKET_USER="$lifted" \
+  ACCUEIL_RATE_INVITE_USER="$lifted" \
   "$bin" serve >"$work/data/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
@@ -132,7 +135,7 @@ curl -fsS --max-time 2 "$base/health" >/dev/null || die "the server did not answ
 cat >"$work/seed.py" <<'PY'
 # Seeds one couple over the API and writes a schemathesis config with its ids; prints the
 # first partner's access token and API key (read_write). Every request must succeed.
-import json, struct, sys, urllib.error, urllib.request, uuid, zlib
+import glob, json, os, re, struct, sys, time, urllib.error, urllib.request, uuid, zlib
 from datetime import datetime, timedelta, timezone
 
 base, name, config_path, password_too = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
@@ -161,12 +164,35 @@ def png(w=4, h=3):
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
+emails = {}
+
 def user(tag):
     email = f"{name}-{tag}-{uuid.uuid4().hex[:8]}@example.org"
     call("POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD,
                                            "display_name": f"{tag.title()} {name}"}, expect=(201,))
     pair = call("POST", "/api/v1/auth/login", {"login": email, "password": PASSWORD}, expect=(200,))
+    emails[pair["access_token"]] = email
     return pair["access_token"]
+
+def verify(token, email):
+    """Verifies `email` with the link the server mailed it (the file transport's .eml files)."""
+    import email as mail
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        for path in glob.glob(os.path.join(os.environ["MAIL_DIR"], "**", "*.eml"), recursive=True):
+            message = mail.message_from_bytes(open(path, "rb").read())
+            if email not in str(message.get("To", "")):
+                continue
+            for part in message.walk():
+                if part.get_content_type() != "text/plain":
+                    continue
+                text = part.get_payload(decode=True).decode("utf-8", "replace")
+                found = re.search(r"verify-email\?token=([A-Za-z0-9_-]+)", text)
+                if found:
+                    call("POST", "/api/v1/auth/verify-email", {"token": found.group(1)}, expect=(204,))
+                    return
+        time.sleep(0.1)
+    sys.exit(f"seed: no verification mail for {email}")
 
 a, b = user("alice"), user("bob")
 call("POST", "/api/v1/couple", token=a, expect=(201,))
@@ -204,7 +230,18 @@ key = call("POST", "/api/v1/users/me/api-keys", {"name": "seed key", "scope": "r
 run_key = call("POST", "/api/v1/users/me/api-keys", {"name": "schemathesis", "scope": "read_write"},
                token=a, expect=(201,))["secret"]
 
+# A tenant (its creator's address must be verified), a second member and a pending invitation.
+verify(a, emails[a])
+slug = "t" + uuid.uuid4().hex[:12]
+call("POST", "/api/v1/tenants", {"slug": slug, "name": f"Tenant {name}", "time_zone": "Europe/Paris"},
+     token=a, expect=(201,))
+me = call("GET", "/api/v1/users/me", token=a, expect=(200,))["id"]
+invitation = call("POST", f"/api/v1/tenants/{slug}/invitations",
+                  {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.org", "role": "AGENT"},
+                  token=a, expect=(201,))["id"]
+
 ids = {
+    "slug": [slug], "member": [me], "invitation": [invitation],
     "goal": [goal], "action": [action], "checkin": [checkin], "letter": [letter],
     "memory": [with_photo, without_photo], "question": [question], "share": [share["id"]],
     "api_key": [key["id"]], "share_token": [share["token"]], "perspective": [1, 2],
@@ -227,6 +264,11 @@ uses = {
     "/api/v1/couple/shares/{id}": {"id": "share"},
     "/api/v1/users/me/api-keys/{id}": {"id": "api_key"},
     "/api/v1/perspectives/{number}": {"number": "perspective"},
+    "/api/v1/tenants/{slug}": {"slug": "slug"},
+    "/api/v1/tenants/{slug}/members": {"slug": "slug"},
+    "/api/v1/tenants/{slug}/members/{user_id}": {"slug": "slug", "user_id": "member"},
+    "/api/v1/tenants/{slug}/invitations": {"slug": "slug"},
+    "/api/v1/tenants/{slug}/invitations/{id}": {"slug": "slug", "id": "invitation"},
 }
 
 def toml(v):
@@ -244,7 +286,7 @@ POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 exceptions = [
     ("A mailed-link token, a sign-in link token or an invite code that is well formed but was "
      "never issued is refused with its documented 400 code (link_invalid, invalid_link_token, "
-     "invalid_code).", ["verify_email", "link_identity", "join"], ["400", "410"]),
+     "invalid_code).", ["verify_email", "link_identity", "join", "accept_invitation"], ["400", "410"]),
     ("A password is also checked against a dictionary of common passwords, the account's "
      "username and address, and 72 bytes (the document says 72 characters); reset tokens as "
      "above.", ["register", "change_password"], ["422"]),
@@ -271,7 +313,7 @@ print(a, run_key)
 PY
 
 seed() { # name, config file, whether the config gets the password (1 or 0); prints a token
-  python3 "$work/seed.py" "$base" "$1" "$2" "$3"
+  MAIL_DIR="$work/data/mail" python3 "$work/seed.py" "$base" "$1" "$2" "$3"
 }
 
 # --- runs ---------------------------------------------------------------------------------------

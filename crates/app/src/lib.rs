@@ -168,6 +168,7 @@ impl App {
                 service: memories.clone(),
             }),
         ]);
+        let public_url = identity.public_url.clone();
         let admin = admin::AdminService::new(ports.clone(), identity.clone());
         let identity = identity::IdentityService::new(ports.clone(), identity, hooks.clone());
         let notify = notify::NotifyService::new(ports.clone());
@@ -190,7 +191,10 @@ impl App {
             memories,
             admin,
             identity,
-            queues: queues::QueuesService::new(ports.clone()),
+            queues: queues::QueuesService::new(
+                ports.clone(),
+                queues::QueuesSettings::new(public_url),
+            ),
             purger,
             ports,
         }
@@ -246,6 +250,13 @@ impl App {
             job_history: expired.job_history,
             ..deleted
         })
+    }
+
+    /// The same application with these queues settings (the invitation rate).
+    #[must_use]
+    pub fn with_queues(mut self, settings: queues::QueuesSettings) -> Self {
+        self.queues = queues::QueuesService::new(self.ports.clone(), settings);
+        self
     }
 
     /// The same application with these realtime settings (the per-user ticket rate).

@@ -162,14 +162,24 @@ pub trait TenantGate: Send + Sync + 'static {
     fn admit(&self, tx: &mut dyn Tx, me: &Principal, slug: &str) -> Result<TenantId, TenantDenied>;
 }
 
-/// The caller inside a tenant: repositories bound to it by the adapter.
+/// The caller inside a tenant: [`TenantCx::tenant`] gives its repositories, bound to it by the
+/// adapter; `tx` is there for what is not the tenant's (the outbox, the audit log, events).
 pub struct TenantCx<'t> {
-    /// The tenant's repositories: every query carries the tenant id.
-    pub tenant: Box<dyn TenantTx + 't>,
+    /// The transaction, for what belongs to no tenant.
+    pub tx: &'t mut dyn Tx,
+    /// The tenant the caller was admitted into.
+    pub id: TenantId,
     /// Who is calling, as stored now.
     pub me: Principal,
     /// The use case's clock reading, taken once before the unit of work.
     pub now: DateTime<Utc>,
+}
+
+impl TenantCx<'_> {
+    /// The admitted tenant's repositories: every query carries its id.
+    pub fn tenant(&mut self) -> Box<dyn TenantTx + '_> {
+        self.tx.in_tenant(self.id)
+    }
 }
 
 /// The caller's own data: repositories bound to the caller's id by the adapter.
@@ -324,12 +334,8 @@ impl Ports {
         let slug = slug.to_owned();
         let deny = |e: AuthError| E::from(TenantDenied::from(e));
         self.unit(access, caller, deny, move |tx, me, now| {
-            let tenant = gate.admit(tx, &me, &slug)?;
-            f(&mut TenantCx {
-                tenant: tx.in_tenant(tenant),
-                me,
-                now,
-            })
+            let id = gate.admit(tx, &me, &slug)?;
+            f(&mut TenantCx { tx, id, me, now })
         })
         .await
     }

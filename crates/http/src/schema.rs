@@ -22,6 +22,7 @@
 //! | `password` | `Password`'s length and characters (not its dictionary and context rules) |
 //! | `month` | `Month`: `YYYY-MM` |
 //! | `time-zone` | `TimeZone`: a name of the tz database |
+//! | `slug` | `Slug`: 3 to 40 of `a-z 0-9 -`, starting with a letter, no `--`, not ending with `-` |
 //! | `enum:A,B,C` | one of these names |
 //!
 //! Patterns use only what ECMA-262 and Python's `re` read alike (no `\s`, no classes by
@@ -129,6 +130,11 @@ fn kind(format: &str) -> Option<Kind> {
         "day-cursor" => k(format!("^{}_{UUID}$", day("-"))),
         "timeline-cursor" => k(format!("^{}_{UUID}$", day(""))),
         "feed-cursor" => k("^[0-9]{1,18}$".to_owned()),
+        "slug" => Kind {
+            min_length: Some(3),
+            max_length: Some(40),
+            ..k("^[a-z](?:-?[a-z0-9])+$".to_owned())
+        },
         other => {
             if let Some(max) = other.strip_prefix("text:") {
                 k(trimmed(1, max.parse().ok()?, CONTROL))
@@ -325,6 +331,7 @@ fn kinds() -> BTreeMap<&'static str, Option<String>> {
         "day-cursor",
         "timeline-cursor",
         "feed-cursor",
+        "slug",
     ]
     .into_iter()
     .map(|f| (f, kind(f).and_then(|k| k.pattern)))
@@ -409,6 +416,43 @@ mod tests {
             assert_eq!(
                 matches(&p, s),
                 bounded_text("f", s, 10).is_ok(),
+                "{s:?} against {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_slug_pattern_accepts_what_slug_accepts() {
+        let kind = kind("slug").unwrap();
+        let (p, min, max) = (
+            kind.pattern.unwrap(),
+            kind.min_length.unwrap(),
+            kind.max_length.unwrap(),
+        );
+        let forty = "a".repeat(40);
+        let forty_one = "a".repeat(41);
+        for s in [
+            "acme",
+            "a1b",
+            "la-poste-13",
+            "a-b",
+            forty.as_str(),
+            "ab",
+            "Acme",
+            "1acme",
+            "acme-",
+            "ac--me",
+            "-acme",
+            "ac me",
+            "ac_me",
+            forty_one.as_str(),
+            "école",
+            "a-",
+        ] {
+            let by_schema = matches(&p, s) && (min..=max).contains(&s.chars().count());
+            assert_eq!(
+                by_schema,
+                accueil_domain::queues::Slug::parse(s).is_ok(),
                 "{s:?} against {p}"
             );
         }

@@ -196,4 +196,28 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "welcome.fr.txt",
         include_str!("../templates/welcome.fr.txt"),
     ),
+    (
+        "tenant_invitation.en.html",
+        include_str!("../templates/tenant_invitation.en.html"),
+    ),
+    (
+        "tenant_invitation.en.subject.txt",
+        include_str!("../templates/tenant_invitation.en.subject.txt"),
+    ),
+    (
+        "tenant_invitation.en.txt",
+        include_str!("../templates/tenant_invitation.en.txt"),
+    ),
+    (
+        "tenant_invitation.fr.html",
+        include_str!("../templates/tenant_invitation.fr.html"),
+    ),
+    (
+        "tenant_invitation.fr.subject.txt",
+        include_str!("../templates/tenant_invitation.fr.subject.txt"),
+    ),
+    (
+        "tenant_invitation.fr.txt",
+        include_str!("../templates/tenant_invitation.fr.txt"),
+    ),
 ];

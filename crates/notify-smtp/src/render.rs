@@ -110,6 +110,9 @@ mod tests {
         );
         vars.insert("new_email".to_owned(), "new@example.org".to_owned());
         vars.insert("partner".to_owned(), "Bob".to_owned());
+        vars.insert("tenant".to_owned(), "Acme".to_owned());
+        vars.insert("role".to_owned(), "AGENT".to_owned());
+        vars.insert("inviter".to_owned(), "Ann".to_owned());
         OutboundMail {
             to: Email::parse("zoe@example.org").unwrap(),
             language,

@@ -16,7 +16,7 @@
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 
-use crate::queues::MembersRepo;
+use crate::queues::{InvitationsRepo, MembersRepo};
 
 /// The repositories of one tenant, inside one transaction.
 pub trait TenantTx: Send {
@@ -24,6 +24,8 @@ pub trait TenantTx: Send {
     fn tenant(&self) -> TenantId;
     /// The tenant's settings and members.
     fn members(&mut self) -> &mut dyn MembersRepo;
+    /// The tenant's invitations.
+    fn invitations(&mut self) -> &mut dyn InvitationsRepo;
 }
 
 /// The repositories of one user's own data, inside one transaction.

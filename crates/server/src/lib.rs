@@ -344,6 +344,10 @@ pub async fn build_app(settings: &Settings, store: DieselStore) -> Result<App, S
     )
     .with_jobs_settings(jobs_settings(settings), settings.mail.outbox_retry_base)
     .with_timer(Arc::new(|d| Box::pin(tokio::time::sleep(d))))
+    .with_queues(accueil_app::queues::QueuesSettings {
+        public_url: settings.http.public_url.clone(),
+        invite_user: settings.limits.invite_user,
+    })
     .with_realtime(settings.limits.realtime()))
 }
 

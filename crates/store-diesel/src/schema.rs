@@ -104,6 +104,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenant_invitations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        email -> Text,
+        email_canonical -> Text,
+        role -> Text,
+        digest -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(tenant_invitations -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -113,6 +131,7 @@ diesel::joinable!(job_runs -> jobs (job_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     tenant_members,
+    tenant_invitations,
     users,
     sessions,
     refresh_tokens,

@@ -102,7 +102,8 @@ impl TenantView<'_> {
 }
 
 /// Sets the row-level security settings of the transaction (PostgreSQL; nothing on SQLite):
-/// `accueil.tenant_id` and `accueil.user_id`, `None` clearing one. Local to the transaction
+/// `accueil.tenant_id` and `accueil.user_id`, `None` clearing one (and `accueil.invitation`,
+/// always cleared: [`rls_invitation`] sets it). Local to the transaction
 /// (`set_config(…, true)`), so a pooled connection never carries them into the next unit of
 /// work.
 pub(crate) fn rls_settings(
@@ -110,15 +111,32 @@ pub(crate) fn rls_settings(
     tenant: Option<&str>,
     user: Option<&str>,
 ) -> Result<(), StoreError> {
+    set_rls(conn, tenant.unwrap_or(""), user.unwrap_or(""), "")
+}
+
+/// Sets `accueil.invitation` to the digest of an invitation link, alone: the one row the
+/// invitations policy admits besides a bound tenant's.
+pub(crate) fn rls_invitation(conn: &mut AnyConnection, digest: &str) -> Result<(), StoreError> {
+    set_rls(conn, "", "", digest)
+}
+
+fn set_rls(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user: &str,
+    invitation: &str,
+) -> Result<(), StoreError> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::Text;
     if let AnyConnection::Postgresql(pg) = conn {
         diesel::sql_query(
             "SELECT set_config('accueil.tenant_id', $1, true), \
-             set_config('accueil.user_id', $2, true)",
+             set_config('accueil.user_id', $2, true), \
+             set_config('accueil.invitation', $3, true)",
         )
-        .bind::<Text, _>(tenant.unwrap_or(""))
-        .bind::<Text, _>(user.unwrap_or(""))
+        .bind::<Text, _>(tenant)
+        .bind::<Text, _>(user)
+        .bind::<Text, _>(invitation)
         .execute(pg)
         .map_err(store_error)?;
     }
@@ -130,6 +148,9 @@ impl TenantTx for TenantView<'_> {
         self.tenant
     }
     fn members(&mut self) -> &mut dyn accueil_ports::queues::MembersRepo {
+        self
+    }
+    fn invitations(&mut self) -> &mut dyn accueil_ports::queues::InvitationsRepo {
         self
     }
 }

@@ -35,7 +35,7 @@ use accueil_domain::identity::{
 use accueil_domain::jobs::{Job, JobRun};
 use accueil_domain::memories::{Memory, MemoryId, Perspective, Share, ShareId};
 use accueil_domain::notify::OutboxEntry;
-use accueil_domain::queues::{Membership, Tenant, TenantId};
+use accueil_domain::queues::{Invitation, Membership, Tenant, TenantId};
 use accueil_ports::scope::{OwnerTx, TenantTx};
 use accueil_ports::store::{Boxed, Work};
 use accueil_ports::{Access, Committed, Store, StoreError, Tx};
@@ -74,6 +74,7 @@ pub(crate) struct State {
     shares: HashMap<ShareId, Share>,
     tenants: HashMap<TenantId, Tenant>,
     memberships: std::collections::BTreeMap<(TenantId, UserId), Membership>,
+    invitations: HashMap<Uuid, Invitation>,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -173,6 +174,9 @@ impl TenantTx for MemTenantTx<'_> {
         self.tenant
     }
     fn members(&mut self) -> &mut dyn accueil_ports::queues::MembersRepo {
+        self
+    }
+    fn invitations(&mut self) -> &mut dyn accueil_ports::queues::InvitationsRepo {
         self
     }
 }

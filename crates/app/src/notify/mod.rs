@@ -35,6 +35,16 @@ use uuid::Uuid;
 
 use crate::Ports;
 
+/// A template's values, with the greeting `name`.
+fn with_name(vars: &[(&str, String)], name: String) -> BTreeMap<String, String> {
+    let mut all: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    all.insert("name".into(), name);
+    all
+}
+
 /// A mail for one user, in their language, greeting them by name: what [`enqueue`] takes.
 #[derive(Debug, Clone)]
 pub struct UserMail {
@@ -54,20 +64,39 @@ impl UserMail {
         vars: &[(&str, String)],
         now: DateTime<Utc>,
     ) -> Self {
-        let mut all: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        all.insert("name".into(), recipient.greeting_name());
         let mail = OutboundMail {
             to: to.unwrap_or(&recipient.email).clone(),
             language: recipient.language,
             template,
-            vars: all,
+            vars: with_name(vars, recipient.greeting_name()),
         };
         Self {
             entry: OutboxEntry::new(id, mail, now),
             prefs: recipient.notifications,
+        }
+    }
+
+    /// A mail of `template` to `to`, who may have no account, in `language`, greeted as
+    /// `name`: sent whatever any account's preferences say, so only for categories that are
+    /// always sent (an invitation).
+    pub fn to_guest(
+        id: Uuid,
+        to: &Email,
+        name: String,
+        language: accueil_domain::identity::Language,
+        template: MailTemplate,
+        vars: &[(&str, String)],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mail = OutboundMail {
+            to: to.clone(),
+            language,
+            template,
+            vars: with_name(vars, name),
+        };
+        Self {
+            entry: OutboxEntry::new(id, mail, now),
+            prefs: NotificationPrefs::default(),
         }
     }
 

@@ -40,7 +40,7 @@ impl QueuesService {
                 caller,
                 Requires::gate(Scope::MembersRead),
                 slug,
-                |cx| -> Result<Vec<Member>, InTenantError> { Ok(cx.tenant.members().members()?) },
+                |cx| -> Result<Vec<Member>, InTenantError> { Ok(cx.tenant().members().members()?) },
             )
             .await
     }
@@ -63,9 +63,10 @@ impl QueuesService {
                 slug,
                 move |cx| -> Result<Member, MemberError> {
                     let from = locked_member(cx, user)?;
-                    keeps_an_admin(from, Some(role), cx.tenant.members().count_admins()?)?;
-                    cx.tenant.members().set_role(user, role, cx.now)?;
-                    cx.tenant
+                    keeps_an_admin(from, Some(role), cx.tenant().members().count_admins()?)?;
+                    let now = cx.now;
+                    cx.tenant().members().set_role(user, role, now)?;
+                    cx.tenant()
                         .members()
                         .members()?
                         .into_iter()
@@ -94,8 +95,8 @@ impl QueuesService {
                 slug,
                 move |cx| -> Result<(), MemberError> {
                     let from = locked_member(cx, user)?;
-                    keeps_an_admin(from, None, cx.tenant.members().count_admins()?)?;
-                    cx.tenant.members().remove_member(user)?;
+                    keeps_an_admin(from, None, cx.tenant().members().count_admins()?)?;
+                    cx.tenant().members().remove_member(user)?;
                     Ok(())
                 },
             )
@@ -124,6 +125,6 @@ impl crate::scope::TenantGate for AdminOrSelf {
 
 /// `user`'s role, with the tenant locked until commit (member changes run one at a time).
 fn locked_member(cx: &mut TenantCx<'_>, user: UserId) -> Result<Role, MemberError> {
-    cx.tenant.members().this_tenant()?;
-    Ok(cx.tenant.members().member(user)?.ok_or(NO_MEMBER)?.role)
+    cx.tenant().members().this_tenant()?;
+    Ok(cx.tenant().members().member(user)?.ok_or(NO_MEMBER)?.role)
 }

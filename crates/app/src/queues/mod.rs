@@ -8,14 +8,17 @@
 //! not exist), a member whose role lacks the scope gets [`TenantDenied::MissingScope`] naming
 //! it (403).
 
+mod invitations;
 mod members;
 mod tenants;
 
 use std::sync::Arc;
 
+use accueil_domain::limits::Rate;
 use accueil_domain::queues::{Scope, TenantId};
 use accueil_ports::Tx;
 
+pub use invitations::{AcceptInvitationError, InviteError, RevokeInvitationError};
 pub use members::MemberError;
 pub use tenants::{CreateTenantError, TenantView};
 
@@ -23,16 +26,39 @@ use crate::Ports;
 use crate::identity::Principal;
 use crate::scope::{TenantDenied, TenantGate};
 
+/// The queues module's settings.
+#[derive(Debug, Clone)]
+pub struct QueuesSettings {
+    /// Where the invitation links point (the web app's origin).
+    pub public_url: String,
+    /// Invitations a member may send.
+    pub invite_user: Rate,
+}
+
+impl QueuesSettings {
+    /// The defaults (30 invitations an hour per member) with this public URL.
+    pub fn new(public_url: String) -> Self {
+        Self {
+            public_url,
+            invite_user: Rate {
+                count: 30,
+                period: chrono::Duration::hours(1),
+            },
+        }
+    }
+}
+
 /// The queues module's use cases.
 #[derive(Clone)]
 pub struct QueuesService {
     ports: Ports,
+    settings: QueuesSettings,
 }
 
 impl QueuesService {
     /// A service over these ports.
-    pub fn new(ports: Ports) -> Self {
-        Self { ports }
+    pub fn new(ports: Ports, settings: QueuesSettings) -> Self {
+        Self { ports, settings }
     }
 }
 
@@ -165,12 +191,8 @@ mod tests {
                 "members:read"
             )))
         ));
-        let rename = accueil_domain::queues::TenantChanges::parse(
-            accueil_domain::validation::Patch::Set("Acme Corp".into()),
-            accueil_domain::validation::Patch::Keep,
-            accueil_domain::validation::Patch::Keep,
-        )
-        .unwrap();
+        let rename =
+            accueil_domain::queues::TenantChanges::parse(Some("Acme Corp"), None, None).unwrap();
         assert!(matches!(
             q.update_tenant(&agent, "acme", rename.clone()).await,
             Err(InTenantError::Denied(TenantDenied::MissingScope(
@@ -236,6 +258,77 @@ mod tests {
         assert!(matches!(
             q.remove_member(&bob, "acme", me).await,
             Err(MemberError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_invitation_is_mailed_and_accepted_once_by_its_address() {
+        use accueil_domain::notify::MailTemplate;
+        use accueil_domain::queues::{InvitationProblem, NewInvitation};
+
+        use crate::queues::{AcceptInvitationError, InviteError};
+
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let new = NewInvitation::parse("zoe@example.org", "MANAGER").unwrap();
+        let sent = q.invite(&ann, "acme", new.clone()).await.unwrap();
+        assert_eq!(
+            q.invitations(&ann, "acme").await.unwrap(),
+            vec![sent.clone()]
+        );
+        let mail = h.last_mail(MailTemplate::TenantInvitation).await.mail;
+        assert_eq!(mail.to.as_str(), "zoe@example.org");
+        assert_eq!(mail.vars["tenant"], "Acme");
+        let link = &mail.vars["link"];
+        let token = link.split("token=").nth(1).unwrap();
+        assert!(link.contains("/tenant-invitation?token="), "{link}");
+
+        let eve = verified(&h, "eve@example.org").await;
+        assert!(matches!(
+            q.accept_invitation(&eve, token).await,
+            Err(AcceptInvitationError::Invitation(
+                InvitationProblem::OtherAddress
+            ))
+        ));
+        h.registered("zoe@example.org", None).await;
+        let zoe = h.principal("zoe@example.org").await;
+        let joined = q.accept_invitation(&zoe, token).await.unwrap();
+        assert_eq!(
+            (joined.tenant.slug.as_str(), joined.role),
+            ("acme", Role::Manager)
+        );
+        assert!(matches!(
+            q.accept_invitation(&zoe, token).await,
+            Err(AcceptInvitationError::Invitation(InvitationProblem::Used))
+        ));
+        assert!(q.invitations(&ann, "acme").await.unwrap().is_empty());
+        assert!(matches!(
+            q.invite(&ann, "acme", new).await,
+            Err(InviteError::AlreadyMember)
+        ));
+        // A manager invites agents, not ADMINs.
+        let admin = NewInvitation::parse("x@example.org", "ADMIN").unwrap();
+        assert!(matches!(
+            q.invite(&zoe, "acme", admin).await,
+            Err(InviteError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        // The link expires after 7 days.
+        let later = NewInvitation::parse("late@example.org", "AGENT").unwrap();
+        q.invite(&zoe, "acme", later).await.unwrap();
+        let link = h.last_mail(MailTemplate::TenantInvitation).await.mail.vars["link"].clone();
+        h.registered("late@example.org", None).await;
+        let late = h.principal("late@example.org").await;
+        h.advance(accueil_domain::queues::INVITATION_TTL);
+        assert!(matches!(
+            q.accept_invitation(&late, link.split("token=").nth(1).unwrap())
+                .await,
+            Err(AcceptInvitationError::Invitation(
+                InvitationProblem::Expired
+            ))
         ));
     }
 }

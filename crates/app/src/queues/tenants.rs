@@ -118,9 +118,9 @@ impl QueuesService {
                 Requires::gate(Scope::TenantAdmin),
                 slug,
                 move |cx| -> Result<TenantView, InTenantError> {
-                    let mut tenant = cx.tenant.members().this_tenant()?;
+                    let mut tenant = cx.tenant().members().this_tenant()?;
                     changes.apply_to(&mut tenant, cx.now);
-                    cx.tenant.members().update_tenant(&tenant)?;
+                    cx.tenant().members().update_tenant(&tenant)?;
                     view(cx)
                 },
             )
@@ -131,9 +131,9 @@ impl QueuesService {
 /// The bound tenant with the caller's role.
 fn view(cx: &mut crate::scope::TenantCx<'_>) -> Result<TenantView, InTenantError> {
     let me = cx.me.user.id;
-    let tenant = cx.tenant.members().this_tenant()?;
+    let tenant = cx.tenant().members().this_tenant()?;
     let role = cx
-        .tenant
+        .tenant()
         .members()
         .member(me)?
         .ok_or_else(|| StoreError::Internal("the admitted member vanished".into()))?

@@ -27,6 +27,8 @@ pub enum MailTemplate {
     EmailChanged,
     /// To the partner who invited, when the other partner joined with the invite code.
     PartnerJoined,
+    /// An invitation to join a tenant, with its link, to an address that may have no account.
+    TenantInvitation,
 }
 
 /// What a mail is about, which decides whether the recipient's notification preferences may
@@ -40,13 +42,16 @@ pub enum MailCategory {
     /// Engagement from the couple's life (a partner joined, ...): sent only to a user whose
     /// `notifications.email` is on.
     Couple,
+    /// An invitation someone sent on purpose, one per request (rate-limited), to an address
+    /// that may have no account: always sent.
+    Invitation,
 }
 
 impl MailCategory {
     /// Whether a user with these preferences gets mails of this category.
     pub fn wanted_by(self, prefs: &NotificationPrefs) -> bool {
         match self {
-            Self::Account => true,
+            Self::Account | Self::Invitation => true,
             Self::Couple => prefs.email,
         }
     }
@@ -54,7 +59,7 @@ impl MailCategory {
 
 impl MailTemplate {
     /// Every template.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Welcome,
         Self::VerifyEmail,
         Self::AccountExists,
@@ -63,6 +68,7 @@ impl MailTemplate {
         Self::ConfirmEmailChange,
         Self::EmailChanged,
         Self::PartnerJoined,
+        Self::TenantInvitation,
     ];
 
     /// Its category (exhaustive: a new template must choose).
@@ -76,6 +82,7 @@ impl MailTemplate {
             | Self::ConfirmEmailChange
             | Self::EmailChanged => MailCategory::Account,
             Self::PartnerJoined => MailCategory::Couple,
+            Self::TenantInvitation => MailCategory::Invitation,
         }
     }
 
@@ -90,6 +97,7 @@ impl MailTemplate {
             Self::ConfirmEmailChange => "confirm_email_change",
             Self::EmailChanged => "email_changed",
             Self::PartnerJoined => "partner_joined",
+            Self::TenantInvitation => "tenant_invitation",
         }
     }
 
@@ -247,7 +255,9 @@ mod tests {
         };
         for t in MailTemplate::ALL {
             match t.category() {
-                MailCategory::Account => assert!(t.category().wanted_by(&off), "{t:?}"),
+                MailCategory::Account | MailCategory::Invitation => {
+                    assert!(t.category().wanted_by(&off), "{t:?}");
+                }
                 MailCategory::Couple => {
                     assert!(
                         !t.category().wanted_by(&off) && t.category().wanted_by(&on),
@@ -261,6 +271,10 @@ mod tests {
             MailCategory::Account
         );
         assert_eq!(MailTemplate::PartnerJoined.category(), MailCategory::Couple);
+        assert_eq!(
+            MailTemplate::TenantInvitation.category(),
+            MailCategory::Invitation
+        );
     }
 
     #[test]

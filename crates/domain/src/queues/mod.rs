@@ -5,9 +5,11 @@ use std::fmt;
 
 use uuid::Uuid;
 
+pub mod invitations;
 pub mod members;
 pub mod tenants;
 
+pub use invitations::{INVITATION_TTL, Invitation, InvitationProblem, NewInvitation};
 pub use members::{LastAdmin, Member, Membership, Role, Scope, keeps_an_admin};
 pub use tenants::{NewTenant, Slug, Tenant, TenantChanges, TenantName};
 

@@ -5,16 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::TenantId;
 use crate::identity::{Language, TimeZone};
-use crate::validation::{FieldError, Fields, Patch, ValidationErrors, bounded_text};
-
-/// Slugs that would read as something else in a URL or a support conversation.
-const RESERVED: &[&str] = &[
-    "admin", "api", "app", "help", "me", "new", "public", "root", "settings", "support", "system",
-    "www",
-];
+use crate::validation::{FieldError, Fields, ValidationErrors, bounded_text};
 
 /// A tenant's name in URLs (`/api/v1/tenants/{slug}`): 3 to 40 of `a-z 0-9 -`, starting with
-/// a letter, not ending with `-`, no `--`, not a reserved word. Unique; it never changes.
+/// a letter, not ending with `-`, no `--`. Unique; it never changes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slug(String);
 
@@ -23,7 +17,7 @@ impl Slug {
     /// works once works always).
     ///
     /// # Errors
-    /// A [`FieldError`] on `slug`: `invalid_slug`, `reserved_slug`.
+    /// A [`FieldError`] on `slug` with code `invalid_slug`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let ok = (3..=40).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_lowercase())
@@ -37,13 +31,6 @@ impl Slug {
                 "slug",
                 "invalid_slug",
                 "3 to 40 of a-z, 0-9 and single hyphens, starting with a letter, not ending with a hyphen",
-            ));
-        }
-        if RESERVED.contains(&raw) {
-            return Err(FieldError::new(
-                "slug",
-                "reserved_slug",
-                "this name is reserved; choose another",
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -163,7 +150,7 @@ impl NewTenant {
 }
 
 /// Changes to a tenant's settings, checked. The slug never changes (links and boards use it);
-/// the name, zone and locale may, none may be cleared.
+/// the name, zone and locale may; none can be cleared (absent or `null` keeps it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TenantChanges {
     /// A new name.
@@ -175,30 +162,19 @@ pub struct TenantChanges {
 }
 
 impl TenantChanges {
-    /// Checks every field; `null` is refused (`required`), since none may be cleared.
+    /// Checks every field given.
     ///
     /// # Errors
     /// Every field's problem.
     pub fn parse(
-        name: Patch<String>,
-        time_zone: Patch<String>,
-        locale: Patch<String>,
+        name: Option<&str>,
+        time_zone: Option<&str>,
+        locale: Option<&str>,
     ) -> Result<Self, ValidationErrors> {
-        fn set<T>(
-            field: &'static str,
-            patch: Patch<String>,
-            parse: impl FnOnce(&str) -> Result<T, FieldError>,
-        ) -> Result<Option<T>, FieldError> {
-            match patch {
-                Patch::Keep => Ok(None),
-                Patch::Clear => Err(FieldError::new(field, "required", "may not be null")),
-                Patch::Set(v) => parse(&v).map(Some),
-            }
-        }
         let (name, time_zone, locale) = (
-            set("name", name, TenantName::parse),
-            set("time_zone", time_zone, TimeZone::parse),
-            set("locale", locale, self::locale),
+            name.map(TenantName::parse).transpose(),
+            time_zone.map(TimeZone::parse).transpose(),
+            locale.map(self::locale).transpose(),
         )
             .all()?;
         Ok(Self {
@@ -245,7 +221,6 @@ mod tests {
         ] {
             assert_eq!(Slug::parse(bad).unwrap_err().code, "invalid_slug", "{bad}");
         }
-        assert_eq!(Slug::parse("admin").unwrap_err().code, "reserved_slug");
     }
 
     #[test]
@@ -258,11 +233,14 @@ mod tests {
     }
 
     #[test]
-    fn changes_may_not_clear() {
-        let e = TenantChanges::parse(Patch::Clear, Patch::Keep, Patch::Keep).unwrap_err();
-        assert_eq!((e.0[0].field, e.0[0].code), ("name", "required"));
-        let c = TenantChanges::parse(Patch::Keep, Patch::Set("Asia/Tokyo".into()), Patch::Keep)
-            .unwrap();
+    fn changes_apply_what_they_name() {
+        let e = TenantChanges::parse(Some(" "), None, Some("de")).unwrap_err();
+        let fields: Vec<_> = e.0.iter().map(|f| (f.field, f.code)).collect();
+        assert_eq!(
+            fields,
+            [("name", "required"), ("locale", "unsupported_language")]
+        );
+        let c = TenantChanges::parse(None, Some("Asia/Tokyo"), None).unwrap();
         let mut t = NewTenant::parse("acme", "Acme", "Europe/Paris", None)
             .unwrap()
             .into_tenant(TenantId(uuid::Uuid::nil()), DateTime::UNIX_EPOCH);

@@ -72,7 +72,7 @@ pub struct MemberList {
 #[serde(deny_unknown_fields)]
 pub struct RoleRequest {
     /// `ADMIN`, `MANAGER` or `AGENT`.
-    #[schema(example = "MANAGER")]
+    #[schema(example = "MANAGER", format = "enum:ADMIN,MANAGER,AGENT")]
     pub role: String,
 }
 

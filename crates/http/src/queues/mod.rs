@@ -1,8 +1,10 @@
 //! SmartQueue routes under `/api/v1/tenants`, one file per aggregate: tenants (the caller's
-//! list, creation, one tenant, its settings) and members. Everything under
+//! list, creation, one tenant, its settings), members, and invitations (with
+//! `/api/v1/tenant-invitations/accept`). Everything under
 //! `/tenants/{slug}` answers 404 `tenant_not_found` to a non-member, as for a tenant that does
 //! not exist, and 403 `missing_scope` (naming the scope) to a member whose role lacks it.
 
+mod invitations;
 mod members;
 mod tenants;
 
@@ -17,7 +19,8 @@ use crate::problems::Spec;
 /// Registers the SmartQueue routes (inside `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tenants::configure)
-        .configure(members::configure);
+        .configure(members::configure)
+        .configure(invitations::configure);
 }
 
 crate::problems!(TenantDenied {

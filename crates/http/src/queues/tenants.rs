@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::{FromBody, Now, Valid, patch_of};
+use crate::json::{FromBody, Now, Valid};
 use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
@@ -80,9 +80,9 @@ pub struct TenantList {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantRequest {
-    /// 3 to 40 of `a-z`, `0-9` and single hyphens, starting with a letter; unique, never
-    /// changes.
-    #[schema(example = "acme")]
+    /// 3 to 40 of `a-z`, `0-9` and single hyphens, starting with a letter, not ending with a
+    /// hyphen; unique, never changes.
+    #[schema(example = "acme", format = "slug")]
     pub slug: String,
     /// Display name, up to 100 characters.
     #[schema(format = "text:100")]
@@ -91,6 +91,7 @@ pub struct TenantRequest {
     #[schema(format = "time-zone")]
     pub time_zone: String,
     /// `en` (default) or `fr`.
+    #[schema(format = "enum:en,fr")]
     pub locale: Option<String>,
 }
 
@@ -102,29 +103,30 @@ impl FromBody for NewTenant {
     }
 }
 
-/// Settings changes: absent fields are kept; none may be `null`.
+/// Settings changes: absent (or `null`) fields are kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchRequest {
     /// Display name, up to 100 characters.
-    #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, format = "text:100")]
-    pub name: Option<Option<String>>,
+    #[schema(format = "text:100")]
+    pub name: Option<String>,
     /// IANA time zone.
-    #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>, format = "time-zone")]
-    pub time_zone: Option<Option<String>>,
+    #[schema(format = "time-zone")]
+    pub time_zone: Option<String>,
     /// `en` or `fr`.
-    #[serde(default, deserialize_with = "crate::json::nullable")]
-    #[schema(value_type = Option<String>)]
-    pub locale: Option<Option<String>>,
+    #[schema(format = "enum:en,fr")]
+    pub locale: Option<String>,
 }
 
 impl FromBody for TenantChanges {
     type Body = TenantPatchRequest;
 
     fn from_body(b: Self::Body, _: Now) -> Result<Self, ValidationErrors> {
-        TenantChanges::parse(patch_of(b.name), patch_of(b.time_zone), patch_of(b.locale))
+        TenantChanges::parse(
+            b.name.as_deref(),
+            b.time_zone.as_deref(),
+            b.locale.as_deref(),
+        )
     }
 }
 

@@ -161,6 +161,9 @@ macro_rules! contract_suite {
             registry,
             tenants_of_a_user,
         );
+        $crate::contract_suite!(@group $make; queues_invitations => queues::invitations:
+            lifecycle,
+        );
         $crate::contract_suite!(@group $make; queues_members => queues::members:
             members_stay_in_their_tenant,
             settings_of_the_bound_tenant,

@@ -2,8 +2,10 @@
 //! slug before the caller is admitted into it), everything inside a tenant on
 //! [`crate::scope::TenantTx`], bound to it by the adapter.
 
+mod invitations;
 mod members;
 mod tenants;
 
+pub use invitations::InvitationsRepo;
 pub use members::MembersRepo;
 pub use tenants::{TenantWriteError, TenantsRepo};

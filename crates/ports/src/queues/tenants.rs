@@ -1,8 +1,8 @@
 //! The tenant registry: creating a tenant with its first ADMIN, finding one by slug, and a
 //! user's memberships across tenants.
 
-use accueil_domain::identity::UserId;
-use accueil_domain::queues::{Membership, Role, Tenant, TenantId};
+use accueil_domain::identity::{TokenDigest, UserId};
+use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 
 use crate::StoreError;
 
@@ -42,6 +42,16 @@ pub trait TenantsRepo: Send {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Option<Membership>, StoreError>;
+
+    /// The invitation whose link has this digest, of whichever tenant: how an invitee, who is
+    /// not a member yet, finds what they were invited to.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn invitation_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Invitation>, StoreError>;
 
     /// The tenants `user` is a member of, with their role, by slug.
     ///

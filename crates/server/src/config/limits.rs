@@ -24,6 +24,8 @@ section! {
         join_ip: Rate = "30/15m", env "ACCUEIL_RATE_JOIN_IP", sample "60/15m";
         /// realtime tickets (`POST /api/v1/ws/ticket`) per user
         ws_ticket_user: Rate = "20/1m", env "ACCUEIL_RATE_WS_TICKET_USER", sample "10/1m";
+        /// tenant invitations (each mails a link) per inviting member
+        invite_user: Rate = "30/1h", env "ACCUEIL_RATE_INVITE_USER", sample "10/1h";
     }
 }
 

@@ -2,6 +2,7 @@
 //! on its bound view [`crate::tx::TenantView`] (every statement adds `tenant_id = …`, and on
 //! PostgreSQL the view sets the tenant for row-level security first).
 
+mod invitations;
 mod members;
 mod tenants;
 

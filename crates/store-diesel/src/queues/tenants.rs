@@ -1,17 +1,18 @@
 //! The tenant registry in SQL. Reading one user's memberships across tenants sets that user
 //! for row-level security first (`accueil.user_id`), the one other way the policy admits rows.
 
-use accueil_domain::identity::UserId;
-use accueil_domain::queues::{Membership, Role, Tenant, TenantId};
+use accueil_domain::identity::{TokenDigest, UserId};
+use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 use accueil_ports::StoreError;
 use accueil_ports::queues::{TenantWriteError, TenantsRepo};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::invitations::InvitationRow;
 use super::{MemberRow, TenantRow, member_columns, role};
 use crate::one::OneRow;
 use crate::schema::{tenant_members, tenants};
-use crate::tx::{DieselTx, naive, rls_settings, store_error, utc};
+use crate::tx::{DieselTx, naive, rls_invitation, rls_settings, store_error, utc};
 
 impl TenantsRepo for DieselTx<'_> {
     fn create_tenant(&mut self, tenant: &Tenant, admin: UserId) -> Result<(), TenantWriteError> {
@@ -76,6 +77,23 @@ impl TenantsRepo for DieselTx<'_> {
             })
         })
         .transpose()
+    }
+
+    fn invitation_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Invitation>, StoreError> {
+        use crate::schema::tenant_invitations as inv;
+        rls_invitation(self.conn, &digest.0)?;
+        inv::table
+            .filter(inv::digest.eq(&digest.0))
+            .select(InvitationRow::as_select())
+            .one()
+            .get_result(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(Invitation::try_from)
+            .transpose()
     }
 
     fn tenants_of(&mut self, user: UserId) -> Result<Vec<(Tenant, Role)>, StoreError> {

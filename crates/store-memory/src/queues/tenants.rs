@@ -1,7 +1,7 @@
 //! The tenant registry in memory.
 
-use accueil_domain::identity::UserId;
-use accueil_domain::queues::{Membership, Role, Tenant, TenantId};
+use accueil_domain::identity::{TokenDigest, UserId};
+use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 use accueil_ports::StoreError;
 use accueil_ports::queues::{TenantWriteError, TenantsRepo};
 
@@ -42,6 +42,18 @@ impl TenantsRepo for MemTx<'_> {
         user: UserId,
     ) -> Result<Option<Membership>, StoreError> {
         Ok(self.state.memberships.get(&(tenant, user)).cloned())
+    }
+
+    fn invitation_by_digest(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(self
+            .state
+            .invitations
+            .values()
+            .find(|i| &i.digest == digest)
+            .cloned())
     }
 
     fn tenants_of(&mut self, user: UserId) -> Result<Vec<(Tenant, Role)>, StoreError> {

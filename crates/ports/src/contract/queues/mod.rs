@@ -1,6 +1,7 @@
 //! The queues ports' contracts, one file per repository; each check inside a tenant has a
 //! second tenant whose rows must stay out of reach.
 
+pub mod invitations;
 pub mod members;
 pub mod tenants;
 

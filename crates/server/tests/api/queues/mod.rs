@@ -2,4 +2,5 @@
 //! scope table says, on SQLite and on PostgreSQL (where the server runs as an ordinary role,
 //! under row-level security).
 
+mod invitations;
 mod tenants;

@@ -13,7 +13,7 @@ use crate::common::{TestServer, call, json_of, problem, user, user_id};
 
 /// A signed-in user whose address is verified (set in the database: the mailed link is
 /// tested with identity).
-async fn verified(s: &TestServer, email: &str) -> (String, UserId) {
+pub(super) async fn verified(s: &TestServer, email: &str) -> (String, UserId) {
     let token = user(s, email).await;
     let id = UserId(user_id(s, &token).await.parse::<Uuid>().unwrap());
     s.store()
@@ -43,7 +43,7 @@ async fn add_member(s: &TestServer, slug: &'static str, user: UserId, role: Role
 }
 
 /// Checks that `res` is the problem `status` `code`; returns its body.
-async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
+pub(super) async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
     let (got, c, body) = problem(res).await;
     assert_eq!((got.as_u16(), c.as_str()), (status, code), "{body}");
     body
@@ -214,8 +214,20 @@ async fn tenants_and_members(s: &TestServer) {
         [&renamed["name"], &renamed["locale"], &renamed["slug"]],
         ["Acme Corp", "fr", "acme"]
     );
-    let cleared = Some(json!({"time_zone": null}));
-    let res = send(&ann, Method::PATCH, "/api/v1/tenants/acme", cleared).await;
+    let kept = Some(json!({"time_zone": null}));
+    let res = send(&ann, Method::PATCH, "/api/v1/tenants/acme", kept).await;
+    assert_eq!(
+        json_of(res, StatusCode::OK).await["time_zone"],
+        "Europe/Paris",
+        "null keeps"
+    );
+    let res = send(
+        &ann,
+        Method::PATCH,
+        "/api/v1/tenants/acme",
+        Some(json!({"locale": "de"})),
+    )
+    .await;
     refused(res, 422, "validation_failed").await;
 }
 

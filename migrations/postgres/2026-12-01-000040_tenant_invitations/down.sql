@@ -1,0 +1,2 @@
+DROP POLICY tenant_invitations_isolation ON tenant_invitations;
+DROP TABLE tenant_invitations;
