@@ -230,18 +230,22 @@ key = call("POST", "/api/v1/users/me/api-keys", {"name": "seed key", "scope": "r
 run_key = call("POST", "/api/v1/users/me/api-keys", {"name": "schemathesis", "scope": "read_write"},
                token=a, expect=(201,))["secret"]
 
-# A tenant (its creator's address must be verified), a second member and a pending invitation.
-verify(a, emails[a])
-slug = "t" + uuid.uuid4().hex[:12]
-call("POST", "/api/v1/tenants", {"slug": slug, "name": f"Tenant {name}", "time_zone": "Europe/Paris"},
-     token=a, expect=(201,))
-me = call("GET", "/api/v1/users/me", token=a, expect=(200,))["id"]
-invitation = call("POST", f"/api/v1/tenants/{slug}/invitations",
-                  {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.org", "role": "AGENT"},
-                  token=a, expect=(201,))["id"]
+# A tenant (its creator's address must be verified) with a pending invitation; not for the
+# run that deletes the account, which the tenant's last ADMIN could not do.
+tenant_ids = {}
+if not password_too:
+    verify(a, emails[a])
+    slug = "t" + uuid.uuid4().hex[:12]
+    call("POST", "/api/v1/tenants", {"slug": slug, "name": f"Tenant {name}", "time_zone": "Europe/Paris"},
+         token=a, expect=(201,))
+    me = call("GET", "/api/v1/users/me", token=a, expect=(200,))["id"]
+    invitation = call("POST", f"/api/v1/tenants/{slug}/invitations",
+                      {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.org", "role": "AGENT"},
+                      token=a, expect=(201,))["id"]
+    tenant_ids = {"slug": [slug], "member": [me], "invitation": [invitation]}
 
 ids = {
-    "slug": [slug], "member": [me], "invitation": [invitation],
+    **tenant_ids,
     "goal": [goal], "action": [action], "checkin": [checkin], "letter": [letter],
     "memory": [with_photo, without_photo], "question": [question], "share": [share["id"]],
     "api_key": [key["id"]], "share_token": [share["token"]], "perspective": [1, 2],
@@ -277,6 +281,8 @@ def toml(v):
 out = ["# Written by scripts/schemathesis.sh for one run.", "[dictionaries]"]
 out += [f"{k} = {{ values = {toml(v)} }}" for k, v in ids.items()]
 for path, params in uses.items():
+    if any(d not in ids for d in params.values()):
+        continue
     out += ["", "[[operations]]", f"include-path = {toml(path)}",
             "parameters = { " + ", ".join(
                 f"{toml('path.' + p)} = {{ dictionary = {toml(d)}, probability = 0.5 }}" for p, d in params.items()) + " }"]

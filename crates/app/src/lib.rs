@@ -167,6 +167,7 @@ impl App {
             std::sync::Arc::new(memories::Lifecycle {
                 service: memories.clone(),
             }),
+            std::sync::Arc::new(queues::Lifecycle),
         ]);
         let public_url = identity.public_url.clone();
         let admin = admin::AdminService::new(ports.clone(), identity.clone());

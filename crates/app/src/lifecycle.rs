@@ -1,5 +1,6 @@
-//! Module lifecycle hooks: what each module does when an account is exported or deleted or
-//! changes its time zone, when a couple is exported, and when old data is purged.
+//! Module lifecycle hooks: what each module does when an account is exported or deleted (or may
+//! not be deleted yet) or changes its time zone, when a couple is exported, and when old data
+//! is purged.
 //!
 //! Identity owns the account lifecycle but not the other modules' data: instead of calling
 //! them by hand, it calls every registered module's [`Lifecycle`], inside its own unit of work
@@ -28,6 +29,21 @@ pub type PurgeFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Sen
 pub trait Lifecycle: Send + Sync {
     /// The module's name, for logs.
     fn name(&self) -> &'static str;
+
+    /// Why the account `user` may not be deleted now, if the module has a reason (the last
+    /// ADMIN of a tenant must hand it over first): asked inside the deletion's unit of work,
+    /// before anything changes.
+    ///
+    /// # Errors
+    /// The store's error.
+    fn account_deletion_blocked(
+        &self,
+        tx: &mut dyn Tx,
+        user: UserId,
+    ) -> Result<Option<String>, StoreError> {
+        let _ = (tx, user);
+        Ok(None)
+    }
 
     /// The account `user` is being deleted: remove or detach what the module holds about it,
     /// inside the deletion's unit of work.
@@ -123,6 +139,8 @@ pub struct AccountExport {
     pub api_keys: Vec<ApiKey>,
     /// The user's couple and its content, while they are in it or may still export it.
     pub couple: Option<CoupleExport>,
+    /// The tenants the user is a member of, with their role (SmartQueue).
+    pub tenants: Vec<(accueil_domain::queues::Tenant, accueil_domain::queues::Role)>,
 }
 
 /// Everything of a couple a partner may take with them.
@@ -174,6 +192,23 @@ impl Hooks {
     /// These modules, in this order.
     pub fn new(modules: Vec<Arc<dyn Lifecycle>>) -> Self {
         Self(Arc::new(modules))
+    }
+
+    /// The first module's reason not to delete `user`'s account now, if any.
+    ///
+    /// # Errors
+    /// The first store error.
+    pub fn account_deletion_blocked(
+        &self,
+        tx: &mut dyn Tx,
+        user: UserId,
+    ) -> Result<Option<String>, StoreError> {
+        for m in self.0.iter() {
+            if let Some(why) = m.account_deletion_blocked(tx, user)? {
+                return Ok(Some(why));
+            }
+        }
+        Ok(None)
     }
 
     /// Every module's `account_deleted`, inside the caller's unit of work.

@@ -28,6 +28,9 @@ pub enum DeleteAccountError {
     /// Too many password checks for this account.
     #[error(transparent)]
     RateLimited(#[from] super::RateLimited),
+    /// A module needs something done first (the last ADMIN of a tenant hands it over).
+    #[error("{0}")]
+    Blocked(String),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -85,6 +88,9 @@ impl IdentityService {
                 let Some(mut user) = cx.tx.users().user_for_update(uid)? else {
                     return Ok(());
                 };
+                if let Some(why) = hooks.account_deletion_blocked(cx.tx, uid)? {
+                    return Err(DeleteAccountError::Blocked(why));
+                }
                 user.anonymise(now);
                 cx.tx.users().update_user(&user)?;
                 // Every module removes or detaches what it holds (the couples module dissolves
@@ -181,6 +187,7 @@ impl IdentityService {
                     identities: cx.tx.oauth().identities_of(uid)?,
                     api_keys: cx.tx.api_keys().api_keys_of(uid)?,
                     couple: None,
+                    tenants: Vec::new(),
                 };
                 hooks.export_account(cx.tx, &cx.me.user, cx.now, &mut export)?;
                 Ok(export)

@@ -62,6 +62,61 @@ impl QueuesService {
     }
 }
 
+/// What the queues module does in an account's lifecycle: the last ADMIN of a tenant may not
+/// delete their account before handing the tenant over; a deleted account's memberships go;
+/// the personal export lists the tenants.
+pub(crate) struct Lifecycle;
+
+impl crate::lifecycle::Lifecycle for Lifecycle {
+    fn name(&self) -> &'static str {
+        "queues"
+    }
+
+    fn account_deletion_blocked(
+        &self,
+        tx: &mut dyn Tx,
+        user: accueil_domain::identity::UserId,
+    ) -> Result<Option<String>, accueil_ports::StoreError> {
+        let mut sole = Vec::new();
+        for (tenant, role) in tx.tenants().tenants_of(user)? {
+            if role == accueil_domain::queues::Role::Admin
+                && tx.in_tenant(tenant.id).members().count_admins()? <= 1
+            {
+                sole.push(tenant.slug.as_str().to_owned());
+            }
+        }
+        Ok((!sole.is_empty()).then(|| {
+            format!(
+                "you are the last ADMIN of {}: make another member ADMIN first (or leave the tenant to its other members)",
+                sole.join(", ")
+            )
+        }))
+    }
+
+    fn account_deleted(
+        &self,
+        tx: &mut dyn Tx,
+        user: accueil_domain::identity::UserId,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), accueil_ports::StoreError> {
+        for (tenant, _) in tx.tenants().tenants_of(user)? {
+            tx.in_tenant(tenant.id).members().remove_member(user)?;
+        }
+        Ok(())
+    }
+
+    fn export_account(
+        &self,
+        tx: &mut dyn Tx,
+        user: &accueil_domain::identity::User,
+        _now: chrono::DateTime<chrono::Utc>,
+        into: &mut crate::lifecycle::AccountExport,
+    ) -> Result<(), accueil_ports::StoreError> {
+        into.tenants = tx.tenants().tenants_of(user.id)?;
+        Ok(())
+    }
+}
+
 /// The gate of a use case that requires `scope`: admits a member of the tenant whose role
 /// holds it.
 pub struct Requires(pub Scope);
@@ -330,5 +385,44 @@ mod tests {
                 InvitationProblem::Expired
             ))
         ));
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_hands_over_before_deleting_the_account() {
+        use crate::identity::DeleteAccountError;
+
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let bob = verified(&h, "bob@example.org").await;
+        join(&h, "acme", bob.user.id, Role::Agent).await;
+        let export = h.app.export(&ann).await.unwrap();
+        assert_eq!(export.tenants.len(), 1);
+        assert_eq!(
+            (export.tenants[0].0.slug.as_str(), export.tenants[0].1),
+            ("acme", Role::Admin)
+        );
+        match h.app.delete_account(&ann, Harness::PASSWORD).await {
+            Err(DeleteAccountError::Blocked(why)) => assert!(why.contains("acme"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            h.user(ann.user.id).await.unwrap().deleted_at.is_none(),
+            "nothing changed"
+        );
+        q.change_role(&ann, "acme", bob.user.id, Role::Admin)
+            .await
+            .unwrap();
+        h.app.delete_account(&ann, Harness::PASSWORD).await.unwrap();
+        let members = q.members(&bob, "acme").await.unwrap();
+        assert_eq!(
+            members
+                .iter()
+                .map(|m| m.membership.user)
+                .collect::<Vec<_>>(),
+            vec![bob.user.id],
+            "the deleted account's membership went with it"
+        );
     }
 }

@@ -316,6 +316,8 @@ pub struct AccountExportResponse {
     /// The caller's couple and its content (the same as `GET /api/v1/couple/export`), while
     /// they are in it or for 30 days after leaving it.
     pub couple: Option<crate::couples::CoupleExportBody>,
+    /// The SmartQueue tenants the caller is a member of, with their role in each.
+    pub tenants: Vec<crate::queues::TenantBody>,
     /// When this export was made.
     pub exported_at: DateTime<Utc>,
 }

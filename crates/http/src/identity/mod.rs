@@ -211,6 +211,7 @@ crate::problems!(DeleteAccountError {
     via Auth(AuthError), SessionRequired(SessionRequired), RateLimited(RateLimited), Store(StoreError);
     ReauthenticationRequired(_) => REAUTHENTICATE,
     WrongPassword => WRONG_PASSWORD,
+    Blocked(_) => Spec::new(409, "last_admin", "the account is the last ADMIN of a tenant (named in `detail`): make another member ADMIN first"),
     Hash(_) => INTERNAL,
 });
 

@@ -192,6 +192,16 @@ async fn export_me(app: App, auth: Auth) -> Result<HttpResponse, ApiError> {
             .couple
             .as_ref()
             .map(|c| crate::couples::CoupleExportBody::of(c, now)),
+        tenants: export
+            .tenants
+            .iter()
+            .map(|(tenant, role)| {
+                crate::queues::TenantBody::from(&accueil_app::queues::TenantView {
+                    tenant: tenant.clone(),
+                    role: *role,
+                })
+            })
+            .collect(),
         exported_at: now,
     };
     Ok(HttpResponse::Ok()

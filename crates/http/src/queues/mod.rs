@@ -16,6 +16,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::problems::Spec;
 
+pub(crate) use tenants::TenantBody;
+
 /// Registers the SmartQueue routes (inside `/api/v1`).
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tenants::configure)

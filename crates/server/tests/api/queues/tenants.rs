@@ -214,6 +214,16 @@ async fn tenants_and_members(s: &TestServer) {
         [&renamed["name"], &renamed["locale"], &renamed["slug"]],
         ["Acme Corp", "fr", "acme"]
     );
+    // The personal export lists the tenants; the last ADMIN cannot delete the account.
+    let export = send(&ann, Method::GET, "/api/v1/users/me/export", None).await;
+    let export = json_of(export, StatusCode::OK).await;
+    assert_eq!(export["tenants"][0]["slug"], "acme");
+    assert_eq!(export["tenants"][0]["role"], "ADMIN");
+    let password = Some(json!({"password": crate::common::PASSWORD}));
+    let res = send(&ann, Method::DELETE, "/api/v1/users/me", password).await;
+    let body = refused(res, 409, "last_admin").await;
+    assert!(body["detail"].as_str().unwrap().contains("acme"), "{body}");
+
     let kept = Some(json!({"time_zone": null}));
     let res = send(&ann, Method::PATCH, "/api/v1/tenants/acme", kept).await;
     assert_eq!(
