@@ -1,5 +1,6 @@
-//! SmartQueue: tenants (organisations), their members and roles, and what each role may do
-//! (scopes). The catalogue and tickets come next, each an aggregate file of its own.
+//! SmartQueue: tenants (organisations), their members and roles, what each role may do
+//! (scopes), invitations, and the rules of tickets (states, numbers, who is called next). The
+//! catalogue and the tickets' storage come next, each an aggregate file of its own.
 
 use std::fmt;
 
@@ -8,6 +9,7 @@ use uuid::Uuid;
 pub mod invitations;
 pub mod members;
 pub mod tenants;
+pub mod tickets;
 
 pub use invitations::{INVITATION_TTL, Invitation, InvitationProblem, NewInvitation};
 pub use members::{LastAdmin, Member, Membership, Role, Scope, keeps_an_admin};
