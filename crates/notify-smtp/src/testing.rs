@@ -94,11 +94,26 @@ impl SmtpSink {
     }
 
     /// A free loopback port with nothing listening on it yet (for "the server is down").
+    ///
+    /// It is taken below the kernel's ephemeral range (32768 and up on Linux): a port from that
+    /// range, once released, can be handed to another test's outgoing connection, or even to
+    /// the very client retrying it (a TCP self-connection, which then holds the port), and
+    /// [`SmtpSink::start_at`] would find it in use.
     pub fn reserve_port() -> SocketAddr {
-        TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
+        use std::hash::{BuildHasher, Hasher};
+        let mut seed = std::collections::hash_map::RandomState::new().build_hasher();
+        seed.write_u32(std::process::id());
+        let mut n = seed.finish();
+        for _ in 0..1_000 {
+            n = n
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let port = 20_000 + u16::try_from((n >> 33) % 12_000).unwrap_or(0);
+            if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+                return l.local_addr().unwrap();
+            }
+        }
+        panic!("no free loopback port below the ephemeral range");
     }
 
     /// Starts on `addr` (after [`SmtpSink::reserve_port`]).

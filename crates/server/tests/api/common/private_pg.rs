@@ -45,11 +45,10 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
+/// A free port below the kernel's ephemeral range (32768 and up), so that no outgoing
+/// connection of another test takes it between this check and the server's start.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
+    accueil_notify_smtp::testing::SmtpSink::reserve_port().port()
 }
 
 impl PrivatePg {
