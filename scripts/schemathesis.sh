@@ -22,13 +22,14 @@
 #      invitation; the ids go into the schemathesis
 #      config as dictionaries, so that half of the generated path ids are real ones;
 #   5. runs schemathesis (one worker, a fixed seed, positive and negative data):
-#        main      every operation but the four that end the caller's session or couple
-#                  (logout, logout_all, leave, delete_me), with `Authorization: Bearer`, all
-#                  four phases (examples, coverage, fuzzing, stateful);
+#        main      every operation but the five that end the caller's session, couple or
+#                  tenant (logout, logout_all, leave, delete_me, delete_tenant), with
+#                  `Authorization: Bearer`, all four phases (examples, coverage, fuzzing,
+#                  stateful);
 #        api_key   the same operations with `X-API-Key` (a read_write key of its own), the
 #                  examples and fuzzing phases, a third of the examples;
-#        logout, logout_all, leave, delete_me
-#                  each alone, each with a couple of its own (seeded the same way), the
+#        logout, logout_all, leave, delete_me, delete_tenant
+#                  each alone, each with a couple (and tenant) of its own, seeded the same way, the
 #                  examples, coverage and fuzzing phases; after the first success the token or
 #                  the couple is gone, and the 401/404 answers that follow are documented too.
 #                  delete_me's run is given the real password, so the account is deleted;
@@ -233,7 +234,7 @@ run_key = call("POST", "/api/v1/users/me/api-keys", {"name": "schemathesis", "sc
 # A tenant (its creator's address must be verified) with a pending invitation; not for the
 # run that deletes the account, which the tenant's last ADMIN could not do.
 tenant_ids = {}
-if not password_too:
+if name != "delete_me":
     verify(a, emails[a])
     slug = "t" + uuid.uuid4().hex[:12]
     call("POST", "/api/v1/tenants", {"slug": slug, "name": f"Tenant {name}", "time_zone": "Europe/Paris"},
@@ -348,7 +349,7 @@ run() { # label, config, credential header, schemathesis options...
   fi
 }
 
-destructive=(logout logout_all leave delete_me)
+destructive=(logout logout_all leave delete_me delete_tenant)
 excluded=()
 for op in "${destructive[@]}"; do excluded+=(--exclude-operation-id "$op"); done
 

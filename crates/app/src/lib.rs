@@ -167,7 +167,9 @@ impl App {
             std::sync::Arc::new(memories::Lifecycle {
                 service: memories.clone(),
             }),
-            std::sync::Arc::new(queues::Lifecycle),
+            std::sync::Arc::new(queues::Lifecycle {
+                ports: ports.clone(),
+            }),
         ]);
         let public_url = identity.public_url.clone();
         let admin = admin::AdminService::new(ports.clone(), identity.clone());

@@ -68,7 +68,7 @@ pub enum Command {
         email: String,
     },
     /// Remove the accounts deleted longer ago than ACCUEIL_DELETION_GRACE, the couples
-    /// dissolved more than 30 days ago, sessions ended (or refresh tokens expired) and
+    /// dissolved and the tenants deleted more than 30 days ago, sessions ended (or refresh tokens expired) and
     /// e-mailed links expired longer ago than the grace period, expired sign-in flows, and job
     /// runs older than ACCUEIL_JOBS_HISTORY: what the purge-deleted and purge-expired jobs do.
     PurgeDeleted,

@@ -91,6 +91,7 @@ diesel::table! {
         locale -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -20,7 +20,7 @@ use accueil_ports::Tx;
 
 pub use invitations::{AcceptInvitationError, InviteError, RevokeInvitationError};
 pub use members::MemberError;
-pub use tenants::{CreateTenantError, TenantView};
+pub use tenants::{CreateTenantError, TenantExport, TenantView};
 
 use crate::Ports;
 use crate::identity::Principal;
@@ -65,7 +65,9 @@ impl QueuesService {
 /// What the queues module does in an account's lifecycle: the last ADMIN of a tenant may not
 /// delete their account before handing the tenant over; a deleted account's memberships go;
 /// the personal export lists the tenants.
-pub(crate) struct Lifecycle;
+pub(crate) struct Lifecycle {
+    pub(crate) ports: Ports,
+}
 
 impl crate::lifecycle::Lifecycle for Lifecycle {
     fn name(&self) -> &'static str {
@@ -105,6 +107,25 @@ impl crate::lifecycle::Lifecycle for Lifecycle {
         Ok(())
     }
 
+    fn purge<'a>(
+        &'a self,
+        now: chrono::DateTime<chrono::Utc>,
+        _log: &'a mut crate::lifecycle::PurgeLog,
+    ) -> crate::lifecycle::PurgeFuture<'a> {
+        Box::pin(async move {
+            use accueil_ports::StoreExt;
+            let cutoff = now - accueil_domain::queues::TENANT_DELETION_GRACE;
+            let tenants = self
+                .ports
+                .store
+                .write(move |tx| tx.tenants().purge_tenants_deleted_before(cutoff))
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(tenants, "purged deleted tenants");
+            Ok(())
+        })
+    }
+
     fn export_account(
         &self,
         tx: &mut dyn Tx,
@@ -133,6 +154,7 @@ impl TenantGate for Requires {
         let tenant = tx
             .tenants()
             .tenant_by_slug(slug)?
+            .filter(|t| t.deleted_at.is_none())
             .ok_or(TenantDenied::NotFound)?;
         let membership = tx
             .tenants()
@@ -424,5 +446,57 @@ mod tests {
             vec![bob.user.id],
             "the deleted account's membership went with it"
         );
+    }
+
+    #[tokio::test]
+    async fn a_deleted_tenant_is_gone_at_once_and_purged_after_the_grace() {
+        let h = Harness::new();
+        let app = h.whole_app();
+        let q = app.queues.clone();
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let bob = verified(&h, "bob@example.org").await;
+        join(&h, "acme", bob.user.id, Role::Agent).await;
+        assert!(matches!(
+            q.delete_tenant(&bob, "acme").await,
+            Err(InTenantError::Denied(TenantDenied::MissingScope(
+                "tenant:admin"
+            )))
+        ));
+        let export = q.export_tenant(&ann, "acme").await.unwrap();
+        assert_eq!(
+            (export.tenant.slug.as_str(), export.members.len()),
+            ("acme", 2)
+        );
+        q.delete_tenant(&ann, "acme").await.unwrap();
+        for who in [&ann, &bob] {
+            assert!(matches!(
+                q.tenant(who, "acme").await,
+                Err(InTenantError::Denied(TenantDenied::NotFound))
+            ));
+            assert!(q.my_tenants(who).await.unwrap().is_empty());
+        }
+        // Its slug stays taken until the purge; the last ADMIN may now delete the account.
+        assert!(matches!(
+            q.create_tenant(&bob, acme()).await,
+            Err(crate::queues::CreateTenantError::SlugTaken)
+        ));
+        h.advance(accueil_domain::queues::TENANT_DELETION_GRACE - chrono::Duration::minutes(1));
+        app.purge().await.unwrap();
+        let still = h
+            .store
+            .read(|tx| tx.tenants().tenant_by_slug("acme"))
+            .await
+            .unwrap();
+        assert!(still.is_some(), "kept through the grace period");
+        h.advance(chrono::Duration::minutes(2));
+        app.purge().await.unwrap();
+        let gone = h
+            .store
+            .read(|tx| tx.tenants().tenant_by_slug("acme"))
+            .await
+            .unwrap();
+        assert!(gone.is_none());
+        q.create_tenant(&bob, acme()).await.unwrap();
     }
 }

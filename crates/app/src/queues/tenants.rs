@@ -128,6 +128,70 @@ impl QueuesService {
     }
 }
 
+/// Everything a tenant holds, for its ADMIN to take away.
+#[derive(Debug, Clone)]
+pub struct TenantExport {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its members.
+    pub members: Vec<accueil_domain::queues::Member>,
+    /// Its pending invitations.
+    pub invitations: Vec<accueil_domain::queues::Invitation>,
+    /// When the export was made.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl QueuesService {
+    /// Deletes a tenant (`tenant:admin`): it is gone for everyone at once (404 under its slug,
+    /// out of its members' lists) and purged with everything of it after
+    /// [`accueil_domain::queues::TENANT_DELETION_GRACE`]; its slug stays taken until then.
+    ///
+    /// # Errors
+    /// See [`InTenantError`].
+    pub async fn delete_tenant(&self, caller: &Caller, slug: &str) -> Result<(), InTenantError> {
+        self.ports
+            .write_in_tenant(
+                caller,
+                Requires::gate(Scope::TenantAdmin),
+                slug,
+                |cx| -> Result<(), InTenantError> {
+                    let now = cx.now;
+                    cx.tenant().members().delete_tenant(now)?;
+                    Ok(())
+                },
+            )
+            .await
+    }
+
+    /// The tenant's data (`tenant:admin`), in one read unit of work.
+    ///
+    /// # Errors
+    /// See [`InTenantError`].
+    pub async fn export_tenant(
+        &self,
+        caller: &Caller,
+        slug: &str,
+    ) -> Result<TenantExport, InTenantError> {
+        self.ports
+            .read_in_tenant(
+                caller,
+                Requires::gate(Scope::TenantAdmin),
+                slug,
+                |cx| -> Result<TenantExport, InTenantError> {
+                    let at = cx.now;
+                    let mut tenant = cx.tenant();
+                    Ok(TenantExport {
+                        tenant: tenant.members().this_tenant()?,
+                        members: tenant.members().members()?,
+                        invitations: tenant.invitations().pending_invitations(at)?,
+                        at,
+                    })
+                },
+            )
+            .await
+    }
+}
+
 /// The bound tenant with the caller's role.
 fn view(cx: &mut crate::scope::TenantCx<'_>) -> Result<TenantView, InTenantError> {
     let me = cx.me.user.id;

@@ -13,7 +13,7 @@ pub mod tickets;
 
 pub use invitations::{INVITATION_TTL, Invitation, InvitationProblem, NewInvitation};
 pub use members::{LastAdmin, Member, Membership, Role, Scope, keeps_an_admin};
-pub use tenants::{NewTenant, Slug, Tenant, TenantChanges, TenantName};
+pub use tenants::{NewTenant, Slug, TENANT_DELETION_GRACE, Tenant, TenantChanges, TenantName};
 
 /// A tenant (an organisation using SmartQueue). Every tenant-scoped row carries it, and every
 /// tenant-scoped query is bound to it by the storage adapter.

@@ -94,7 +94,12 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// When its ADMIN deleted it: hidden from then on, purged after [`TENANT_DELETION_GRACE`].
+    pub deleted_at: Option<DateTime<Utc>>,
 }
+
+/// How long a deleted tenant's data is kept before the purge removes it.
+pub const TENANT_DELETION_GRACE: chrono::Duration = chrono::Duration::days(30);
 
 /// A tenant to create, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +150,7 @@ impl NewTenant {
             locale: self.locale,
             created_at: now,
             updated_at: now,
+            deleted_at: None,
         }
     }
 }

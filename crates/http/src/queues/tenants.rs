@@ -5,7 +5,7 @@ use accueil_app::queues::{CreateTenantError, InTenantError, TenantView};
 use accueil_domain::queues::{NewTenant, TenantChanges};
 use accueil_domain::validation::ValidationErrors;
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +23,9 @@ pub(super) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_tenants)
         .service(create_tenant)
         .service(get_tenant)
-        .service(update_tenant);
+        .service(update_tenant)
+        .service(delete_tenant)
+        .service(export_tenant);
 }
 
 crate::problems!(CreateTenantError {
@@ -192,4 +194,67 @@ async fn update_tenant(
 ) -> Result<HttpResponse, ApiError> {
     let view = app.queues.update_tenant(&auth.0, &slug, changes).await?;
     Ok(HttpResponse::Ok().json(TenantBody::from(&view)))
+}
+
+/// Delete a tenant (`tenant:admin`): gone at once for everyone (404 under its slug, out of
+/// its members' lists), its data purged after 30 days; its slug stays taken until then.
+#[utoipa::path(tag = "tenants", security(("bearer" = [])), params(("slug" = String, Path, description = "The tenant's slug")), responses(
+    (status = 204, description = "Deleted"),
+    Errors<InTenantError>,
+))]
+#[delete("/tenants/{slug}")]
+async fn delete_tenant(
+    app: App,
+    auth: Auth,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    app.queues.delete_tenant(&auth.0, &slug).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A tenant's data as JSON.
+#[derive(Serialize, ToSchema)]
+pub struct TenantExportBody {
+    /// The tenant, with the caller's role.
+    pub tenant: TenantBody,
+    /// Its members.
+    pub members: Vec<super::members::MemberBody>,
+    /// Its pending invitations.
+    pub invitations: Vec<super::invitations::InvitationBody>,
+    /// When this export was made.
+    pub exported_at: DateTime<Utc>,
+}
+
+/// Everything the tenant holds, as JSON (`tenant:admin`).
+#[utoipa::path(tag = "tenants", security(("bearer" = [])), params(("slug" = String, Path, description = "The tenant's slug")), responses(
+    (status = 200, description = "The tenant's data", body = TenantExportBody),
+    Errors<InTenantError>,
+))]
+#[get("/tenants/{slug}/export")]
+async fn export_tenant(
+    app: App,
+    auth: Auth,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let export = app.queues.export_tenant(&auth.0, &slug).await?;
+    let view = TenantView {
+        tenant: export.tenant.clone(),
+        role: accueil_domain::queues::Role::Admin,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TenantExportBody {
+            tenant: TenantBody::from(&view),
+            members: export
+                .members
+                .iter()
+                .map(super::members::MemberBody::from)
+                .collect(),
+            invitations: export
+                .invitations
+                .iter()
+                .map(super::invitations::InvitationBody::from)
+                .collect(),
+            exported_at: export.at,
+        }))
 }

@@ -160,6 +160,7 @@ macro_rules! contract_suite {
         $crate::contract_suite!(@group $make; queues_tenants => queues::tenants:
             registry,
             tenants_of_a_user,
+            deleted_tenants_leave_then_go,
         );
         $crate::contract_suite!(@group $make; queues_invitations => queues::invitations:
             lifecycle,

@@ -24,6 +24,12 @@ pub trait MembersRepo: Send {
     /// `StoreError::Internal` on failure.
     fn update_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError>;
 
+    /// Marks the bound tenant deleted at `at` (it is purged after the grace period).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn delete_tenant(&mut self, at: DateTime<Utc>) -> Result<(), StoreError>;
+
     /// The members, by address.
     ///
     /// # Errors

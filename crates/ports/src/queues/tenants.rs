@@ -4,6 +4,8 @@
 use accueil_domain::identity::{TokenDigest, UserId};
 use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 
+use chrono::{DateTime, Utc};
+
 use crate::StoreError;
 
 /// Why a tenant could not be created.
@@ -27,7 +29,14 @@ pub trait TenantsRepo: Send {
     /// [`TenantWriteError::SlugTaken`]; `Store` otherwise.
     fn create_tenant(&mut self, tenant: &Tenant, admin: UserId) -> Result<(), TenantWriteError>;
 
-    /// The tenant with this slug.
+    /// Removes the tenants deleted before `before`, with everything of theirs (members,
+    /// invitations, ...); returns how many went.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn purge_tenants_deleted_before(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// The tenant with this slug, deleted or not.
     ///
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.
@@ -53,7 +62,7 @@ pub trait TenantsRepo: Send {
         digest: &TokenDigest,
     ) -> Result<Option<Invitation>, StoreError>;
 
-    /// The tenants `user` is a member of, with their role, by slug.
+    /// The tenants `user` is a member of, with their role, by slug; deleted ones are left out.
     ///
     /// # Errors
     /// `StoreError::Internal` when a row cannot be read back.

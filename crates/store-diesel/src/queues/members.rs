@@ -53,6 +53,16 @@ impl MembersRepo for TenantView<'_> {
         Ok(())
     }
 
+    fn delete_tenant(&mut self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.writable()?;
+        self.bind()?;
+        diesel::update(tenants::table.find(self.tenant.to_string()))
+            .set(tenants::deleted_at.eq(Some(naive(at))))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     fn members(&mut self) -> Result<Vec<Member>, StoreError> {
         self.bind()?;
         let rows: Vec<(MemberRow, String, Option<String>)> = tenant_members::table

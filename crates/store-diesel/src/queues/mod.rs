@@ -25,6 +25,7 @@ struct TenantRow {
     locale: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    deleted_at: Option<NaiveDateTime>,
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -44,6 +45,7 @@ impl TryFrom<TenantRow> for Tenant {
                 .ok_or_else(|| corrupt("tenant locale", &r.locale))?,
             created_at: utc(r.created_at),
             updated_at: utc(r.updated_at),
+            deleted_at: r.deleted_at.map(utc),
         })
     }
 }
@@ -58,6 +60,7 @@ impl From<&Tenant> for TenantRow {
             locale: t.locale.as_str().to_owned(),
             created_at: naive(t.created_at),
             updated_at: naive(t.updated_at),
+            deleted_at: t.deleted_at.map(naive),
         }
     }
 }

@@ -5,6 +5,7 @@ use accueil_domain::identity::{TokenDigest, UserId};
 use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 use accueil_ports::StoreError;
 use accueil_ports::queues::{TenantWriteError, TenantsRepo};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -39,6 +40,16 @@ impl TenantsRepo for DieselTx<'_> {
             .execute(self.conn)
             .map_err(store_error)?;
         Ok(())
+    }
+
+    fn purge_tenants_deleted_before(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        // The members and invitations go by the foreign keys' cascade (which row-level
+        // security does not filter: referential actions bypass it).
+        let n = diesel::delete(tenants::table.filter(tenants::deleted_at.lt(naive(before))))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        Ok(n as u64)
     }
 
     fn tenant_by_slug(&mut self, slug: &str) -> Result<Option<Tenant>, StoreError> {
@@ -101,6 +112,7 @@ impl TenantsRepo for DieselTx<'_> {
         let rows: Vec<(TenantRow, String)> = tenant_members::table
             .inner_join(tenants::table)
             .filter(tenant_members::user_id.eq(user.to_string()))
+            .filter(tenants::deleted_at.is_null())
             .order(tenants::slug.asc())
             .select((TenantRow::as_select(), tenant_members::role))
             .load(self.conn)

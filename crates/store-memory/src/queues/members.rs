@@ -28,6 +28,14 @@ impl MembersRepo for MemTenantTx<'_> {
         Ok(())
     }
 
+    fn delete_tenant(&mut self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.writable()?;
+        if let Some(t) = self.state.tenants.get_mut(&self.tenant) {
+            t.deleted_at = Some(at);
+        }
+        Ok(())
+    }
+
     fn members(&mut self) -> Result<Vec<Member>, StoreError> {
         let mut members: Vec<Member> = self
             .state

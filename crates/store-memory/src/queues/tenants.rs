@@ -4,6 +4,7 @@ use accueil_domain::identity::{TokenDigest, UserId};
 use accueil_domain::queues::{Invitation, Membership, Role, Tenant, TenantId};
 use accueil_ports::StoreError;
 use accueil_ports::queues::{TenantWriteError, TenantsRepo};
+use chrono::{DateTime, Utc};
 
 use crate::MemTx;
 
@@ -25,6 +26,25 @@ impl TenantsRepo for MemTx<'_> {
             },
         );
         Ok(())
+    }
+
+    fn purge_tenants_deleted_before(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.writable()?;
+        let gone: Vec<TenantId> = self
+            .state
+            .tenants
+            .values()
+            .filter(|t| t.deleted_at.is_some_and(|at| at < before))
+            .map(|t| t.id)
+            .collect();
+        for id in &gone {
+            self.state.tenants.remove(id);
+        }
+        self.state.memberships.retain(|(t, _), _| !gone.contains(t));
+        self.state
+            .invitations
+            .retain(|_, i| !gone.contains(&i.tenant));
+        Ok(gone.len() as u64)
     }
 
     fn tenant_by_slug(&mut self, slug: &str) -> Result<Option<Tenant>, StoreError> {
@@ -63,6 +83,7 @@ impl TenantsRepo for MemTx<'_> {
             .values()
             .filter(|m| m.user == user)
             .filter_map(|m| Some((self.state.tenants.get(&m.tenant)?.clone(), m.role)))
+            .filter(|(t, _)| t.deleted_at.is_none())
             .collect();
         mine.sort_by(|a, b| a.0.slug.cmp(&b.0.slug));
         Ok(mine)

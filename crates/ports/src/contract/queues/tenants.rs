@@ -92,3 +92,83 @@ pub async fn tenants_of_a_user(store: Shared) {
     assert_eq!(bobs[0].0.id, alpha.id);
     let _ = zeta;
 }
+
+/// A deleted tenant leaves its members' lists at once, and the purge removes it with its
+/// members and invitations once its deletion is older than the cutoff.
+pub async fn deleted_tenants_leave_then_go(store: Shared) {
+    use accueil_domain::identity::TokenDigest;
+    use accueil_domain::queues::NewInvitation;
+    let ann = new_user("ann@example.org").insert(&store).await;
+    let gone = tenant(&store, "gone", ann.id).await;
+    let kept = tenant(&store, "kept", ann.id).await;
+    let (g, k) = (gone.id, kept.id);
+    let inv = NewInvitation::parse("zoe@example.org", "AGENT")
+        .unwrap()
+        .into_invitation(Uuid::now_v7(), g, TokenDigest("dg".into()), ann.id, t0());
+    let deleted_at = t0() + Duration::days(1);
+    store
+        .write(move |tx| {
+            let mut view = tx.in_tenant(g);
+            view.invitations().invite(&inv)?;
+            view.members().delete_tenant(deleted_at)
+        })
+        .await
+        .unwrap();
+    let mine = store
+        .read(move |tx| tx.tenants().tenants_of(ann.id))
+        .await
+        .unwrap();
+    assert_eq!(mine.iter().map(|(t, _)| t.id).collect::<Vec<_>>(), vec![k]);
+    let found = store
+        .read(|tx| tx.tenants().tenant_by_slug("gone"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.deleted_at, Some(deleted_at), "still there, marked");
+
+    assert_eq!(
+        store
+            .write(move |tx| tx.tenants().purge_tenants_deleted_before(deleted_at))
+            .await
+            .unwrap(),
+        0,
+        "not before the cutoff"
+    );
+    let later = deleted_at + Duration::seconds(1);
+    assert_eq!(
+        store
+            .write(move |tx| tx.tenants().purge_tenants_deleted_before(later))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .read(|tx| tx.tenants().tenant_by_slug("gone"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .read(|tx| tx.tenants().invitation_by_digest(&TokenDigest("dg".into())))
+            .await
+            .unwrap()
+            .is_none(),
+        "its invitations went with it"
+    );
+    assert!(
+        store
+            .read(move |tx| tx.tenants().membership(g, ann.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .read(|tx| tx.tenants().tenant_by_slug("kept"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -224,6 +224,11 @@ async fn tenants_and_members(s: &TestServer) {
     let body = refused(res, 409, "last_admin").await;
     assert!(body["detail"].as_str().unwrap().contains("acme"), "{body}");
 
+    let export = send(&ann, Method::GET, "/api/v1/tenants/acme/export", None).await;
+    let export = json_of(export, StatusCode::OK).await;
+    assert_eq!(export["tenant"]["slug"], "acme");
+    assert_eq!(export["members"].as_array().unwrap().len(), 1, "Bob left");
+
     let kept = Some(json!({"time_zone": null}));
     let res = send(&ann, Method::PATCH, "/api/v1/tenants/acme", kept).await;
     assert_eq!(
