@@ -158,7 +158,7 @@ async fn serve(settings: &Settings) -> Result<(), String> {
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {
-    let store = crate::open_store(settings)
+    let store = crate::open_store_for_command(settings)
         .await
         .map_err(|e| e.to_string())?;
     let applied = tokio::task::spawn_blocking(move || store.applied_migrations())
@@ -202,7 +202,7 @@ async fn create_admin(
     password_stdin: bool,
 ) -> Result<(), String> {
     let password = read_password(password_stdin)?;
-    let store = crate::open_store(settings)
+    let store = crate::open_store_for_command(settings)
         .await
         .map_err(|e| e.to_string())?;
     let app = crate::build_app(settings, store)
@@ -231,7 +231,7 @@ async fn create_admin(
 }
 
 async fn app(settings: &Settings) -> Result<accueil_app::App, String> {
-    let store = crate::open_store(settings)
+    let store = crate::open_store_for_command(settings)
         .await
         .map_err(|e| e.to_string())?;
     crate::build_app(settings, store)

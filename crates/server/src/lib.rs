@@ -145,9 +145,24 @@ async fn os_signal_then_close(realtime: accueil_http::Realtime) {
 /// # Errors
 /// [`StartError::Database`].
 pub async fn open_store(settings: &Settings) -> Result<DieselStore, StartError> {
+    open_store_with(settings, PoolOptions::default().min_idle).await
+}
+
+/// [`open_store`] for a command-line run: no idle connections are kept, so none is being
+/// opened in the pool's threads when the process exits (libcrypto's exit-time clean-up
+/// crashes a connection it races).
+///
+/// # Errors
+/// [`StartError::Database`].
+pub async fn open_store_for_command(settings: &Settings) -> Result<DieselStore, StartError> {
+    open_store_with(settings, 0).await
+}
+
+async fn open_store_with(settings: &Settings, min_idle: u32) -> Result<DieselStore, StartError> {
     let url = settings.database.url.clone();
     let options = PoolOptions {
         max_connections: settings.database.max_connections,
+        min_idle,
         ..PoolOptions::default()
     };
     let (store, bypasses) = tokio::task::spawn_blocking(move || {

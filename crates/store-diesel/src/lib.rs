@@ -51,6 +51,10 @@ pub struct PoolOptions {
     pub acquire_timeout: Duration,
     /// SQLite: how long to wait for another process's lock.
     pub busy_timeout: Duration,
+    /// Connections kept open while idle (the pool opens new ones in its own threads to keep
+    /// them). A command-line run asks for none: a connection being opened in the pool's
+    /// thread when the process exits races libcrypto's exit-time clean-up, and crashes.
+    pub min_idle: u32,
 }
 
 impl Default for PoolOptions {
@@ -59,6 +63,7 @@ impl Default for PoolOptions {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
             busy_timeout: Duration::from_secs(5),
+            min_idle: 1,
         }
     }
 }
@@ -146,7 +151,7 @@ impl DieselStore {
             );
             Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                .min_idle(Some(options.min_idle.min(size)))
                 // Checking every checkout costs a round trip per unit of work; a broken
                 // connection shows up as an error and is dropped by `has_broken`.
                 .test_on_check_out(false)

@@ -129,8 +129,10 @@ fn production_refuses_a_role_that_skips_row_level_security() {
     let ordinary = run(&db.url());
     assert!(
         ordinary.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ordinary.stderr)
+        "{:?}\nstderr: {}\nstdout: {}",
+        ordinary.status,
+        String::from_utf8_lossy(&ordinary.stderr),
+        String::from_utf8_lossy(&ordinary.stdout)
     );
 }
 
