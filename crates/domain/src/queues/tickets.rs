@@ -129,11 +129,6 @@ impl TicketStatus {
         )
     }
 
-    /// Whether an agent holds it (an agent has at most one such ticket).
-    pub fn is_with_agent(self) -> bool {
-        matches!(self, Self::Called | Self::InService | Self::Paused)
-    }
-
     /// The state after `action`.
     ///
     /// # Errors
@@ -257,25 +252,6 @@ pub enum Algorithm {
     Fifo,
     /// The highest effective priority, then the earliest arrival.
     Priority,
-}
-
-impl Algorithm {
-    /// The stored and API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Fifo => "FIFO",
-            Self::Priority => "PRIORITY",
-        }
-    }
-
-    /// The algorithm of a name.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "FIFO" => Some(Self::Fifo),
-            "PRIORITY" => Some(Self::Priority),
-            _ => None,
-        }
-    }
 }
 
 /// A waiting ticket, as the choice of the next one sees it.
