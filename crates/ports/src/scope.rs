@@ -16,7 +16,7 @@
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 
-use crate::queues::{InvitationsRepo, MembersRepo};
+use crate::queues::{AgentsRepo, CatalogueRepo, CustomersRepo, InvitationsRepo, MembersRepo};
 
 /// The repositories of one tenant, inside one transaction.
 pub trait TenantTx: Send {
@@ -26,6 +26,12 @@ pub trait TenantTx: Send {
     fn members(&mut self) -> &mut dyn MembersRepo;
     /// The tenant's invitations.
     fn invitations(&mut self) -> &mut dyn InvitationsRepo;
+    /// The tenant's sites, services, queues and counters.
+    fn catalogue(&mut self) -> &mut dyn CatalogueRepo;
+    /// The tenant's customers.
+    fn customers(&mut self) -> &mut dyn CustomersRepo;
+    /// The tenant's agent profiles.
+    fn agents(&mut self) -> &mut dyn AgentsRepo;
 }
 
 /// The repositories of one user's own data, inside one transaction.

@@ -122,6 +122,97 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        address -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        tenant_id -> Text,
+        site_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        range_start -> Integer,
+        range_end -> Integer,
+        daily_cap -> Nullable<Integer>,
+        avg_service_minutes -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queues (id) {
+        id -> Text,
+        tenant_id -> Text,
+        service_id -> Text,
+        name -> Text,
+        algorithm -> Text,
+        is_open -> Bool,
+        max_waiting -> Nullable<Integer>,
+        aging_minutes -> Integer,
+        join_token -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (id) {
+        id -> Text,
+        tenant_id -> Text,
+        site_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        consent_sms -> Bool,
+        consent_whatsapp -> Bool,
+        consent_email -> Bool,
+        consent_push -> Bool,
+        language -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_profiles (tenant_id, user_id) {
+        tenant_id -> Text,
+        user_id -> Text,
+        status -> Text,
+        counter_id -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agent_queues (tenant_id, user_id, queue_id) {
+        tenant_id -> Text,
+        user_id -> Text,
+        queue_id -> Text,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(tenant_invitations -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> users (user_id));
@@ -131,6 +222,13 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(job_runs -> jobs (job_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
+    sites,
+    services,
+    queues,
+    counters,
+    customers,
+    agent_profiles,
+    agent_queues,
     tenant_members,
     tenant_invitations,
     users,

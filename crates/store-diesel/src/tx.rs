@@ -153,6 +153,15 @@ impl TenantTx for TenantView<'_> {
     fn invitations(&mut self) -> &mut dyn accueil_ports::queues::InvitationsRepo {
         self
     }
+    fn catalogue(&mut self) -> &mut dyn accueil_ports::queues::CatalogueRepo {
+        self
+    }
+    fn customers(&mut self) -> &mut dyn accueil_ports::queues::CustomersRepo {
+        self
+    }
+    fn agents(&mut self) -> &mut dyn accueil_ports::queues::AgentsRepo {
+        self
+    }
 }
 
 /// One user's view of their own data: its repositories add `owner_id = owner` to every

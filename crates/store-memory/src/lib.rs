@@ -75,6 +75,7 @@ pub(crate) struct State {
     tenants: HashMap<TenantId, Tenant>,
     memberships: std::collections::BTreeMap<(TenantId, UserId), Membership>,
     invitations: HashMap<Uuid, Invitation>,
+    tenant_rows: queues::catalogue::TenantRows,
 }
 
 /// The in-memory store. Cloning it shares the same data.
@@ -177,6 +178,15 @@ impl TenantTx for MemTenantTx<'_> {
         self
     }
     fn invitations(&mut self) -> &mut dyn accueil_ports::queues::InvitationsRepo {
+        self
+    }
+    fn catalogue(&mut self) -> &mut dyn accueil_ports::queues::CatalogueRepo {
+        self
+    }
+    fn customers(&mut self) -> &mut dyn accueil_ports::queues::CustomersRepo {
+        self
+    }
+    fn agents(&mut self) -> &mut dyn accueil_ports::queues::AgentsRepo {
         self
     }
 }

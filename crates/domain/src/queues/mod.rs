@@ -1,16 +1,25 @@
 //! SmartQueue: tenants (organisations), their members and roles, what each role may do
-//! (scopes), invitations, and the rules of tickets (states, numbers, who is called next). The
-//! catalogue and the tickets' storage come next, each an aggregate file of its own.
+//! (scopes), invitations, the catalogue (sites, services, queues, counters), customers, agents,
+//! and the rules of tickets (states, numbers, who is called next).
 
 use std::fmt;
 
 use uuid::Uuid;
 
+pub mod agents;
+pub mod catalogue;
+pub mod customers;
 pub mod invitations;
 pub mod members;
 pub mod tenants;
 pub mod tickets;
 
+pub use agents::{AgentChanges, AgentProfile, AgentStatus};
+pub use catalogue::{
+    Address, Counter, CounterChanges, ItemName, NewCounter, NewQueue, NewService, NewSite,
+    NumberingFields, Prefix, Queue, QueueChanges, Service, ServiceChanges, Site, SiteChanges,
+};
+pub use customers::{Consent, ConsentFields, Customer, CustomerChanges, NewCustomer, Phone};
 pub use invitations::{INVITATION_TTL, Invitation, InvitationProblem, NewInvitation};
 pub use members::{LastAdmin, Member, Membership, Role, Scope, keeps_an_admin};
 pub use tenants::{NewTenant, Slug, TENANT_DELETION_GRACE, Tenant, TenantChanges, TenantName};

@@ -169,6 +169,16 @@ macro_rules! contract_suite {
             members_stay_in_their_tenant,
             settings_of_the_bound_tenant,
         );
+        $crate::contract_suite!(@group $make; queues_catalogue => queues::catalogue:
+            items_round_trip_in_their_tenant,
+            references_stay_in_the_tenant,
+        );
+        $crate::contract_suite!(@group $make; queues_customers => queues::customers:
+            customers_stay_in_their_tenant,
+        );
+        $crate::contract_suite!(@group $make; queues_agents => queues::agents:
+            profiles_follow_their_member,
+        );
     };
     (@group $make:expr; $group:ident => $($path:ident)::+ : $($name:ident),* $(,)?) => {
         mod $group {

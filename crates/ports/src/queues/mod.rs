@@ -2,10 +2,16 @@
 //! slug before the caller is admitted into it), everything inside a tenant on
 //! [`crate::scope::TenantTx`], bound to it by the adapter.
 
+mod agents;
+mod catalogue;
+mod customers;
 mod invitations;
 mod members;
 mod tenants;
 
+pub use agents::AgentsRepo;
+pub use catalogue::{CatalogueRepo, DeleteItemError, SaveItemError};
+pub use customers::CustomersRepo;
 pub use invitations::InvitationsRepo;
 pub use members::MembersRepo;
 pub use tenants::{TenantWriteError, TenantsRepo};

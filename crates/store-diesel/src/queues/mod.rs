@@ -2,6 +2,9 @@
 //! on its bound view [`crate::tx::TenantView`] (every statement adds `tenant_id = …`, and on
 //! PostgreSQL the view sets the tenant for row-level security first).
 
+mod agents;
+mod catalogue;
+mod customers;
 mod invitations;
 mod members;
 mod tenants;

@@ -102,6 +102,7 @@ impl MembersRepo for MemTenantTx<'_> {
 
     fn remove_member(&mut self, user: UserId) -> Result<bool, StoreError> {
         self.writable()?;
+        self.state.tenant_rows.agents.remove(&(self.tenant, user));
         Ok(self
             .state
             .memberships

@@ -39,6 +39,7 @@ impl TenantsRepo for MemTx<'_> {
             .collect();
         for id in &gone {
             self.state.tenants.remove(id);
+            self.state.tenant_rows.forget(*id);
         }
         self.state.memberships.retain(|(t, _), _| !gone.contains(t));
         self.state

@@ -1,6 +1,9 @@
 //! The queues ports' contracts, one file per repository; each check inside a tenant has a
 //! second tenant whose rows must stay out of reach.
 
+pub mod agents;
+pub mod catalogue;
+pub mod customers;
 pub mod invitations;
 pub mod members;
 pub mod tenants;

@@ -102,6 +102,21 @@ pub async fn deleted_tenants_leave_then_go(store: Shared) {
     let gone = tenant(&store, "gone", ann.id).await;
     let kept = tenant(&store, "kept", ann.id).await;
     let (g, k) = (gone.id, kept.id);
+    // A catalogue, customers and an agent profile go with the tenant too.
+    super::catalogue::catalogue(&store, g).await;
+    store
+        .write(move |tx| {
+            let mut view = tx.in_tenant(g);
+            view.customers()
+                .insert_customer(&super::customers::customer("Cy"))?;
+            view.agents()
+                .save_agent(&accueil_domain::queues::AgentProfile {
+                    updated_at: Some(t0()),
+                    ..accueil_domain::queues::AgentProfile::unset(ann.id)
+                })
+        })
+        .await
+        .unwrap();
     let inv = NewInvitation::parse("zoe@example.org", "AGENT")
         .unwrap()
         .into_invitation(Uuid::now_v7(), g, TokenDigest("dg".into()), ann.id, t0());

@@ -1,0 +1,14 @@
+DROP POLICY agent_queues_isolation ON agent_queues;
+DROP POLICY agent_profiles_isolation ON agent_profiles;
+DROP POLICY customers_isolation ON customers;
+DROP POLICY counters_isolation ON counters;
+DROP POLICY queues_isolation ON queues;
+DROP POLICY services_isolation ON services;
+DROP POLICY sites_isolation ON sites;
+DROP TABLE agent_queues;
+DROP TABLE agent_profiles;
+DROP TABLE customers;
+DROP TABLE counters;
+DROP TABLE queues;
+DROP TABLE services;
+DROP TABLE sites;
