@@ -243,7 +243,16 @@ if name != "delete_me":
     invitation = call("POST", f"/api/v1/tenants/{slug}/invitations",
                       {"email": f"invitee-{uuid.uuid4().hex[:8]}@example.org", "role": "AGENT"},
                       token=a, expect=(201,))["id"]
-    tenant_ids = {"slug": [slug], "member": [me], "invitation": [invitation]}
+    t = f"/api/v1/tenants/{slug}"
+    site = call("POST", f"{t}/sites", {"name": "Head office"}, token=a, expect=(201,))["id"]
+    service = call("POST", f"{t}/services", {"site_id": site, "name": "Accounts", "prefix": "A"},
+                   token=a, expect=(201,))["id"]
+    queue = call("POST", f"{t}/queues", {"service_id": service, "name": "Main"}, token=a, expect=(201,))["id"]
+    counter = call("POST", f"{t}/counters", {"site_id": site, "name": "Desk 1"}, token=a, expect=(201,))["id"]
+    customer = call("POST", f"{t}/customers", {"name": "Camille", "phone": "+33 6 12 34 56 78"},
+                    token=a, expect=(201,))["id"]
+    tenant_ids = {"slug": [slug], "member": [me], "invitation": [invitation], "site": [site],
+                  "service": [service], "queue": [queue], "counter": [counter], "customer": [customer]}
 
 ids = {
     **tenant_ids,
@@ -274,6 +283,14 @@ uses = {
     "/api/v1/tenants/{slug}/members/{user_id}": {"slug": "slug", "user_id": "member"},
     "/api/v1/tenants/{slug}/invitations": {"slug": "slug"},
     "/api/v1/tenants/{slug}/invitations/{id}": {"slug": "slug", "id": "invitation"},
+    **{f"/api/v1/tenants/{{slug}}/{kind}s": {"slug": "slug"}
+       for kind in ["site", "service", "queue", "counter", "customer"]},
+    **{f"/api/v1/tenants/{{slug}}/{kind}s/{{id}}": {"slug": "slug", "id": kind}
+       for kind in ["site", "service", "queue", "counter", "customer"]},
+    "/api/v1/tenants/{slug}/queues/{id}/join-token": {"slug": "slug", "id": "queue"},
+    "/api/v1/tenants/{slug}/agents": {"slug": "slug"},
+    "/api/v1/tenants/{slug}/agents/me": {"slug": "slug"},
+    "/api/v1/tenants/{slug}/agents/{user_id}": {"slug": "slug", "user_id": "member"},
 }
 
 def toml(v):
@@ -305,6 +322,14 @@ exceptions = [
      "cannot say when today is.", ["write_letter", "edit_letter", "check_in"], ["422"]),
     ("A photo part must be a JPEG, PNG or WebP image (415 unsupported_image_type): the "
      "document can say it is binary, not which bytes decode.", ["create_memory", "update_memory"], ["415"]),
+    ("An id in a body must name an item of the caller's tenant (a service's site, a queue's "
+     "service, an agent's counter and queues: 422 not_found), a service's range_end must not be "
+     "before its range_start (422 before_range_start), a phone must exist in its country's "
+     "numbering plan (422 invalid_phone) and a consent needs the phone or address its channel "
+     "uses (422 requires_phone, requires_email): no schema can say which ids exist, compare two "
+     "fields or hold the numbering plans.",
+     ["create_service", "update_service", "create_queue", "create_counter", "create_customer",
+      "update_customer", "update_my_agent", "update_agent"], ["422"]),
     ("The WebSocket endpoint answers 101 to a handshake only; an HTTP client's request, however "
      "valid its parameters, is not one (426 upgrade_required).", ["ws_connect"], ["426"]),
 ]

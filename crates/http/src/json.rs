@@ -300,3 +300,10 @@ pub(crate) fn patch_of<T>(field: Option<Option<T>>) -> accueil_domain::validatio
         Some(Some(v)) => Patch::Set(v),
     }
 }
+
+/// [`integer`] for a field of a partial update that `null` clears (see [`nullable`]).
+pub(crate) fn nullable_integer<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    optional_integer(d).map(Some)
+}

@@ -130,6 +130,12 @@ fn kind(format: &str) -> Option<Kind> {
         "day-cursor" => k(format!("^{}_{UUID}$", day("-"))),
         "timeline-cursor" => k(format!("^{}_{UUID}$", day(""))),
         "feed-cursor" => k("^[0-9]{1,18}$".to_owned()),
+        "prefix" => k("^[A-Z]{1,3}$".to_owned()),
+        // The shape `Phone::parse` reads; whether the number exists in its country's plan is
+        // the parser's to say (422 `invalid_phone`).
+        "phone" => k(format!(
+            "^[{SPACE}]*\\+(?:[0-9 ().\\/-]{{0,38}}[0-9().\\/-])?[{SPACE}]*$"
+        )),
         "slug" => Kind {
             min_length: Some(3),
             max_length: Some(40),
@@ -332,6 +338,8 @@ fn kinds() -> BTreeMap<&'static str, Option<String>> {
         "timeline-cursor",
         "feed-cursor",
         "slug",
+        "prefix",
+        "phone",
     ]
     .into_iter()
     .map(|f| (f, kind(f).and_then(|k| k.pattern)))
@@ -418,6 +426,27 @@ mod tests {
                 bounded_text("f", s, 10).is_ok(),
                 "{s:?} against {p}"
             );
+        }
+    }
+
+    #[test]
+    fn a_phone_pattern_refuses_only_what_the_server_refuses() {
+        let p = kind("phone").unwrap().pattern.unwrap();
+        for ok in ["+33 6 12 34 56 78", " +1 (415) 555-0100 ", "+442079460958"] {
+            assert!(matches(&p, ok), "{ok}");
+            assert!(accueil_domain::queues::Phone::parse(ok).is_ok(), "{ok}");
+        }
+        let long = format!("+{}", "1".repeat(40));
+        for bad in [
+            "0612345678",
+            "+1 800 FLOWERS",
+            "++33",
+            "+33 6#",
+            long.as_str(),
+            "",
+        ] {
+            assert!(!matches(&p, bad), "{bad}");
+            assert!(accueil_domain::queues::Phone::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,5 +1,5 @@
-//! SmartQueue: tenants and their members now; the catalogue and tickets come as aggregates of
-//! their own.
+//! SmartQueue: tenants and their members, the catalogue (sites, services, queues, counters),
+//! customers and agent profiles; tickets come as an aggregate of their own.
 //!
 //! Every use case inside a tenant names the one scope it requires and runs through
 //! [`Ports::read_in_tenant`] / [`Ports::write_in_tenant`] with [`Requires`], the module's
@@ -8,6 +8,9 @@
 //! not exist), a member whose role lacks the scope gets [`TenantDenied::MissingScope`] naming
 //! it (403).
 
+mod agents;
+mod catalogue;
+mod customers;
 mod invitations;
 mod members;
 mod tenants;
@@ -18,6 +21,10 @@ use accueil_domain::limits::Rate;
 use accueil_domain::queues::{Scope, TenantId};
 use accueil_ports::Tx;
 
+pub use agents::{Agent, AgentChangeError};
+pub use catalogue::{
+    ChangeItemError, CreateItemError, InTenantLookupError, InUse, RemoveItemError,
+};
 pub use invitations::{AcceptInvitationError, InviteError, RevokeInvitationError};
 pub use members::MemberError;
 pub use tenants::{CreateTenantError, TenantExport, TenantView};
@@ -498,5 +505,70 @@ mod tests {
             .unwrap();
         assert!(gone.is_none());
         q.create_tenant(&bob, acme()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn catalogue_references_stay_in_the_tenant_and_deletions_follow_them() {
+        use accueil_domain::queues::{
+            AgentChanges, NewCounter, NewService, NewSite, NumberingFields,
+        };
+        use accueil_domain::validation::Patch;
+
+        use crate::queues::{AgentChangeError, CreateItemError, RemoveItemError};
+
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        let eve = verified(&h, "eve@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        q.create_tenant(
+            &eve,
+            NewTenant::parse("other", "Other", "UTC", None).unwrap(),
+        )
+        .await
+        .unwrap();
+        let site = q
+            .create_site(&ann, "acme", NewSite::parse("HQ", None, None).unwrap())
+            .await
+            .unwrap();
+        let service = |site| {
+            NewService::parse(site, "Accounts", "A", NumberingFields::default(), None).unwrap()
+        };
+        q.create_service(&ann, "acme", service(site.id))
+            .await
+            .unwrap();
+        let counter = q
+            .create_counter(&ann, "acme", NewCounter::parse(site.id, "Desk").unwrap())
+            .await
+            .unwrap();
+
+        // Acme's site and counter do not exist in eve's tenant.
+        let stolen = q.create_service(&eve, "other", service(site.id)).await;
+        let Err(CreateItemError::Invalid(e)) = stolen else {
+            panic!("{stolen:?}")
+        };
+        assert_eq!((e.0[0].field, e.0[0].code), ("site_id", "not_found"));
+        let at_acme = AgentChanges::parse(None, Patch::Set(counter.id), None).unwrap();
+        let refused = q.update_my_agent(&eve, "other", at_acme.clone()).await;
+        assert!(
+            matches!(&refused, Err(AgentChangeError::Invalid(e)) if e.0[0].field == "counter_id"),
+            "{refused:?}"
+        );
+        let mine = q.update_my_agent(&ann, "acme", at_acme).await.unwrap();
+        assert_eq!(mine.profile.counter_id, Some(counter.id));
+
+        // A site with a service stays; a counter goes, and its agents are at none.
+        let kept = q.delete_site(&ann, "acme", site.id).await;
+        assert!(matches!(kept, Err(RemoveItemError::InUse(_))), "{kept:?}");
+        q.delete_counter(&ann, "acme", counter.id).await.unwrap();
+        assert_eq!(
+            q.my_agent(&ann, "acme").await.unwrap().profile.counter_id,
+            None
+        );
+        let again = q.delete_counter(&ann, "acme", counter.id).await;
+        assert!(
+            matches!(again, Err(RemoveItemError::NotFound(_))),
+            "{again:?}"
+        );
     }
 }

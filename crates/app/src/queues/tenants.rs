@@ -137,6 +137,18 @@ pub struct TenantExport {
     pub members: Vec<accueil_domain::queues::Member>,
     /// Its pending invitations.
     pub invitations: Vec<accueil_domain::queues::Invitation>,
+    /// Its sites.
+    pub sites: Vec<accueil_domain::queues::Site>,
+    /// Its services.
+    pub services: Vec<accueil_domain::queues::Service>,
+    /// Its queues.
+    pub queues: Vec<accueil_domain::queues::Queue>,
+    /// Its counters.
+    pub counters: Vec<accueil_domain::queues::Counter>,
+    /// Its customers.
+    pub customers: Vec<accueil_domain::queues::Customer>,
+    /// The agent profiles its members set.
+    pub agents: Vec<super::Agent>,
     /// When the export was made.
     pub at: chrono::DateTime<chrono::Utc>,
 }
@@ -180,10 +192,31 @@ impl QueuesService {
                 |cx| -> Result<TenantExport, InTenantError> {
                     let at = cx.now;
                     let mut tenant = cx.tenant();
+                    // A document of record is not paged: everything, in creation order.
+                    let all = None;
+                    let members = tenant.members().members()?;
+                    let agents = tenant
+                        .agents()
+                        .agents()?
+                        .into_iter()
+                        .filter_map(|profile| {
+                            let member = members
+                                .iter()
+                                .find(|m| m.membership.user == profile.user)?
+                                .clone();
+                            Some(super::Agent { member, profile })
+                        })
+                        .collect();
                     Ok(TenantExport {
                         tenant: tenant.members().this_tenant()?,
-                        members: tenant.members().members()?,
                         invitations: tenant.invitations().pending_invitations(at)?,
+                        sites: tenant.catalogue().sites(all, u32::MAX)?,
+                        services: tenant.catalogue().services(all, u32::MAX)?,
+                        queues: tenant.catalogue().queues(all, u32::MAX)?,
+                        counters: tenant.catalogue().counters(all, u32::MAX)?,
+                        customers: tenant.customers().customers(all, u32::MAX)?,
+                        members,
+                        agents,
                         at,
                     })
                 },

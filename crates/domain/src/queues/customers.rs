@@ -32,7 +32,14 @@ impl Phone {
             )
         };
         let raw = raw.trim();
-        if !raw.starts_with('+') || raw.len() > 40 {
+        // Digits and the usual separators only: the parser would also read letters (`+1 800
+        // FLOWERS`), which a customer's number never has.
+        let shaped = raw.len() <= 40
+            && raw.strip_prefix('+').is_some_and(|rest| {
+                rest.chars()
+                    .all(|c| c.is_ascii_digit() || " ().-/".contains(c))
+            });
+        if !shaped {
             return Err(invalid());
         }
         let number = phonenumber::parse(None, raw).map_err(|_| invalid())?;
@@ -295,6 +302,8 @@ mod tests {
             "+33 6 12 34 56 78 90 12",
             "phone",
             "",
+            "+1 800 FLOWERS",
+            "+33 6 12 34 56 78 ext. 5",
         ] {
             assert_eq!(
                 Phone::parse(bad).unwrap_err().code,

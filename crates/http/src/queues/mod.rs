@@ -1,9 +1,14 @@
 //! SmartQueue routes under `/api/v1/tenants`, one file per aggregate: tenants (the caller's
-//! list, creation, one tenant, its settings), members, and invitations (with
-//! `/api/v1/tenant-invitations/accept`). Everything under
+//! list, creation, one tenant, its settings), members, invitations (with
+//! `/api/v1/tenant-invitations/accept`), the catalogue (sites, services, queues, counters),
+//! customers and agents. Everything under
 //! `/tenants/{slug}` answers 404 `tenant_not_found` to a non-member, as for a tenant that does
 //! not exist, and 403 `missing_scope` (naming the scope) to a member whose role lacks it.
 
+mod agents;
+#[macro_use]
+mod catalogue;
+mod customers;
 mod invitations;
 mod members;
 mod tenants;
@@ -22,7 +27,10 @@ pub(crate) use tenants::TenantBody;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tenants::configure)
         .configure(members::configure)
-        .configure(invitations::configure);
+        .configure(invitations::configure)
+        .configure(catalogue::configure)
+        .configure(customers::configure)
+        .configure(agents::configure);
 }
 
 crate::problems!(TenantDenied {

@@ -221,6 +221,18 @@ pub struct TenantExportBody {
     pub members: Vec<super::members::MemberBody>,
     /// Its pending invitations.
     pub invitations: Vec<super::invitations::InvitationBody>,
+    /// Its sites.
+    pub sites: Vec<super::catalogue::SiteBody>,
+    /// Its services.
+    pub services: Vec<super::catalogue::ServiceBody>,
+    /// Its queues.
+    pub queues: Vec<super::catalogue::QueueBody>,
+    /// Its counters.
+    pub counters: Vec<super::catalogue::CounterBody>,
+    /// Its customers.
+    pub customers: Vec<super::customers::CustomerBody>,
+    /// The agent profiles its members set.
+    pub agents: Vec<super::agents::AgentBody>,
     /// When this export was made.
     pub exported_at: DateTime<Utc>,
 }
@@ -255,6 +267,17 @@ async fn export_tenant(
                 .iter()
                 .map(super::invitations::InvitationBody::from)
                 .collect(),
+            sites: bodies(&export.sites),
+            services: bodies(&export.services),
+            queues: bodies(&export.queues),
+            counters: bodies(&export.counters),
+            customers: bodies(&export.customers),
+            agents: bodies(&export.agents),
             exported_at: export.at,
         }))
+}
+
+/// Each item's body.
+fn bodies<'a, T: 'a, B: From<&'a T>>(items: &'a [T]) -> Vec<B> {
+    items.iter().map(B::from).collect()
 }

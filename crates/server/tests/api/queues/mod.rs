@@ -2,5 +2,6 @@
 //! scope table says, on SQLite and on PostgreSQL (where the server runs as an ordinary role,
 //! under row-level security).
 
+mod catalogue;
 mod invitations;
 mod tenants;

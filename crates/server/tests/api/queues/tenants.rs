@@ -30,7 +30,7 @@ pub(super) async fn verified(s: &TestServer, email: &str) -> (String, UserId) {
 }
 
 /// `user` becomes a member of `slug` with `role` (invitations come with the next step).
-async fn add_member(s: &TestServer, slug: &'static str, user: UserId, role: Role) {
+pub(super) async fn add_member(s: &TestServer, slug: &'static str, user: UserId, role: Role) {
     s.store()
         .write(move |tx| {
             let t = tx.tenants().tenant_by_slug(slug)?.unwrap();
