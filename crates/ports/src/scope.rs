@@ -16,7 +16,9 @@
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::TenantId;
 
-use crate::queues::{AgentsRepo, CatalogueRepo, CustomersRepo, InvitationsRepo, MembersRepo};
+use crate::queues::{
+    AgentsRepo, CatalogueRepo, CustomersRepo, InvitationsRepo, MembersRepo, TicketsRepo,
+};
 
 /// The repositories of one tenant, inside one transaction.
 pub trait TenantTx: Send {
@@ -32,6 +34,8 @@ pub trait TenantTx: Send {
     fn customers(&mut self) -> &mut dyn CustomersRepo;
     /// The tenant's agent profiles.
     fn agents(&mut self) -> &mut dyn AgentsRepo;
+    /// The tenant's tickets and their events.
+    fn tickets(&mut self) -> &mut dyn TicketsRepo;
 }
 
 /// The repositories of one user's own data, inside one transaction.

@@ -213,6 +213,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_days (tenant_id, service_id, day) {
+        tenant_id -> Text,
+        service_id -> Text,
+        day -> Date,
+        issued -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Text,
+        tenant_id -> Text,
+        queue_id -> Text,
+        service_id -> Text,
+        prefix -> Text,
+        number -> Integer,
+        service_day -> Date,
+        status -> Text,
+        priority -> Integer,
+        customer_id -> Nullable<Text>,
+        token_digest -> Nullable<Text>,
+        line_at -> Timestamp,
+        line_sec -> BigInt,
+        created_at -> Timestamp,
+        called_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        agent_id -> Nullable<Text>,
+        counter_id -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        ticket_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        at -> Timestamp,
+        agent_id -> Nullable<Text>,
+        counter_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(tenant_invitations -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> tenants (tenant_id));
 diesel::joinable!(tenant_members -> users (user_id));
@@ -229,6 +277,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     agent_profiles,
     agent_queues,
+    service_days,
+    tickets,
+    ticket_events,
     tenant_members,
     tenant_invitations,
     users,

@@ -162,6 +162,9 @@ impl TenantTx for TenantView<'_> {
     fn agents(&mut self) -> &mut dyn accueil_ports::queues::AgentsRepo {
         self
     }
+    fn tickets(&mut self) -> &mut dyn accueil_ports::queues::TicketsRepo {
+        self
+    }
 }
 
 /// One user's view of their own data: its repositories add `owner_id = owner` to every

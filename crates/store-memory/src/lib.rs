@@ -189,6 +189,9 @@ impl TenantTx for MemTenantTx<'_> {
     fn agents(&mut self) -> &mut dyn accueil_ports::queues::AgentsRepo {
         self
     }
+    fn tickets(&mut self) -> &mut dyn accueil_ports::queues::TicketsRepo {
+        self
+    }
 }
 
 /// One user's view of their own data: its repositories filter every row by `owner`.

@@ -33,7 +33,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::identity::TimeZone;
+use crate::identity::{TimeZone, UserId};
+use crate::validation::FieldError;
 
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -266,14 +267,15 @@ pub struct InLine {
 }
 
 /// `priority` plus one level per whole `aging_minutes` waited since `arrived_at` (no aging
-/// when `aging_minutes` is 0).
+/// when `aging_minutes` is 0). Waiting is counted in whole seconds (`timestamp()`), as the
+/// stores' SQL counts it, so the database and this function always rank alike.
 pub fn effective_priority(
     priority: u8,
     arrived_at: DateTime<Utc>,
     aging_minutes: u32,
     now: DateTime<Utc>,
 ) -> i64 {
-    let waited = (now - arrived_at).num_minutes().max(0);
+    let waited = (now.timestamp() - arrived_at.timestamp()).max(0) / 60;
     let aged = if aging_minutes == 0 {
         0
     } else {
@@ -298,6 +300,190 @@ pub fn next_to_call(
         (std::cmp::Reverse(rank), t.arrived_at, t.id)
     };
     line.iter().min_by_key(|t| key(t)).map(|t| t.id)
+}
+
+/// The most a ticket's priority can be.
+pub const MAX_PRIORITY: u8 = 9;
+
+/// A ticket's priority, 0 (default) to 9.
+///
+/// # Errors
+/// A [`FieldError`] on `priority` with code `out_of_range`.
+pub fn parse_priority(raw: i64) -> Result<u8, FieldError> {
+    u8::try_from(raw)
+        .ok()
+        .filter(|p| *p <= MAX_PRIORITY)
+        .ok_or_else(|| FieldError::new("priority", "out_of_range", "0 to 9"))
+}
+
+/// Who acts on a ticket: the agent and the counter they are at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    /// The agent (`None`: the customer, or the system).
+    pub agent: Option<UserId>,
+    /// Their counter.
+    pub counter: Option<Uuid>,
+}
+
+impl Actor {
+    /// The customer themself (through the public link), or a job.
+    pub const CUSTOMER: Actor = Actor {
+        agent: None,
+        counter: None,
+    };
+}
+
+/// A ticket in a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// Its queue.
+    pub queue_id: Uuid,
+    /// The queue's service, whose numbering it has.
+    pub service_id: Uuid,
+    /// `A-001`.
+    pub number: TicketNumber,
+    /// The tenant's local day it was numbered in.
+    pub service_day: NaiveDate,
+    /// Where it is in its life.
+    pub status: TicketStatus,
+    /// 0 to 9.
+    pub priority: u8,
+    /// Its customer, if known.
+    pub customer_id: Option<Uuid>,
+    /// The digest of its public follow link's secret, when it has one.
+    pub token_digest: Option<String>,
+    /// When it joined the line: what the order of calls counts from.
+    pub line_at: DateTime<Utc>,
+    /// When it was taken.
+    pub created_at: DateTime<Utc>,
+    /// When it was last called.
+    pub called_at: Option<DateTime<Utc>>,
+    /// When its service started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached a final state.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The agent who has it (called, in service, paused) or last had it.
+    pub agent: Option<UserId>,
+    /// Their counter.
+    pub counter_id: Option<Uuid>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One transition of a ticket, kept for analytics and audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEvent {
+    /// Id.
+    pub id: Uuid,
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// Its state before (`None`: taken).
+    pub from: Option<TicketStatus>,
+    /// After.
+    pub to: TicketStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: the agent, if any.
+    pub agent: Option<UserId>,
+    /// At which counter.
+    pub counter_id: Option<Uuid>,
+}
+
+impl Ticket {
+    /// A new `WAITING` ticket numbered `number` on `day`, its event `taken`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn taken(
+        (id, event_id): (Uuid, Uuid),
+        queue: &super::Queue,
+        service: &super::Service,
+        (day, n): (NaiveDate, u32),
+        priority: u8,
+        customer_id: Option<Uuid>,
+        token_digest: Option<String>,
+        (actor, now): (Actor, DateTime<Utc>),
+    ) -> (Self, TicketEvent) {
+        let ticket = Self {
+            id,
+            queue_id: queue.id,
+            service_id: service.id,
+            number: TicketNumber {
+                prefix: service.prefix.as_str().to_owned(),
+                n,
+            },
+            service_day: day,
+            status: TicketStatus::Waiting,
+            priority,
+            customer_id,
+            token_digest,
+            line_at: now,
+            created_at: now,
+            called_at: None,
+            started_at: None,
+            finished_at: None,
+            agent: None,
+            counter_id: None,
+            updated_at: now,
+        };
+        let event = TicketEvent {
+            id: event_id,
+            ticket_id: id,
+            from: None,
+            to: TicketStatus::Waiting,
+            at: now,
+            agent: actor.agent,
+            counter_id: actor.counter,
+        };
+        (ticket, event)
+    }
+
+    /// Applies `action` by `actor` at `now`, by the state table; returns the event to record.
+    ///
+    /// # Errors
+    /// [`InvalidTransition`] with the current state; the ticket is unchanged.
+    pub fn apply(
+        &mut self,
+        action: TicketAction,
+        actor: Actor,
+        event_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<TicketEvent, InvalidTransition> {
+        let from = self.status;
+        let to = from.after(action)?;
+        match action {
+            TicketAction::Call | TicketAction::Recall => {
+                self.called_at = Some(now);
+                self.agent = actor.agent;
+                self.counter_id = actor.counter;
+            }
+            TicketAction::Start => self.started_at = Some(now),
+            _ => {}
+        }
+        if to.is_final() {
+            self.finished_at = Some(now);
+        }
+        self.status = to;
+        self.updated_at = now;
+        Ok(TicketEvent {
+            id: event_id,
+            ticket_id: self.id,
+            from: Some(from),
+            to,
+            at: now,
+            agent: actor.agent,
+            counter_id: actor.counter,
+        })
+    }
+
+    /// The line entry the choice of the next ticket sees.
+    pub fn in_line(&self) -> InLine {
+        InLine {
+            id: self.id,
+            priority: self.priority,
+            arrived_at: self.line_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -482,5 +668,68 @@ mod tests {
             let calls = called_after.expect("called within 400 minutes");
             prop_assert!(calls <= bound, "called after {calls} calls, bound {bound}");
         }
+    }
+
+    #[test]
+    fn a_ticket_records_who_and_when_and_refuses_what_the_table_lacks() {
+        use crate::queues::{NewQueue, NewService, NumberingFields};
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let service = NewService::parse(Uuid::nil(), "S", "A", NumberingFields::default(), None)
+            .unwrap()
+            .into_service(Uuid::from_u128(1), t0);
+        let queue = NewQueue::parse(service.id, "Q", None, None, None, None)
+            .unwrap()
+            .into_queue(Uuid::from_u128(2), "j".into(), t0);
+        let (mut t, taken) = Ticket::taken(
+            (Uuid::from_u128(3), Uuid::from_u128(4)),
+            &queue,
+            &service,
+            (t0.date_naive(), 7),
+            2,
+            None,
+            None,
+            (Actor::CUSTOMER, t0),
+        );
+        assert_eq!(
+            (t.number.to_string(), t.status, taken.from, taken.to),
+            (
+                "A-007".to_owned(),
+                TicketStatus::Waiting,
+                None,
+                TicketStatus::Waiting
+            )
+        );
+        let agent = Actor {
+            agent: Some(UserId(Uuid::from_u128(9))),
+            counter: Some(Uuid::from_u128(10)),
+        };
+        let before = t.clone();
+        let e = t
+            .apply(TicketAction::Start, agent, Uuid::nil(), t0)
+            .unwrap_err();
+        assert_eq!(e.from, TicketStatus::Waiting);
+        assert_eq!(t, before, "unchanged");
+        let later = t0 + Duration::minutes(3);
+        let called = t
+            .apply(TicketAction::Call, agent, Uuid::nil(), later)
+            .unwrap();
+        assert_eq!(
+            (called.from, called.to, called.agent, called.counter_id),
+            (
+                Some(TicketStatus::Waiting),
+                TicketStatus::Called,
+                agent.agent,
+                agent.counter
+            )
+        );
+        assert_eq!((t.called_at, t.agent), (Some(later), agent.agent));
+        t.apply(TicketAction::Start, agent, Uuid::nil(), later)
+            .unwrap();
+        t.apply(TicketAction::Close, agent, Uuid::nil(), later)
+            .unwrap();
+        assert_eq!(
+            (t.status, t.started_at, t.finished_at),
+            (TicketStatus::Done, Some(later), Some(later))
+        );
     }
 }

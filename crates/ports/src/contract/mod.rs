@@ -179,6 +179,11 @@ macro_rules! contract_suite {
         $crate::contract_suite!(@group $make; queues_agents => queues::agents:
             profiles_follow_their_member,
         );
+        $crate::contract_suite!(@group $make; queues_tickets => queues::tickets:
+            numbering_and_the_line,
+            the_next_ticket_follows_the_rule,
+            fifty_agents_never_share_a_ticket,
+        );
     };
     (@group $make:expr; $group:ident => $($path:ident)::+ : $($name:ident),* $(,)?) => {
         mod $group {

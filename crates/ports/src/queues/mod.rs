@@ -8,6 +8,7 @@ mod customers;
 mod invitations;
 mod members;
 mod tenants;
+mod tickets;
 
 pub use agents::AgentsRepo;
 pub use catalogue::{CatalogueRepo, DeleteItemError, SaveItemError};
@@ -15,3 +16,4 @@ pub use customers::CustomersRepo;
 pub use invitations::InvitationsRepo;
 pub use members::MembersRepo;
 pub use tenants::{TenantWriteError, TenantsRepo};
+pub use tickets::{DayCount, TicketWriteError, TicketsRepo};

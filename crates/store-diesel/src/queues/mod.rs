@@ -8,6 +8,7 @@ mod customers;
 mod invitations;
 mod members;
 mod tenants;
+mod tickets;
 
 use accueil_domain::identity::{Language, TimeZone};
 use accueil_domain::queues::{Role, Slug, Tenant, TenantId, TenantName};

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use accueil_domain::identity::UserId;
+use accueil_domain::queues::tickets::{Ticket, TicketEvent};
 use accueil_domain::queues::{AgentProfile, Counter, Customer, Queue, Service, Site, TenantId};
 use accueil_ports::StoreError;
-use accueil_ports::queues::{CatalogueRepo, DeleteItemError, SaveItemError};
+use accueil_ports::queues::{CatalogueRepo, DayCount, DeleteItemError, SaveItemError};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::MemTenantTx;
@@ -25,6 +27,9 @@ pub(crate) struct TenantRows {
     pub(crate) counters: Items<Counter>,
     pub(crate) customers: Items<Customer>,
     pub(crate) agents: BTreeMap<(TenantId, UserId), AgentProfile>,
+    pub(crate) tickets: Items<Ticket>,
+    pub(crate) ticket_events: Vec<(TenantId, TicketEvent)>,
+    pub(crate) days: BTreeMap<(TenantId, Uuid, NaiveDate), DayCount>,
 }
 
 impl TenantRows {
@@ -37,6 +42,9 @@ impl TenantRows {
         self.counters.retain(|k, _| !mine(k));
         self.customers.retain(|k, _| !mine(k));
         self.agents.retain(|(t, _), _| *t != tenant);
+        self.tickets.retain(|k, _| !mine(k));
+        self.ticket_events.retain(|(t, _)| *t != tenant);
+        self.days.retain(|(t, _, _), _| *t != tenant);
     }
 }
 
@@ -230,6 +238,14 @@ impl CatalogueRepo for MemTenantTx<'_> {
     fn delete_queue(&mut self, id: Uuid) -> Result<bool, DeleteItemError> {
         self.writable()?;
         let (key, tenant) = (self.key(id), self.tenant);
+        if self
+            .rows()
+            .tickets
+            .iter()
+            .any(|(k, t)| k.0 == tenant && t.queue_id == id)
+        {
+            return Err(DeleteItemError::InUse);
+        }
         let gone = self.rows().queues.remove(&key).is_some();
         for ((t, _), agent) in &mut self.rows().agents {
             if *t == tenant {

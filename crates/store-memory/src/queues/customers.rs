@@ -47,6 +47,12 @@ impl CustomersRepo for MemTenantTx<'_> {
 
     fn delete_customer(&mut self, id: Uuid) -> Result<bool, StoreError> {
         self.writable()?;
+        // Their tickets stay, without a customer (SQL: ON DELETE SET NULL).
+        for ((t, _), ticket) in &mut self.state.tenant_rows.tickets {
+            if *t == self.tenant && ticket.customer_id == Some(id) {
+                ticket.customer_id = None;
+            }
+        }
         Ok(self
             .state
             .tenant_rows

@@ -7,3 +7,4 @@ mod customers;
 mod invitations;
 mod members;
 mod tenants;
+mod tickets;

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod invitations;
 pub mod members;
 pub mod tenants;
+pub mod tickets;
 
 use accueil_domain::queues::{NewTenant, Tenant, TenantId};
 

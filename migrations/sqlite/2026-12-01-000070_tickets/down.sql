@@ -1,0 +1,3 @@
+DROP TABLE ticket_events;
+DROP TABLE tickets;
+DROP TABLE service_days;
