@@ -251,8 +251,10 @@ if name != "delete_me":
     counter = call("POST", f"{t}/counters", {"site_id": site, "name": "Desk 1"}, token=a, expect=(201,))["id"]
     customer = call("POST", f"{t}/customers", {"name": "Camille", "phone": "+33 6 12 34 56 78"},
                     token=a, expect=(201,))["id"]
+    ticket = call("POST", f"{t}/queues/{queue}/tickets", {"priority": 2}, token=a, expect=(201,))["id"]
     tenant_ids = {"slug": [slug], "member": [me], "invitation": [invitation], "site": [site],
-                  "service": [service], "queue": [queue], "counter": [counter], "customer": [customer]}
+                  "service": [service], "queue": [queue], "counter": [counter], "customer": [customer],
+                  "ticket": [ticket]}
 
 ids = {
     **tenant_ids,
@@ -288,6 +290,11 @@ uses = {
     **{f"/api/v1/tenants/{{slug}}/{kind}s/{{id}}": {"slug": "slug", "id": kind}
        for kind in ["site", "service", "queue", "counter", "customer"]},
     "/api/v1/tenants/{slug}/queues/{id}/join-token": {"slug": "slug", "id": "queue"},
+    "/api/v1/tenants/{slug}/queues/{id}/tickets": {"slug": "slug", "id": "queue"},
+    "/api/v1/tenants/{slug}/queues/{id}/call-next": {"slug": "slug", "id": "queue"},
+    "/api/v1/tenants/{slug}/tickets/{id}": {"slug": "slug", "id": "ticket"},
+    **{f"/api/v1/tenants/{{slug}}/tickets/{{id}}/{action}": {"slug": "slug", "id": "ticket"}
+       for action in ["call", "recall", "start", "close", "pause", "resume", "no-show"]},
     "/api/v1/tenants/{slug}/agents": {"slug": "slug"},
     "/api/v1/tenants/{slug}/agents/me": {"slug": "slug"},
     "/api/v1/tenants/{slug}/agents/{user_id}": {"slug": "slug", "user_id": "member"},
@@ -330,6 +337,8 @@ exceptions = [
      "fields or hold the numbering plans.",
      ["create_service", "update_service", "create_queue", "create_counter", "create_customer",
       "update_customer", "update_my_agent", "update_agent"], ["422"]),
+    ("A ticket names its customer by customer_id (one of the tenant's: 422 not_found) or by "
+     "details (checked as a customer's, above), not both (422 one_of).", ["take_ticket"], ["422"]),
     ("The WebSocket endpoint answers 101 to a handshake only; an HTTP client's request, however "
      "valid its parameters, is not one (426 upgrade_required).", ["ws_connect"], ["426"]),
 ]

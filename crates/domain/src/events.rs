@@ -7,8 +7,12 @@
 //! that missed some (a dropped connection, a slow consumer) can always catch up by re-reading;
 //! that is what a resynchronisation means.
 
+use uuid::Uuid;
+
 use crate::couples::CoupleId;
 use crate::identity::{SessionId, UserId};
+use crate::queues::TenantId;
+use crate::queues::tickets::TicketStatus;
 
 /// Something that happened in a committed transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +41,17 @@ pub enum Event {
         /// The user.
         user: UserId,
     },
+    /// A ticket was taken or changed state (SmartQueue): what notifications and boards follow.
+    TicketChanged {
+        /// Its tenant.
+        tenant: TenantId,
+        /// Its queue.
+        queue: Uuid,
+        /// The ticket.
+        ticket: Uuid,
+        /// Its state now.
+        status: TicketStatus,
+    },
 }
 
 impl Event {
@@ -47,7 +62,10 @@ impl Event {
             Self::CoupleChanged { couple, .. } | Self::CoupleEnded { couple } => {
                 Some(Topic::Couple(couple))
             }
-            Self::SessionEnded { .. } | Self::UserSessionsEnded { .. } => None,
+            // Boards and the customer's live status subscribe to these in the next step.
+            Self::SessionEnded { .. }
+            | Self::UserSessionsEnded { .. }
+            | Self::TicketChanged { .. } => None,
         }
     }
 }

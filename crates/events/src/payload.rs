@@ -108,6 +108,19 @@ fn push_event(out: &mut String, event: &Event) {
         Event::CoupleEnded { couple } => write!(out, "ce:{}", couple.0.simple()),
         Event::SessionEnded { session } => write!(out, "se:{}", session.0.simple()),
         Event::UserSessionsEnded { user } => write!(out, "ue:{}", user.0.simple()),
+        Event::TicketChanged {
+            tenant,
+            queue,
+            ticket,
+            status,
+        } => write!(
+            out,
+            "tc:{}:{}:{}:{}",
+            tenant.0.simple(),
+            queue.simple(),
+            ticket.simple(),
+            status.as_str()
+        ),
     };
 }
 
@@ -194,6 +207,25 @@ fn event(token: &str) -> Result<Event, DecodeError> {
         "ue" => Ok(Event::UserSessionsEnded {
             user: UserId(id(rest)?),
         }),
+        "tc" => {
+            let mut parts = rest.split(':');
+            let (Some(tenant), Some(queue), Some(ticket), Some(status), None) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
+                return Err(DecodeError::Event);
+            };
+            Ok(Event::TicketChanged {
+                tenant: accueil_domain::queues::TenantId(id(tenant)?),
+                queue: id(queue)?,
+                ticket: id(ticket)?,
+                status: accueil_domain::queues::tickets::TicketStatus::parse(status)
+                    .ok_or(DecodeError::Event)?,
+            })
+        }
         _ => Err(DecodeError::Event),
     }
 }
@@ -339,6 +371,12 @@ mod tests {
             Event::CoupleChanged {
                 couple: CoupleId(uuid(5)),
                 cursor: i64::MAX,
+            },
+            Event::TicketChanged {
+                tenant: accueil_domain::queues::TenantId(uuid(6)),
+                queue: uuid(7),
+                ticket: uuid(8),
+                status: accueil_domain::queues::tickets::TicketStatus::InService,
             },
         ]
     }

@@ -27,6 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "sync", description = "The couple's change feed"),
         (name = "memories", description = "The couple memories site: memories and photos, perspectives, share links"),
         (name = "tenants", description = "SmartQueue: tenants, their members and roles, the catalogue (sites, services, queues, counters), customers and agents"),
+        (name = "tickets", description = "SmartQueue: taking tickets, waiting lists, and the agents' actions"),
         (name = "realtime", description = "Realtime notifications over WebSocket (docs/realtime.md)"),
         (name = "probes", description = "Liveness and readiness"),
     )

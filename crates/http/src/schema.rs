@@ -429,6 +429,54 @@ mod tests {
         }
     }
 
+    /// utoipa names a component by its type's name alone and keeps the last one registered,
+    /// so two bodies of one name in different modules silently share a schema (a ticket once
+    /// documented as the WebSocket ticket). Every `ToSchema` type here has its own name.
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let mut derives = false;
+                    for line in text.lines().map(str::trim) {
+                        if line.starts_with("#[derive(") {
+                            derives = line.contains("ToSchema");
+                        } else if derives
+                            && let Some(rest) = line
+                                .strip_prefix("pub struct ")
+                                .or_else(|| line.strip_prefix("pub enum "))
+                                .or_else(|| line.strip_prefix("struct "))
+                        {
+                            let name: String = rest
+                                .chars()
+                                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                .collect();
+                            out.push((name, path.display().to_string()));
+                            derives = false;
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        found.sort();
+        let twice: Vec<_> = found.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+        assert!(twice.is_empty(), "schemas sharing a name: {twice:?}");
+        assert!(
+            found.len() > 50,
+            "the walk found the bodies: {}",
+            found.len()
+        );
+    }
+
     #[test]
     fn a_phone_pattern_refuses_only_what_the_server_refuses() {
         let p = kind("phone").unwrap().pattern.unwrap();

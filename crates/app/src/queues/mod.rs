@@ -14,6 +14,7 @@ mod customers;
 mod invitations;
 mod members;
 mod tenants;
+mod tickets;
 
 use std::sync::Arc;
 
@@ -28,6 +29,10 @@ pub use catalogue::{
 pub use invitations::{AcceptInvitationError, InviteError, RevokeInvitationError};
 pub use members::MemberError;
 pub use tenants::{CreateTenantError, TenantExport, TenantView};
+pub use tickets::{
+    AgentBusy, CallNextError, ETA_WINDOW, EtaBasis, TakeTicketError, TakenTicket,
+    TicketActionError, TicketView,
+};
 
 use crate::Ports;
 use crate::identity::Principal;
@@ -569,6 +574,109 @@ mod tests {
         assert!(
             matches!(again, Err(RemoveItemError::NotFound(_))),
             "{again:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_agent_calls_in_order_follows_their_tickets_and_out_of_turn_is_audited() {
+        use accueil_domain::queues::tickets::{NewTicket, TicketAction, TicketStatus};
+        use accueil_domain::queues::{
+            AgentChanges, AgentStatus, NewQueue, NewService, NewSite, NumberingFields,
+        };
+        use accueil_domain::validation::Patch;
+
+        use crate::queues::{CallNextError, TicketActionError};
+
+        let h = Harness::new();
+        let q = h.whole_app().queues;
+        let ann = verified(&h, "ann@example.org").await;
+        q.create_tenant(&ann, acme()).await.unwrap();
+        let site = q
+            .create_site(&ann, "acme", NewSite::parse("HQ", None, None).unwrap())
+            .await
+            .unwrap();
+        let service = NewService::parse(site.id, "S", "B", NumberingFields::default(), Some(6));
+        let service = q
+            .create_service(&ann, "acme", service.unwrap())
+            .await
+            .unwrap();
+        let queue = NewQueue::parse(service.id, "Q", Some("PRIORITY"), None, None, None).unwrap();
+        let queue = q.create_queue(&ann, "acme", queue).await.unwrap();
+        let serve = AgentChanges::parse(Some("AVAILABLE"), Patch::Keep, Some(vec![queue.id]));
+        q.update_my_agent(&ann, "acme", serve.unwrap())
+            .await
+            .unwrap();
+
+        let take = |p| NewTicket::parse(Some(p), None, None).unwrap();
+        let low = q
+            .take_ticket(&ann, "acme", queue.id, take(1))
+            .await
+            .unwrap();
+        let high = q
+            .take_ticket(&ann, "acme", queue.id, take(8))
+            .await
+            .unwrap();
+        let last = q
+            .take_ticket(&ann, "acme", queue.id, take(1))
+            .await
+            .unwrap();
+        assert_eq!(low.view.ticket.number.to_string(), "B-001");
+        assert_ne!(low.token, high.token);
+        let list = q.waiting_list(&ann, "acme", queue.id).await.unwrap();
+        let order: Vec<_> = list
+            .iter()
+            .map(|v| (v.ticket.id, v.position, v.eta_minutes))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (high.view.ticket.id, Some(1), Some(0)),
+                (low.view.ticket.id, Some(2), Some(6)),
+                (last.view.ticket.id, Some(3), Some(12)),
+            ]
+        );
+
+        let called = q.call_next(&ann, "acme", queue.id).await.unwrap();
+        assert_eq!(
+            (called.ticket.id, called.ticket.status),
+            (high.view.ticket.id, TicketStatus::Called)
+        );
+        assert_eq!(
+            q.my_agent(&ann, "acme").await.unwrap().profile.status,
+            AgentStatus::Busy
+        );
+        assert!(matches!(
+            q.call_next(&ann, "acme", queue.id).await,
+            Err(CallNextError::AgentBusy(_))
+        ));
+        for action in [TicketAction::Start, TicketAction::Close] {
+            q.act_on_ticket(&ann, "acme", called.ticket.id, action)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            q.my_agent(&ann, "acme").await.unwrap().profile.status,
+            AgentStatus::Available
+        );
+        let again = q
+            .act_on_ticket(&ann, "acme", called.ticket.id, TicketAction::Start)
+            .await;
+        assert!(
+            matches!(again, Err(TicketActionError::Transition(_))),
+            "{again:?}"
+        );
+
+        // `last` before `low`: out of turn, and filed under the agent.
+        q.act_on_ticket(&ann, "acme", last.view.ticket.id, TicketAction::Call)
+            .await
+            .unwrap();
+        let me = ann.user.id;
+        let audit = h.store.read(move |tx| tx.audit().about(me)).await.unwrap();
+        assert!(
+            audit.iter().any(|e| e.action
+                == accueil_domain::admin::AuditAction::TicketCalledOutOfTurn
+                && e.detail.contains("B-003")),
+            "{audit:?}"
         );
     }
 }

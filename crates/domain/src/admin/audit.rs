@@ -45,6 +45,8 @@ pub enum AuditAction {
     IdentityLinked,
     /// An external identity was unlinked from the account.
     IdentityUnlinked,
+    /// An agent called a ticket out of turn (not the one `call-next` would give).
+    TicketCalledOutOfTurn,
 }
 
 impl AuditAction {
@@ -68,11 +70,12 @@ impl AuditAction {
             Self::ApiKeyRevoked => "api_key.revoked",
             Self::IdentityLinked => "identity.linked",
             Self::IdentityUnlinked => "identity.unlinked",
+            Self::TicketCalledOutOfTurn => "ticket.called_out_of_turn",
         }
     }
 
     /// Every action.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::UserRegistered,
         Self::AdminCreated,
         Self::AdminPromoted,
@@ -90,6 +93,7 @@ impl AuditAction {
         Self::ApiKeyRevoked,
         Self::IdentityLinked,
         Self::IdentityUnlinked,
+        Self::TicketCalledOutOfTurn,
     ];
 
     /// Parses a stored name.

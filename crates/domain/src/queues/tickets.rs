@@ -302,6 +302,88 @@ pub fn next_to_call(
     line.iter().min_by_key(|t| key(t)).map(|t| t.id)
 }
 
+/// The waiting tickets in the order they will be called at `now` (the first is
+/// [`next_to_call`]'s), for positions and waiting lists.
+pub fn call_order(
+    line: &[InLine],
+    algorithm: Algorithm,
+    aging_minutes: u32,
+    now: DateTime<Utc>,
+) -> Vec<Uuid> {
+    let mut ranked: Vec<_> = line
+        .iter()
+        .map(|t| {
+            let rank = match algorithm {
+                Algorithm::Fifo => 0,
+                Algorithm::Priority => {
+                    effective_priority(t.priority, t.arrived_at, aging_minutes, now)
+                }
+            };
+            ((std::cmp::Reverse(rank), t.arrived_at, t.id), t.id)
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Who a ticket is for, as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketCustomer {
+    /// Nobody known.
+    Anonymous,
+    /// A customer of the tenant (the use case checks it is).
+    Existing(Uuid),
+    /// A new customer, stored with the ticket.
+    New(super::NewCustomer),
+}
+
+/// A ticket to take, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    /// 0 (default) to 9; the public link always takes 0.
+    pub priority: u8,
+    /// Its customer.
+    pub customer: TicketCustomer,
+}
+
+impl NewTicket {
+    /// Checks every field: a customer by id or by details, not both.
+    ///
+    /// # Errors
+    /// Every field's problem; `customer` `one_of` when both are given.
+    pub fn parse(
+        priority: Option<i64>,
+        customer_id: Option<Uuid>,
+        customer: Option<Result<super::NewCustomer, crate::validation::ValidationErrors>>,
+    ) -> Result<Self, crate::validation::ValidationErrors> {
+        use crate::validation::Fields;
+        let both = if customer_id.is_some() && customer.is_some() {
+            Err(FieldError::new(
+                "customer",
+                "one_of",
+                "give customer_id or customer, not both",
+            ))
+        } else {
+            Ok(())
+        };
+        let (priority, customer, ()) = (
+            priority.map(parse_priority).transpose(),
+            customer.transpose(),
+            both,
+        )
+            .all()?;
+        let customer = match (customer_id, customer) {
+            (Some(id), _) => TicketCustomer::Existing(id),
+            (None, Some(new)) => TicketCustomer::New(new),
+            (None, None) => TicketCustomer::Anonymous,
+        };
+        Ok(Self {
+            priority: priority.unwrap_or(0),
+            customer,
+        })
+    }
+}
+
 /// The most a ticket's priority can be.
 pub const MAX_PRIORITY: u8 = 9;
 

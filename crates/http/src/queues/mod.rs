@@ -12,6 +12,7 @@ mod customers;
 mod invitations;
 mod members;
 mod tenants;
+mod tickets;
 
 use accueil_app::StoreError;
 use accueil_app::identity::AuthError;
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(invitations::configure)
         .configure(catalogue::configure)
         .configure(customers::configure)
-        .configure(agents::configure);
+        .configure(agents::configure)
+        .configure(tickets::configure);
 }
 
 crate::problems!(TenantDenied {

@@ -191,6 +191,8 @@ impl Registry {
                     self.send(id, Signal::UserSessionsEnded, metrics);
                 }
             }
+            // No socket subscribes to tickets yet (boards come with the next step).
+            Delivery::Event(Event::TicketChanged { .. }) => {}
         }
     }
 

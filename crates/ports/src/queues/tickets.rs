@@ -102,6 +102,17 @@ pub trait TicketsRepo: Send {
     /// `StoreError::Internal` when the row cannot be read back.
     fn active_ticket(&mut self, agent: UserId) -> Result<Option<Ticket>, StoreError>;
 
+    /// How long (start to close) the last `n` tickets of `service` served took, most recent
+    /// first: what the ETA measures the service by.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn recent_service_times(
+        &mut self,
+        service: Uuid,
+        n: u32,
+    ) -> Result<Vec<chrono::Duration>, StoreError>;
+
     /// A ticket's events, oldest first.
     ///
     /// # Errors

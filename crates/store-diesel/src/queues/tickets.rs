@@ -362,6 +362,28 @@ impl TicketsRepo for TenantView<'_> {
         row.map(Ticket::try_from).transpose()
     }
 
+    fn recent_service_times(
+        &mut self,
+        service: Uuid,
+        n: u32,
+    ) -> Result<Vec<chrono::Duration>, StoreError> {
+        self.bind()?;
+        let rows: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = tickets::table
+            .filter(tickets::tenant_id.eq(self.tenant.to_string()))
+            .filter(tickets::service_id.eq(service.to_string()))
+            .filter(tickets::status.eq(TicketStatus::Done.as_str()))
+            .filter(tickets::started_at.is_not_null())
+            .order(tickets::finished_at.desc())
+            .limit(i64::from(n))
+            .select((tickets::started_at, tickets::finished_at))
+            .load(self.conn)
+            .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(start, end)| Some(end? - start?))
+            .collect())
+    }
+
     fn events(&mut self, ticket: Uuid) -> Result<Vec<TicketEvent>, StoreError> {
         self.bind()?;
         type EventRow = (

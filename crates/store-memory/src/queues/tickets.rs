@@ -150,6 +150,24 @@ impl TicketsRepo for MemTenantTx<'_> {
             .cloned())
     }
 
+    fn recent_service_times(
+        &mut self,
+        service: Uuid,
+        n: u32,
+    ) -> Result<Vec<chrono::Duration>, StoreError> {
+        let mut served: Vec<_> = self
+            .tenant_tickets()
+            .filter(|t| t.service_id == service && t.status == TicketStatus::Done)
+            .filter_map(|t| Some((t.finished_at?, t.finished_at? - t.started_at?)))
+            .collect();
+        served.sort_by_key(|s| std::cmp::Reverse(s.0));
+        Ok(served
+            .into_iter()
+            .take(n as usize)
+            .map(|(_, d)| d)
+            .collect())
+    }
+
     fn events(&mut self, ticket: Uuid) -> Result<Vec<TicketEvent>, StoreError> {
         Ok(self
             .state

@@ -5,3 +5,4 @@
 mod catalogue;
 mod invitations;
 mod tenants;
+mod tickets;
