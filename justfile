@@ -24,6 +24,10 @@ schemathesis:
 bench:
     bash scripts/bench.sh
 
+# SmartQueue: call-next with 50 agents, takes and reads, on SQLite and PostgreSQL.
+bench-tickets:
+    bash scripts/bench-tickets.sh
+
 # Before/after: two prebuilt binaries measured alternately (see scripts/bench.sh).
 bench-compare old new:
     OLD={{old}} NEW={{new}} bash scripts/bench.sh

@@ -38,6 +38,8 @@ CREATE TABLE tickets (
 );
 CREATE UNIQUE INDEX tickets_number ON tickets (tenant_id, service_id, service_day, number);
 CREATE INDEX tickets_line ON tickets (tenant_id, queue_id, status, line_at);
+-- The service's last served tickets, which its ETA averages.
+CREATE INDEX tickets_served ON tickets (tenant_id, service_id, status, finished_at);
 -- An agent has at most one ticket called or in service.
 CREATE UNIQUE INDEX tickets_agent_active ON tickets (tenant_id, agent_id)
     WHERE status IN ('CALLED', 'IN_SERVICE');

@@ -622,7 +622,7 @@ mod tests {
             .unwrap();
         assert_eq!(low.view.ticket.number.to_string(), "B-001");
         assert_ne!(low.token, high.token);
-        let list = q.waiting_list(&ann, "acme", queue.id).await.unwrap();
+        let list = q.waiting_list(&ann, "acme", queue.id, 50).await.unwrap();
         let order: Vec<_> = list
             .iter()
             .map(|v| (v.ticket.id, v.position, v.eta_minutes))

@@ -13,7 +13,7 @@ use accueil_domain::admin::{AuditAction, AuditEvent};
 use accueil_domain::events::Event;
 use accueil_domain::queues::tickets::{
     Actor, InvalidTransition, NewTicket, NumberingError, Ticket, TicketAction, TicketCustomer,
-    call_order, next_number, service_day,
+    next_number, service_day,
 };
 use accueil_domain::queues::{AgentStatus, Queue, Scope, Service};
 use accueil_domain::validation::{FieldError, ValidationErrors};
@@ -26,6 +26,9 @@ use uuid::Uuid;
 use super::{QueuesService, Requires};
 use crate::identity::Caller;
 use crate::scope::{NotFound, TenantCx, TenantDenied};
+
+/// The most tickets a waiting list gives at once.
+pub const MAX_LINE: u32 = 200;
 
 /// How many served tickets the ETA averages.
 pub const ETA_WINDOW: u32 = 20;
@@ -188,47 +191,29 @@ fn eta_basis(
     })
 }
 
-/// Where each of `tickets` stands in `queue` at `now`.
-fn views(
-    t: &mut dyn TenantTx,
-    queue: &Queue,
-    tickets: Vec<Ticket>,
-    now: DateTime<Utc>,
-) -> Result<Vec<TicketView>, StoreError> {
-    let service = t
-        .catalogue()
-        .service(queue.service_id)?
-        .ok_or_else(|| StoreError::Internal("a queue's service vanished".into()))?;
-    let eta = eta_basis(t, queue, &service)?;
-    let line: Vec<_> = t
-        .tickets()
-        .waiting(queue.id)?
-        .iter()
-        .map(Ticket::in_line)
-        .collect();
-    let order = call_order(&line, queue.algorithm, queue.aging_minutes, now);
-    Ok(tickets
-        .into_iter()
-        .map(|ticket| {
-            let position = order
-                .iter()
-                .position(|id| *id == ticket.id)
-                .and_then(|i| u32::try_from(i + 1).ok());
-            let eta_minutes = position.map(|p| {
-                let ahead = f64::from(p - 1);
-                (ahead * eta.minutes_per_ticket / f64::from(eta.agents.max(1))).ceil() as u32
-            });
-            TicketView {
-                ticket,
-                position,
-                eta_minutes,
-                eta,
-            }
-        })
-        .collect())
+/// `ticket`'s view at `position` (1 is next; `None` when it does not wait).
+fn at_position(ticket: Ticket, position: Option<u32>, eta: EtaBasis) -> TicketView {
+    let eta_minutes = position.map(|p| {
+        let ahead = f64::from(p.saturating_sub(1));
+        (ahead * eta.minutes_per_ticket / f64::from(eta.agents.max(1))).ceil() as u32
+    });
+    TicketView {
+        ticket,
+        position,
+        eta_minutes,
+        eta,
+    }
 }
 
-/// One ticket's view.
+/// The service of `queue`.
+fn service_of(t: &mut dyn TenantTx, queue: &Queue) -> Result<Service, StoreError> {
+    t.catalogue()
+        .service(queue.service_id)?
+        .ok_or_else(|| StoreError::Internal("a queue's service vanished".into()))
+}
+
+/// One ticket's view: its position counted by the store (the tickets called before it), only
+/// while it waits.
 pub(super) fn view_of(
     t: &mut dyn TenantTx,
     ticket: Ticket,
@@ -238,7 +223,14 @@ pub(super) fn view_of(
         .catalogue()
         .queue(ticket.queue_id)?
         .ok_or_else(|| StoreError::Internal("a ticket's queue vanished".into()))?;
-    Ok(views(t, &queue, vec![ticket], now)?.remove(0))
+    let service = service_of(t, &queue)?;
+    let eta = eta_basis(t, &queue, &service)?;
+    let position = if ticket.status == accueil_domain::queues::tickets::TicketStatus::Waiting {
+        Some(t.tickets().ahead(&queue, &ticket, now)?.saturating_add(1))
+    } else {
+        None
+    };
+    Ok(at_position(ticket, position, eta))
 }
 
 /// Takes a ticket in `queue` for `new`, the one step every way of taking one shares; returns
@@ -395,8 +387,8 @@ impl QueuesService {
         })
     }
 
-    /// A queue's waiting tickets in the order they will be called, with positions and ETAs
-    /// (`tickets:read`).
+    /// The first `limit` (1 to 200) waiting tickets of a queue in the order they will be
+    /// called, with positions and ETAs (`tickets:read`).
     ///
     /// # Errors
     /// See [`TicketLookupError`].
@@ -405,6 +397,7 @@ impl QueuesService {
         caller: &Caller,
         slug: &str,
         queue: Uuid,
+        limit: u32,
     ) -> Result<Vec<TicketView>, TicketLookupError> {
         self.ports
             .read_in_tenant(
@@ -415,9 +408,14 @@ impl QueuesService {
                     let now = cx.now;
                     let mut t = cx.tenant();
                     let queue = t.catalogue().queue(queue)?.ok_or(NO_QUEUE)?;
-                    let waiting = t.tickets().waiting(queue.id)?;
-                    let mut list = views(&mut *t, &queue, waiting, now)?;
-                    list.sort_by_key(|v| v.position);
+                    let service = service_of(&mut *t, &queue)?;
+                    let eta = eta_basis(&mut *t, &queue, &service)?;
+                    let line = t.tickets().line(&queue, now, limit.clamp(1, MAX_LINE))?;
+                    let list = line
+                        .into_iter()
+                        .zip(1..)
+                        .map(|(ticket, p)| at_position(ticket, Some(p), eta))
+                        .collect();
                     Ok(list)
                 },
             )
@@ -515,22 +513,13 @@ impl QueuesService {
                     let actor = me_as_agent(cx)?;
                     let mut t = cx.tenant();
                     let mut ticket = t.tickets().ticket_for_update(id)?.ok_or(NO_TICKET)?;
-                    // Out of turn: not the one `call-next` would give now (read, not locked).
-                    let out_of_turn = action == TicketAction::Call && {
-                        let queue = t.catalogue().queue(ticket.queue_id)?;
-                        let line: Vec<_> = t
-                            .tickets()
-                            .waiting(ticket.queue_id)?
-                            .iter()
-                            .map(Ticket::in_line)
-                            .collect();
-                        let first = queue.and_then(|q| {
-                            call_order(&line, q.algorithm, q.aging_minutes, now)
-                                .first()
-                                .copied()
-                        });
-                        first != Some(ticket.id)
-                    };
+                    // Out of turn: others are to be called before it (counted, not locked).
+                    let out_of_turn = action == TicketAction::Call
+                        && ticket.status == accueil_domain::queues::tickets::TicketStatus::Waiting
+                        && match t.catalogue().queue(ticket.queue_id)? {
+                            Some(q) => t.tickets().ahead(&q, &ticket, now)? > 0,
+                            None => false,
+                        };
                     let event = ticket.apply(action, actor, event_id, now)?;
                     t.tickets().update_ticket(&ticket, &event)?;
                     let view = view_of(&mut *t, ticket.clone(), now)?;

@@ -12,14 +12,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::customers::CustomerRequest;
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::json::{FromBody, MaybeValid, Now};
+use crate::json::{FromBody, FromQuery, MaybeValid, Now, Query};
 use crate::problems::{Errors, Spec};
 
 type App = web::Data<accueil_app::App>;
@@ -200,11 +200,29 @@ impl FromBody for NewTicket {
     }
 }
 
-/// A queue's waiting tickets, in the order they will be called, with positions and ETAs
-/// (`tickets:read`).
+/// How much of the line.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LineParams {
+    /// The first 1 to 200 (default 50); more is read as 200, 0 as 1.
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
+    pub limit: Option<u32>,
+}
+
+impl FromQuery for LineParams {
+    type Query = LineParams;
+    fn from_query(q: LineParams) -> Result<Self, ApiError> {
+        Ok(q)
+    }
+}
+
+/// The first waiting tickets of a queue (`?limit=`, default 50), in the order they will be
+/// called, with positions and ETAs (`tickets:read`).
 #[utoipa::path(tag = "tickets", security(("bearer" = [])), params(
     ("slug" = String, Path, description = "The tenant's slug"),
     ("id" = Uuid, Path, description = "The queue's id"),
+    LineParams,
 ), responses(
     (status = 200, description = "The waiting list", body = QueueTicketList),
     Errors<accueil_app::queues::InTenantLookupError>,
@@ -214,9 +232,11 @@ async fn waiting_list(
     app: App,
     auth: Auth,
     path: web::Path<(String, Uuid)>,
+    Query(line): Query<LineParams>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
-    let list = app.queues.waiting_list(&auth.0, &slug, id).await?;
+    let limit = line.limit.unwrap_or(50);
+    let list = app.queues.waiting_list(&auth.0, &slug, id, limit).await?;
     Ok(HttpResponse::Ok().json(QueueTicketList {
         items: list.iter().map(QueueTicketBody::from).collect(),
     }))

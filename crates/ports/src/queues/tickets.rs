@@ -67,6 +67,29 @@ pub trait TicketsRepo: Send {
     /// `StoreError::Internal` when a row cannot be read back.
     fn waiting(&mut self, queue: Uuid) -> Result<Vec<Ticket>, StoreError>;
 
+    /// The first `limit` waiting tickets of `queue` in the order they will be called at `now`
+    /// (the order of [`TicketsRepo::claim_next`]).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when a row cannot be read back.
+    fn line(
+        &mut self,
+        queue: &Queue,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ticket>, StoreError>;
+
+    /// How many waiting tickets of `ticket`'s queue will be called before it at `now`.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn ahead(
+        &mut self,
+        queue: &Queue,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError>;
+
     /// How many tickets wait in the queue.
     ///
     /// # Errors

@@ -158,14 +158,54 @@ impl TenantView<'_> {
 /// into the text.
 fn rank(queue: &Queue, now: DateTime<Utc>, greatest: &str) -> String {
     match (queue.algorithm, queue.aging_minutes) {
-        // An expression, not `0`: SQL reads a bare integer in ORDER BY as a column's position.
-        (Algorithm::Fifo, _) => "priority * 0".to_owned(),
+        // FIFO orders by arrival alone (see `in_call_order!`); as a rank, nothing.
+        (Algorithm::Fifo, _) => "0".to_owned(),
         (Algorithm::Priority, 0) => "priority".to_owned(),
         (Algorithm::Priority, aging) => format!(
             "priority + ({greatest}({} - line_sec, 0) / 60) / {aging}",
             now.timestamp()
         ),
     }
+}
+
+/// Runs `$pg_run` (PostgreSQL) or `$run` (SQLite) with `$line`, the bound tenant's waiting
+/// tickets of `$queue` ordered as they will be called at `$now`, and `$conn`: by arrival for FIFO
+/// (the index on `(tenant_id, queue_id, status, line_at)` gives that order without a sort), by
+/// [`rank`] then arrival for PRIORITY. One arm per dialect and order: each settles the query's
+/// types.
+macro_rules! in_call_order {
+    ($view:ident, $queue:expr, $now:expr, $tenant:expr, $q:expr, |$line:ident, $conn:ident| pg => $pg_run:expr, sqlite => $run:expr) => {{
+        macro_rules! waiting {
+            () => {
+                tickets::table
+                    .filter(tickets::tenant_id.eq($tenant))
+                    .filter(tickets::queue_id.eq($q))
+                    .filter(tickets::status.eq(TicketStatus::Waiting.as_str()))
+                    .select(TicketRow::as_select())
+            };
+        }
+        let fifo = $queue.algorithm == Algorithm::Fifo;
+        match &mut *$view.conn {
+            AnyConnection::Postgresql($conn) if fifo => {
+                let $line = waiting!().order((tickets::line_at.asc(), tickets::id.asc()));
+                $pg_run
+            }
+            AnyConnection::Postgresql($conn) => {
+                let rank = sql::<BigInt>(&rank($queue, $now, "GREATEST")).desc();
+                let $line = waiting!().order((rank, tickets::line_at.asc(), tickets::id.asc()));
+                $pg_run
+            }
+            AnyConnection::Sqlite($conn) if fifo => {
+                let $line = waiting!().order((tickets::line_at.asc(), tickets::id.asc()));
+                $run
+            }
+            AnyConnection::Sqlite($conn) => {
+                let rank = sql::<BigInt>(&rank($queue, $now, "MAX")).desc();
+                let $line = waiting!().order((rank, tickets::line_at.asc(), tickets::id.asc()));
+                $run
+            }
+        }
+    }};
 }
 
 impl TicketsRepo for TenantView<'_> {
@@ -274,42 +314,86 @@ impl TicketsRepo for TenantView<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<Ticket>, StoreError> {
         self.bind()?;
-        let read_only = self.read_only;
-        let line = tickets::table
-            .filter(tickets::tenant_id.eq(self.tenant.to_string()))
-            .filter(tickets::queue_id.eq(queue.id.to_string()))
-            .filter(tickets::status.eq(TicketStatus::Waiting.as_str()));
-        let order = |greatest| {
-            (
-                sql::<BigInt>(&rank(queue, now, greatest)).desc(),
-                tickets::line_at.asc(),
-                tickets::id.asc(),
-            )
-        };
-        let row: Option<TicketRow> = match &mut *self.conn {
-            AnyConnection::Postgresql(pg) if !read_only => line
-                .order(order("GREATEST"))
-                .select(TicketRow::as_select())
-                .limit(1)
-                .for_update()
-                .skip_locked()
-                .get_result(pg)
-                .optional(),
-            AnyConnection::Postgresql(pg) => line
-                .order(order("GREATEST"))
-                .select(TicketRow::as_select())
-                .limit(1)
-                .get_result(pg)
-                .optional(),
-            AnyConnection::Sqlite(lite) => line
-                .order(order("MAX"))
-                .select(TicketRow::as_select())
-                .one()
-                .get_result(lite)
-                .optional(),
-        }
+        let lock = !self.read_only;
+        let (tenant, q) = (self.tenant.to_string(), queue.id.to_string());
+        let row: Option<TicketRow> = in_call_order!(self, queue, now, &tenant, &q, |line, conn|
+            pg => if lock {
+                line.limit(1).for_update().skip_locked().get_result(conn).optional()
+            } else {
+                line.limit(1).get_result(conn).optional()
+            },
+            sqlite => line.one().get_result(conn).optional()
+        )
         .map_err(store_error)?;
         row.map(Ticket::try_from).transpose()
+    }
+
+    fn line(
+        &mut self,
+        queue: &Queue,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        self.bind()?;
+        let (tenant, q) = (self.tenant.to_string(), queue.id.to_string());
+        let rows: Vec<TicketRow> = in_call_order!(self, queue, now, &tenant, &q, |line, conn|
+            pg => line.limit(i64::from(limit)).load(conn),
+            sqlite => line.limit(i64::from(limit)).load(conn)
+        )
+        .map_err(store_error)?;
+        rows.into_iter().map(Ticket::try_from).collect()
+    }
+
+    fn ahead(
+        &mut self,
+        queue: &Queue,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        self.bind()?;
+        let (tenant, q) = (self.tenant.to_string(), queue.id.to_string());
+        let (at, id) = (naive(ticket.line_at), ticket.id.to_string());
+        macro_rules! waiting {
+            () => {
+                tickets::table
+                    .filter(tickets::tenant_id.eq(&tenant))
+                    .filter(tickets::queue_id.eq(&q))
+                    .filter(tickets::status.eq(TicketStatus::Waiting.as_str()))
+            };
+        }
+        macro_rules! earlier {
+            () => {
+                tickets::line_at
+                    .lt(at)
+                    .or(tickets::line_at.eq(at).and(tickets::id.lt(&id)))
+            };
+        }
+        let n: i64 = match queue.algorithm {
+            // The index on (tenant, queue, status, line_at) counts it.
+            Algorithm::Fifo => waiting!().filter(earlier!()).count().get_result(self.conn),
+            Algorithm::Priority => {
+                let mine = accueil_domain::queues::tickets::effective_priority(
+                    ticket.priority,
+                    ticket.line_at,
+                    queue.aging_minutes,
+                    now,
+                );
+                let greatest = match &*self.conn {
+                    AnyConnection::Postgresql(_) => "GREATEST",
+                    AnyConnection::Sqlite(_) => "MAX",
+                };
+                let rank = rank(queue, now, greatest);
+                // Only integers from the domain are in the text.
+                let higher = sql::<diesel::sql_types::Bool>(&format!("({rank}) > {mine}"));
+                let equal = sql::<diesel::sql_types::Bool>(&format!("({rank}) = {mine}"));
+                waiting!()
+                    .filter(higher.or(equal.and(earlier!())))
+                    .count()
+                    .get_result(self.conn)
+            }
+        }
+        .map_err(store_error)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     fn update_ticket(&mut self, t: &Ticket, event: &TicketEvent) -> Result<(), TicketWriteError> {

@@ -3,7 +3,9 @@
 
 use accueil_domain::identity::UserId;
 use accueil_domain::queues::Queue;
-use accueil_domain::queues::tickets::{Ticket, TicketEvent, TicketStatus, next_to_call};
+use accueil_domain::queues::tickets::{
+    Ticket, TicketEvent, TicketStatus, call_order, next_to_call,
+};
 use accueil_ports::StoreError;
 use accueil_ports::queues::{DayCount, TicketWriteError, TicketsRepo};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -91,6 +93,38 @@ impl TicketsRepo for MemTenantTx<'_> {
             .collect();
         line.sort_by_key(|t| (t.line_at, t.id));
         Ok(line)
+    }
+
+    fn line(
+        &mut self,
+        queue: &Queue,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let waiting = self.waiting(queue.id)?;
+        let line: Vec<_> = waiting.iter().map(Ticket::in_line).collect();
+        let order = call_order(&line, queue.algorithm, queue.aging_minutes, now);
+        Ok(order
+            .into_iter()
+            .take(limit as usize)
+            .filter_map(|id| waiting.iter().find(|t| t.id == id).cloned())
+            .collect())
+    }
+
+    fn ahead(
+        &mut self,
+        queue: &Queue,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let line: Vec<_> = self
+            .waiting(queue.id)?
+            .iter()
+            .map(Ticket::in_line)
+            .collect();
+        let order = call_order(&line, queue.algorithm, queue.aging_minutes, now);
+        let ahead = order.iter().take_while(|id| **id != ticket.id).count();
+        Ok(u32::try_from(ahead).unwrap_or(u32::MAX))
     }
 
     fn count_waiting(&mut self, queue: Uuid) -> Result<u32, StoreError> {

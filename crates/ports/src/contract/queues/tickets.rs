@@ -213,6 +213,41 @@ pub async fn the_next_ticket_follows_the_rule(store: Shared) {
     }
     let now = t0() + Duration::minutes(47) + Duration::seconds(13);
     let mut left: Vec<_> = line.iter().map(Ticket::in_line).collect();
+
+    // The line in call order, and each ticket's count of those ahead, as the domain says.
+    let expected = accueil_domain::queues::tickets::call_order(&left, Algorithm::Priority, 10, now);
+    let (q, all) = (queue.clone(), line.clone());
+    let (ordered, ahead) = store
+        .read(move |tx| {
+            let mut view = tx.in_tenant(a);
+            let ordered: Vec<Uuid> = view
+                .tickets()
+                .line(&q, now, 100)?
+                .iter()
+                .map(|t| t.id)
+                .collect();
+            let mut ahead = Vec::new();
+            for t in &all {
+                ahead.push((t.id, view.tickets().ahead(&q, t, now)?));
+            }
+            Ok::<_, StoreError>((ordered, ahead))
+        })
+        .await
+        .unwrap();
+    assert_eq!(ordered, expected);
+    for (id, n) in ahead {
+        let at = expected.iter().position(|e| *e == id).unwrap();
+        assert_eq!(n as usize, at, "ahead of {id}");
+    }
+    let q = queue.clone();
+    let first_two = store
+        .read(move |tx| tx.in_tenant(a).tickets().line(&q, now, 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        first_two.iter().map(|t| t.id).collect::<Vec<_>>(),
+        expected[..2]
+    );
     let agents: Vec<UserId> = (0..line.len()).map(|_| UserId(Uuid::now_v7())).collect();
     for agent in agents {
         let expected = next_to_call(&left, Algorithm::Priority, 10, now).unwrap();
