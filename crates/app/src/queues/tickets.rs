@@ -56,8 +56,8 @@ pub struct TicketView {
     pub position: Option<u32>,
     /// Minutes until it is called, while waiting.
     pub eta_minutes: Option<u32>,
-    /// What the ETA rests on.
-    pub eta: EtaBasis,
+    /// What the ETA rests on, while waiting.
+    pub eta: Option<EtaBasis>,
 }
 
 /// A ticket just taken, with the secret of its follow link (shown once).
@@ -192,8 +192,8 @@ fn eta_basis(
 }
 
 /// `ticket`'s view at `position` (1 is next; `None` when it does not wait).
-fn at_position(ticket: Ticket, position: Option<u32>, eta: EtaBasis) -> TicketView {
-    let eta_minutes = position.map(|p| {
+fn at_position(ticket: Ticket, position: Option<u32>, eta: Option<EtaBasis>) -> TicketView {
+    let eta_minutes = position.zip(eta).map(|(p, eta)| {
         let ahead = f64::from(p.saturating_sub(1));
         (ahead * eta.minutes_per_ticket / f64::from(eta.agents.max(1))).ceil() as u32
     });
@@ -223,14 +223,13 @@ pub(super) fn view_of(
         .catalogue()
         .queue(ticket.queue_id)?
         .ok_or_else(|| StoreError::Internal("a ticket's queue vanished".into()))?;
+    if ticket.status != accueil_domain::queues::tickets::TicketStatus::Waiting {
+        return Ok(at_position(ticket, None, None));
+    }
     let service = service_of(t, &queue)?;
     let eta = eta_basis(t, &queue, &service)?;
-    let position = if ticket.status == accueil_domain::queues::tickets::TicketStatus::Waiting {
-        Some(t.tickets().ahead(&queue, &ticket, now)?.saturating_add(1))
-    } else {
-        None
-    };
-    Ok(at_position(ticket, position, eta))
+    let position = t.tickets().ahead(&queue, &ticket, now)?.saturating_add(1);
+    Ok(at_position(ticket, Some(position), Some(eta)))
 }
 
 /// Takes a ticket in `queue` for `new`, the one step every way of taking one shares; returns
@@ -317,31 +316,41 @@ fn changed(tenant: accueil_domain::queues::TenantId, t: &Ticket) -> Event {
 /// The caller as the actor of an agent's action: their id and their counter.
 fn me_as_agent(cx: &mut TenantCx<'_>) -> Result<Actor, StoreError> {
     let me = cx.me.user.id;
-    let counter = cx.tenant().agents().agent(me)?.and_then(|p| p.counter_id);
+    let counter = cx.tenant().agents().presence(me)?.and_then(|(_, c)| c);
     Ok(Actor {
         agent: Some(me),
         counter,
     })
 }
 
-/// Keeps the caller's agent status in step with their tickets: `BUSY` while one is called or
-/// in service, back to `AVAILABLE` when it was `BUSY` and none is.
-fn follow_agent(cx: &mut TenantCx<'_>) -> Result<(), StoreError> {
-    let (me, now) = (cx.me.user.id, cx.now);
-    let mut t = cx.tenant();
-    let busy = t.tickets().active_ticket(me)?.is_some();
-    let mut profile = t
-        .agents()
-        .agent(me)?
-        .unwrap_or_else(|| accueil_domain::queues::AgentProfile::unset(me));
-    let status = match (busy, profile.status) {
-        (true, _) => AgentStatus::Busy,
-        (false, AgentStatus::Busy) => AgentStatus::Available,
-        (false, other) => other,
+/// Keeps `agent`'s status in step with their tickets: `BUSY` while one is called or in
+/// service, back to `AVAILABLE` when it was `BUSY` and none is. A member without a profile
+/// gets one only when they become `BUSY`.
+fn follow_agent(
+    cx: &mut TenantCx<'_>,
+    agent: Option<accueil_domain::identity::UserId>,
+) -> Result<(), StoreError> {
+    let Some(agent) = agent else {
+        return Ok(());
     };
-    if status != profile.status {
-        profile.status = status;
-        profile.updated_at = Some(now);
+    let now = cx.now;
+    let mut t = cx.tenant();
+    let busy = t.tickets().active_ticket(agent)?.is_some();
+    let had = t.agents().presence(agent)?.map(|(s, _)| s);
+    let status = match (busy, had) {
+        (true, _) => AgentStatus::Busy,
+        (false, Some(AgentStatus::Busy)) => AgentStatus::Available,
+        (false, _) => return Ok(()),
+    };
+    if had == Some(status) {
+        return Ok(());
+    }
+    if !t.agents().set_status(agent, status, now)? {
+        let profile = accueil_domain::queues::AgentProfile {
+            status,
+            updated_at: Some(now),
+            ..accueil_domain::queues::AgentProfile::unset(agent)
+        };
         t.agents().save_agent(&profile)?;
     }
     Ok(())
@@ -414,7 +423,7 @@ impl QueuesService {
                     let list = line
                         .into_iter()
                         .zip(1..)
-                        .map(|(ticket, p)| at_position(ticket, Some(p), eta))
+                        .map(|(ticket, p)| at_position(ticket, Some(p), Some(eta)))
                         .collect();
                     Ok(list)
                 },
@@ -483,7 +492,7 @@ impl QueuesService {
                     let view = view_of(&mut *t, ticket.clone(), now)?;
                     drop(t);
                     cx.tx.emit(changed(tenant, &ticket));
-                    follow_agent(cx)?;
+                    follow_agent(cx, Some(me))?;
                     Ok(view)
                 },
             )
@@ -539,7 +548,11 @@ impl QueuesService {
                         })?;
                     }
                     cx.tx.emit(changed(tenant, &ticket));
-                    follow_agent(cx)?;
+                    // The ticket's agent (who may not be the caller: a manager closing it).
+                    follow_agent(cx, ticket.agent)?;
+                    if actor.agent != ticket.agent {
+                        follow_agent(cx, actor.agent)?;
+                    }
                     Ok(view)
                 },
             )

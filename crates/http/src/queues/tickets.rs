@@ -111,8 +111,8 @@ pub struct QueueTicketBody {
     /// While waiting: minutes until it is called (people ahead × minutes per ticket ÷ agents,
     /// rounded up).
     pub eta_minutes: Option<u32>,
-    /// What the ETA rests on.
-    pub eta: EtaBody,
+    /// While waiting: what the ETA rests on.
+    pub eta: Option<EtaBody>,
     /// The agent who has it or last had it.
     pub agent_id: Option<Uuid>,
     /// Their counter.
@@ -145,11 +145,11 @@ impl From<&TicketView> for QueueTicketBody {
             position: v.position,
             people_ahead: v.position.map(|p| p - 1),
             eta_minutes: v.eta_minutes,
-            eta: EtaBody {
-                minutes_per_ticket: v.eta.minutes_per_ticket,
-                measured_on: v.eta.measured_on,
-                agents: v.eta.agents,
-            },
+            eta: v.eta.map(|e| EtaBody {
+                minutes_per_ticket: e.minutes_per_ticket,
+                measured_on: e.measured_on,
+                agents: e.agents,
+            }),
             agent_id: t.agent.map(|a| a.0),
             counter_id: t.counter_id,
             created_at: t.created_at,

@@ -2,7 +2,9 @@
 //! goes with the membership.
 
 use accueil_domain::identity::UserId;
-use accueil_domain::queues::AgentProfile;
+use accueil_domain::queues::{AgentProfile, AgentStatus};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -19,6 +21,25 @@ pub trait AgentsRepo: Send {
     /// # Errors
     /// `StoreError::Internal` when the row cannot be read back.
     fn agent(&mut self, user: UserId) -> Result<Option<AgentProfile>, StoreError>;
+    /// A member's status and counter alone (one row), when they set a profile.
+    ///
+    /// # Errors
+    /// `StoreError::Internal` when the row cannot be read back.
+    fn presence(&mut self, user: UserId)
+    -> Result<Option<(AgentStatus, Option<Uuid>)>, StoreError>;
+
+    /// Sets a member's status at `at`, their counter and queues kept; returns whether they had
+    /// a profile (none is made).
+    ///
+    /// # Errors
+    /// `StoreError::Internal` on failure.
+    fn set_status(
+        &mut self,
+        user: UserId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     /// Stores a member's profile (its `updated_at` is set), replacing theirs; its counter
     /// and queues are the tenant's (the use case checked them in this unit of work).
     ///

@@ -7,11 +7,12 @@ use accueil_domain::identity::UserId;
 use accueil_domain::queues::{AgentProfile, AgentStatus};
 use accueil_ports::StoreError;
 use accueil_ports::queues::AgentsRepo;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::corrupt;
+use crate::one::OneRow;
 use crate::schema::{agent_profiles as ap, agent_queues as aq};
 use crate::tx::{TenantView, naive, store_error, utc, uuid};
 
@@ -65,6 +66,47 @@ impl AgentsRepo for TenantView<'_> {
 
     fn agent(&mut self, user: UserId) -> Result<Option<AgentProfile>, StoreError> {
         Ok(self.load_agents(Some(user))?.pop())
+    }
+
+    fn presence(
+        &mut self,
+        user: UserId,
+    ) -> Result<Option<(AgentStatus, Option<Uuid>)>, StoreError> {
+        self.bind()?;
+        let row: Option<(String, Option<String>)> = ap::table
+            .filter(ap::tenant_id.eq(self.tenant.to_string()))
+            .filter(ap::user_id.eq(user.to_string()))
+            .select((ap::status, ap::counter_id))
+            .one()
+            .get_result(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        row.map(|(status, counter)| {
+            Ok((
+                AgentStatus::parse(&status).ok_or_else(|| corrupt("agent status", &status))?,
+                counter.as_deref().map(uuid).transpose()?,
+            ))
+        })
+        .transpose()
+    }
+
+    fn set_status(
+        &mut self,
+        user: UserId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        self.bind()?;
+        let n = diesel::update(
+            ap::table
+                .filter(ap::tenant_id.eq(self.tenant.to_string()))
+                .filter(ap::user_id.eq(user.to_string())),
+        )
+        .set((ap::status.eq(status.as_str()), ap::updated_at.eq(naive(at))))
+        .execute(self.conn)
+        .map_err(store_error)?;
+        Ok(n > 0)
     }
 
     fn save_agent(&mut self, p: &AgentProfile) -> Result<(), StoreError> {

@@ -1,9 +1,11 @@
 //! A tenant's agent profiles in memory, on the bound view.
 
 use accueil_domain::identity::UserId;
-use accueil_domain::queues::AgentProfile;
+use accueil_domain::queues::{AgentProfile, AgentStatus};
 use accueil_ports::StoreError;
 use accueil_ports::queues::AgentsRepo;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::MemTenantTx;
 
@@ -26,6 +28,32 @@ impl AgentsRepo for MemTenantTx<'_> {
             .agents
             .get(&(self.tenant, user))
             .cloned())
+    }
+
+    fn presence(
+        &mut self,
+        user: UserId,
+    ) -> Result<Option<(AgentStatus, Option<Uuid>)>, StoreError> {
+        Ok(self.agent(user)?.map(|p| (p.status, p.counter_id)))
+    }
+
+    fn set_status(
+        &mut self,
+        user: UserId,
+        status: AgentStatus,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.writable()?;
+        Ok(
+            match self.state.tenant_rows.agents.get_mut(&(self.tenant, user)) {
+                Some(p) => {
+                    p.status = status;
+                    p.updated_at = Some(at);
+                    true
+                }
+                None => false,
+            },
+        )
     }
 
     fn save_agent(&mut self, profile: &AgentProfile) -> Result<(), StoreError> {

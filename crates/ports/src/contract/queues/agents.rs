@@ -63,6 +63,36 @@ pub async fn profiles_follow_their_member(store: Shared) {
         .unwrap();
     assert_eq!(all, vec![second.clone()]);
 
+    // Status alone: one row, the counter and queues kept; no profile, nothing made.
+    let later = t0() + Duration::minutes(9);
+    let (presence, set, none) = store
+        .write(move |tx| {
+            let mut view = tx.in_tenant(acme);
+            let set = view.agents().set_status(bob.id, AgentStatus::Busy, later)?;
+            let none = view.agents().set_status(ann.id, AgentStatus::Busy, later)?;
+            Ok::<_, StoreError>((view.agents().presence(bob.id)?, set, none))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (presence, set, none),
+        (Some((AgentStatus::Busy, Some(c.id))), true, false)
+    );
+    let read = store
+        .read(move |tx| tx.in_tenant(acme).agents().agent(bob.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (read.queue_ids, read.updated_at),
+        (vec![q1.id], Some(later))
+    );
+    let p = second.clone();
+    store
+        .write(move |tx| tx.in_tenant(acme).agents().save_agent(&p))
+        .await
+        .unwrap();
+
     // Not a member, or through another tenant's view: no profile.
     let stranger = AgentProfile {
         user: ann.id,
