@@ -292,14 +292,9 @@ pub fn next_to_call(
     aging_minutes: u32,
     now: DateTime<Utc>,
 ) -> Option<Uuid> {
-    let key = |t: &InLine| {
-        let rank = match algorithm {
-            Algorithm::Fifo => 0,
-            Algorithm::Priority => effective_priority(t.priority, t.arrived_at, aging_minutes, now),
-        };
-        (std::cmp::Reverse(rank), t.arrived_at, t.id)
-    };
-    line.iter().min_by_key(|t| key(t)).map(|t| t.id)
+    line.iter()
+        .min_by_key(|t| call_key(t, algorithm, aging_minutes, now))
+        .map(|t| t.id)
 }
 
 /// The waiting tickets in the order they will be called at `now` (the first is
@@ -310,20 +305,24 @@ pub fn call_order(
     aging_minutes: u32,
     now: DateTime<Utc>,
 ) -> Vec<Uuid> {
-    let mut ranked: Vec<_> = line
-        .iter()
-        .map(|t| {
-            let rank = match algorithm {
-                Algorithm::Fifo => 0,
-                Algorithm::Priority => {
-                    effective_priority(t.priority, t.arrived_at, aging_minutes, now)
-                }
-            };
-            ((std::cmp::Reverse(rank), t.arrived_at, t.id), t.id)
-        })
-        .collect();
-    ranked.sort();
-    ranked.into_iter().map(|(_, id)| id).collect()
+    let mut ranked: Vec<_> = line.iter().collect();
+    ranked.sort_by_key(|t| call_key(t, algorithm, aging_minutes, now));
+    ranked.into_iter().map(|t| t.id).collect()
+}
+
+/// What orders the line, smallest first: the effective priority highest first (PRIORITY),
+/// then the earliest arrival, then the smaller id, so the order is total.
+fn call_key(
+    t: &InLine,
+    algorithm: Algorithm,
+    aging_minutes: u32,
+    now: DateTime<Utc>,
+) -> (std::cmp::Reverse<i64>, DateTime<Utc>, Uuid) {
+    let rank = match algorithm {
+        Algorithm::Fifo => 0,
+        Algorithm::Priority => effective_priority(t.priority, t.arrived_at, aging_minutes, now),
+    };
+    (std::cmp::Reverse(rank), t.arrived_at, t.id)
 }
 
 /// Who a ticket is for, as asked.
